@@ -1,0 +1,107 @@
+/**
+ * The backup tools the benchmark runs, each as the commands for its four steps: init, backup
+ * (run twice: first and no-change) and restore of the latest snapshot. Each run gets a fresh
+ * workspace (repository, cache and restore target in one temporary directory).
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import path from "node:path";
+import type { Command } from "./measure.ts";
+
+/** One tool run's private directories. */
+export interface Workspace {
+  /** The temporary directory holding the others. */
+  dir: string;
+  repo: string;
+  cache: string;
+  /** Restore target; created empty by the harness. */
+  target: string;
+}
+
+/** A backup tool under test. Commands are run from `Command.cwd` with `Command.env` added. */
+export interface BenchTool {
+  name: string;
+  /** Undefined when the tool can run here, else one line saying why it cannot. */
+  unavailable(): Promise<string | undefined>;
+  /** A short version string for the report. */
+  version(): Promise<string>;
+  init(ws: Workspace): Command;
+  /** Backs up the directory `source` (an absolute path). */
+  backup(ws: Workspace, source: string): Command;
+  /** Restores the latest snapshot into `ws.target`. */
+  restore(ws: Workspace): Command;
+}
+
+/** The first line `cmd args` prints, or `fallback` when it cannot run or fails. */
+async function firstLine(cmd: string, args: string[], fallback: string): Promise<string> {
+  try {
+    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    const line = new TextDecoder().decode(out.stdout).trim().split("\n")[0];
+    return out.success && line ? line : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Permafrost through its CLI as a subprocess:
+ * `deno run --allow-all --quiet host/cli/main.ts <verb> --repo R ...` from the project root
+ * `root`, with `PERMAFROST_PASSWORD=bench` and `PERMAFROST_CACHE_DIR=<workspace cache>`.
+ */
+export function permafrostTool(root: string): BenchTool {
+  const main = "host/cli/main.ts";
+  const cli = (ws: Workspace, ...args: string[]): Command => ({
+    cmd: Deno.execPath(),
+    args: ["run", "--allow-all", "--quiet", main, ...args],
+    cwd: root,
+    env: { PERMAFROST_PASSWORD: "bench", PERMAFROST_CACHE_DIR: ws.cache },
+  });
+  return {
+    name: "permafrost",
+    unavailable() {
+      const file = path.join(root, main);
+      return Promise.resolve(fs.existsSync(file) ? undefined : `"${file}" not found`);
+    },
+    async version() {
+      const git = await firstLine("git", ["-C", root, "describe", "--always", "--dirty"], "none");
+      return `git ${git}, deno ${Deno.version.deno}`;
+    },
+    init: (ws) => cli(ws, "init", "--repo", ws.repo),
+    backup: (ws, source) => cli(ws, "backup", "--repo", ws.repo, source),
+    restore: (ws) => cli(ws, "restore", "latest", "--repo", ws.repo, "--target", ws.target),
+  };
+}
+
+/**
+ * restic with a local repository (format version 2, default compression "auto"), its cache in
+ * the workspace (`RESTIC_CACHE_DIR`) and `RESTIC_PASSWORD=bench`.
+ */
+export function resticTool(binary = "restic"): BenchTool {
+  const run = (ws: Workspace, ...args: string[]): Command => ({
+    cmd: binary,
+    args,
+    env: { RESTIC_PASSWORD: "bench", RESTIC_REPOSITORY: ws.repo, RESTIC_CACHE_DIR: ws.cache },
+  });
+  return {
+    name: "restic",
+    async unavailable() {
+      try {
+        const out = await new Deno.Command(binary, {
+          args: ["version"],
+          stdout: "null",
+          stderr: "null",
+        })
+          .output();
+        return out.success ? undefined : `"${binary} version" exited with code ${out.code}`;
+      } catch {
+        return `"${binary}" is not on PATH (Debian: apt-get install restic)`;
+      }
+    },
+    version: () => firstLine(binary, ["version"], "unknown version"),
+    init: (ws) => run(ws, "init"),
+    backup: (ws, source) => run(ws, "backup", source),
+    restore: (ws) => run(ws, "restore", "latest", "--target", ws.target),
+  };
+}

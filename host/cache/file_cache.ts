@@ -1,0 +1,85 @@
+/**
+ * The per-client file cache (`node:sqlite`): path -> (size, mtime, ctime, inode, blob ids), so a
+ * backup does not re-read files that have not changed (docs/format.md "Local cache").
+ *
+ * Contract: the cache is only a hint. A hit is used only if every blob id it names is in the
+ * repository index (the caller checks), and new entries are written only after the snapshot
+ * that references them is committed (`commit`), so a killed backup can never leave the cache
+ * pointing at data that was not stored. Deleting the cache file is always safe.
+ *
+ * @module
+ */
+
+import { DatabaseSync } from "node:sqlite";
+import type { CacheQuery, CacheRecord } from "../../plugins/engine/dedup/types.ts";
+
+const SCHEMA_VERSION = 1;
+
+export class FileCache {
+  #db: DatabaseSync;
+  #pending = new Map<string, CacheRecord>();
+  #get;
+
+  /** Opens (creating if needed) the cache database at `file`. */
+  constructor(readonly file: string) {
+    this.#db = new DatabaseSync(file);
+    this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;");
+    const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
+      .user_version;
+    if (version !== SCHEMA_VERSION) {
+      this.#db.exec(`
+        DROP TABLE IF EXISTS files;
+        CREATE TABLE files (
+          path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
+          inode TEXT NOT NULL, content TEXT NOT NULL, seen TEXT NOT NULL
+        ) WITHOUT ROWID;
+        PRAGMA user_version = ${SCHEMA_VERSION};`);
+    }
+    this.#get = this.#db.prepare(
+      "SELECT size, mtime, ctime, inode, content FROM files WHERE path = ?",
+    );
+  }
+
+  /** The cached blob ids of each queried file if its size, mtime, ctime and inode match. */
+  lookup(queries: CacheQuery[]): (string[] | null)[] {
+    return queries.map((q) => {
+      const row = this.#get.get(q.path) as
+        | { size: number; mtime: string; ctime: string; inode: string; content: string }
+        | undefined;
+      if (
+        row === undefined || row.size !== q.size || row.mtime !== q.mtime ||
+        row.ctime !== q.ctime || row.inode !== q.inode
+      ) return null;
+      return JSON.parse(row.content) as string[];
+    });
+  }
+
+  /** Remembers files read in this run; written by `commit`. */
+  record(records: CacheRecord[]): void {
+    for (const r of records) this.#pending.set(r.path, r);
+  }
+
+  /** Writes the recorded entries in one transaction. Call only after the snapshot is committed. */
+  commit(): void {
+    if (this.#pending.size === 0) return;
+    const now = new Date().toISOString();
+    const put = this.#db.prepare(
+      "INSERT OR REPLACE INTO files (path, size, mtime, ctime, inode, content, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      for (const r of this.#pending.values()) {
+        put.run(r.path, r.size, r.mtime, r.ctime, r.inode, JSON.stringify(r.content), now);
+      }
+      this.#db.exec("COMMIT");
+    } catch (err) {
+      this.#db.exec("ROLLBACK");
+      throw err;
+    }
+    this.#pending.clear();
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

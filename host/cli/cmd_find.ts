@@ -1,0 +1,26 @@
+import { find } from "../ops/find.ts";
+import { bytes, type Context, UsageError } from "./context.ts";
+
+/** `find PATTERN...`: the snapshots that hold matching paths. */
+export async function cmdFind(ctx: Context): Promise<number> {
+  if (ctx.positionals.length === 0) throw new UsageError("find needs at least one PATTERN");
+  const repo = await ctx.open();
+  try {
+    await repo.loadIndex();
+    const hits = await find(repo, ctx.positionals);
+    ctx.print(
+      hits,
+      () =>
+        hits.length === 0
+          ? "no matches"
+          : hits.map((h) =>
+            `${h.snapshot.slice(0, 8)} ${h.time.slice(0, 19).replace("T", " ")} ${
+              bytes(h.size).padStart(10)
+            } ${h.mtime.slice(0, 19).replace("T", " ")} ${h.path}`
+          ).join("\n"),
+    );
+  } finally {
+    await repo.storage.close();
+  }
+  return 0;
+}

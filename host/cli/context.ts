@@ -1,0 +1,147 @@
+/**
+ * What every command shares: parsed flags, how the repository and the key are found
+ * (`--repo`/`PERMAFROST_REPO`, passphrase from `PERMAFROST_PASSWORD`, `PERMAFROST_PASSWORD_FILE`
+ * or a prompt, key file from `--key-file`/`PERMAFROST_KEY_FILE`), and output (`--json`).
+ *
+ * @module
+ */
+
+import { decodeKeyExport } from "../repository/keyfile.ts";
+import { Repository } from "../repository/repository.ts";
+import { openStorage } from "../storage/open.ts";
+import type { Role } from "../storage/storage.ts";
+import { defaultCacheDir, defaultRepository } from "../cache/location.ts";
+import { readSecret } from "./secret.ts";
+
+export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** A mistake in how a command was called: printed with the command's usage, exit status 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export class Context {
+  constructor(readonly positionals: string[], readonly flags: Flags) {}
+
+  get json(): boolean {
+    return this.flags.json === true;
+  }
+
+  string(name: string): string | undefined {
+    const v = this.flags[name];
+    if (Array.isArray(v)) return v[v.length - 1] as string;
+    return typeof v === "string" ? v : undefined;
+  }
+
+  strings(name: string): string[] {
+    const v = this.flags[name];
+    if (v === undefined) return [];
+    return (Array.isArray(v) ? v : [v]).map(String);
+  }
+
+  bool(name: string): boolean {
+    return this.flags[name] === true;
+  }
+
+  /** The repository location, or `undefined` when none is configured. */
+  repoLocation(): string | undefined {
+    return this.string("repo") ?? Deno.env.get("PERMAFROST_REPO") ?? undefined;
+  }
+
+  /** The repository location, falling back to the default local repository. */
+  repoOrDefault(): { location: string; isDefault: boolean } {
+    const given = this.repoLocation();
+    return given
+      ? { location: given, isDefault: false }
+      : { location: defaultRepository(), isDefault: true };
+  }
+
+  requireRepo(): string {
+    const location = this.repoLocation();
+    if (!location) {
+      const fallback = defaultRepository();
+      return fallback;
+    }
+    return location;
+  }
+
+  cacheDir(): string {
+    return defaultCacheDir();
+  }
+
+  /** The key file's bytes, if one is configured. */
+  keyFile(): Uint8Array | undefined {
+    const path = this.string("key-file") ?? Deno.env.get("PERMAFROST_KEY_FILE");
+    if (!path) return undefined;
+    try {
+      return Deno.readFileSync(path);
+    } catch (err) {
+      throw new Deno.errors.NotFound(
+        `cannot read key file "${path}": ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+
+  /** The passphrase from the environment, a file, or a prompt (twice when `confirm`). */
+  async passphrase(confirm = false, label = "repository passphrase"): Promise<string> {
+    const env = Deno.env.get("PERMAFROST_PASSWORD");
+    if (env !== undefined) return env;
+    const file = Deno.env.get("PERMAFROST_PASSWORD_FILE");
+    if (file !== undefined) {
+      return Deno.readTextFileSync(file).replace(/\r?\n$/, "");
+    }
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError(
+        "no passphrase: set PERMAFROST_PASSWORD or PERMAFROST_PASSWORD_FILE, or use --key-file",
+      );
+    }
+    const first = await readSecret(`Enter ${label}: `);
+    if (confirm) {
+      const second = await readSecret(`Enter ${label} again: `);
+      if (first !== second) throw new UsageError("the two passphrases differ");
+    }
+    if (first === "") throw new UsageError("the passphrase is empty");
+    return first;
+  }
+
+  /**
+   * Opens the repository with the configured key: an exported key file (its role decides the
+   * storage role: an ingest key gets the put-only handle), or else the passphrase (admin).
+   */
+  async open(location = this.requireRepo()): Promise<Repository> {
+    const keyFile = this.keyFile();
+    const role: Role = keyFile && decodeKeyExport(keyFile).keys.role === "ingest"
+      ? "ingest"
+      : "admin";
+    const storage = await openStorage(location, role);
+    try {
+      return keyFile
+        ? await Repository.open(storage, { keyFile })
+        : await Repository.open(storage, { passphrase: await this.passphrase() });
+    } catch (err) {
+      await storage.close();
+      throw err;
+    }
+  }
+
+  /** Writes a result: JSON when `--json`, else the human text. */
+  print(value: unknown, human: () => string): void {
+    if (this.json) console.log(JSON.stringify(value, null, 2));
+    else {
+      const text = human();
+      if (text !== "") console.log(text);
+    }
+  }
+}
+
+/** Human byte counts: 1.5 KiB, 20.0 MiB. */
+export function bytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,223 @@
+/**
+ * `backup`: runs an engine plugin over the source paths, stores what is new, and commits a
+ * snapshot. Works with an ingest key: it only creates objects and never reads data back.
+ *
+ * Commit order (docs/format.md "Write ordering"): every pack, then the index segments naming
+ * them, then the snapshot details blob (itself in a durable metadata pack), and only then the
+ * snapshot manifest. A run killed at any point leaves no snapshot; a rerun reuses whatever was
+ * indexed (the file cache is written last, after the snapshot).
+ *
+ * @module
+ */
+
+import { hostname, userInfo } from "node:os";
+import { resolve } from "node:path";
+import { sha256Hex } from "../crypto/hash.ts";
+import { gearTable } from "../crypto/gear.ts";
+import { FileCache } from "../cache/file_cache.ts";
+import { layout } from "../repository/layout.ts";
+import { PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
+import type { Repository } from "../repository/repository.ts";
+import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
+import { encodeTree, type TreeNode } from "../repository/tree.ts";
+import { DryRunStorage } from "../storage/dry_run.ts";
+import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
+import type {
+  CacheQuery,
+  CacheRecord,
+  Skipped,
+  SourceNode,
+  WalkStats,
+} from "../../plugins/engine/dedup/types.ts";
+import { compareNames } from "../../plugins/engine/dedup/walker.ts";
+import { cacheFile } from "../cache/location.ts";
+
+export interface BackupOptions {
+  paths: string[];
+  tags?: string[];
+  excludes?: string[];
+  dryRun?: boolean;
+  /** Recorded as the snapshot's host; defaults to this machine's host name. */
+  host?: string;
+  /** Folder for the per-client cache; `undefined` disables it. */
+  cacheDir?: string;
+  onProgress?: (files: number, bytes: number) => void;
+  onWarning?: (path: string, reason: string) => void;
+}
+
+export interface BackupResult {
+  /** The new snapshot's id; `undefined` for a dry run. */
+  id?: string;
+  manifest: SnapshotManifest;
+  skipped: Skipped[];
+  upload: UploadStats;
+  walk: WalkStats;
+  dryRun: boolean;
+}
+
+/** Backs up `options.paths` into `repo` and commits a snapshot. */
+export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  const paths = checkSources(options.paths);
+  const dryRun = options.dryRun === true;
+  const storage = dryRun ? new DryRunStorage(repo.storage) : repo.storage;
+  await repo.loadIndex();
+  const snapshots = await repo.snapshots();
+  const host = options.host ?? hostname();
+  const parent = snapshots.filter((s) =>
+    s.manifest.host === host && sameList(s.manifest.paths, paths)
+  ).pop();
+
+  const uploader = new PackUploader(storage, repo.keys, repo.config, repo.index);
+  const cache = options.cacheDir
+    ? new FileCache(cacheFile(options.cacheDir, repo.config.id))
+    : undefined;
+  const excludes = options.excludes ?? [];
+  const plugins: PluginHandle[] = [];
+  try {
+    const filter = excludes.length > 0
+      ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
+      : undefined;
+    if (filter) plugins.push(filter);
+    const storeTree = async (nodes: SourceNode[]) =>
+      await uploader.add("tree", encodeTree({ version: 1, nodes: nodes as TreeNode[] }));
+    const engine = await startPlugin({
+      kind: "engine",
+      name: "dedup",
+      vars: { $sources: paths },
+      config: {
+        gear: Array.from(gearTable(repo.keys.chunkerKey)),
+        chunker: {
+          min: repo.config.chunker.min,
+          avg: repo.config.chunker.avg,
+          max: repo.config.chunker.max,
+        },
+        filter: filter !== undefined,
+      },
+      capabilities: {
+        blobs: {
+          store: async (chunks: Uint8Array[]) => {
+            const ids: string[] = [];
+            for (const c of chunks) ids.push(await uploader.add("data", c));
+            return ids;
+          },
+        },
+        trees: { store: storeTree },
+        cache: {
+          lookup: (queries: CacheQuery[]) =>
+            cache
+              ? cache.lookup(queries).map((ids) =>
+                ids && ids.every((id) => uploader.has(id)) ? ids : null
+              )
+              : queries.map(() => null),
+          record: (records: CacheRecord[]) => cache?.record(records),
+        },
+        report: {
+          progress: (files: number, bytes: number) => options.onProgress?.(files, bytes),
+          warn: (path: string, reason: string) => options.onWarning?.(path, reason),
+        },
+        ...(filter
+          ? { filter: { match: (p: string[], d: boolean[]) => filter.call("match", p, d) } }
+          : {}),
+      },
+    });
+    plugins.push(engine);
+    const walked = await engine.call<{ nodes: SourceNode[]; stats: WalkStats; skipped: Skipped[] }>(
+      "backup",
+      paths,
+    );
+    const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
+    const root = await storeTree(rootNodes);
+
+    const base: Omit<SnapshotManifest, "details"> = {
+      version: 1,
+      time: new Date().toISOString(),
+      host,
+      user: safeUser(),
+      paths,
+      tags: options.tags ?? [],
+      engine: "dedup",
+      root,
+      ...(parent ? { parent: parent.id } : {}),
+      stats: {
+        files: walked.stats.files,
+        dirs: walked.stats.dirs,
+        bytes: walked.stats.bytes,
+        newBlobs: 0,
+        newBytes: 0,
+        storedBytes: 0,
+        skipped: walked.skipped.length,
+      },
+    };
+    const details = await uploader.add(
+      "snapshot",
+      encodeDetails({ version: 1, manifest: base, skipped: walked.skipped }),
+    );
+    await uploader.flush();
+    const manifest: SnapshotManifest = {
+      ...base,
+      stats: {
+        ...base.stats,
+        newBlobs: uploader.stats.newBlobs,
+        newBytes: uploader.stats.newBytes,
+        storedBytes: uploader.stats.storedBytes,
+      },
+      details,
+    };
+    let id: string | undefined;
+    if (!dryRun) {
+      const bytes = encodeSnapshot(repo.keys.indexKey, manifest);
+      id = sha256Hex(bytes);
+      await storage.create(layout.snapshot(id), bytes);
+      cache?.commit();
+    }
+    return {
+      id,
+      manifest,
+      skipped: walked.skipped,
+      upload: uploader.stats,
+      walk: walked.stats,
+      dryRun,
+    };
+  } finally {
+    for (const p of plugins) await p.close();
+    cache?.close();
+  }
+}
+
+/** Absolute source paths; each must exist, and their base names must differ. */
+function checkSources(paths: string[]): string[] {
+  if (paths.length === 0) throw new TypeError("nothing to back up: give at least one path");
+  const out = paths.map((p) => resolve(p));
+  const names = new Map<string, string>();
+  for (const p of out) {
+    try {
+      Deno.lstatSync(p);
+    } catch (err) {
+      if (err instanceof Deno.errors.NotFound) {
+        throw new Deno.errors.NotFound(`source "${p}" does not exist`);
+      }
+      throw err;
+    }
+    const name = p === "/" ? "root" : p.split("/").pop()!;
+    const other = names.get(name);
+    if (other !== undefined) {
+      throw new TypeError(
+        `sources "${other}" and "${p}" have the same name "${name}"; back them up in separate runs`,
+      );
+    }
+    names.set(name, p);
+  }
+  return out;
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "";
+  }
+}

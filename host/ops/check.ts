@@ -1,0 +1,130 @@
+/**
+ * `check`: the repository's structural integrity, from hot objects alone by default: every
+ * blob a snapshot references is indexed, and every indexed pack exists (both tiers for
+ * metadata packs) with the indexed size. `readData` also reads every pack whole, opens every
+ * frame and verifies every blob id. Problems are collected, each naming its pack and blob.
+ *
+ * @module
+ */
+
+import { blobId } from "../crypto/mac.ts";
+import { layout } from "../repository/layout.ts";
+import {
+  openDataKey,
+  openFrame,
+  PACK_HEADER_LENGTH,
+  readPackContents,
+} from "../repository/pack.ts";
+import type { Repository } from "../repository/repository.ts";
+import { walkTree } from "./snapshot_path.ts";
+
+export interface Problem {
+  pack?: string;
+  blob?: string;
+  snapshot?: string;
+  message: string;
+}
+
+export interface CheckResult {
+  snapshots: number;
+  packs: number;
+  blobs: number;
+  readPacks: number;
+  problems: Problem[];
+}
+
+export async function check(
+  repo: Repository,
+  options: { readData?: boolean; onProgress?: (done: number, total: number) => void } = {},
+): Promise<CheckResult> {
+  const problems: Problem[] = [];
+  await repo.loadIndex();
+
+  const stored = new Map<string, number>();
+  for (const prefix of [layout.prefixes.pack, layout.prefixes.meta]) {
+    for (const o of await repo.storage.list(prefix)) stored.set(o.name, o.size);
+  }
+  for (const p of repo.index.packs()) {
+    const names = p.metadata ? [layout.pack(p.id), layout.metaCopy(p.id)] : [layout.pack(p.id)];
+    for (const name of names) {
+      const size = stored.get(name);
+      if (size === undefined) problems.push({ pack: p.id, message: `"${name}" is missing` });
+      else if (size !== p.length) {
+        problems.push({
+          pack: p.id,
+          message: `"${name}" has ${size} bytes, the index says ${p.length} (truncated or damaged)`,
+        });
+      }
+    }
+  }
+
+  const snapshots = await repo.snapshots();
+  for (const s of snapshots) {
+    const need = (id: string, what: string) => {
+      if (!repo.index.has(id)) {
+        problems.push({ snapshot: s.id, blob: id, message: `${what} is not in the index` });
+        return false;
+      }
+      return true;
+    };
+    need(s.manifest.details, "the snapshot details blob");
+    if (!need(s.manifest.root, "the root tree")) continue;
+    try {
+      await walkTree(repo, s.manifest.root, "/", (path, node) => {
+        if (node.subtree !== undefined) need(node.subtree, `the tree of "${path}"`);
+        for (const id of node.content ?? []) need(id, `a chunk of "${path}"`);
+      });
+    } catch (err) {
+      problems.push({ snapshot: s.id, message: `cannot read its trees: ${errMessage(err)}` });
+    }
+  }
+
+  let readPacks = 0;
+  if (options.readData) {
+    const packs = [...repo.index.packs()];
+    for (const p of packs) {
+      options.onProgress?.(readPacks, packs.length);
+      const name = repo.packObject(p.id, p.metadata);
+      try {
+        const bytes = await repo.storage.read(name);
+        readPacks++;
+        const toc = readPackContents(bytes, repo.keys);
+        const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
+        const frames = new Map<number, Uint8Array>();
+        for (const b of toc.blobs) {
+          let plain = frames.get(b.frameOffset);
+          if (!plain) {
+            plain = openFrame(
+              key,
+              bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
+              b.frameOffset,
+            );
+            frames.set(b.frameOffset, plain);
+          }
+          const data = plain.subarray(b.offsetInFrame, b.offsetInFrame + b.length);
+          if (blobId(repo.keys.macKey, data) !== b.id) {
+            problems.push({ pack: p.id, blob: b.id, message: "blob does not match its id" });
+          }
+          const indexed = repo.index.get(b.id);
+          if (indexed && indexed.pack === p.id && indexed.frameOffset !== b.frameOffset) {
+            problems.push({ pack: p.id, blob: b.id, message: "the index and the pack disagree" });
+          }
+        }
+      } catch (err) {
+        problems.push({ pack: p.id, message: `"${name}" cannot be read: ${errMessage(err)}` });
+      }
+    }
+    options.onProgress?.(readPacks, packs.length);
+  }
+  return {
+    snapshots: snapshots.length,
+    packs: repo.index.packCount,
+    blobs: repo.index.blobCount,
+    readPacks,
+    problems,
+  };
+}
+
+function errMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,137 @@
+/**
+ * The restore plan: which entries to create, which blobs they need, and which packs (and
+ * frames in them) hold those blobs. Built from trees alone; reads no data pack. `restore`
+ * executes it; the cost model (later) prices it; `--dry-run` prints it.
+ *
+ * @module
+ */
+
+import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import type { BlobEntry } from "../repository/index.ts";
+import type { Repository } from "../repository/repository.ts";
+import type { TreeNode } from "../repository/tree.ts";
+import { locate, walkTree } from "./snapshot_path.ts";
+
+/** One thing to create, at `rel` (relative to the restore target, `/`-separated). */
+export interface PlannedEntry {
+  rel: string;
+  node: TreeNode;
+  /** For the second and later names of a hard-linked file: the `rel` of the first. */
+  linkTo?: string;
+}
+
+/** A frame to read, and which blobs in it are needed. */
+export interface PlannedFrame {
+  frameOffset: number;
+  frameLength: number;
+  blobs: BlobEntry[];
+}
+
+/** A pack to read from, with its needed frames in offset order. */
+export interface PlannedPack {
+  pack: string;
+  metadata: boolean;
+  /** Bytes of the whole pack (what a cold restore must thaw). */
+  length: number;
+  frames: PlannedFrame[];
+}
+
+export interface RestorePlan {
+  snapshot: string;
+  path: string;
+  entries: PlannedEntry[];
+  packs: PlannedPack[];
+  /** Files, each name of a hard-linked file counted. */
+  files: number;
+  dirs: number;
+  /** Bytes of file contents to write. */
+  bytes: number;
+  /** Bytes of the frames to read. */
+  readBytes: number;
+  /** Bytes of the packs involved, whole. */
+  packBytes: number;
+}
+
+/** Plans restoring `path` (default: everything) of snapshot `snapshotId` with root `root`. */
+export async function planRestore(
+  repo: Repository,
+  snapshotId: string,
+  root: string,
+  path = "/",
+): Promise<RestorePlan> {
+  await repo.loadIndex();
+  const located = await locate(repo, root, path);
+  const entries: PlannedEntry[] = [];
+  const firstLink = new Map<string, string>();
+  const add = (rel: string, node: TreeNode) => {
+    if (node.type === "file" && node.links && node.links > 1 && node.inode && node.dev) {
+      const key = `${node.dev}:${node.inode}`;
+      const first = firstLink.get(key);
+      if (first !== undefined) {
+        entries.push({ rel, node, linkTo: first });
+        return;
+      }
+      firstLink.set(key, rel);
+    }
+    entries.push({ rel, node });
+  };
+  if (located.node) {
+    add(located.node.name, located.node);
+    if (located.node.type === "dir" && located.node.subtree) {
+      await walkTree(repo, located.node.subtree, located.node.name, (p, n) => add(p, n));
+    }
+  } else {
+    await walkTree(repo, root, "", (p, n) => add(p.replace(/^\//, ""), n));
+  }
+
+  const byPack = new Map<string, Map<number, PlannedFrame>>();
+  const seen = new Set<string>();
+  let files = 0, dirs = 0, bytes = 0;
+  for (const e of entries) {
+    if (e.node.type === "dir") dirs++;
+    if (e.node.type !== "file") continue;
+    files++;
+    if (e.linkTo !== undefined) continue;
+    bytes += e.node.size ?? 0;
+    for (const id of e.node.content ?? []) {
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const blob = repo.index.get(id);
+      if (!blob) {
+        throw new ObjectNotFound(
+          `blob "${id}" of "${e.rel}" is not in the index; run \`permafrost check\``,
+        );
+      }
+      let frames = byPack.get(blob.pack);
+      if (!frames) byPack.set(blob.pack, frames = new Map());
+      let frame = frames.get(blob.frameOffset);
+      if (!frame) {
+        frames.set(
+          blob.frameOffset,
+          frame = { frameOffset: blob.frameOffset, frameLength: blob.frameLength, blobs: [] },
+        );
+      }
+      frame.blobs.push(blob);
+    }
+  }
+  const packs: PlannedPack[] = [];
+  let readBytes = 0, packBytes = 0;
+  for (const [pack, frames] of byPack) {
+    const info = repo.index.pack(pack)!;
+    const sorted = [...frames.values()].sort((a, b) => a.frameOffset - b.frameOffset);
+    for (const f of sorted) readBytes += f.frameLength;
+    packBytes += info.length;
+    packs.push({ pack, metadata: info.metadata, length: info.length, frames: sorted });
+  }
+  return {
+    snapshot: snapshotId,
+    path: located.path,
+    entries,
+    packs,
+    files,
+    dirs,
+    bytes,
+    readBytes,
+    packBytes,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * The one list of built-in plugins (STYLE habit 4). A built-in is a folder under `plugins/`
+ * shipped with the host; its manifest is still read and validated like any other.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+
+/** A registered built-in plugin. */
+export interface BuiltinPlugin {
+  kind: string;
+  name: string;
+  /** Absolute path of the plugin folder. */
+  dir: string;
+}
+
+const builtins = new Map<string, BuiltinPlugin>();
+
+/**
+ * Adds a built-in. Throws `TypeError` if `kind`/`name` is already registered, so two folders
+ * can never answer to one name.
+ */
+export function registerBuiltin(kind: string, name: string, folder: URL): void {
+  const key = `${kind}/${name}`;
+  if (builtins.has(key)) throw new TypeError(`built-in plugin "${key}" is registered twice`);
+  const dir = fileURLToPath(folder).replace(/\/$/, "");
+  builtins.set(key, { kind, name, dir });
+}
+
+registerBuiltin("engine", "dedup", new URL("../../plugins/engine/dedup/", import.meta.url));
+registerBuiltin("storage", "local", new URL("../../plugins/storage/local/", import.meta.url));
+registerBuiltin("filter", "exclude", new URL("../../plugins/filter/exclude/", import.meta.url));
+
+/** The folder of built-in plugin `kind`/`name`; `TypeError` if there is none. */
+export function builtinPlugin(kind: string, name: string): string {
+  const found = builtins.get(`${kind}/${name}`);
+  if (!found) throw new TypeError(`there is no built-in ${kind} plugin "${name}"`);
+  return found.dir;
+}
+
+/** Every built-in, in registration order. */
+export function builtinPlugins(): BuiltinPlugin[] {
+  return [...builtins.values()];
+}

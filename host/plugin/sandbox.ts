@@ -1,0 +1,176 @@
+/**
+ * Starting a plugin in a permission-scoped Deno Worker and talking to it (DESIGN §7,
+ * docs/plugins.md §4). This is the only file that creates plugin workers.
+ *
+ * @module
+ */
+
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { CapabilityRefused } from "../../plugins/sdk/errors.ts";
+import {
+  API_VERSION,
+  decodeError,
+  type InitMessage,
+  PROTOCOL_VERSION,
+  type StatusMessage,
+} from "../../plugins/sdk/protocol.ts";
+import { RpcClient, serveRpc } from "../../plugins/sdk/rpc.ts";
+import { type Manifest, ManifestError, readManifest } from "./manifest.ts";
+import { effectivePermissions, type PermissionVars, type PluginPolicy } from "./permissions.ts";
+import { builtinPlugin } from "./registry.ts";
+
+/**
+ * A capability the host offers a plugin: exactly the methods it grants, by name. Each call
+ * from the plugin runs the method with the (structured-cloned or transferred) arguments; any
+ * other method name is refused with `CapabilityRefused`.
+ */
+export interface CapabilityImpl {
+  [method: string]: (...args: any[]) => unknown;
+}
+
+/**
+ * How to start a plugin: a built-in by `kind` + `name`, or the plugin folder `dir` (then
+ * `name`, if given, must match the manifest). `vars` fills the manifest's `$name` placeholders,
+ * `policy` narrows its permissions, `config` is handed to the plugin as is, `capabilities` are
+ * the host capabilities on offer (only those the manifest also declares, and the policy allows,
+ * are passed). `timeoutMs` bounds start-up (default 30 s).
+ */
+export interface StartOptions {
+  kind: string;
+  name?: string;
+  dir?: string;
+  vars?: PermissionVars;
+  policy?: PluginPolicy;
+  config?: unknown;
+  capabilities?: Record<string, CapabilityImpl>;
+  timeoutMs?: number;
+}
+
+/**
+ * A running plugin. Contract: `call` reaches only methods the manifest lists (others reject
+ * with `CapabilityRefused` without a round trip); calls may be pipelined; `Uint8Array`
+ * arguments are moved to the worker (do not reuse them). If the worker crashes, pending and
+ * later calls reject. `close` terminates the worker and closes every port; it is idempotent.
+ */
+export interface PluginHandle {
+  manifest: Manifest;
+  /** The permissions the worker runs with. */
+  permissions: Deno.PermissionOptionsObject;
+  /** The capabilities handed to the plugin. */
+  capabilities: string[];
+  call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * Validates the manifest, computes the permissions, starts the worker and waits for its
+ * `ready`. Rejects with `ManifestError`, `CapabilityRefused` (policy denies the plugin),
+ * `TypeError` (bad options, missing placeholder), the plugin's own start-up error (class kept,
+ * message prefixed), or an `Error` on crash or timeout; nothing is left running on rejection.
+ */
+export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
+  if (opts.dir === undefined && opts.name === undefined) {
+    throw new TypeError(`startPlugin() needs a built-in "name" or a plugin "dir"`);
+  }
+  const dir = opts.dir !== undefined ? resolve(opts.dir) : builtinPlugin(opts.kind, opts.name!);
+  const manifest = await readManifest(dir);
+  const file = join(dir, "plugin.json");
+  if (manifest.kind !== opts.kind) {
+    throw new ManifestError(file, "kind", `is "${manifest.kind}", not "${opts.kind}"`);
+  }
+  if (opts.name !== undefined && manifest.name !== opts.name) {
+    throw new ManifestError(file, "name", `is "${manifest.name}", not "${opts.name}"`);
+  }
+  const permissions = effectivePermissions(manifest, opts.vars ?? {}, opts.policy);
+  const offered = opts.capabilities ?? {};
+  const allowed = opts.policy?.capabilities;
+  const granted = manifest.capabilities.filter((c) =>
+    Object.hasOwn(offered, c) && (allowed === undefined || allowed.includes(c))
+  );
+
+  const label = `plugin "${manifest.name}"`;
+  const hostPorts: MessagePort[] = [];
+  const pluginPorts: Record<string, MessagePort> = {};
+  for (const c of granted) {
+    const channel = new MessageChannel();
+    serveRpc(channel.port1, c, offered[c], { kind: "capability" });
+    hostPorts.push(channel.port1);
+    pluginPorts[c] = channel.port2;
+  }
+  const main = new MessageChannel();
+  const client = new RpcClient(main.port1);
+  const worker = new Worker(pathToFileURL(join(dir, manifest.entry)).href, {
+    type: "module",
+    name: `${manifest.kind}/${manifest.name}`,
+    deno: { permissions },
+  });
+  let closed = false;
+  const close = (reason: Error) => {
+    if (closed) return;
+    closed = true;
+    client.close(reason);
+    for (const p of hostPorts) p.close();
+    worker.terminate();
+  };
+
+  try {
+    await new Promise<void>((resolveReady, rejectReady) => {
+      const timer = setTimeout(
+        () => rejectReady(new Error(`${label} did not start within ${opts.timeoutMs ?? 30000} ms`)),
+        opts.timeoutMs ?? 30_000,
+      );
+      const settle = (error?: Error) => {
+        clearTimeout(timer);
+        if (error) rejectReady(error);
+        else resolveReady();
+      };
+      worker.onmessage = (e: MessageEvent<StatusMessage>) => {
+        const status = e.data;
+        if (status?.type === "ready") settle();
+        else if (status?.type === "error") {
+          const { name, message } = status.error;
+          settle(decodeError({ name, message: `${label} failed to start: ${message}` }));
+        } else settle(new TypeError(`${label} sent an unknown start-up message`));
+      };
+      worker.onerror = (e: ErrorEvent) => {
+        e.preventDefault();
+        settle(new Error(`${label} crashed while starting: ${e.message}`));
+      };
+      const init: InitMessage = {
+        type: "init",
+        v: PROTOCOL_VERSION,
+        api: API_VERSION,
+        manifest,
+        config: opts.config,
+        capabilities: pluginPorts,
+        main: main.port2,
+      };
+      worker.postMessage(init, [main.port2, ...Object.values(pluginPorts)]);
+    });
+  } catch (e) {
+    close(e as Error);
+    throw e;
+  }
+
+  worker.onmessage = null;
+  worker.onerror = (e: ErrorEvent) => {
+    e.preventDefault();
+    close(new Error(`${label} crashed: ${e.message}`));
+  };
+  return {
+    manifest,
+    permissions,
+    capabilities: granted,
+    call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
+      if (!manifest.methods.includes(method)) {
+        return Promise.reject(new CapabilityRefused(`${label} has no method "${method}"`));
+      }
+      return client.call<T>(method, ...args);
+    },
+    close(): Promise<void> {
+      close(new Error(`${label} is closed`));
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The in-memory repository index: blob id -> where it is stored, built from every index
+ * segment (docs/format.md "Index segments"). Segments are append-only; when a blob appears in
+ * several packs (two clients stored it at once) the first one loaded wins; any is valid.
+ *
+ * @module
+ */
+
+import type { BlobLocation } from "./pack.ts";
+import type { IndexedPack } from "./index_segment.ts";
+
+/** A blob's location: its pack and its place in that pack. */
+export interface BlobEntry extends BlobLocation {
+  pack: string;
+  metadata: boolean;
+}
+
+/** Facts about one indexed pack. */
+export interface PackInfo {
+  id: string;
+  metadata: boolean;
+  length: number;
+  blobs: number;
+}
+
+export class RepoIndex {
+  #blobs = new Map<string, BlobEntry>();
+  #packs = new Map<string, PackInfo>();
+
+  /** Adds every blob of the given packs (a decoded segment, or a pack just written). */
+  add(packs: IndexedPack[]): void {
+    for (const p of packs) {
+      if (!this.#packs.has(p.pack)) {
+        this.#packs.set(p.pack, {
+          id: p.pack,
+          metadata: p.metadata,
+          length: p.length,
+          blobs: p.blobs.length,
+        });
+      }
+      for (const b of p.blobs) {
+        if (!this.#blobs.has(b.id)) {
+          this.#blobs.set(b.id, { ...b, pack: p.pack, metadata: p.metadata });
+        }
+      }
+    }
+  }
+
+  has(id: string): boolean {
+    return this.#blobs.has(id);
+  }
+
+  get(id: string): BlobEntry | undefined {
+    return this.#blobs.get(id);
+  }
+
+  pack(id: string): PackInfo | undefined {
+    return this.#packs.get(id);
+  }
+
+  packs(): IterableIterator<PackInfo> {
+    return this.#packs.values();
+  }
+
+  blobs(): IterableIterator<BlobEntry> {
+    return this.#blobs.values();
+  }
+
+  get blobCount(): number {
+    return this.#blobs.size;
+  }
+
+  get packCount(): number {
+    return this.#packs.size;
+  }
+}

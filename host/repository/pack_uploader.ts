@@ -1,0 +1,138 @@
+/**
+ * Fills packs with new blobs and stores them, in the write order of docs/format.md
+ * "Write ordering": a pack is durable before the index segment naming it is written, and a
+ * blob counts as stored (`index.has`) only once both are.
+ *
+ * Blobs are added in walk order; data blobs go to the open data pack, trees and snapshot
+ * details to the open metadata pack. Metadata packs are written to both tiers (`packs/` and its
+ * hot copy `meta/`). A blob already in the index, or already added in this run, is skipped:
+ * content is never stored twice, whichever client stored it first.
+ *
+ * @module
+ */
+
+import type { Storage } from "../storage/storage.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import { blobId } from "../crypto/mac.ts";
+import { encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
+import { layout } from "./layout.ts";
+import { type BlobType, PackWriter } from "./pack.ts";
+import type { RepoConfig } from "./config.ts";
+import type { RepoKeys } from "./keys.ts";
+import type { RepoIndex } from "./index.ts";
+
+/** Packs being stored at once; `add` waits when this many are in flight. */
+const MAX_UPLOADS = 2;
+
+export interface UploadStats {
+  /** Blobs added that were not yet in the repository. */
+  newBlobs: number;
+  /** Plaintext bytes of those blobs. */
+  newBytes: number;
+  /** Bytes of packs written (after compression and encryption). */
+  storedBytes: number;
+  packs: number;
+  /** Blobs offered that were already stored. */
+  knownBlobs: number;
+}
+
+export class PackUploader {
+  readonly stats: UploadStats = {
+    newBlobs: 0,
+    newBytes: 0,
+    storedBytes: 0,
+    packs: 0,
+    knownBlobs: 0,
+  };
+  #open: { data?: PackWriter; meta?: PackWriter } = {};
+  #pending = new Set<string>();
+  #uploads = new Set<Promise<void>>();
+  #failure: unknown;
+
+  constructor(
+    private storage: Storage,
+    private keys: RepoKeys,
+    private config: RepoConfig,
+    private index: RepoIndex,
+  ) {}
+
+  /** Whether a blob is stored or pending in this run. */
+  has(id: string): boolean {
+    return this.index.has(id) || this.#pending.has(id);
+  }
+
+  /**
+   * Adds one blob; resolves to its id once it is accepted (not yet durable: see `flush`).
+   * Waits while too many packs are being stored; rejects with the first storage failure.
+   */
+  async add(type: BlobType, plaintext: Uint8Array): Promise<string> {
+    this.#throwIfFailed();
+    const id = blobId(this.keys.macKey, plaintext);
+    if (this.has(id)) {
+      this.stats.knownBlobs++;
+      return id;
+    }
+    const metadata = type !== "data";
+    const slot = metadata ? "meta" : "data";
+    const writer = this.#open[slot] ??= new PackWriter({
+      publicKey: this.keys.publicKey,
+      metadata,
+      frameSize: this.config.pack.frameSize,
+      level: this.config.compression.level,
+    });
+    writer.add(id, type, plaintext);
+    this.#pending.add(id);
+    this.stats.newBlobs++;
+    this.stats.newBytes += plaintext.length;
+    const target = metadata ? this.config.pack.metaSize : this.config.pack.dataSize;
+    if (writer.bytes >= target) {
+      this.#open[slot] = undefined;
+      this.#store(writer);
+      while (this.#uploads.size >= MAX_UPLOADS) await Promise.race(this.#uploads);
+      this.#throwIfFailed();
+    }
+    return id;
+  }
+
+  /** Stores the open packs and waits until every added blob is durable and indexed. */
+  async flush(): Promise<void> {
+    for (const slot of ["data", "meta"] as const) {
+      const writer = this.#open[slot];
+      this.#open[slot] = undefined;
+      if (writer && writer.count > 0) this.#store(writer);
+    }
+    while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads]);
+    this.#throwIfFailed();
+  }
+
+  #store(writer: PackWriter): void {
+    const pack = writer.finish();
+    const length = pack.data.length;
+    const upload = (async () => {
+      // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
+      const hotCopy = pack.metadata ? pack.data.slice() : undefined;
+      await this.storage.create(layout.pack(pack.id), pack.data);
+      if (hotCopy) await this.storage.create(layout.metaCopy(pack.id), hotCopy);
+      const indexed: IndexedPack = {
+        pack: pack.id,
+        metadata: pack.metadata,
+        length,
+        blobs: pack.blobs,
+      };
+      const segment = encodeIndexSegment(this.keys.indexKey, [indexed]);
+      await this.storage.create(layout.index(sha256Hex(segment)), segment);
+      this.index.add([indexed]);
+      for (const b of pack.blobs) this.#pending.delete(b.id);
+      this.stats.packs++;
+      this.stats.storedBytes += length;
+    })();
+    const tracked: Promise<void> = upload.catch((err) => {
+      this.#failure ??= err;
+    }).finally(() => this.#uploads.delete(tracked));
+    this.#uploads.add(tracked);
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * A repository opened with a key: config, keys, index, snapshots, and reading blobs back.
+ * `Repository.init` creates one; `Repository.open` unlocks one with a passphrase or a key file.
+ *
+ * @module
+ */
+
+import { KeyCannotRead, ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import type { Storage } from "../storage/storage.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from "./config.ts";
+import { WrongPassphrase } from "./errors.ts";
+import { RepoIndex } from "./index.ts";
+import { decodeIndexSegment } from "./index_segment.ts";
+import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
+import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
+import { idOf, layout } from "./layout.ts";
+import { openDataKey, openFrame, PACK_HEADER_LENGTH, readBlob } from "./pack.ts";
+import { decodeSnapshot, type SnapshotManifest } from "./snapshot.ts";
+import { decodeTree, type Tree } from "./tree.ts";
+
+/** How a repository is unlocked: a passphrase, or the bytes of an exported key file. */
+export interface Credentials {
+  passphrase?: string;
+  keyFile?: Uint8Array;
+}
+
+/** A snapshot manifest with its id. */
+export interface SnapshotEntry {
+  id: string;
+  manifest: SnapshotManifest;
+}
+
+/** Thrown when the location holds no repository. */
+export class NotARepository extends Error {
+  override name = "NotARepository";
+}
+
+export class Repository {
+  readonly index: RepoIndex = new RepoIndex();
+  #indexLoaded = new Set<string>();
+  #dataKeys = new Map<string, Uint8Array>();
+  #trees = new Map<string, Tree>();
+
+  private constructor(
+    readonly storage: Storage,
+    readonly config: RepoConfig,
+    readonly keys: RepoKeys,
+    /** The key object that was opened, when opened by passphrase. */
+    readonly keyObject?: string,
+  ) {}
+
+  /** Whether this key can read trees, packs and snapshot contents. */
+  get canRead(): boolean {
+    return this.keys.privateKey !== undefined;
+  }
+
+  /**
+   * Creates a repository in an empty location: config first, then the passphrase-wrapped key.
+   * Refuses a location that already has a config.
+   */
+  static async init(
+    storage: Storage,
+    passphrase: string,
+    options: { config?: Partial<RepoConfig>; kdf?: KdfParams } = {},
+  ): Promise<Repository> {
+    if (await storage.stat(layout.config()) !== null) {
+      throw new Deno.errors.AlreadyExists("a repository already exists here");
+    }
+    const config = newConfig(options.config);
+    const keys = await generateMasterKeys();
+    const keyFile = await wrapKeyFile(keys, passphrase, options.kdf);
+    const keyId = sha256Hex(keyFile);
+    await storage.create(layout.key(keyId), keyFile);
+    await storage.create(layout.config(), encodeConfig(config));
+    return new Repository(storage, config, keys, layout.key(keyId));
+  }
+
+  /** Opens a repository with a passphrase (trying each key object) or an exported key file. */
+  static async open(storage: Storage, credentials: Credentials): Promise<Repository> {
+    let configBytes: Uint8Array;
+    try {
+      configBytes = await storage.read(layout.config());
+    } catch (err) {
+      if (err instanceof ObjectNotFound) {
+        throw new NotARepository('there is no Permafrost repository here (no "config")');
+      }
+      throw err;
+    }
+    const config = decodeConfig(configBytes);
+    if (credentials.keyFile) {
+      const { repoId, keys } = decodeKeyExport(credentials.keyFile);
+      if (repoId !== config.id) {
+        throw new WrongPassphrase(
+          `the key file belongs to repository "${repoId.slice(0, 8)}", not "${
+            config.id.slice(0, 8)
+          }"`,
+        );
+      }
+      return new Repository(storage, config, keys);
+    }
+    if (credentials.passphrase === undefined) {
+      throw new TypeError("no passphrase or key file given");
+    }
+    const keyObjects = await storage.list(layout.prefixes.key);
+    if (keyObjects.length === 0) throw new NotARepository("the repository has no key objects");
+    for (const k of keyObjects) {
+      try {
+        const keys = await unwrapKeyFile(await storage.read(k.name), credentials.passphrase);
+        return new Repository(storage, config, keys, k.name);
+      } catch (err) {
+        if (!(err instanceof WrongPassphrase)) throw err;
+      }
+    }
+    throw new WrongPassphrase("the passphrase opens none of the repository's keys");
+  }
+
+  /** Loads index segments not loaded yet. */
+  async loadIndex(): Promise<void> {
+    const segments = await this.storage.list(layout.prefixes.index);
+    const fresh = segments.filter((s) => !this.#indexLoaded.has(s.name));
+    await inBatches(fresh, 16, async (s) => {
+      this.index.add(decodeIndexSegment(this.keys.indexKey, await this.storage.read(s.name)));
+      this.#indexLoaded.add(s.name);
+    });
+  }
+
+  /** Every snapshot, oldest first. */
+  async snapshots(): Promise<SnapshotEntry[]> {
+    const objects = await this.storage.list(layout.prefixes.snapshot);
+    const out: SnapshotEntry[] = [];
+    await inBatches(objects, 16, async (o) => {
+      out.push({
+        id: idOf(o.name),
+        manifest: decodeSnapshot(this.keys.indexKey, await this.storage.read(o.name)),
+      });
+    });
+    return out.sort((a, b) =>
+      a.manifest.time < b.manifest.time
+        ? -1
+        : a.manifest.time > b.manifest.time
+        ? 1
+        : a.id < b.id
+        ? -1
+        : 1
+    );
+  }
+
+  /** Finds a snapshot by `latest`, a full id or a unique id prefix. */
+  async snapshot(ref: string): Promise<SnapshotEntry> {
+    const all = await this.snapshots();
+    if (all.length === 0) throw new ObjectNotFound("the repository has no snapshots yet");
+    if (ref === "latest") return all[all.length - 1];
+    const hits = all.filter((s) => s.id.startsWith(ref.toLowerCase()));
+    if (hits.length === 1) return hits[0];
+    if (hits.length === 0) throw new ObjectNotFound(`no snapshot "${ref}"`);
+    throw new TypeError(`snapshot prefix "${ref}" is ambiguous; give more digits`);
+  }
+
+  /** The data key of a pack (reads and unseals its header once). */
+  async dataKey(pack: string, metadata: boolean): Promise<Uint8Array> {
+    requirePrivateKey(this.keys, "pack data");
+    let key = this.#dataKeys.get(pack);
+    if (!key) {
+      const header = await this.storage.read(this.packObject(pack, metadata), {
+        offset: 0,
+        length: PACK_HEADER_LENGTH,
+      });
+      key = openDataKey(header, this.keys);
+      this.#dataKeys.set(pack, key);
+    }
+    return key;
+  }
+
+  /** Where to read a pack: the hot copy for metadata packs, the pack itself otherwise. */
+  packObject(pack: string, metadata: boolean): string {
+    return metadata ? layout.metaCopy(pack) : layout.pack(pack);
+  }
+
+  /** Reads and verifies one blob (a ranged read of its frame). */
+  async readBlob(id: string): Promise<Uint8Array> {
+    requirePrivateKey(this.keys, "blobs");
+    const entry = this.index.get(id);
+    if (!entry) throw new ObjectNotFound(`blob "${id}" is not in the index`);
+    const key = await this.dataKey(entry.pack, entry.metadata);
+    const frame = await this.storage.read(this.packObject(entry.pack, entry.metadata), {
+      offset: entry.frameOffset,
+      length: entry.frameLength,
+    });
+    try {
+      return readBlob(key, frame, entry, this.keys.macKey);
+    } catch (err) {
+      throw withPack(err, entry.pack, id);
+    }
+  }
+
+  /** Reads one tree (cached for the life of this object). */
+  async tree(id: string): Promise<Tree> {
+    let tree = this.#trees.get(id);
+    if (!tree) {
+      requirePrivateKey(this.keys, "trees");
+      tree = decodeTree(await this.readBlob(id));
+      this.#trees.set(id, tree);
+    }
+    return tree;
+  }
+
+  /** Opens a frame of a pack already read (restore reads runs of frames at once). */
+  openFrame(dataKey: Uint8Array, frame: Uint8Array, frameOffset: number, pack: string): Uint8Array {
+    try {
+      return openFrame(dataKey, frame, frameOffset);
+    } catch (err) {
+      throw withPack(err, pack);
+    }
+  }
+}
+
+/** Adds the pack (and blob) to an integrity error so the user knows what is damaged. */
+export function withPack(err: unknown, pack: string, blob?: string): unknown {
+  if (err instanceof Error && err.name === "IntegrityError") {
+    err.message = `pack "${pack}"${blob ? ` (blob "${blob}")` : ""} is damaged: ${err.message}`;
+  }
+  return err;
+}
+
+/** Runs `fn` over `items` with at most `width` at once. */
+export async function inBatches<T>(
+  items: T[],
+  width: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+export { KeyCannotRead };

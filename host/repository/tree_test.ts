@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { FormatError } from "./errors.ts";
+import { compareNames, decodeTree, encodeTree, type Tree, type TreeNode } from "./tree.ts";
+
+const id = (c: string) => c.repeat(64);
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+const tree: Tree = {
+  version: 1,
+  nodes: [
+    {
+      name: "a.txt",
+      type: "file",
+      mode: 0o644,
+      mtime: "1700000000123456789",
+      uid: 1000,
+      gid: 1000,
+      size: 5,
+      content: [id("1")],
+    },
+    { name: "empty", type: "file", mode: 0o600, mtime: "-5", size: 0, content: [] },
+    {
+      name: "hard",
+      type: "file",
+      mode: 0o4755,
+      mtime: "0",
+      size: 1,
+      content: [id("2")],
+      inode: "123",
+      dev: "2049",
+      links: 2,
+    },
+    { name: "link", type: "symlink", mode: 0o777, mtime: "1", target: "../elsewhere" },
+    {
+      name: "sub",
+      type: "dir",
+      mode: 0o1777,
+      mtime: "2",
+      atime: "3",
+      ctime: "4",
+      subtree: id("d"),
+    },
+    {
+      name: "\u00e9t\u00e9 \ud83d\ude00",
+      type: "file",
+      mode: 0o644,
+      mtime: "5",
+      size: 0,
+      content: [],
+    },
+  ],
+};
+
+Deno.test("decodeTree() returns the tree encodeTree() wrote", () => {
+  assert.deepEqual(decodeTree(encodeTree(tree)), tree);
+  assert.deepEqual(decodeTree(encodeTree({ version: 1, nodes: [] })), { version: 1, nodes: [] });
+});
+
+Deno.test("encodeTree() is canonical: field order of the input does not change the bytes", () => {
+  const shuffled: Tree = {
+    version: 1,
+    nodes: tree.nodes.map((n) => Object.fromEntries(Object.entries(n).reverse()) as TreeNode),
+  };
+  assert.deepEqual(encodeTree(shuffled), encodeTree(tree));
+  const first = JSON.parse(dec.decode(encodeTree(tree))).nodes[0];
+  assert.deepEqual(Object.keys(first), [
+    "name",
+    "type",
+    "mode",
+    "mtime",
+    "uid",
+    "gid",
+    "size",
+    "content",
+  ]);
+});
+
+Deno.test("compareNames() orders by UTF-8 bytes, not UTF-16 code units", () => {
+  // U+FFFD sorts before U+1F600 in UTF-8 (EF.. < F0..), after it in UTF-16 (FFFD > D83D).
+  assert.ok(compareNames("\ufffd", "\ud83d\ude00") < 0);
+  assert.ok("\ufffd" > "\ud83d\ude00");
+  assert.ok(compareNames("a", "ab") < 0);
+  assert.ok(compareNames("B", "a") < 0);
+  assert.equal(compareNames("x\ud83d\ude00", "x\ud83d\ude00"), 0);
+  const names = ["\ud83d\ude00", "\ufffd", "z", "Z", "\u00e9"];
+  assert.deepEqual(names.sort(compareNames), ["Z", "z", "\u00e9", "\ufffd", "\ud83d\ude00"]);
+});
+
+Deno.test("encodeTree() refuses unsorted or repeated names", () => {
+  const [a, b] = tree.nodes;
+  assert.throws(() => encodeTree({ version: 1, nodes: [b, a] }), /out of order or repeated/);
+  assert.throws(() => encodeTree({ version: 1, nodes: [a, a] }), FormatError);
+});
+
+Deno.test("encodeTree() refuses names that are not one path component", () => {
+  const base = tree.nodes[1];
+  for (const name of ["", ".", "..", "a/b", "nul\0", "\ud800"]) {
+    assert.throws(() => encodeTree({ version: 1, nodes: [{ ...base, name }] }), {
+      name: "FormatError",
+      message: /"nodes\[0\]\.name"/,
+    });
+  }
+});
+
+Deno.test("a node carrying another type's fields, or missing its own, is a FormatError", () => {
+  const file = tree.nodes[0];
+  const bad: TreeNode[] = [
+    { ...file, subtree: id("e") },
+    { ...file, content: undefined },
+    { name: "d", type: "dir", mode: 0o755, mtime: "0" },
+    { name: "d", type: "dir", mode: 0o755, mtime: "0", subtree: id("e"), size: 3 },
+    { name: "l", type: "symlink", mode: 0o777, mtime: "0" },
+    { ...file, mode: 0o10000 },
+    { ...file, mtime: "1.5" },
+    { ...file, mtime: "007" },
+    { ...file, content: ["ABC"] },
+    { ...file, inode: "1" },
+    { ...file, inode: "1", dev: "2", links: 1 },
+  ];
+  for (const node of bad) {
+    assert.throws(
+      () => encodeTree({ version: 1, nodes: [node] }),
+      FormatError,
+      JSON.stringify(node),
+    );
+  }
+});
+
+Deno.test("decodeTree() refuses unknown fields, versions and non-JSON", () => {
+  const good = JSON.parse(dec.decode(encodeTree(tree)));
+  good.nodes[0].xattrs = {};
+  assert.throws(() => decodeTree(enc.encode(JSON.stringify(good))), /"nodes\[0\]\.xattrs"/);
+  assert.throws(() => decodeTree(enc.encode('{"version":2,"nodes":[]}')), FormatError);
+  assert.throws(() => decodeTree(enc.encode("not json")), FormatError);
+});

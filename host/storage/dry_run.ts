@@ -1,0 +1,35 @@
+/**
+ * The dry-run wrapper: reads pass through, writes are counted and dropped. `backup --dry-run`
+ * runs the real pipeline over it, so its numbers are the numbers a real run would write.
+ *
+ * @module
+ */
+
+import type { ByteRange, ObjectInfo, Storage } from "./storage.ts";
+
+export class DryRunStorage implements Storage {
+  /** Objects that would have been created, with their sizes. */
+  readonly created: ObjectInfo[] = [];
+
+  constructor(private inner: Storage) {}
+
+  create(name: string, data: Uint8Array): Promise<void> {
+    this.created.push({ name, size: data.length });
+    return Promise.resolve();
+  }
+  read(name: string, range?: ByteRange): Promise<Uint8Array> {
+    return this.inner.read(name, range);
+  }
+  stat(name: string): Promise<ObjectInfo | null> {
+    return this.inner.stat(name);
+  }
+  list(prefix: string): Promise<ObjectInfo[]> {
+    return this.inner.list(prefix);
+  }
+  delete(_name: string): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { join, relative } from "node:path";
+import { CapabilityRefused, ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import { layout } from "../repository/layout.ts";
+import { openStorage } from "./open.ts";
+
+const id = "cd".repeat(32);
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "pf-open-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("openStorage() rejects an unknown scheme with a TypeError naming it", async () => {
+  await assert.rejects(openStorage("s3://bucket/x", "ingest"), /scheme "s3:" is not supported/);
+  await assert.rejects(openStorage("sqlite:/tmp/x.db", "ingest"), TypeError);
+});
+
+Deno.test("openStorage() without create rejects a missing folder with NotFound", async () => {
+  await withDir(async (dir) => {
+    await assert.rejects(openStorage(join(dir, "none"), "admin"), Deno.errors.NotFound);
+    await assert.rejects(Deno.stat(join(dir, "none")), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("openStorage() with create makes the folder; local: and relative paths name it too", async () => {
+  await withDir(async (dir) => {
+    const root = join(dir, "a", "repo");
+    const s = await openStorage(`local:${root}`, "admin", { create: true });
+    await s.create(layout.config(), new Uint8Array([1, 2]));
+    await s.close();
+    const again = await openStorage(relative(Deno.cwd(), root), "reader");
+    assert.deepEqual(await again.read(layout.config()), new Uint8Array([1, 2]));
+    await again.close();
+  });
+});
+
+Deno.test("an ingest storage handle has no delete and cannot read packs or meta copies", async () => {
+  await withDir(async (dir) => {
+    const admin = await openStorage(dir, "admin");
+    await admin.create(layout.pack(id), new Uint8Array([1]));
+    await admin.create(layout.metaCopy(id), new Uint8Array([2]));
+    await admin.create(layout.index(id), new Uint8Array([3]));
+    const ingest = await openStorage(dir, "ingest");
+    try {
+      await assert.rejects(ingest.delete(layout.pack(id)), CapabilityRefused);
+      await assert.rejects(ingest.read(layout.pack(id)), CapabilityRefused);
+      await assert.rejects(ingest.read(layout.metaCopy(id)), CapabilityRefused);
+      assert.deepEqual(await ingest.read(layout.index(id)), new Uint8Array([3]));
+      assert.deepEqual(await ingest.stat(layout.pack(id)), { name: layout.pack(id), size: 1 });
+      await ingest.create(layout.snapshot(id), new Uint8Array([4]));
+      assert.deepEqual(await admin.read(layout.pack(id)), new Uint8Array([1]), "still there");
+      await admin.delete(layout.pack(id));
+      await assert.rejects(admin.read(layout.pack(id)), ObjectNotFound);
+    } finally {
+      await ingest.close();
+      await admin.close();
+    }
+  });
+});
+
+Deno.test("create() moves the caller's bytes to the storage worker", async () => {
+  await withDir(async (dir) => {
+    const s = await openStorage(dir, "admin");
+    try {
+      const data = new Uint8Array([5, 6, 7]);
+      await s.create(layout.config(), data);
+      assert.equal(data.byteLength, 0, "detached: a sender must not reuse it");
+      assert.deepEqual(await s.read(layout.config()), new Uint8Array([5, 6, 7]));
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+Deno.test("a closed storage rejects further calls", async () => {
+  await withDir(async (dir) => {
+    const s = await openStorage(dir, "admin");
+    await s.close();
+    await s.close();
+    await assert.rejects(s.stat(layout.config()), /plugin "local" is closed/);
+  });
+});

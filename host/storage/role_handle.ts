@@ -1,0 +1,82 @@
+/**
+ * The role handle: a `Storage` over a storage plugin that lets through exactly what a role
+ * may do (`storageMethodsByRole`, DESIGN §3). The plugin itself can do everything its folder
+ * or endpoint allows; this handle is what the host hands on.
+ *
+ * @module
+ */
+
+import { CapabilityRefused } from "../../plugins/sdk/errors.ts";
+import { ingestMayRead } from "../repository/layout.ts";
+import {
+  type ByteRange,
+  type ObjectInfo,
+  type Role,
+  type Storage,
+  storageMethodsByRole,
+} from "./storage.ts";
+
+/** What a role handle needs from a storage plugin (a `PluginHandle` fits). */
+export interface StorageBackend {
+  call<T = unknown>(method: string, ...args: unknown[]): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * `Storage` for one role. Contract: a method the role lacks rejects with `CapabilityRefused`
+ * (`the ingest role cannot "delete" objects`) without reaching the plugin; `read` needs the
+ * `read` method, or `readHot` and a name `ingestMayRead` accepts (config, keys, index,
+ * snapshots), else it rejects with `CapabilityRefused` naming the object. `create` moves its
+ * `data` to the plugin worker: the caller's `Uint8Array` is detached afterwards when it owned
+ * its whole buffer (pass a copy to keep it). Everything else is the `Storage` contract.
+ */
+export class RoleHandle implements Storage {
+  readonly role: Role;
+  #backend: StorageBackend;
+  #may: ReadonlySet<string>;
+
+  constructor(backend: StorageBackend, role: Role) {
+    if (!Object.hasOwn(storageMethodsByRole, role)) {
+      throw new TypeError(`storage role "${role}" does not exist`);
+    }
+    this.role = role;
+    this.#backend = backend;
+    this.#may = new Set(storageMethodsByRole[role]);
+  }
+
+  create(name: string, data: Uint8Array): Promise<void> {
+    return this.#call("create", name, data);
+  }
+
+  read(name: string, range?: ByteRange): Promise<Uint8Array> {
+    if (!this.#may.has("read") && !(this.#may.has("readHot") && ingestMayRead(name))) {
+      return Promise.reject(new CapabilityRefused(`the ${this.role} role cannot read "${name}"`));
+    }
+    return this.#backend.call("read", name, ...(range ? [range] : []));
+  }
+
+  stat(name: string): Promise<ObjectInfo | null> {
+    return this.#call("stat", name);
+  }
+
+  list(prefix: string): Promise<ObjectInfo[]> {
+    return this.#call("list", prefix);
+  }
+
+  delete(name: string): Promise<void> {
+    return this.#call("delete", name);
+  }
+
+  close(): Promise<void> {
+    return this.#backend.close();
+  }
+
+  #call<T>(method: string, ...args: unknown[]): Promise<T> {
+    if (!this.#may.has(method)) {
+      return Promise.reject(
+        new CapabilityRefused(`the ${this.role} role cannot "${method}" objects`),
+      );
+    }
+    return this.#backend.call<T>(method, ...args);
+  }
+}

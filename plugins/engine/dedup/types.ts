@@ -1,0 +1,71 @@
+/**
+ * What the dedup engine exchanges with the host (docs/plugins.md "engine capabilities").
+ *
+ * @module
+ */
+
+/** A tree node as built by the engine; the host validates it (host/repository/tree.ts). */
+export interface SourceNode {
+  name: string;
+  type: "file" | "dir" | "symlink";
+  mode: number;
+  mtime: string;
+  atime?: string;
+  ctime?: string;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  content?: string[];
+  subtree?: string;
+  target?: string;
+  inode?: string;
+  dev?: string;
+  links?: number;
+}
+
+/** What the file cache is asked: a file is unchanged when all of these match. */
+export interface CacheQuery {
+  path: string;
+  size: number;
+  mtime: string;
+  ctime: string;
+  inode: string;
+}
+
+/** A file the engine read, recorded by the host once the snapshot is committed. */
+export interface CacheRecord extends CacheQuery {
+  content: string[];
+}
+
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
+export interface WalkStats {
+  files: number;
+  dirs: number;
+  /** Bytes of all files in the snapshot. */
+  bytes: number;
+  /** Bytes actually read (files not found unchanged in the cache). */
+  readBytes: number;
+  cachedFiles: number;
+}
+
+/** The engine's view of its capability handles, already bound to RPC calls. */
+export interface EngineHost {
+  /** Stores data chunks; resolves to their blob ids, in order. The chunks are transferred. */
+  storeChunks(chunks: Uint8Array[]): Promise<string[]>;
+  /** Stores one directory's nodes (sorted by UTF-8 name) as a tree; resolves to its id. */
+  storeTree(nodes: SourceNode[]): Promise<string>;
+  /** For each query, the content of an unchanged file from the cache, or null. */
+  cacheLookup(queries: CacheQuery[]): Promise<(string[] | null)[]>;
+  /** Remembers a file read in this run (fire and forget). */
+  cacheRecord(record: CacheRecord): void;
+  /** For each path (relative to the source root), whether the filter excludes it. */
+  filterMatch(paths: string[], dirs: boolean[]): Promise<boolean[]>;
+  /** Progress: files and bytes done since the last report (fire and forget). */
+  progress(files: number, bytes: number): void;
+  /** A warning about one path (fire and forget). */
+  warn(path: string, reason: string): void;
+}

@@ -1,0 +1,317 @@
+/**
+ * The dedup engine's walk: turns source trees on disk into tree nodes, sending file contents to
+ * the host as chunks and directories as trees. It holds no keys: the host computes blob ids,
+ * deduplicates, compresses, encrypts and packs (docs/plugins.md "engine").
+ *
+ * Walk order is depth first, files of a directory before its subdirectories, so packs fill in
+ * walk order and a directory's files sit in few packs (DESIGN §4 "Locality").
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import { Chunker, type ChunkerParams } from "./fastcdc.ts";
+import type { EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
+
+/** Read size for large files; each read is fed to the chunker. */
+const READ_SIZE = 4 << 20;
+/** Outstanding chunk bytes the engine may have in flight before it waits for the host. */
+const MAX_IN_FLIGHT = 64 << 20;
+/** A batch of small blobs is sent in one call once it holds this many bytes or blobs. */
+const BATCH_BYTES = 4 << 20;
+const BATCH_COUNT = 256;
+
+const textEncoder = new TextEncoder();
+
+/** Compares two names by their UTF-8 bytes, the order trees are stored in (docs/format.md). */
+export function compareNames(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(textEncoder.encode(a)), Buffer.from(textEncoder.encode(b)));
+}
+
+/** Options the host passes to the engine (its `config`). */
+export interface WalkOptions {
+  gear: Uint32Array;
+  chunker: ChunkerParams;
+  /** Whether a filter is attached; without one no `match` calls are made. */
+  filter: boolean;
+}
+
+/** One tree node as the engine builds it (mirrors host/repository/tree.ts `TreeNode`). */
+export type Node = SourceNode;
+
+/**
+ * Walks each source, storing contents and trees through `host`. Returns the source nodes in the
+ * order given, the stats and what was skipped. A source that cannot be read at all is an error;
+ * anything below it that cannot be read is a warning and a `Skipped` entry.
+ */
+export class Walker {
+  readonly stats: WalkStats = { files: 0, dirs: 0, bytes: 0, readBytes: 0, cachedFiles: 0 };
+  readonly skipped: Skipped[] = [];
+  #batch: { chunks: Uint8Array[]; bytes: number; waiters: Waiter[] } = {
+    chunks: [],
+    bytes: 0,
+    waiters: [],
+  };
+  #inFlight = 0;
+  #inFlightDone: Array<() => void> = [];
+  #pending = new Set<Promise<unknown>>();
+
+  constructor(private host: EngineHost, private options: WalkOptions) {}
+
+  /** Backs up one source path (absolute) and returns its node, named by the path's base name. */
+  async source(path: string): Promise<Node> {
+    const st = fs.lstatSync(path, { bigint: true });
+    const name = path === "/" ? "root" : path.replace(/\/+$/, "").split("/").pop()!;
+    const node = await this.#entry(path, name, "", st);
+    if (node === undefined) {
+      throw new TypeError(`source "${path}" is not a file, directory or symlink`);
+    }
+    await this.#drain();
+    return node;
+  }
+
+  async #entry(
+    abs: string,
+    name: string,
+    rel: string,
+    st: fs.BigIntStats,
+  ): Promise<Node | undefined> {
+    const base = this.#base(name, st);
+    if (st.isSymbolicLink()) {
+      return { ...base, type: "symlink", target: fs.readlinkSync(abs) };
+    }
+    if (st.isDirectory()) {
+      const subtree = await this.#directory(abs, rel);
+      if (subtree === undefined) return undefined;
+      this.stats.dirs++;
+      return { ...base, type: "dir", subtree };
+    }
+    if (st.isFile()) {
+      const read = await this.#file(abs, st, undefined);
+      return read === undefined ? undefined : this.#fileNode(name, st, await read.content);
+    }
+    const what = st.isFIFO()
+      ? "fifo"
+      : st.isSocket()
+      ? "socket"
+      : st.isCharacterDevice() || st.isBlockDevice()
+      ? "device"
+      : "special file";
+    this.#skip(abs, `is a ${what}; not backed up`);
+    return undefined;
+  }
+
+  async #directory(abs: string, rel: string): Promise<string | undefined> {
+    let names: string[];
+    try {
+      names = fs.readdirSync(abs);
+    } catch (err) {
+      this.#skip(abs, `cannot list directory: ${message(err)}`);
+      return undefined;
+    }
+    names.sort(compareNames);
+    const entries: { name: string; abs: string; rel: string; st: fs.BigIntStats }[] = [];
+    for (const name of names) {
+      const childAbs = abs === "/" ? `/${name}` : `${abs}/${name}`;
+      try {
+        const st = fs.lstatSync(childAbs, { bigint: true });
+        entries.push({ name, abs: childAbs, rel: rel === "" ? name : `${rel}/${name}`, st });
+      } catch (err) {
+        const reason = name.includes("\uFFFD")
+          ? "name is not valid UTF-8, which Deno cannot address"
+          : `cannot stat: ${message(err)}`;
+        this.#skip(childAbs, reason);
+      }
+    }
+    const kept = this.options.filter ? await this.#filter(entries) : entries;
+
+    // Files first (pipelined), then subdirectories depth first.
+    const nodes: (Node | undefined)[] = new Array(kept.length);
+    const cacheable = kept.filter((e) => e.st.isFile());
+    const cached = cacheable.length === 0 ? [] : await this.host.cacheLookup(
+      cacheable.map((e) => ({
+        path: e.abs,
+        size: Number(e.st.size),
+        mtime: e.st.mtimeNs.toString(),
+        ctime: e.st.ctimeNs.toString(),
+        inode: e.st.ino.toString(),
+      })),
+    );
+    const hits = new Map<string, string[]>();
+    cacheable.forEach((e, i) => {
+      const c = cached[i];
+      if (c) hits.set(e.abs, c);
+    });
+    // Files (and symlinks, specials) first: read one at a time, their blob ids resolve later.
+    const done: Promise<void>[] = [];
+    for (let i = 0; i < kept.length; i++) {
+      const e = kept[i];
+      if (e.st.isDirectory()) continue;
+      if (!e.st.isFile()) {
+        nodes[i] = await this.#entry(e.abs, e.name, e.rel, e.st);
+        continue;
+      }
+      const read = await this.#file(e.abs, e.st, hits.get(e.abs));
+      if (read === undefined) continue;
+      done.push(read.content.then((file) => {
+        nodes[i] = this.#fileNode(e.name, e.st, file);
+      }));
+    }
+    await this.#flushBatch();
+    await Promise.all(done);
+    for (let i = 0; i < kept.length; i++) {
+      const e = kept[i];
+      if (e.st.isDirectory()) nodes[i] = await this.#entry(e.abs, e.name, e.rel, e.st);
+    }
+    return await this.host.storeTree(nodes.filter((n): n is Node => n !== undefined));
+  }
+
+  async #filter<T extends { rel: string; st: fs.BigIntStats }>(entries: T[]): Promise<T[]> {
+    if (entries.length === 0) return entries;
+    const excluded = await this.host.filterMatch(
+      entries.map((e) => e.rel),
+      entries.map((e) => e.st.isDirectory()),
+    );
+    return entries.filter((_, i) => !excluded[i]);
+  }
+
+  #base(name: string, st: fs.BigIntStats) {
+    return {
+      name,
+      mode: Number(st.mode & 0o7777n),
+      mtime: st.mtimeNs.toString(),
+      ctime: st.ctimeNs.toString(),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+    };
+  }
+
+  #fileNode(name: string, st: fs.BigIntStats, file: { size: number; content: string[] }): Node {
+    const node: Node = { ...this.#base(name, st), type: "file", ...file };
+    if (st.nlink > 1n) {
+      node.inode = st.ino.toString();
+      node.dev = st.dev.toString();
+      node.links = Number(st.nlink);
+    }
+    return node;
+  }
+
+  /**
+   * Reads one file and queues its chunks. Resolves once the file is read (waiting for room when
+   * too many bytes are in flight) to a holder whose `content` resolves once the host has taken
+   * every chunk (a holder, since promises do not nest). `undefined` when the file cannot be
+   * read (a warning, not an error).
+   */
+  async #file(
+    abs: string,
+    st: fs.BigIntStats,
+    cached: string[] | undefined,
+  ): Promise<{ content: Promise<{ size: number; content: string[] }> } | undefined> {
+    if (cached) {
+      this.stats.files++;
+      this.stats.cachedFiles++;
+      this.stats.bytes += Number(st.size);
+      this.host.progress(1, Number(st.size));
+      return { content: Promise.resolve({ size: Number(st.size), content: cached }) };
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(abs, "r");
+    } catch (err) {
+      this.#skip(abs, `cannot open: ${message(err)}`);
+      return undefined;
+    }
+    const parts: Promise<string>[] = [];
+    let size = 0;
+    try {
+      const chunker = new Chunker(this.options.gear, this.options.chunker);
+      const expected = Number(st.size);
+      // A small file is read into one exact-size buffer that becomes its only chunk.
+      let buf = new Uint8Array(expected < this.options.chunker.min ? expected + 1 : READ_SIZE);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        size += n;
+        const chunks = chunker.push(n === buf.length ? buf : buf.subarray(0, n));
+        for (const c of chunks) parts.push((await this.#send(c)).id);
+        if (buf.length !== READ_SIZE) buf = new Uint8Array(READ_SIZE);
+      }
+      for (const c of chunker.finish()) parts.push((await this.#send(c)).id);
+    } catch (err) {
+      this.#skip(abs, `cannot read: ${message(err)}`);
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.stats.files++;
+    this.stats.bytes += size;
+    this.stats.readBytes += size;
+    this.host.progress(1, size);
+    const mtime = st.mtimeNs.toString(), ctime = st.ctimeNs.toString(), inode = st.ino.toString();
+    return {
+      content: Promise.all(parts).then((content) => {
+        this.host.cacheRecord({ path: abs, size, mtime, ctime, inode, content });
+        return { size, content };
+      }),
+    };
+  }
+
+  /**
+   * Queues one chunk, first waiting while too many bytes are in flight. Resolves (quickly) to a
+   * holder of the promise of the chunk's blob id (a holder, since promises do not nest).
+   */
+  async #send(chunk: Uint8Array): Promise<{ id: Promise<string> }> {
+    while (this.#inFlight > 0 && this.#inFlight + chunk.length > MAX_IN_FLIGHT) {
+      const wait = new Promise<void>((resolve) => this.#inFlightDone.push(resolve));
+      this.#flushBatch();
+      await wait;
+    }
+    this.#inFlight += chunk.length;
+    const b = this.#batch;
+    const id = new Promise<string>((resolve, reject) =>
+      b.waiters.push({ index: b.chunks.length, resolve, reject })
+    );
+    id.catch(() => {}); // observed by the file's Promise.all; avoid an unhandled rejection here
+    b.chunks.push(chunk);
+    b.bytes += chunk.length;
+    if (b.bytes >= BATCH_BYTES || b.chunks.length >= BATCH_COUNT) this.#flushBatch();
+    return { id };
+  }
+
+  #flushBatch(): Promise<void> {
+    const b = this.#batch;
+    if (b.chunks.length === 0) return Promise.resolve();
+    this.#batch = { chunks: [], bytes: 0, waiters: [] };
+    const bytes = b.bytes;
+    const call = this.host.storeChunks(b.chunks).then(
+      (ids) => b.waiters.forEach((w) => w.resolve(ids[w.index])),
+      (err) => b.waiters.forEach((w) => w.reject(err)),
+    ).finally(() => {
+      this.#inFlight -= bytes;
+      this.#pending.delete(call);
+      for (const wake of this.#inFlightDone.splice(0)) wake();
+    });
+    this.#pending.add(call);
+    return call;
+  }
+
+  async #drain(): Promise<void> {
+    await this.#flushBatch();
+    await Promise.all([...this.#pending]);
+  }
+
+  #skip(path: string, reason: string): void {
+    this.skipped.push({ path, reason });
+    this.host.warn(path, reason);
+  }
+}
+
+interface Waiter {
+  index: number;
+  resolve: (id: string) => void;
+  reject: (err: unknown) => void;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,301 @@
+/**
+ * The local folder store behind the `local` storage plugin. It runs inside the plugin worker,
+ * which may read and write only the repository folder, and implements the Storage contract of
+ * `host/storage/storage.ts` (create-only, atomic, durable; see there).
+ *
+ * @module
+ */
+
+import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import { checkName, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
+
+/** A byte range: `length` bytes from `offset` (same shape as the host's `ByteRange`). */
+export interface Range {
+  offset: number;
+  length: number;
+}
+
+/** One listed object (same shape as the host's `ObjectInfo`). */
+export interface Listed {
+  name: string;
+  size: number;
+}
+
+const STAT_BATCH = 64;
+
+/**
+ * A repository in a folder. Contract, beyond the Storage contract:
+ * - `create` writes `<root>/tmp/<random>`, fsyncs it, hard-links it to its final path (the link
+ *   fails if the name exists, so no create can replace an object, even racing another
+ *   process), unlinks the temporary name and fsyncs the final folder (skipped on Windows,
+ *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects.
+ * - Folders are created as needed, each fsync'd into its parent; `init()` creates the root.
+ * - Reads of cold objects are plain reads; `simulateCold` (a later issue) hooks in `read()`.
+ */
+export class LocalStore {
+  readonly root: string;
+  #known = new Set<string>();
+
+  constructor(root: string) {
+    if (typeof root !== "string" || !root.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(root)) {
+      throw new TypeError(`local store root "${root}" must be an absolute path`);
+    }
+    this.root = root.length > 1 ? root.replace(/[\\/]+$/, "") : root;
+  }
+
+  /** Creates the root folder (and any missing parent) and the `tmp/` folder. Idempotent. */
+  async init(): Promise<void> {
+    await Deno.mkdir(this.root, { recursive: true });
+    this.#known.add(this.root);
+    await this.#ensureDir(this.#abs(TMP_DIR));
+  }
+
+  async create(name: string, data: Uint8Array): Promise<void> {
+    checkName(name);
+    if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${name}" is no Uint8Array`);
+    const final = this.#abs(objectPath(name));
+    const dir = parentOf(final);
+    const tmp = this.#abs(`${TMP_DIR}/${randomHex()}`);
+    await this.#ensureDir(this.#abs(TMP_DIR));
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    try {
+      try {
+        for (let done = 0; done < data.byteLength;) {
+          done += await file.write(data.subarray(done));
+        }
+        await file.sync();
+      } finally {
+        file.close();
+      }
+      await this.#ensureDir(dir);
+      try {
+        await Deno.link(tmp, final);
+      } catch (e) {
+        if (e instanceof Deno.errors.AlreadyExists) {
+          if (await sameBytes(final, data)) return;
+          throw new ObjectExists(`object "${name}" already exists with different bytes`);
+        }
+        if (e instanceof Deno.errors.NotADirectory) {
+          throw new TypeError(`object name "${name}" runs through another object`);
+        }
+        throw e;
+      }
+      await syncDir(dir);
+    } finally {
+      await Deno.remove(tmp).catch(() => {});
+    }
+  }
+
+  async read(name: string, range?: Range): Promise<Uint8Array> {
+    checkName(name);
+    const path = this.#abs(objectPath(name));
+    // Seam for `simulateCold` (later issue): refuse cold, unrestored objects with NeedsRestore here.
+    if (range !== undefined && range !== null) {
+      const { offset, length } = range;
+      if (!isCount(offset) || !isCount(length)) {
+        throw new RangeError(`range ${offset}+${length} of object "${name}" is not valid`);
+      }
+      if (length <= SYNC_READ_MAX) return readSync(path, name, range);
+    }
+    return await readAsync(path, name, range ?? undefined);
+  }
+
+  async stat(name: string): Promise<Listed | null> {
+    checkName(name);
+    try {
+      const info = await Deno.stat(this.#abs(objectPath(name)));
+      return info.isFile ? { name, size: info.size } : null;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
+      throw e;
+    }
+  }
+
+  async list(prefix: string): Promise<Listed[]> {
+    if (typeof prefix !== "string") throw new TypeError(`list prefix "${prefix}" is not valid`);
+    const start = listRoot(prefix);
+    if (start === undefined) return [];
+    const out: Listed[] = [];
+    await this.#walk(start, prefix, out);
+    return out;
+  }
+
+  async delete(name: string): Promise<void> {
+    checkName(name);
+    const path = this.#abs(objectPath(name));
+    try {
+      if (!(await Deno.lstat(path)).isFile) return;
+      await Deno.remove(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
+      throw e;
+    }
+    await syncDir(parentOf(path));
+  }
+
+  #abs(rel: string): string {
+    return rel === "" ? this.root : `${this.root === "/" ? "" : this.root}/${rel}`;
+  }
+
+  /** Walks folder `rel` (relative to the root), adding objects whose name starts with `prefix`. */
+  async #walk(rel: string, prefix: string, out: Listed[]): Promise<void> {
+    const files: string[] = [];
+    const dirs: string[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.#abs(rel))) {
+        const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
+        if (entry.isDirectory) {
+          if (path !== TMP_DIR) dirs.push(path);
+        } else if (entry.isFile) {
+          const name = objectName(path);
+          if (name !== undefined && name.startsWith(prefix)) files.push(path);
+        }
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
+      throw e;
+    }
+    for (let i = 0; i < files.length; i += STAT_BATCH) {
+      const batch = files.slice(i, i + STAT_BATCH);
+      const sizes = await Promise.all(batch.map(async (p) => {
+        try {
+          return (await Deno.stat(this.#abs(p))).size;
+        } catch (e) {
+          if (e instanceof Deno.errors.NotFound) return -1; // deleted meanwhile
+          throw e;
+        }
+      }));
+      batch.forEach((p, j) => {
+        if (sizes[j] >= 0) out.push({ name: objectName(p)!, size: sizes[j] });
+      });
+    }
+    for (const d of dirs) await this.#walk(d, prefix, out);
+  }
+
+  /** Makes sure folder `dir` (absolute, at or below the root) exists, fsyncing new ones. */
+  async #ensureDir(dir: string): Promise<void> {
+    if (this.#known.has(dir)) return;
+    if (dir === this.root) {
+      const info = await Deno.stat(dir).catch(() => null);
+      if (!info?.isDirectory) {
+        throw new Deno.errors.NotFound(`repository folder "${this.root}" does not exist`);
+      }
+    } else {
+      try {
+        await Deno.mkdir(dir);
+        await syncDir(parentOf(dir));
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) {
+          await this.#ensureDir(parentOf(dir));
+          return this.#ensureDir(dir);
+        }
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      }
+    }
+    this.#known.add(dir);
+  }
+}
+
+/**
+ * Reads up to this many bytes with blocking calls: for small ranged reads they cost a third of
+ * the async ones here (52 µs against 166 µs for 64 KiB), and block this worker only briefly.
+ */
+const SYNC_READ_MAX = 1 << 20;
+
+async function readAsync(path: string, name: string, range?: Range): Promise<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    throw notFound(e, name);
+  }
+  try {
+    const { offset, length } = checkRange(await file.stat(), name, range);
+    const out = new Uint8Array(length);
+    if (offset > 0) await file.seek(offset, Deno.SeekMode.Start);
+    for (let got = 0; got < length;) {
+      const n = await file.read(out.subarray(got));
+      if (n === null) throw new Error(`object "${name}" ended early while being read`);
+      got += n;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+function readSync(path: string, name: string, range: Range): Uint8Array {
+  let file: Deno.FsFile;
+  try {
+    file = Deno.openSync(path, { read: true });
+  } catch (e) {
+    throw notFound(e, name);
+  }
+  try {
+    const { offset, length } = checkRange(file.statSync(), name, range);
+    const out = new Uint8Array(length);
+    if (offset > 0) file.seekSync(offset, Deno.SeekMode.Start);
+    for (let got = 0; got < length;) {
+      const n = file.readSync(out.subarray(got));
+      if (n === null) throw new Error(`object "${name}" ended early while being read`);
+      got += n;
+    }
+    return out;
+  } finally {
+    file.close();
+  }
+}
+
+/** The range to read (the whole object if none), checked against the object's size. */
+function checkRange(info: Deno.FileInfo, name: string, range?: Range): Range {
+  if (!info.isFile) throw new ObjectNotFound(`object "${name}" not found`);
+  if (range === undefined) return { offset: 0, length: info.size };
+  if (range.offset + range.length > info.size) {
+    throw new RangeError(
+      `range ${range.offset}+${range.length} is past the end of object "${name}" (${info.size} bytes)`,
+    );
+  }
+  return range;
+}
+
+function parentOf(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut <= 0 ? "/" : path.slice(0, cut);
+}
+
+function isCount(n: unknown): n is number {
+  return Number.isSafeInteger(n) && (n as number) >= 0;
+}
+
+function notFound(e: unknown, name: string): unknown {
+  if (
+    e instanceof Deno.errors.NotFound || e instanceof Deno.errors.IsADirectory ||
+    e instanceof Deno.errors.NotADirectory
+  ) {
+    return new ObjectNotFound(`object "${name}" not found`);
+  }
+  return e;
+}
+
+async function sameBytes(path: string, data: Uint8Array): Promise<boolean> {
+  const info = await Deno.stat(path);
+  if (!info.isFile || info.size !== data.byteLength) return false;
+  const existing = await Deno.readFile(path);
+  for (let i = 0; i < existing.length; i++) if (existing[i] !== data[i]) return false;
+  return true;
+}
+
+async function syncDir(dir: string): Promise<void> {
+  if (Deno.build.os === "windows") return;
+  const handle = await Deno.open(dir, { read: true });
+  try {
+    await handle.sync();
+  } finally {
+    handle.close();
+  }
+}
+
+function randomHex(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}

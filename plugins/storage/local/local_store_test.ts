@@ -1,0 +1,99 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import { LocalStore } from "./local_store.ts";
+
+const id = "ab" + "0123456789abcdef".repeat(4).slice(2);
+
+async function withStore(fn: (s: LocalStore, root: string) => Promise<void>): Promise<void> {
+  const base = await Deno.makeTempDir({ prefix: "pf-store-" });
+  const root = join(base, "repo");
+  const s = new LocalStore(root);
+  await s.init();
+  try {
+    await fn(s, root);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+}
+
+Deno.test("LocalStore fans packs out by the first two digits of their id", async () => {
+  await withStore(async (s, root) => {
+    await s.create(`packs/${id}`, new Uint8Array([1, 2, 3]));
+    assert.equal((await Deno.stat(join(root, "packs", "ab", id))).size, 3);
+    assert.deepEqual(await s.list("packs/"), [{ name: `packs/${id}`, size: 3 }]);
+    await s.create(`index/${id}`, new Uint8Array([4]));
+    assert.equal((await Deno.stat(join(root, "index", id))).size, 1);
+  });
+});
+
+Deno.test("LocalStore leaves nothing in tmp/ after creates, failed ones included", async () => {
+  await withStore(async (s, root) => {
+    await s.create("config", new Uint8Array([1]));
+    await s.create("config", new Uint8Array([1]));
+    await assert.rejects(s.create("config", new Uint8Array([2])), ObjectExists);
+    assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], []);
+  });
+});
+
+Deno.test("LocalStore.list() skips tmp/ and files in packs/ that are not fanned out correctly", async () => {
+  await withStore(async (s, root) => {
+    await Deno.writeTextFile(join(root, "tmp", "leftover"), "x");
+    await Deno.mkdir(join(root, "packs", "zz"), { recursive: true });
+    await Deno.writeTextFile(join(root, "packs", "zz", id), "misplaced");
+    await Deno.writeTextFile(join(root, "packs", id), "not fanned out");
+    await s.create("config", new Uint8Array(5));
+    assert.deepEqual(await s.list(""), [{ name: "config", size: 5 }]);
+  });
+});
+
+Deno.test("LocalStore rejects object names that could leave the root or hit tmp/", async () => {
+  await withStore(async (s) => {
+    for (
+      const n of [
+        "",
+        "../x",
+        "a/../../x",
+        "/etc/passwd",
+        "a//b",
+        "a/",
+        "./a",
+        "tmp/x",
+        "tmp",
+        "packs/a/b",
+        "packs/a",
+        "a\\b",
+      ]
+    ) {
+      await assert.rejects(s.create(n, new Uint8Array(1)), TypeError, n);
+      await assert.rejects(s.read(n), TypeError, n);
+      await assert.rejects(s.stat(n), TypeError, n);
+      await assert.rejects(s.delete(n), TypeError, n);
+    }
+    await assert.rejects(s.list("../"), TypeError);
+    await assert.rejects(s.list("a/../../"), TypeError);
+    assert.deepEqual(await s.list("tmp/"), []);
+  });
+});
+
+Deno.test("LocalStore.read() of a folder name is ObjectNotFound", async () => {
+  await withStore(async (s) => {
+    await s.create(`index/${id}`, new Uint8Array([1]));
+    await assert.rejects(s.read("index"), ObjectNotFound);
+    await assert.rejects(s.read("index", { offset: 0, length: 0 }), ObjectNotFound);
+    assert.equal(await s.stat("index"), null);
+    await assert.rejects(s.create("index", new Uint8Array(1)), ObjectExists);
+  });
+});
+
+Deno.test("LocalStore.create() into a missing root names the folder", async () => {
+  const s = new LocalStore("/nonexistent/pf-repo");
+  await assert.rejects(
+    s.create("config", new Uint8Array(1)),
+    new Deno.errors.NotFound(`repository folder "/nonexistent/pf-repo" does not exist`),
+  );
+});
+
+Deno.test("LocalStore needs an absolute root", () => {
+  assert.throws(() => new LocalStore("repo"), TypeError);
+});

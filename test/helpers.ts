@@ -1,0 +1,151 @@
+/**
+ * Shared helpers for flow tests: temporary folders, a sample source tree, repositories with
+ * fast key derivation, the CLI as a subprocess, and tree comparison.
+ *
+ * @module
+ */
+
+import fs from "node:fs";
+import { join } from "node:path";
+import { Repository } from "../host/repository/repository.ts";
+import { openStorage } from "../host/storage/open.ts";
+import type { Role } from "../host/storage/storage.ts";
+
+/** Argon2id parameters small enough for tests (never for real repositories). */
+export const TEST_KDF = { opslimit: 1, memlimit: 8 << 20 };
+export const PASSWORD = "correct horse battery staple";
+
+export async function tempDir(prefix = "pf-test-"): Promise<string> {
+  return await Deno.makeTempDir({ prefix });
+}
+
+/** A repository in a fresh folder, with small packs so tests make several. */
+export async function newRepo(
+  options: { dataSize?: number; metaSize?: number; frameSize?: number } = {},
+): Promise<{ dir: string; repo: Repository; cacheDir: string }> {
+  const dir = await tempDir("pf-repo-");
+  const storage = await openStorage(dir, "admin", { create: true });
+  const repo = await Repository.init(storage, PASSWORD, {
+    kdf: TEST_KDF,
+    config: {
+      chunker: { algorithm: "fastcdc-2020", min: 16 << 10, avg: 64 << 10, max: 256 << 10 },
+      pack: {
+        dataSize: options.dataSize ?? 1 << 20,
+        metaSize: options.metaSize ?? 256 << 10,
+        frameSize: options.frameSize ?? 64 << 10,
+      },
+    },
+  });
+  return { dir, repo, cacheDir: await tempDir("pf-cache-") };
+}
+
+/** Reopens a repository folder with the passphrase (or a key file) in a role. */
+export async function reopen(
+  dir: string,
+  credentials: { passphrase?: string; keyFile?: Uint8Array } = { passphrase: PASSWORD },
+  role: Role = "admin",
+): Promise<Repository> {
+  return await Repository.open(await openStorage(dir, role), credentials);
+}
+
+/** Deterministic pseudo-random bytes. */
+export function randomBytes(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * Writes a sample tree: nested dirs, small and large files, an empty file and an empty dir,
+ * odd Unicode names, a symlink, a hard link, unusual modes and fixed mtimes.
+ */
+export function writeSampleTree(root: string): void {
+  const w = (rel: string, data: string | Uint8Array, mode = 0o644) => {
+    const p = join(root, rel);
+    fs.mkdirSync(join(p, ".."), { recursive: true });
+    fs.writeFileSync(p, data);
+    fs.chmodSync(p, mode);
+  };
+  w("hello.txt", "hello, world\n");
+  w("empty", "");
+  w("docs/readme.md", "# Read me\n".repeat(100));
+  w("docs/deep/nested/file.txt", "deep\n");
+  w("docs/script.sh", "#!/bin/sh\necho hi\n", 0o755);
+  w("docs/secret.txt", "private\n", 0o600);
+  w("Ünïcødé 名前 🧊.txt", "unicode name\n");
+  w("line\nbreak name", "newline in name\n");
+  w("big/random.bin", randomBytes(700 << 10, 7));
+  w("big/repeat.bin", new TextEncoder().encode("abcdefgh".repeat(40_000)));
+  fs.mkdirSync(join(root, "emptydir"));
+  fs.symlinkSync("hello.txt", join(root, "link-to-hello"));
+  fs.symlinkSync("/nonexistent/target", join(root, "dangling"));
+  fs.linkSync(join(root, "docs/readme.md"), join(root, "hardlink.md"));
+  const t = new Date("2021-03-04T05:06:07.089Z");
+  for (const rel of ["hello.txt", "docs/readme.md", "big/random.bin", "emptydir", "docs/deep"]) {
+    fs.utimesSync(join(root, rel), t, t);
+  }
+  fs.lutimesSync(join(root, "link-to-hello"), t, t);
+}
+
+/** Everything about a tree that a restore must reproduce, keyed by relative path. */
+export function describeTree(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const inodes = new Map<string, string>();
+  const walk = (rel: string) => {
+    const p = rel === "" ? root : join(root, rel);
+    const st = fs.lstatSync(p);
+    const key = rel === "" ? "." : rel;
+    const common = `mode=${(st.mode & 0o7777).toString(8)} mtime=${Math.trunc(st.mtimeMs)}`;
+    if (st.isSymbolicLink()) {
+      out[key] = `symlink -> ${fs.readlinkSync(p)} mtime=${Math.trunc(st.mtimeMs)}`;
+    } else if (st.isDirectory()) {
+      out[key] = `dir ${common}`;
+      for (const name of fs.readdirSync(p).sort()) walk(rel === "" ? name : `${rel}/${name}`);
+    } else {
+      const data = fs.readFileSync(p);
+      let link = "";
+      if (st.nlink > 1) {
+        const id = `${st.dev}:${st.ino}`;
+        link = ` link=${inodes.get(id) ?? (inodes.set(id, key), key)}`;
+      }
+      out[key] = `file ${common} size=${data.length} sum=${fnv(data)}${link}`;
+    }
+  };
+  walk("");
+  return out;
+}
+
+/** A small checksum (FNV-1a) to compare contents in test output. */
+export function fnv(data: Uint8Array): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193);
+  return (h >>> 0).toString(16);
+}
+
+/** Runs the CLI as a subprocess with the test passphrase (unless `env` overrides it). */
+export async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      "--quiet",
+      new URL("../host/cli/main.ts", import.meta.url).pathname,
+      ...args,
+    ],
+    env: { PERMAFROST_PASSWORD: PASSWORD, NO_COLOR: "1", ...env },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
