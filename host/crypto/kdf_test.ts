@@ -27,12 +27,12 @@ Deno.test("deriveKey() treats composed and decomposed Unicode passphrases alike 
   assert.deepEqual(await deriveKey("caf\u00e9", small()), await deriveKey("cafe\u0301", small()));
 });
 
-Deno.test("newKdfParams() defaults to opslimit 3, 256 MiB and a random 16-byte salt", () => {
+Deno.test("newKdfParams() defaults to opslimit 4, 64 MiB and a random 16-byte salt", () => {
   const a = newKdfParams();
   assert.equal(a.opslimit, DEFAULT_OPSLIMIT);
   assert.equal(a.memlimit, DEFAULT_MEMLIMIT);
-  assert.equal(a.opslimit, 3);
-  assert.equal(a.memlimit, 256 * 1024 * 1024);
+  assert.equal(a.opslimit, 4);
+  assert.equal(a.memlimit, 64 * 1024 * 1024);
   assert.equal(a.salt.length, 16);
   assert.notDeepEqual(a.salt, newKdfParams().salt);
 });

@@ -31,6 +31,7 @@ import type {
 } from "../../plugins/engine/dedup/types.ts";
 import { compareNames } from "../../plugins/engine/dedup/walker.ts";
 import { cacheFile } from "../cache/location.ts";
+import { CompressorPool } from "../repository/compressor.ts";
 
 export interface BackupOptions {
   paths: string[];
@@ -67,7 +68,14 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     s.manifest.host === host && sameList(s.manifest.paths, paths)
   ).pop();
 
-  const uploader = new PackUploader(storage, repo.keys, repo.config, repo.index);
+  const compressors = new CompressorPool();
+  const uploader = new PackUploader(
+    storage,
+    repo.keys,
+    repo.config,
+    repo.index,
+    compressors.compress,
+  );
   const cache = options.cacheDir
     ? new FileCache(cacheFile(options.cacheDir, repo.config.id))
     : undefined;
@@ -180,6 +188,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     };
   } finally {
     for (const p of plugins) await p.close();
+    compressors.close();
     cache?.close();
   }
 }

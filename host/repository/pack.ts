@@ -18,6 +18,7 @@
 import { randomBytes } from "node:crypto";
 import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from "../crypto/aead.ts";
 import { concatBytes, utf8, viewOf } from "../crypto/bytes.ts";
+import type { FrameCompressor } from "./compressor.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
@@ -79,9 +80,23 @@ export class PackWriter {
   #openBlobs: { id: string; type: BlobType; offsetInFrame: number; length: number }[] = [];
   #openBytes = 0;
   #finished = false;
+  readonly #compressor?: FrameCompressor;
+  /** Frames handed to the compressor and not yet sealed, in order. */
+  #chain: Promise<void> = Promise.resolve();
+  #pendingBytes = 0;
 
+  /**
+   * With `compressor`, frames are compressed elsewhere (a worker) while blobs keep coming, and
+   * the pack must be finished with `finishAsync()`; without it, compression is inline.
+   */
   constructor(
-    opts: { publicKey: Uint8Array; metadata: boolean; frameSize: number; level: number },
+    opts: {
+      publicKey: Uint8Array;
+      metadata: boolean;
+      frameSize: number;
+      level: number;
+      compressor?: FrameCompressor;
+    },
   ) {
     if (!Number.isInteger(opts.frameSize) || opts.frameSize < 1) {
       throw new RangeError(`frame size "${opts.frameSize}" is not a positive integer`);
@@ -93,6 +108,7 @@ export class PackWriter {
     this.#metadata = opts.metadata;
     this.#frameSize = opts.frameSize;
     this.#level = opts.level;
+    this.#compressor = opts.compressor;
     this.#parts.push(encodePackHeader(opts.metadata, sealTo(opts.publicKey, this.#dataKey)));
   }
 
@@ -115,9 +131,12 @@ export class PackWriter {
     if (this.#openBytes >= this.#frameSize) this.#closeFrame();
   }
 
-  /** Bytes so far: header, sealed frames, and the open frame's plaintext (pre-compression). */
+  /**
+   * Bytes so far: header, sealed frames, and the plaintext of frames not sealed yet
+   * (pre-compression, so an upper bound).
+   */
   get bytes(): number {
-    return this.#offset + this.#openBytes;
+    return this.#offset + this.#pendingBytes + this.#openBytes;
   }
 
   /** Blobs added so far. */
@@ -127,6 +146,19 @@ export class PackWriter {
 
   /** Seals the open frame, the TOC and the trailer; returns the pack. Throws if empty. */
   finish(): FinishedPack {
+    if (this.#compressor) throw new Error("PackWriter with a compressor: use finishAsync()");
+    return this.#finish();
+  }
+
+  /** Like `finish()`, waiting for frames still being compressed. Rejects if one failed. */
+  async finishAsync(): Promise<FinishedPack> {
+    if (this.#finished) throw new Error("PackWriter.finish() called twice");
+    this.#closeFrame();
+    await this.#chain;
+    return this.#finish();
+  }
+
+  #finish(): FinishedPack {
     if (this.#finished) throw new Error("PackWriter.finish() called twice");
     if (this.#ids.size === 0) throw new Error("PackWriter.finish() called on a pack with no blobs");
     this.#closeFrame();
@@ -143,6 +175,26 @@ export class PackWriter {
   #closeFrame(): void {
     if (this.#open.length === 0) return;
     const plain = this.#open.length === 1 ? this.#open[0] : concatBytes(this.#open);
+    if (this.#compressor) {
+      const blobs = this.#openBlobs;
+      const length = plain.length;
+      const compressed = this.#compressor(plain, this.#level);
+      this.#pendingBytes += length;
+      this.#chain = this.#chain.then(async () => {
+        const frame = aeadSeal(this.#dataKey, await compressed, frameAad(this.#offset));
+        for (const b of blobs) {
+          this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });
+        }
+        this.#parts.push(frame);
+        this.#offset += frame.length;
+        this.#pendingBytes -= length;
+      });
+      this.#chain.catch(() => {}); // reported by finishAsync()
+      this.#open = [];
+      this.#openBlobs = [];
+      this.#openBytes = 0;
+      return;
+    }
     const frame = sealFrame(this.#dataKey, plain, this.#offset, this.#level);
     for (const b of this.#openBlobs) {
       this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });

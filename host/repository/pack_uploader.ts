@@ -20,6 +20,7 @@ import { type BlobType, PackWriter } from "./pack.ts";
 import type { RepoConfig } from "./config.ts";
 import type { RepoKeys } from "./keys.ts";
 import type { RepoIndex } from "./index.ts";
+import type { FrameCompressor } from "./compressor.ts";
 
 /** Packs being stored at once; `add` waits when this many are in flight. */
 const MAX_UPLOADS = 2;
@@ -54,6 +55,8 @@ export class PackUploader {
     private keys: RepoKeys,
     private config: RepoConfig,
     private index: RepoIndex,
+    /** Compresses frames off the main thread when given (see compressor.ts). */
+    private compressor?: FrameCompressor,
   ) {}
 
   /** Whether a blob is stored or pending in this run. */
@@ -79,11 +82,13 @@ export class PackUploader {
       metadata,
       frameSize: this.config.pack.frameSize,
       level: this.config.compression.level,
+      compressor: this.compressor,
     });
+    // `add` may move the bytes to the compressor: take the length first.
+    this.stats.newBytes += plaintext.length;
+    this.stats.newBlobs++;
     writer.add(id, type, plaintext);
     this.#pending.add(id);
-    this.stats.newBlobs++;
-    this.stats.newBytes += plaintext.length;
     const target = metadata ? this.config.pack.metaSize : this.config.pack.dataSize;
     if (writer.bytes >= target) {
       this.#open[slot] = undefined;
@@ -106,9 +111,9 @@ export class PackUploader {
   }
 
   #store(writer: PackWriter): void {
-    const pack = writer.finish();
-    const length = pack.data.length;
     const upload = (async () => {
+      const pack = await writer.finishAsync();
+      const length = pack.data.length;
       // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
       const hotCopy = pack.metadata ? pack.data.slice() : undefined;
       await this.storage.create(layout.pack(pack.id), pack.data);

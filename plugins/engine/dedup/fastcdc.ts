@@ -24,9 +24,10 @@
  */
 
 /**
- * Chunk size parameters, in bytes. Contract (checked by {@linkcode validateChunkerParams}):
- * integers with `64 <= min < avg < max <= 1 GiB` and `avg` a power of two between 256 B and
- * 256 MiB. The repository default is 256 KiB / 1 MiB / 4 MiB.
+ * Chunk size parameters, in bytes. Contract (checked by {@linkcode validateChunkerParams}, the
+ * same rule as the repository config, docs/format.md §5): integers with
+ * `64 <= min < avg < max <= 1 GiB` and `avg` a power of two. The repository default is
+ * 256 KiB / 1 MiB / 4 MiB.
  */
 export interface ChunkerParams {
   /** No chunk but a stream's last is shorter than this. */
@@ -55,10 +56,8 @@ export function validateChunkerParams(p: ChunkerParams): void {
     }
   }
   if (p.min < 64) throw new RangeError(`chunker parameter "min" must be at least 64, got ${p.min}`);
-  if (p.avg < 256 || p.avg > (1 << 28) || (p.avg & (p.avg - 1)) !== 0) {
-    throw new RangeError(
-      `chunker parameter "avg" must be a power of two from 256 to 268435456, got ${p.avg}`,
-    );
+  if (!Number.isInteger(Math.log2(p.avg))) {
+    throw new RangeError(`chunker parameter "avg" must be a power of two, got ${p.avg}`);
   }
   if (p.min >= p.avg) {
     throw new RangeError(`chunker parameter "min" must be less than avg (${p.avg}), got ${p.min}`);

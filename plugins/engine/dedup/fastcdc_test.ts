@@ -77,7 +77,9 @@ Deno.test("validateChunkerParams() accepts the repository default and small test
 Deno.test("validateChunkerParams() throws a RangeError naming the offending field", () => {
   const cases: [ChunkerParams, string][] = [
     [{ min: 1024, avg: 5000, max: 16384 }, '"avg"'],
-    [{ min: 1024, avg: 128, max: 16384 }, '"avg"'],
+    [{ min: 1024, avg: 2 ** 32 + 4096, max: 2 ** 33 }, '"avg"'],
+    [{ min: 1024, avg: -4096, max: 16384 }, '"avg"'],
+    [{ min: 64, avg: 2 ** 30, max: 2 ** 30 + 1 }, '"max"'],
     [{ min: 4096, avg: 4096, max: 16384 }, '"min"'],
     [{ min: 32, avg: 4096, max: 16384 }, '"min"'],
     [{ min: 1024.5, avg: 4096, max: 16384 }, '"min"'],

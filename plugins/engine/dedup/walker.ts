@@ -55,6 +55,9 @@ export class Walker {
   #inFlight = 0;
   #inFlightDone: Array<() => void> = [];
   #pending = new Set<Promise<unknown>>();
+  #readBuffer = new Uint8Array(READ_SIZE);
+  /** Cache hits of the directory being read, by absolute path. */
+  #hits = new Map<string, string[]>();
 
   constructor(private host: EngineHost, private options: WalkOptions) {}
 
@@ -62,33 +65,41 @@ export class Walker {
   async source(path: string): Promise<Node> {
     const st = fs.lstatSync(path, { bigint: true });
     const name = path === "/" ? "root" : path.replace(/\/+$/, "").split("/").pop()!;
-    const node = await this.#entry(path, name, "", st);
-    if (node === undefined) {
+    const held = await this.#entry(path, name, "", st);
+    if (held === undefined) {
       throw new TypeError(`source "${path}" is not a file, directory or symlink`);
     }
     await this.#drain();
+    const node = await held.node;
+    if (node === undefined) throw new TypeError(`source "${path}" cannot be listed`);
     return node;
   }
 
+  /**
+   * Walks one entry. Resolves once it has been read (so the walk moves on without waiting for
+   * the host) to a holder whose `node` resolves once the host has stored everything it
+   * references; `undefined` when the entry is skipped.
+   */
   async #entry(
     abs: string,
     name: string,
     rel: string,
     st: fs.BigIntStats,
-  ): Promise<Node | undefined> {
+  ): Promise<Held | undefined> {
     const base = this.#base(name, st);
     if (st.isSymbolicLink()) {
-      return { ...base, type: "symlink", target: fs.readlinkSync(abs) };
+      return { node: Promise.resolve({ ...base, type: "symlink", target: fs.readlinkSync(abs) }) };
     }
     if (st.isDirectory()) {
-      const subtree = await this.#directory(abs, rel);
-      if (subtree === undefined) return undefined;
+      const tree = await this.#directory(abs, rel);
+      if (tree === undefined) return undefined;
       this.stats.dirs++;
-      return { ...base, type: "dir", subtree };
+      return { node: tree.id.then((subtree): Node => ({ ...base, type: "dir", subtree })) };
     }
     if (st.isFile()) {
-      const read = await this.#file(abs, st, undefined);
-      return read === undefined ? undefined : this.#fileNode(name, st, await read.content);
+      const read = await this.#file(abs, st, this.#hits.get(abs));
+      if (read === undefined) return undefined;
+      return { node: read.content.then((file) => this.#fileNode(name, st, file)) };
     }
     const what = st.isFIFO()
       ? "fifo"
@@ -101,7 +112,11 @@ export class Walker {
     return undefined;
   }
 
-  async #directory(abs: string, rel: string): Promise<string | undefined> {
+  /**
+   * Reads a directory: its files first, then its subdirectories depth first. Its tree is
+   * stored once every child node is known; the returned holder's `id` resolves to it.
+   */
+  async #directory(abs: string, rel: string): Promise<{ id: Promise<string> } | undefined> {
     let names: string[];
     try {
       names = fs.readdirSync(abs);
@@ -125,11 +140,9 @@ export class Walker {
     }
     const kept = this.options.filter ? await this.#filter(entries) : entries;
 
-    // Files first (pipelined), then subdirectories depth first.
-    const nodes: (Node | undefined)[] = new Array(kept.length);
-    const cacheable = kept.filter((e) => e.st.isFile());
-    const cached = cacheable.length === 0 ? [] : await this.host.cacheLookup(
-      cacheable.map((e) => ({
+    const files = kept.filter((e) => e.st.isFile());
+    const cached = files.length === 0 ? [] : await this.host.cacheLookup(
+      files.map((e) => ({
         path: e.abs,
         size: Number(e.st.size),
         mtime: e.st.mtimeNs.toString(),
@@ -137,33 +150,27 @@ export class Walker {
         inode: e.st.ino.toString(),
       })),
     );
-    const hits = new Map<string, string[]>();
-    cacheable.forEach((e, i) => {
+    files.forEach((e, i) => {
       const c = cached[i];
-      if (c) hits.set(e.abs, c);
+      if (c) this.#hits.set(e.abs, c);
     });
-    // Files (and symlinks, specials) first: read one at a time, their blob ids resolve later.
-    const done: Promise<void>[] = [];
-    for (let i = 0; i < kept.length; i++) {
-      const e = kept[i];
-      if (e.st.isDirectory()) continue;
-      if (!e.st.isFile()) {
-        nodes[i] = await this.#entry(e.abs, e.name, e.rel, e.st);
-        continue;
+    const nodes: Promise<Node>[] = [];
+    for (const dirs of [false, true]) {
+      for (const e of kept) {
+        if (e.st.isDirectory() !== dirs) continue;
+        const held = await this.#entry(e.abs, e.name, e.rel, e.st);
+        this.#hits.delete(e.abs);
+        if (held) nodes.push(held.node);
       }
-      const read = await this.#file(e.abs, e.st, hits.get(e.abs));
-      if (read === undefined) continue;
-      done.push(read.content.then((file) => {
-        nodes[i] = this.#fileNode(e.name, e.st, file);
-      }));
     }
-    await this.#flushBatch();
-    await Promise.all(done);
-    for (let i = 0; i < kept.length; i++) {
-      const e = kept[i];
-      if (e.st.isDirectory()) nodes[i] = await this.#entry(e.abs, e.name, e.rel, e.st);
-    }
-    return await this.host.storeTree(nodes.filter((n): n is Node => n !== undefined));
+    const order = new Map(kept.map((e, i) => [e.name, i]));
+    const id = Promise.all(nodes).then((list) =>
+      this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!))
+    );
+    id.catch(() => {}); // observed by the parent (or source())
+    this.#pending.add(id);
+    id.finally(() => this.#pending.delete(id)).catch(() => {});
+    return { id };
   }
 
   async #filter<T extends { rel: string; st: fs.BigIntStats }>(entries: T[]): Promise<T[]> {
@@ -225,16 +232,14 @@ export class Walker {
     let size = 0;
     try {
       const chunker = new Chunker(this.options.gear, this.options.chunker);
-      const expected = Number(st.size);
-      // A small file is read into one exact-size buffer that becomes its only chunk.
-      let buf = new Uint8Array(expected < this.options.chunker.min ? expected + 1 : READ_SIZE);
+      // One read buffer for the whole walk: the chunker copies what it keeps.
+      const buf = this.#readBuffer;
       for (;;) {
         const n = fs.readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         size += n;
         const chunks = chunker.push(n === buf.length ? buf : buf.subarray(0, n));
         for (const c of chunks) parts.push((await this.#send(c)).id);
-        if (buf.length !== READ_SIZE) buf = new Uint8Array(READ_SIZE);
       }
       for (const c of chunker.finish()) parts.push((await this.#send(c)).id);
     } catch (err) {
@@ -304,6 +309,11 @@ export class Walker {
     this.skipped.push({ path, reason });
     this.host.warn(path, reason);
   }
+}
+
+/** A walked entry whose node is complete once the host has stored what it references. */
+interface Held {
+  node: Promise<Node>;
 }
 
 interface Waiter {
