@@ -11,7 +11,8 @@ import { dirname, join, resolve } from "node:path";
 import { blobId } from "../crypto/mac.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import type { Repository } from "../repository/repository.ts";
-import type { PlannedFrame, PlannedPack, RestorePlan } from "./restore_plan.ts";
+import type { TreeNode } from "../repository/tree.ts";
+import type { PlannedEntry, PlannedFrame, PlannedPack, RestorePlan } from "./restore_plan.ts";
 
 /** Frames closer than this are read in one request. */
 const COALESCE_GAP = 1 << 20;
@@ -41,23 +42,35 @@ export async function executeRestore(
   const target = resolve(options.target);
   prepareTarget(target);
   const abs = (rel: string) => join(target, rel);
+  const asRoot = Deno.uid() === 0;
+  // Directories this restore created: nothing can be in the way inside them, so no lstat.
+  const fresh = new Set<string>();
+  const clear = (path: string) => {
+    if (!fresh.has(dirname(path))) clearPath(path);
+  };
 
-  // 1. Directories and empty files: the skeleton every write lands in.
-  const targets = new Map<string, { path: string; offset: number }[]>();
+  // 1. Directories, empty files, and multi-chunk files pre-sized: the skeleton writes land in.
+  //    A one-chunk file (most files) is created, written, stamped and closed in one go in 2.
+  const targets = new Map<string, Target[]>();
+  const later: PlannedEntry[] = []; // files whose metadata is applied after all writes
   for (const e of plan.entries) {
     const path = abs(e.rel);
     if (e.node.type === "dir") {
-      makeDir(path);
+      if (makeDir(path)) fresh.add(path);
     } else if (e.node.type === "file" && e.linkTo === undefined) {
-      clearPath(path);
+      const content = e.node.content ?? [];
+      if (content.length === 1) {
+        addTarget(targets, content[0], { path, offset: 0, whole: e.node });
+        continue;
+      }
+      clear(path);
       const fd = fs.openSync(path, "wx", 0o600);
       if (e.node.size) fs.ftruncateSync(fd, e.node.size);
       fs.closeSync(fd);
+      later.push(e);
       let offset = 0;
-      for (const id of e.node.content ?? []) {
-        let list = targets.get(id);
-        if (!list) targets.set(id, list = []);
-        list.push({ path, offset });
+      for (const id of content) {
+        addTarget(targets, id, { path, offset });
         offset += repo.index.get(id)!.length;
       }
     }
@@ -89,11 +102,22 @@ export async function executeRestore(
             );
           }
           for (const t of targets.get(blob.id) ?? []) {
-            const fd = fs.openSync(t.path, "r+");
-            try {
-              writeAll(fd, data, t.offset);
-            } finally {
-              fs.closeSync(fd);
+            if (t.whole) {
+              clear(t.path);
+              const fd = fs.openSync(t.path, "wx", 0o600);
+              try {
+                writeAll(fd, data, 0);
+                applyMetadata(t.path, t.whole, asRoot, fd);
+              } finally {
+                fs.closeSync(fd);
+              }
+            } else {
+              const fd = fs.openSync(t.path, "r+");
+              try {
+                writeAll(fd, data, t.offset);
+              } finally {
+                fs.closeSync(fd);
+              }
             }
             written += data.length;
           }
@@ -107,21 +131,16 @@ export async function executeRestore(
   for (const e of plan.entries) {
     const path = abs(e.rel);
     if (e.node.type === "symlink") {
-      clearPath(path);
+      clear(path);
       fs.symlinkSync(e.node.target ?? "", path);
+      applyMetadata(path, e.node, asRoot);
     } else if (e.linkTo !== undefined) {
-      clearPath(path);
+      clear(path);
       fs.linkSync(abs(e.linkTo), path);
     }
   }
-  const asRoot = Deno.uid() === 0;
-  let files = 0;
-  for (const e of plan.entries) {
-    if (e.node.type === "dir" || e.linkTo !== undefined) continue;
-    applyMetadata(abs(e.rel), e.node, asRoot);
-    if (e.node.type === "file") files++;
-  }
-  options.onProgress?.(files, written);
+  for (const e of later) applyMetadata(abs(e.rel), e.node, asRoot);
+  options.onProgress?.(plan.files, written);
   const dirs = plan.entries.filter((e) => e.node.type === "dir").sort((a, b) =>
     b.rel.length - a.rel.length
   );
@@ -134,6 +153,19 @@ export async function executeRestore(
     packs: plan.packs.length,
     readBytes,
   };
+}
+
+/** Where one blob goes: a range of a pre-sized file, or (`whole`) a one-chunk file entire. */
+interface Target {
+  path: string;
+  offset: number;
+  whole?: TreeNode;
+}
+
+function addTarget(targets: Map<string, Target[]>, id: string, t: Target): void {
+  const list = targets.get(id);
+  if (list) list.push(t);
+  else targets.set(id, [t]);
 }
 
 /** Groups a pack's frames into runs read with one request each. */
@@ -169,13 +201,17 @@ function prepareTarget(target: string): void {
   }
 }
 
-/** Makes a directory, replacing anything that is not one (never following a symlink). */
-function makeDir(path: string): void {
+/**
+ * Makes a directory, replacing anything that is not one (never following a symlink). Returns
+ * whether it created the directory (so it is known to be empty).
+ */
+function makeDir(path: string): boolean {
   const st = lstatOrNull(path);
-  if (st?.isDirectory()) return;
+  if (st?.isDirectory()) return false;
   if (st) fs.rmSync(path, { force: true });
   fs.mkdirSync(dirname(path), { recursive: true });
   fs.mkdirSync(path, { mode: 0o700 });
+  return true;
 }
 
 /** Removes whatever is at `path` so a file, link or symlink can be created there. */
@@ -200,14 +236,22 @@ function writeAll(fd: number, data: Uint8Array, position: number): void {
   }
 }
 
-/** Sets mode, owner (as root) and times; symlinks get only times (and owner). */
-function applyMetadata(
-  path: string,
-  node: { type: string; mode: number; mtime: string; atime?: string; uid?: number; gid?: number },
-  asRoot: boolean,
-): void {
-  const mtime = nsToSeconds(node.mtime);
-  const atime = node.atime !== undefined ? nsToSeconds(node.atime) : mtime;
+/**
+ * Sets mode, owner (as root) and times; symlinks get only times (and owner). With `fd`, mode and
+ * owner go through the open file; times always go by path, since Deno's `futimesSync` rounds
+ * milliseconds down (it set 0.089 s as 0.088 s here) where `utimesSync` does not.
+ */
+function applyMetadata(path: string, node: TreeNode, asRoot: boolean, fd?: number): void {
+  const mtime = nsToDate(node.mtime);
+  const atime = node.atime !== undefined ? nsToDate(node.atime) : mtime;
+  if (fd !== undefined) {
+    if (asRoot && node.uid !== undefined && node.gid !== undefined) {
+      fs.fchownSync(fd, node.uid, node.gid);
+    }
+    fs.fchmodSync(fd, node.mode);
+    fs.utimesSync(path, atime, mtime);
+    return;
+  }
   if (node.type === "symlink") {
     if (asRoot && node.uid !== undefined && node.gid !== undefined) {
       fs.lchownSync(path, node.uid, node.gid);
@@ -222,10 +266,11 @@ function applyMetadata(
   fs.utimesSync(path, atime, mtime);
 }
 
-/** Nanoseconds since the epoch (decimal string) to seconds, for utimes. */
-export function nsToSeconds(ns: string): number {
-  const n = BigInt(ns);
-  const s = n / 1_000_000_000n;
-  const rest = n % 1_000_000_000n;
-  return Number(s) + Number(rest) / 1e9;
+/**
+ * Nanoseconds since the epoch (decimal string) as a Date, for utimes. Deno sets file times to
+ * the millisecond (docs/format.md §8), and a Date carries exactly that, where a float of seconds
+ * can round 0.089 down to 0.088.
+ */
+export function nsToDate(ns: string): Date {
+  return new Date(Number(BigInt(ns) / 1_000_000n));
 }

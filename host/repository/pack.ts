@@ -19,6 +19,7 @@ import { randomBytes } from "node:crypto";
 import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from "../crypto/aead.ts";
 import { concatBytes, utf8, viewOf } from "../crypto/bytes.ts";
 import type { FrameCompressor } from "./compressor.ts";
+import { PackBuffer } from "./pack_buffer.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
@@ -72,7 +73,7 @@ export class PackWriter {
   readonly #metadata: boolean;
   readonly #frameSize: number;
   readonly #level: number;
-  readonly #parts: Uint8Array[] = [];
+  #data: PackBuffer;
   readonly #blobs: BlobLocation[] = [];
   readonly #ids = new Set<string>();
   #offset = PACK_HEADER_LENGTH;
@@ -84,6 +85,7 @@ export class PackWriter {
   /** Frames handed to the compressor and not yet sealed, in order. */
   #chain: Promise<void> = Promise.resolve();
   #pendingBytes = 0;
+  #backlogWaiters: { below: number; wake: () => void }[] = [];
 
   /**
    * With `compressor`, frames are compressed elsewhere (a worker) while blobs keep coming, and
@@ -96,6 +98,8 @@ export class PackWriter {
       frameSize: number;
       level: number;
       compressor?: FrameCompressor;
+      /** The size the pack will likely reach, to allocate once (default: 1 MiB). */
+      expectedSize?: number;
     },
   ) {
     if (!Number.isInteger(opts.frameSize) || opts.frameSize < 1) {
@@ -109,7 +113,8 @@ export class PackWriter {
     this.#frameSize = opts.frameSize;
     this.#level = opts.level;
     this.#compressor = opts.compressor;
-    this.#parts.push(encodePackHeader(opts.metadata, sealTo(opts.publicKey, this.#dataKey)));
+    this.#data = new PackBuffer(opts.expectedSize ?? 1 << 20);
+    this.#data.append(encodePackHeader(opts.metadata, sealTo(opts.publicKey, this.#dataKey)));
   }
 
   /** Adds one blob. Throws on a duplicate id, a bad id or type, or a pack that would pass 4 GiB. */
@@ -139,6 +144,24 @@ export class PackWriter {
     return this.#offset + this.#pendingBytes + this.#openBytes;
   }
 
+  /** Plaintext bytes of frames handed to the compressor and not sealed yet. */
+  get backlog(): number {
+    return this.#pendingBytes;
+  }
+
+  /**
+   * Resolves once the compression backlog is at most `bytes` (at once if it already is), so a
+   * fast producer cannot queue unbounded plaintext for a slower compressor.
+   */
+  backlogBelow(bytes: number): Promise<void> {
+    if (this.#pendingBytes <= bytes) return Promise.resolve();
+    const chained = this.#chain.then(() => {}); // settles, at the latest, when the chain does
+    return Promise.race([
+      new Promise<void>((wake) => this.#backlogWaiters.push({ below: bytes, wake })),
+      chained,
+    ]);
+  }
+
   /** Blobs added so far. */
   get count(): number {
     return this.#ids.size;
@@ -164,10 +187,10 @@ export class PackWriter {
     this.#closeFrame();
     this.#finished = true;
     const toc = sealToc(this.#dataKey, this.#blobs);
-    this.#parts.push(toc, encodePackTrailer(toc.length));
-    const data = concatBytes(this.#parts);
+    this.#data.append(toc);
+    this.#data.append(encodePackTrailer(toc.length));
+    const data = this.#data.take();
     if (data.length > MAX_PACK_LENGTH) throw new RangeError("pack is larger than 4 GiB");
-    this.#parts.length = 0;
     this.#dataKey.fill(0);
     return { id: sha256Hex(data), data, metadata: this.#metadata, blobs: this.#blobs };
   }
@@ -185,9 +208,14 @@ export class PackWriter {
         for (const b of blobs) {
           this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });
         }
-        this.#parts.push(frame);
+        this.#data.append(frame);
         this.#offset += frame.length;
         this.#pendingBytes -= length;
+        this.#backlogWaiters = this.#backlogWaiters.filter((w) => {
+          if (this.#pendingBytes > w.below) return true;
+          w.wake();
+          return false;
+        });
       });
       this.#chain.catch(() => {}); // reported by finishAsync()
       this.#open = [];
@@ -199,7 +227,7 @@ export class PackWriter {
     for (const b of this.#openBlobs) {
       this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });
     }
-    this.#parts.push(frame);
+    this.#data.append(frame);
     this.#offset += frame.length;
     this.#open = [];
     this.#openBlobs = [];

@@ -192,3 +192,63 @@ Deno.test("two packs of the same blobs differ (fresh data key per pack)", () => 
   const blobs = [{ data: text(100, "same") }];
   assert.notEqual(build(blobs).pack.id, build(blobs).pack.id);
 });
+
+Deno.test("PackWriter with a compressor worker writes a pack that reads back like an inline one", async () => {
+  const { CompressorPool } = await import("./compressor.ts");
+  const pool = new CompressorPool(1);
+  try {
+    const blobs = Array.from({ length: 40 }, (_, i) => text(700 + i * 13, `blob ${i} `));
+    const w = new PackWriter({
+      publicKey: keys.publicKey,
+      metadata: false,
+      frameSize: 2000,
+      level: 3,
+      compressor: pool.compress,
+    });
+    const ids = blobs.map((b) => blobId(keys.macKey, b));
+    // copies: the writer moves the bytes it hands to the compressor
+    blobs.forEach((b, i) => w.add(ids[i], "data", b.slice()));
+    assert.throws(() => w.finish(), /finishAsync/);
+    const pack = await w.finishAsync();
+    assert.equal(pack.id, sha256Hex(pack.data));
+    const contents = readPackContents(pack.data, keys);
+    assert.deepEqual(contents.blobs.map((b) => b.id), ids);
+    const key = openDataKey(pack.data.subarray(0, PACK_HEADER_LENGTH), keys);
+    for (const [i, loc] of contents.blobs.entries()) {
+      const frame = pack.data.subarray(loc.frameOffset, loc.frameOffset + loc.frameLength);
+      assert.deepEqual(readBlob(key, frame, loc, keys.macKey), blobs[i]);
+    }
+  } finally {
+    pool.close();
+  }
+});
+
+Deno.test("PackWriter.backlogBelow() waits until a slow compressor has caught up", async () => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => release = r);
+  const slow = async (plain: Uint8Array, level: number) => {
+    await gate;
+    const { compress } = await import("../crypto/zstd.ts");
+    return compress(plain, level);
+  };
+  const w = new PackWriter({
+    publicKey: keys.publicKey,
+    metadata: false,
+    frameSize: 1000,
+    level: 3,
+    compressor: slow,
+  });
+  for (let i = 0; i < 10; i++) {
+    const b = text(1000, `x${i}`);
+    w.add(blobId(keys.macKey, b), "data", b);
+  }
+  assert.equal(w.backlog, 10_000);
+  let settled = false;
+  const waiting = w.backlogBelow(2000).then(() => settled = true);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(settled, false, "still 10 frames queued");
+  release();
+  await waiting;
+  assert.ok(w.backlog <= 2000);
+  await w.finishAsync();
+});

@@ -22,8 +22,13 @@ import type { RepoKeys } from "./keys.ts";
 import type { RepoIndex } from "./index.ts";
 import type { FrameCompressor } from "./compressor.ts";
 
-/** Packs being stored at once; `add` waits when this many are in flight. */
+/**
+ * `add` waits after handing off a full pack until fewer than this many are being finished or
+ * stored: one pack is stored while the next one fills.
+ */
 const MAX_UPLOADS = 2;
+/** Plaintext queued for the compressor per open pack before `add` waits (then down to half). */
+const MAX_COMPRESS_BACKLOG = 16 << 20;
 
 export interface UploadStats {
   /** Blobs added that were not yet in the repository. */
@@ -66,9 +71,19 @@ export class PackUploader {
 
   /**
    * Adds one blob; resolves to its id once it is accepted (not yet durable: see `flush`).
-   * Waits while too many packs are being stored; rejects with the first storage failure.
+   * Waits while too many packs are being stored or too much awaits compression; rejects with
+   * the first storage failure. Calls may overlap (engines pipeline them): they are applied one
+   * at a time, in call order.
    */
-  async add(type: BlobType, plaintext: Uint8Array): Promise<string> {
+  add(type: BlobType, plaintext: Uint8Array): Promise<string> {
+    const run = this.#queue.then(() => this.#add(type, plaintext));
+    this.#queue = run.then(() => {}, () => {});
+    return run;
+  }
+
+  #queue: Promise<void> = Promise.resolve();
+
+  async #add(type: BlobType, plaintext: Uint8Array): Promise<string> {
     this.#throwIfFailed();
     const id = blobId(this.keys.macKey, plaintext);
     if (this.has(id)) {
@@ -83,12 +98,15 @@ export class PackUploader {
       frameSize: this.config.pack.frameSize,
       level: this.config.compression.level,
       compressor: this.compressor,
+      expectedSize: (metadata ? this.config.pack.metaSize : this.config.pack.dataSize) +
+        this.config.pack.frameSize + (1 << 20),
     });
     // `add` may move the bytes to the compressor: take the length first.
     this.stats.newBytes += plaintext.length;
     this.stats.newBlobs++;
     writer.add(id, type, plaintext);
     this.#pending.add(id);
+    if (writer.backlog > MAX_COMPRESS_BACKLOG) await writer.backlogBelow(MAX_COMPRESS_BACKLOG / 2);
     const target = metadata ? this.config.pack.metaSize : this.config.pack.dataSize;
     if (writer.bytes >= target) {
       this.#open[slot] = undefined;
@@ -101,6 +119,7 @@ export class PackUploader {
 
   /** Stores the open packs and waits until every added blob is durable and indexed. */
   async flush(): Promise<void> {
+    await this.#queue;
     for (const slot of ["data", "meta"] as const) {
       const writer = this.#open[slot];
       this.#open[slot] = undefined;

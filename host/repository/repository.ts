@@ -15,9 +15,12 @@ import { decodeIndexSegment } from "./index_segment.ts";
 import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
 import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
 import { idOf, layout } from "./layout.ts";
-import { openDataKey, openFrame, PACK_HEADER_LENGTH, readBlob } from "./pack.ts";
+import { blobFromFrame, openDataKey, openFrame, PACK_HEADER_LENGTH } from "./pack.ts";
 import { decodeSnapshot, type SnapshotManifest } from "./snapshot.ts";
 import { decodeTree, type Tree } from "./tree.ts";
+
+/** Bytes of opened frames kept for `readBlob`. */
+const FRAME_CACHE_BYTES = 16 << 20;
 
 /** How a repository is unlocked: a passphrase, or the bytes of an exported key file. */
 export interface Credentials {
@@ -41,6 +44,8 @@ export class Repository {
   #indexLoaded = new Set<string>();
   #dataKeys = new Map<string, Uint8Array>();
   #trees = new Map<string, Tree>();
+  #frames = new Map<string, Uint8Array>();
+  #frameBytes = 0;
 
   private constructor(
     readonly storage: Storage,
@@ -177,18 +182,37 @@ export class Repository {
     return metadata ? layout.metaCopy(pack) : layout.pack(pack);
   }
 
-  /** Reads and verifies one blob (a ranged read of its frame). */
+  /**
+   * Reads and verifies one blob: a ranged read of its frame, opened once and kept in a small
+   * cache, since a frame of a metadata pack holds many trees that are read one after another.
+   * The result may share memory with that cache: callers must not modify it.
+   */
   async readBlob(id: string): Promise<Uint8Array> {
     requirePrivateKey(this.keys, "blobs");
     const entry = this.index.get(id);
     if (!entry) throw new ObjectNotFound(`blob "${id}" is not in the index`);
-    const key = await this.dataKey(entry.pack, entry.metadata);
-    const frame = await this.storage.read(this.packObject(entry.pack, entry.metadata), {
-      offset: entry.frameOffset,
-      length: entry.frameLength,
-    });
+    const cacheKey = `${entry.pack}:${entry.frameOffset}`;
+    let plain = this.#frames.get(cacheKey);
+    if (plain) {
+      this.#frames.delete(cacheKey); // re-inserted below: most recently used last
+      this.#frameBytes -= plain.length;
+    } else {
+      const key = await this.dataKey(entry.pack, entry.metadata);
+      const frame = await this.storage.read(this.packObject(entry.pack, entry.metadata), {
+        offset: entry.frameOffset,
+        length: entry.frameLength,
+      });
+      plain = this.openFrame(key, frame, entry.frameOffset, entry.pack);
+    }
+    this.#frames.set(cacheKey, plain);
+    this.#frameBytes += plain.length;
+    while (this.#frameBytes > FRAME_CACHE_BYTES && this.#frames.size > 1) {
+      const [oldest, bytes] = this.#frames.entries().next().value!;
+      this.#frames.delete(oldest);
+      this.#frameBytes -= bytes.length;
+    }
     try {
-      return readBlob(key, frame, entry, this.keys.macKey);
+      return blobFromFrame(plain, entry, this.keys.macKey);
     } catch (err) {
       throw withPack(err, entry.pack, id);
     }

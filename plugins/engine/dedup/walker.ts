@@ -16,7 +16,7 @@ import type { EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
 /** Read size for large files; each read is fed to the chunker. */
 const READ_SIZE = 4 << 20;
 /** Outstanding chunk bytes the engine may have in flight before it waits for the host. */
-const MAX_IN_FLIGHT = 64 << 20;
+const MAX_IN_FLIGHT = 16 << 20;
 /** A batch of small blobs is sent in one call once it holds this many bytes or blobs. */
 const BATCH_BYTES = 4 << 20;
 const BATCH_COUNT = 256;
