@@ -1,6 +1,12 @@
 /**
- * Authenticated encryption (docs/format.md §3 "Sealed data"): AES-256-GCM via node:crypto
- * (AES-NI), a random 96-bit nonce per message, 128-bit tag.
+ * Authenticated encryption (docs/format.md §3 "Sealed data"): AES-256-GCM, a random 96-bit nonce
+ * per message, 128-bit tag. Two implementations of the one format:
+ *
+ * - `aeadSeal`/`aeadOpen` (node:crypto, synchronous) for small objects: keys, index segments,
+ *   snapshots, tables of contents.
+ * - `aeadSealAsync`/`aeadOpenAsync` (WebCrypto) for bulk pack frames. Measured on the 2-core
+ *   reference machine, Deno 2.9.6, 256 KiB messages: WebCrypto 360-390 MB/s against 99-115 MB/s
+ *   for node:crypto's AES-GCM, which made AEAD the largest cost of a first backup.
  *
  * Sealed layout: `nonce (12) || ciphertext (same length as the plaintext) || tag (16)`.
  *
@@ -79,5 +85,82 @@ export function aeadOpen(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = 
 function checkKey(key: Uint8Array): void {
   if (key.length !== AEAD_KEY_LENGTH) {
     throw new RangeError(`AEAD key is ${key.length} bytes, expected ${AEAD_KEY_LENGTH}`);
+  }
+}
+
+/** WebCrypto keys imported once per raw key (a pack's data key is used for all its frames). */
+const webKeys = new WeakMap<Uint8Array, Promise<CryptoKey>>();
+
+function webKey(key: Uint8Array): Promise<CryptoKey> {
+  let k = webKeys.get(key);
+  if (!k) {
+    checkKey(key);
+    k = crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, "AES-GCM", false, [
+      "encrypt",
+      "decrypt",
+    ]);
+    webKeys.set(key, k);
+  }
+  return k;
+}
+
+/** `aeadSeal` through WebCrypto: the same bytes for the same inputs, several times faster. */
+export async function aeadSealAsync(
+  key: Uint8Array,
+  plaintext: Uint8Array,
+  aad: Uint8Array = EMPTY,
+  nonce?: Uint8Array,
+): Promise<Uint8Array> {
+  const iv = nonce ?? new Uint8Array(randomBytes(AEAD_NONCE_LENGTH));
+  if (iv.length !== AEAD_NONCE_LENGTH) {
+    throw new RangeError(`nonce is ${iv.length} bytes, expected ${AEAD_NONCE_LENGTH}`);
+  }
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt(
+      {
+        name: "AES-GCM",
+        iv: iv as Uint8Array<ArrayBuffer>,
+        additionalData: aad as Uint8Array<ArrayBuffer>,
+        tagLength: 128,
+      },
+      await webKey(key),
+      plaintext as Uint8Array<ArrayBuffer>,
+    ),
+  );
+  const out = new Uint8Array(AEAD_NONCE_LENGTH + sealed.length);
+  out.set(iv, 0);
+  out.set(sealed, AEAD_NONCE_LENGTH);
+  return out;
+}
+
+/** `aeadOpen` through WebCrypto. Throws `IntegrityError` like `aeadOpen`. */
+export async function aeadOpenAsync(
+  key: Uint8Array,
+  sealed: Uint8Array,
+  aad: Uint8Array = EMPTY,
+): Promise<Uint8Array> {
+  if (sealed.length < AEAD_OVERHEAD) {
+    throw new IntegrityError(
+      `sealed data is ${sealed.length} bytes, shorter than the ${AEAD_OVERHEAD}-byte minimum`,
+    );
+  }
+  const k = await webKey(key);
+  try {
+    return new Uint8Array(
+      await crypto.subtle.decrypt(
+        {
+          name: "AES-GCM",
+          iv: sealed.subarray(0, AEAD_NONCE_LENGTH) as Uint8Array<ArrayBuffer>,
+          additionalData: aad as Uint8Array<ArrayBuffer>,
+          tagLength: 128,
+        },
+        k,
+        sealed.subarray(AEAD_NONCE_LENGTH) as Uint8Array<ArrayBuffer>,
+      ),
+    );
+  } catch {
+    throw new IntegrityError(
+      "sealed data does not authenticate: it was altered or the key is wrong",
+    );
   }
 }

@@ -45,3 +45,32 @@ Deno.test("aeadSeal() of an empty plaintext opens to an empty plaintext", () => 
 Deno.test("aeadSeal() with a key that is not 32 bytes throws RangeError", () => {
   assert.throws(() => aeadSeal(new Uint8Array(16), text), RangeError);
 });
+
+Deno.test("aeadSealAsync() and aeadSeal() produce the same bytes, and each opens the other's", async () => {
+  const { aeadOpenAsync, aeadSealAsync } = await import("./aead.ts");
+  const key = new Uint8Array(32).map((_, i) => i);
+  const nonce = new Uint8Array(12).fill(9);
+  const aad = new TextEncoder().encode("PFFR");
+  const plain = new TextEncoder().encode("frame bytes ".repeat(1000));
+  const a = aeadSeal(key, plain, aad, nonce);
+  const b = await aeadSealAsync(key, plain, aad, nonce);
+  assert.deepEqual(b, a);
+  assert.deepEqual(await aeadOpenAsync(key, a, aad), plain);
+  assert.deepEqual(aeadOpen(key, await aeadSealAsync(key, plain, aad), aad), plain);
+});
+
+Deno.test("aeadOpenAsync() of altered bytes, another aad or a short input throws IntegrityError", async () => {
+  const { aeadOpenAsync, aeadSealAsync } = await import("./aead.ts");
+  const key = new Uint8Array(32).fill(1);
+  const sealed = await aeadSealAsync(key, new Uint8Array(100), new Uint8Array([1]));
+  const altered = sealed.slice();
+  altered[20] ^= 1;
+  for (
+    const [bytes, aad] of [[altered, new Uint8Array([1])], [sealed, new Uint8Array([2])], [
+      sealed.subarray(0, 10),
+      new Uint8Array([1]),
+    ]]
+  ) {
+    await assert.rejects(aeadOpenAsync(key, bytes, aad), (e: Error) => e.name === "IntegrityError");
+  }
+});

@@ -11,7 +11,7 @@ import { blobId } from "../crypto/mac.ts";
 import { layout } from "../repository/layout.ts";
 import {
   openDataKey,
-  openFrame,
+  openFrameAsync,
   PACK_HEADER_LENGTH,
   readPackContents,
 } from "../repository/pack.ts";
@@ -94,7 +94,7 @@ export async function check(
         for (const b of toc.blobs) {
           let plain = frames.get(b.frameOffset);
           if (!plain) {
-            plain = openFrame(
+            plain = await openFrameAsync(
               key,
               bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
               b.frameOffset,

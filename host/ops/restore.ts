@@ -88,7 +88,7 @@ export async function executeRestore(
       const bytes = await repo.storage.read(object, { offset: start, length: end - start });
       readBytes += bytes.length;
       for (const frame of run) {
-        const plain = repo.openFrame(
+        const plain = await repo.openFrame(
           key,
           bytes.subarray(frame.frameOffset - start, frame.frameOffset - start + frame.frameLength),
           frame.frameOffset,

@@ -16,7 +16,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from "../crypto/aead.ts";
+import { AEAD_OVERHEAD, aeadOpen, aeadOpenAsync, aeadSeal, aeadSealAsync } from "../crypto/aead.ts";
 import { concatBytes, utf8, viewOf } from "../crypto/bytes.ts";
 import type { FrameCompressor } from "./compressor.ts";
 import { PackBuffer } from "./pack_buffer.ts";
@@ -204,7 +204,8 @@ export class PackWriter {
       const compressed = this.#compressor(plain, this.#level);
       this.#pendingBytes += length;
       this.#chain = this.#chain.then(async () => {
-        const frame = aeadSeal(this.#dataKey, await compressed, frameAad(this.#offset));
+        const sealed = await compressed;
+        const frame = await aeadSealAsync(this.#dataKey, sealed, frameAad(this.#offset));
         for (const b of blobs) {
           this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });
         }
@@ -283,6 +284,15 @@ export function sealFrame(
   nonce?: Uint8Array,
 ): Uint8Array {
   return aeadSeal(dataKey, compress(plaintext, level), frameAad(frameOffset), nonce);
+}
+
+/** `openFrame` with the AEAD through WebCrypto (several times faster for bulk reads). */
+export async function openFrameAsync(
+  dataKey: Uint8Array,
+  frameBytes: Uint8Array,
+  frameOffset: number,
+): Promise<Uint8Array> {
+  return decompress(await aeadOpenAsync(dataKey, frameBytes, frameAad(frameOffset)));
 }
 
 /** Authenticates and decompresses one frame (the `frameLength` bytes at `frameOffset`). */

@@ -15,7 +15,7 @@ import { decodeIndexSegment } from "./index_segment.ts";
 import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
 import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
 import { idOf, layout } from "./layout.ts";
-import { blobFromFrame, openDataKey, openFrame, PACK_HEADER_LENGTH } from "./pack.ts";
+import { blobFromFrame, openDataKey, openFrameAsync, PACK_HEADER_LENGTH } from "./pack.ts";
 import { decodeSnapshot, type SnapshotManifest } from "./snapshot.ts";
 import { decodeTree, type Tree } from "./tree.ts";
 
@@ -202,7 +202,7 @@ export class Repository {
         offset: entry.frameOffset,
         length: entry.frameLength,
       });
-      plain = this.openFrame(key, frame, entry.frameOffset, entry.pack);
+      plain = await this.openFrame(key, frame, entry.frameOffset, entry.pack);
     }
     this.#frames.set(cacheKey, plain);
     this.#frameBytes += plain.length;
@@ -230,9 +230,14 @@ export class Repository {
   }
 
   /** Opens a frame of a pack already read (restore reads runs of frames at once). */
-  openFrame(dataKey: Uint8Array, frame: Uint8Array, frameOffset: number, pack: string): Uint8Array {
+  async openFrame(
+    dataKey: Uint8Array,
+    frame: Uint8Array,
+    frameOffset: number,
+    pack: string,
+  ): Promise<Uint8Array> {
     try {
-      return openFrame(dataKey, frame, frameOffset);
+      return await openFrameAsync(dataKey, frame, frameOffset);
     } catch (err) {
       throw withPack(err, pack);
     }
