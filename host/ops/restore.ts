@@ -17,7 +17,7 @@ import type { PlannedEntry, PlannedFrame, PlannedPack, RestorePlan } from "./res
 /** Frames closer than this are read in one request. */
 const COALESCE_GAP = 1 << 20;
 /** The most bytes one ranged read asks for. */
-const MAX_READ = 16 << 20;
+const MAX_READ = 4 << 20;
 
 export interface RestoreOptions {
   target: string;

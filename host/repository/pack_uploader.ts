@@ -28,7 +28,7 @@ import type { FrameCompressor } from "./compressor.ts";
  */
 const MAX_UPLOADS = 2;
 /** Plaintext queued for the compressor per open pack before `add` waits (then down to half). */
-const MAX_COMPRESS_BACKLOG = 16 << 20;
+const MAX_COMPRESS_BACKLOG = 8 << 20;
 
 export interface UploadStats {
   /** Blobs added that were not yet in the repository. */
