@@ -68,9 +68,42 @@ export function checkKdfParams(params: KdfParams): void {
 
 /**
  * The 32-byte key Argon2id derives from `passphrase` (Unicode NFC-normalised, then UTF-8) and
- * `params`. Deterministic. Blocks the calling thread for the duration of the hash.
+ * `params`. Deterministic.
+ *
+ * Runs in a short-lived worker (`kdf_worker.ts`): libsodium's WASM heap grows to `memlimit` and
+ * never shrinks, so deriving in the main thread kept 64 MiB (256 MiB at the old default)
+ * resident for the rest of the run; a terminated worker gives it back.
  */
 export async function deriveKey(passphrase: string, params: KdfParams): Promise<Uint8Array> {
+  checkKdfParams(params);
+  const worker = new Worker(new URL("./kdf_worker.ts", import.meta.url).href, {
+    type: "module",
+    name: "kdf",
+    // Trusted host code. libsodium never finishes starting in a worker with narrowed
+    // permissions (Deno 2.9.6: "none", or even read, env, sys and import granted), so this
+    // worker inherits the host's.
+  });
+  try {
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      // The worker says "ready" once its modules (libsodium) are loaded; a message sent before
+      // that could arrive before its handler exists.
+      worker.onmessage = (e: MessageEvent<{ ready?: true; key?: Uint8Array; error?: string }>) => {
+        if (e.data.ready) worker.postMessage({ passphrase, params });
+        else if (e.data.key) resolve(e.data.key);
+        else reject(new Error(e.data.error ?? "KDF failed"));
+      };
+      worker.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`KDF worker failed: ${e.message}`));
+      };
+    });
+  } finally {
+    worker.terminate();
+  }
+}
+
+/** `deriveKey` in the calling thread (the worker's body; tests compare the two). */
+export async function deriveKeyHere(passphrase: string, params: KdfParams): Promise<Uint8Array> {
   checkKdfParams(params);
   const sodium = await sodiumReady();
   return sodium.crypto_pwhash(

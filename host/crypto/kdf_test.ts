@@ -45,3 +45,9 @@ Deno.test("checkKdfParams() refuses out-of-range costs and salts", () => {
   assert.throws(() => checkKdfParams({ ...small(), memlimit: 8 * 1024 * 1024 + 1 }), RangeError);
   assert.throws(() => checkKdfParams(small(new Uint8Array(8))), RangeError);
 });
+
+Deno.test("deriveKey() in its worker gives the same key as deriveKeyHere() in this thread", async () => {
+  const { deriveKeyHere } = await import("./kdf.ts");
+  const params = { salt: new Uint8Array(16).fill(5), opslimit: 1, memlimit: 8 << 20 };
+  assert.deepEqual(await deriveKey("pässword", params), await deriveKeyHere("pässword", params));
+});
