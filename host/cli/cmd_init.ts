@@ -17,16 +17,17 @@ export async function cmdInit(ctx: Context): Promise<number> {
 
 /** Creates a repository at `location` with a passphrase asked twice. */
 export async function initRepository(ctx: Context, location: string): Promise<Repository> {
+  // Parse everything before anything is created.
+  const packSize = ctx.string("pack-size");
+  const memlimit = ctx.string("kdf-memlimit");
+  const dataSize = packSize ? parseSize(packSize) : undefined;
+  const kdfMemlimit = memlimit ? parseSize(memlimit) : undefined;
   const passphrase = await ctx.passphrase(true, "new repository passphrase");
   const storage = await openStorage(location, "admin", { create: true });
   try {
-    const packSize = ctx.string("pack-size");
-    const memlimit = ctx.string("kdf-memlimit");
     return await Repository.init(storage, passphrase, {
-      config: packSize
-        ? { pack: { dataSize: parseSize(packSize), metaSize: 8 << 20, frameSize: 256 << 10 } }
-        : {},
-      kdf: memlimit ? { opslimit: 2, memlimit: parseSize(memlimit) } : undefined,
+      config: dataSize ? { pack: { dataSize } } : {},
+      kdf: kdfMemlimit ? { opslimit: 2, memlimit: kdfMemlimit } : undefined,
     });
   } catch (err) {
     await storage.close();

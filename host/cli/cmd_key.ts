@@ -21,7 +21,16 @@ async function keyIngest(ctx: Context): Promise<number> {
   const repo = await ctx.open();
   try {
     const bytes = encodeKeyExport(toIngestKeys(repo.keys), repo.config.id);
-    Deno.writeFileSync(out, bytes, { mode: 0o600, createNew: true });
+    try {
+      Deno.writeFileSync(out, bytes, { mode: 0o600, createNew: true });
+    } catch (err) {
+      if (err instanceof Deno.errors.AlreadyExists) {
+        throw new UsageError(
+          `"${out}" already exists; choose another --out (a key file is never overwritten)`,
+        );
+      }
+      throw err;
+    }
     ctx.print(
       { file: out, repository: repo.config.id, kind: "ingest" },
       () =>

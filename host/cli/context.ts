@@ -23,6 +23,16 @@ export class UsageError extends Error {
 export class Context {
   constructor(readonly positionals: string[], readonly flags: Flags) {}
 
+  /** Repositories this command opened, whose warnings `reportWarnings` prints. */
+  #opened: Repository[] = [];
+
+  /** Prints what the opened repositories skipped (damaged or stray objects), once. */
+  reportWarnings(): void {
+    for (const repo of this.#opened) {
+      for (const w of repo.warnings.splice(0)) console.error(`warning: ${w}`);
+    }
+  }
+
   get json(): boolean {
     return this.flags.json === true;
   }
@@ -85,10 +95,22 @@ export class Context {
   /** The passphrase from the environment, a file, or a prompt (twice when `confirm`). */
   async passphrase(confirm = false, label = "repository passphrase"): Promise<string> {
     const env = Deno.env.get("PERMAFROST_PASSWORD");
-    if (env !== undefined) return env;
+    if (env !== undefined && env !== "") return env;
     const file = Deno.env.get("PERMAFROST_PASSWORD_FILE");
-    if (file !== undefined) {
-      return Deno.readTextFileSync(file).replace(/\r?\n$/, "");
+    if (file !== undefined && file !== "") {
+      let text: string;
+      try {
+        text = Deno.readTextFileSync(file);
+      } catch (err) {
+        throw new UsageError(
+          `cannot read PERMAFROST_PASSWORD_FILE "${file}": ${
+            err instanceof Error ? err.message : err
+          }`,
+        );
+      }
+      const pass = text.replace(/\r?\n$/, "");
+      if (pass === "") throw new UsageError(`PERMAFROST_PASSWORD_FILE "${file}" is empty`);
+      return pass;
     }
     if (!Deno.stdin.isTerminal()) {
       throw new UsageError(
@@ -115,9 +137,11 @@ export class Context {
       : "admin";
     const storage = await openStorage(location, role);
     try {
-      return keyFile
+      const repo = keyFile
         ? await Repository.open(storage, { keyFile })
         : await Repository.open(storage, { passphrase: await this.passphrase() });
+      this.#opened.push(repo);
+      return repo;
     } catch (err) {
       await storage.close();
       throw err;

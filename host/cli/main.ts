@@ -66,7 +66,12 @@ export async function main(argv: string[]): Promise<number> {
       console.log(help(verb));
       return 0;
     }
-    return await command(new Context(parsed.positionals.slice(1), parsed.values));
+    const ctx = new Context(parsed.positionals.slice(1), parsed.values);
+    try {
+      return await command(ctx);
+    } finally {
+      ctx.reportWarnings();
+    }
   } catch (err) {
     const { message, status } = explain(err);
     console.error(`permafrost: ${message}`);

@@ -16,7 +16,7 @@ import { sha256Hex } from "../crypto/hash.ts";
 import { gearTable } from "../crypto/gear.ts";
 import { FileCache } from "../cache/file_cache.ts";
 import { layout } from "../repository/layout.ts";
-import { PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
+import { IndexOverlay, PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
 import type { Repository } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
 import { encodeTree, type TreeNode } from "../repository/tree.ts";
@@ -73,12 +73,11 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     storage,
     repo.keys,
     repo.config,
-    repo.index,
+    // A dry run must not teach the repository's index about blobs it never wrote.
+    dryRun ? new IndexOverlay(repo.index) : repo.index,
     compressors.compress,
   );
-  const cache = options.cacheDir
-    ? new FileCache(cacheFile(options.cacheDir, repo.config.id))
-    : undefined;
+  const cache = openCache(options, repo.config.id);
   const excludes = options.excludes ?? [];
   const plugins: PluginHandle[] = [];
   try {
@@ -86,8 +85,20 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
       : undefined;
     if (filter) plugins.push(filter);
-    const storeTree = async (nodes: SourceNode[]) =>
-      await uploader.add("tree", encodeTree({ version: 1, nodes: nodes as TreeNode[] }));
+    const storeTree = async (nodes: SourceNode[]) => {
+      // The engine is a plugin: a tree it sends may only reference blobs already stored (or
+      // queued) in this run, so no snapshot can point at data that was never written.
+      for (const n of nodes) {
+        for (const id of [...(n.content ?? []), ...(n.subtree ? [n.subtree] : [])]) {
+          if (!uploader.has(id)) {
+            throw new TypeError(
+              `engine tree entry "${n.name}" references blob "${id}", which was never stored`,
+            );
+          }
+        }
+      }
+      return await uploader.add("tree", encodeTree({ version: 1, nodes: nodes as TreeNode[] }));
+    };
     const engine = await startPlugin({
       kind: "engine",
       name: "dedup",
@@ -176,7 +187,12 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       const bytes = encodeSnapshot(repo.keys.indexKey, manifest);
       id = sha256Hex(bytes);
       await storage.create(layout.snapshot(id), bytes);
-      cache?.commit();
+      try {
+        cache?.commit();
+      } catch (err) {
+        // The snapshot is saved; a cache that cannot be written only costs a re-read next time.
+        options.onWarning?.(cache!.file, `file cache not updated: ${(err as Error).message}`);
+      }
     }
     return {
       id,
@@ -228,5 +244,26 @@ function safeUser(): string {
     return userInfo().username;
   } catch {
     return "";
+  }
+}
+
+/**
+ * Opens the file cache, or runs without one (with a warning) when it cannot be opened: the
+ * cache is only a hint (docs/format.md §10a), never a reason for a backup to fail.
+ */
+function openCache(options: BackupOptions, repoId: string): FileCache | undefined {
+  if (!options.cacheDir) return undefined;
+  let file = options.cacheDir;
+  try {
+    file = cacheFile(options.cacheDir, repoId);
+    return new FileCache(file);
+  } catch (err) {
+    options.onWarning?.(
+      file,
+      `file cache unusable (${
+        (err as Error).message
+      }); every file will be read. Delete it to start afresh`,
+    );
+    return undefined;
   }
 }

@@ -8,6 +8,7 @@
  */
 
 import { blobId } from "../crypto/mac.ts";
+import { readKeyFileInfo } from "../repository/keyfile.ts";
 import { layout } from "../repository/layout.ts";
 import {
   openDataKey,
@@ -58,7 +59,16 @@ export async function check(
     }
   }
 
+  for (const k of await repo.storage.list(layout.prefixes.key)) {
+    if (repo.warnings.some((w) => w.startsWith(`"${k.name}"`))) continue; // reported below
+    try {
+      readKeyFileInfo(await repo.storage.read(k.name));
+    } catch (err) {
+      problems.push({ message: `"${k.name}" is not a valid key object: ${errMessage(err)}` });
+    }
+  }
   const snapshots = await repo.snapshots();
+  for (const w of repo.warnings) problems.push({ message: w });
   for (const s of snapshots) {
     const need = (id: string, what: string) => {
       if (!repo.index.has(id)) {
@@ -84,34 +94,16 @@ export async function check(
     const packs = [...repo.index.packs()];
     for (const p of packs) {
       options.onProgress?.(readPacks, packs.length);
-      const name = repo.packObject(p.id, p.metadata);
-      try {
-        const bytes = await repo.storage.read(name);
-        readPacks++;
-        const toc = readPackContents(bytes, repo.keys);
-        const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
-        const frames = new Map<number, Uint8Array>();
-        for (const b of toc.blobs) {
-          let plain = frames.get(b.frameOffset);
-          if (!plain) {
-            plain = await openFrameAsync(
-              key,
-              bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
-              b.frameOffset,
-            );
-            frames.set(b.frameOffset, plain);
-          }
-          const data = plain.subarray(b.offsetInFrame, b.offsetInFrame + b.length);
-          if (blobId(repo.keys.macKey, data) !== b.id) {
-            problems.push({ pack: p.id, blob: b.id, message: "blob does not match its id" });
-          }
-          const indexed = repo.index.get(b.id);
-          if (indexed && indexed.pack === p.id && indexed.frameOffset !== b.frameOffset) {
-            problems.push({ pack: p.id, blob: b.id, message: "the index and the pack disagree" });
-          }
+      // A metadata pack has two copies (hot and cold): both must be whole.
+      const names = p.metadata ? [layout.metaCopy(p.id), layout.pack(p.id)] : [layout.pack(p.id)];
+      for (const name of names) {
+        if (stored.get(name) === undefined) continue; // reported above as missing
+        try {
+          problems.push(...await verifyPack(repo, p.id, await repo.storage.read(name)));
+          readPacks++;
+        } catch (err) {
+          problems.push({ pack: p.id, message: `"${name}" cannot be read: ${errMessage(err)}` });
         }
-      } catch (err) {
-        problems.push({ pack: p.id, message: `"${name}" cannot be read: ${errMessage(err)}` });
       }
     }
     options.onProgress?.(readPacks, packs.length);
@@ -127,4 +119,32 @@ export async function check(
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Opens every frame of a pack and checks every blob against its id and the index. */
+async function verifyPack(repo: Repository, pack: string, bytes: Uint8Array): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  const toc = readPackContents(bytes, repo.keys);
+  const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
+  const frames = new Map<number, Uint8Array>();
+  for (const b of toc.blobs) {
+    let plain = frames.get(b.frameOffset);
+    if (!plain) {
+      plain = await openFrameAsync(
+        key,
+        bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
+        b.frameOffset,
+      );
+      frames.set(b.frameOffset, plain);
+    }
+    const data = plain.subarray(b.offsetInFrame, b.offsetInFrame + b.length);
+    if (blobId(repo.keys.macKey, data) !== b.id) {
+      problems.push({ pack, blob: b.id, message: "blob does not match its id" });
+    }
+    const indexed = repo.index.get(b.id);
+    if (indexed && indexed.pack === pack && indexed.frameOffset !== b.frameOffset) {
+      problems.push({ pack, blob: b.id, message: "the index and the pack disagree" });
+    }
+  }
+  return problems;
 }

@@ -43,123 +43,193 @@ export async function executeRestore(
   prepareTarget(target);
   const abs = (rel: string) => join(target, rel);
   const asRoot = Deno.uid() === 0;
-  // Directories this restore created: nothing can be in the way inside them, so no lstat.
-  const fresh = new Set<string>();
-  const clear = (path: string) => {
-    if (!fresh.has(dirname(path))) clearPath(path);
+  const existing = preflight(target, plan, abs);
+
+  // Where a file's bytes are written: straight to its path when nothing is there, else to a
+  // temporary name swapped in (rename) once the file is complete, so an existing file is
+  // replaced only by a finished one. Until then it is "open"; if the restore fails, open files
+  // are removed, so no half-written file is left looking complete.
+  const open = new Map<string, OpenFile>();
+  const start = (path: string, node: TreeNode, blobs: number): OpenFile => {
+    const taken = existing.has(dirname(path)) && lstatOrNull(path) !== null;
+    const file: OpenFile = {
+      path,
+      writePath: taken ? `${path}.permafrost-${crypto.randomUUID().slice(0, 8)}` : path,
+      node,
+      left: blobs,
+    };
+    open.set(file.writePath, file);
+    return file;
+  };
+  const finish = (file: OpenFile) => {
+    if (file.writePath !== file.path) fs.renameSync(file.writePath, file.path);
+    open.delete(file.writePath);
   };
 
-  // 1. Directories, empty files, and multi-chunk files pre-sized: the skeleton writes land in.
-  //    A one-chunk file (most files) is created, written, stamped and closed in one go in 2.
-  const targets = new Map<string, Target[]>();
-  const later: PlannedEntry[] = []; // files whose metadata is applied after all writes
-  for (const e of plan.entries) {
-    const path = abs(e.rel);
-    if (e.node.type === "dir") {
-      if (makeDir(path)) fresh.add(path);
-    } else if (e.node.type === "file" && e.linkTo === undefined) {
-      const content = e.node.content ?? [];
-      if (content.length === 1) {
-        addTarget(targets, content[0], { path, offset: 0, whole: e.node });
-        continue;
-      }
-      clear(path);
-      const fd = fs.openSync(path, "wx", 0o600);
-      if (e.node.size) fs.ftruncateSync(fd, e.node.size);
-      fs.closeSync(fd);
-      later.push(e);
-      let offset = 0;
-      for (const id of content) {
-        addTarget(targets, id, { path, offset });
-        offset += repo.index.get(id)!.length;
-      }
-    }
-  }
-
-  // 2. Contents, pack by pack, one ranged read per run of nearby frames.
-  let written = 0;
-  let readBytes = 0;
-  for (const pack of plan.packs) {
-    const key = await repo.dataKey(pack.pack, pack.metadata);
-    const object = repo.packObject(pack.pack, pack.metadata);
-    for (const run of frameRuns(pack)) {
-      const start = run[0].frameOffset;
-      const end = run[run.length - 1].frameOffset + run[run.length - 1].frameLength;
-      const bytes = await repo.storage.read(object, { offset: start, length: end - start });
-      readBytes += bytes.length;
-      for (const frame of run) {
-        const plain = await repo.openFrame(
-          key,
-          bytes.subarray(frame.frameOffset - start, frame.frameOffset - start + frame.frameLength),
-          frame.frameOffset,
-          pack.pack,
-        );
-        for (const blob of frame.blobs) {
-          const data = plain.subarray(blob.offsetInFrame, blob.offsetInFrame + blob.length);
-          if (data.length !== blob.length || blobId(repo.keys.macKey, data) !== blob.id) {
-            throw new IntegrityError(
-              `pack "${pack.pack}" is damaged: blob "${blob.id}" does not match its id`,
-            );
-          }
-          for (const t of targets.get(blob.id) ?? []) {
-            if (t.whole) {
-              clear(t.path);
-              const fd = fs.openSync(t.path, "wx", 0o600);
-              try {
-                writeAll(fd, data, 0);
-                applyMetadata(t.path, t.whole, asRoot, fd);
-              } finally {
-                fs.closeSync(fd);
-              }
-            } else {
-              const fd = fs.openSync(t.path, "r+");
-              try {
-                writeAll(fd, data, t.offset);
-              } finally {
-                fs.closeSync(fd);
-              }
-            }
-            written += data.length;
-          }
+  try {
+    // 1. Directories, and multi-chunk files pre-sized: the skeleton writes land in. A one-chunk
+    //    file (most files) is created, written, stamped and closed in one go in 2.
+    const targets = new Map<string, Target[]>();
+    const later: PlannedEntry[] = []; // files whose metadata is applied after all writes
+    for (const e of plan.entries) {
+      const path = abs(e.rel);
+      if (e.node.type === "dir") {
+        makeDir(path);
+      } else if (e.node.type === "file" && e.linkTo === undefined) {
+        const content = e.node.content ?? [];
+        const file = start(path, e.node, content.length);
+        if (content.length === 1) {
+          addTarget(targets, content[0], { file, offset: 0, whole: true });
+          continue;
+        }
+        const fd = fs.openSync(file.writePath, "wx", 0o600);
+        if (e.node.size) fs.ftruncateSync(fd, e.node.size);
+        fs.closeSync(fd);
+        later.push(e);
+        if (content.length === 0) finish(file);
+        let offset = 0;
+        for (const id of content) {
+          addTarget(targets, id, { file, offset });
+          offset += repo.index.get(id)!.length;
         }
       }
-      options.onProgress?.(0, written);
     }
-  }
 
-  // 3. Links, then metadata (directories last, deepest first, so their mtimes stick).
+    // 2. Contents, pack by pack, one ranged read per run of nearby frames.
+    let written = 0;
+    let readBytes = 0;
+    for (const pack of plan.packs) {
+      const key = await repo.dataKey(pack.pack, pack.metadata);
+      for (const run of frameRuns(pack)) {
+        const first = run[0].frameOffset;
+        const end = run[run.length - 1].frameOffset + run[run.length - 1].frameLength;
+        const bytes = await repo.readPack(pack.pack, pack.metadata, {
+          offset: first,
+          length: end - first,
+        });
+        readBytes += bytes.length;
+        for (const frame of run) {
+          const at = frame.frameOffset - first;
+          const plain = await repo.openFrame(
+            key,
+            bytes.subarray(at, at + frame.frameLength),
+            frame.frameOffset,
+            pack.pack,
+          );
+          for (const blob of frame.blobs) {
+            const data = plain.subarray(blob.offsetInFrame, blob.offsetInFrame + blob.length);
+            if (data.length !== blob.length || blobId(repo.keys.macKey, data) !== blob.id) {
+              throw new IntegrityError(
+                `pack "${pack.pack}" is damaged: blob "${blob.id}" does not match its id`,
+              );
+            }
+            for (const t of targets.get(blob.id) ?? []) {
+              if (t.whole) {
+                const fd = fs.openSync(t.file.writePath, "wx", 0o600);
+                try {
+                  writeAll(fd, data, 0);
+                  applyMetadata(t.file.writePath, t.file.node, asRoot, fd);
+                } finally {
+                  fs.closeSync(fd);
+                }
+              } else {
+                const fd = fs.openSync(t.file.writePath, "r+");
+                try {
+                  writeAll(fd, data, t.offset);
+                } finally {
+                  fs.closeSync(fd);
+                }
+              }
+              if (--t.file.left === 0) finish(t.file);
+              written += data.length;
+            }
+          }
+        }
+        options.onProgress?.(0, written);
+      }
+    }
+
+    // 3. Links, then metadata (directories last, deepest first, so their mtimes stick).
+    for (const e of plan.entries) {
+      const path = abs(e.rel);
+      if (e.node.type === "symlink") {
+        if (existing.has(dirname(path))) clearFile(path);
+        fs.symlinkSync(e.node.target ?? "", path);
+        applyMetadata(path, e.node, asRoot);
+      } else if (e.linkTo !== undefined) {
+        if (existing.has(dirname(path))) clearFile(path);
+        fs.linkSync(abs(e.linkTo), path);
+      }
+    }
+    for (const e of later) applyMetadata(abs(e.rel), e.node, asRoot);
+    options.onProgress?.(plan.files, written);
+    const dirs = plan.entries.filter((e) => e.node.type === "dir").sort((a, b) =>
+      b.rel.length - a.rel.length
+    );
+    for (const e of dirs) applyMetadata(abs(e.rel), e.node, asRoot);
+    return {
+      target,
+      files: plan.files,
+      dirs: plan.dirs,
+      bytes: plan.bytes,
+      packs: plan.packs.length,
+      readBytes,
+    };
+  } catch (err) {
+    for (const file of open.values()) fs.rmSync(file.writePath, { force: true });
+    if (err instanceof Error && open.size > 0) {
+      err.message += ` (restore stopped: ${open.size} files were not restored, and nothing ` +
+        `half-written was left in their place)`;
+    }
+    throw err;
+  }
+}
+
+/** A file being written: its final path, where its bytes go now, and how many blobs are due. */
+interface OpenFile {
+  path: string;
+  writePath: string;
+  node: TreeNode;
+  left: number;
+}
+
+/**
+ * Checks the target before anything is written, and returns the directories that already
+ * existed (only inside those can something be in the way). A directory where the snapshot has a
+ * file or symlink, or a file where it has a directory, stops the restore here: Permafrost never
+ * deletes a directory, nor a file to make room for a directory.
+ */
+function preflight(target: string, plan: RestorePlan, abs: (rel: string) => string): Set<string> {
+  const existing = new Set<string>([target]);
+  const conflicts: string[] = [];
   for (const e of plan.entries) {
     const path = abs(e.rel);
-    if (e.node.type === "symlink") {
-      clear(path);
-      fs.symlinkSync(e.node.target ?? "", path);
-      applyMetadata(path, e.node, asRoot);
-    } else if (e.linkTo !== undefined) {
-      clear(path);
-      fs.linkSync(abs(e.linkTo), path);
+    if (!existing.has(dirname(path))) continue; // below a directory that is not there yet
+    const st = lstatOrNull(path);
+    if (st === null) continue;
+    if (e.node.type === "dir") {
+      if (st.isDirectory()) existing.add(path);
+      else if (!st.isSymbolicLink()) conflicts.push(path);
+    } else if (st.isDirectory()) {
+      conflicts.push(path);
     }
   }
-  for (const e of later) applyMetadata(abs(e.rel), e.node, asRoot);
-  options.onProgress?.(plan.files, written);
-  const dirs = plan.entries.filter((e) => e.node.type === "dir").sort((a, b) =>
-    b.rel.length - a.rel.length
-  );
-  for (const e of dirs) applyMetadata(abs(e.rel), e.node, asRoot);
-  return {
-    target,
-    files: plan.files,
-    dirs: plan.dirs,
-    bytes: plan.bytes,
-    packs: plan.packs.length,
-    readBytes,
-  };
+  if (conflicts.length > 0) {
+    const shown = conflicts.slice(0, 5).map((p) => `"${p}"`).join(", ");
+    throw new Deno.errors.AlreadyExists(
+      `the target has ${conflicts.length} entries of another kind in the way (a directory where ` +
+        `the snapshot has a file, or the reverse): ${shown}${conflicts.length > 5 ? ", …" : ""}; ` +
+        `move them away or restore into an empty folder. Nothing was written.`,
+    );
+  }
+  return existing;
 }
 
 /** Where one blob goes: a range of a pre-sized file, or (`whole`) a one-chunk file entire. */
 interface Target {
-  path: string;
+  file: OpenFile;
   offset: number;
-  whole?: TreeNode;
+  whole?: boolean;
 }
 
 function addTarget(targets: Map<string, Target[]>, id: string, t: Target): void {
@@ -202,23 +272,20 @@ function prepareTarget(target: string): void {
 }
 
 /**
- * Makes a directory, replacing anything that is not one (never following a symlink). Returns
- * whether it created the directory (so it is known to be empty).
+ * Makes a directory where there is none. A symlink in its place is removed (never followed);
+ * `preflight` has refused anything else in the way.
  */
-function makeDir(path: string): boolean {
+function makeDir(path: string): void {
   const st = lstatOrNull(path);
-  if (st?.isDirectory()) return false;
-  if (st) fs.rmSync(path, { force: true });
-  fs.mkdirSync(dirname(path), { recursive: true });
+  if (st?.isDirectory()) return;
+  if (st) fs.unlinkSync(path);
   fs.mkdirSync(path, { mode: 0o700 });
-  return true;
 }
 
-/** Removes whatever is at `path` so a file, link or symlink can be created there. */
-function clearPath(path: string): void {
+/** Removes a file or symlink so a symlink or hard link can be made there (never a directory). */
+function clearFile(path: string): void {
   const st = lstatOrNull(path);
-  if (st === null) return;
-  fs.rmSync(path, { recursive: st.isDirectory(), force: true });
+  if (st && !st.isDirectory()) fs.unlinkSync(path);
 }
 
 function lstatOrNull(path: string): fs.Stats | null {

@@ -65,7 +65,9 @@ export async function planRestore(
   const firstLink = new Map<string, string>();
   const add = (rel: string, node: TreeNode) => {
     if (node.type === "file" && node.links && node.links > 1 && node.inode && node.dev) {
-      const key = `${node.dev}:${node.inode}`;
+      // Same inode and the same content: one file with two names. Same inode but different
+      // content (the inode was reused, or the file changed between its names) is two files.
+      const key = `${node.dev}:${node.inode}:${(node.content ?? []).join(",")}`;
       const first = firstLink.get(key);
       if (first !== undefined) {
         entries.push({ rel, node, linkTo: first });

@@ -19,7 +19,7 @@ import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
 import type { RepoConfig } from "./config.ts";
 import type { RepoKeys } from "./keys.ts";
-import type { RepoIndex } from "./index.ts";
+import { RepoIndex } from "./index.ts";
 import type { FrameCompressor } from "./compressor.ts";
 
 /**
@@ -42,6 +42,24 @@ export interface UploadStats {
   knownBlobs: number;
 }
 
+/** What the uploader needs of an index: membership, and learning about stored packs. */
+export type IndexSink = Pick<RepoIndex, "has" | "add">;
+
+/**
+ * An index that answers from `base` and its own additions but never adds to `base`: what a dry
+ * run writes to, so the repository's index only ever learns about packs that exist.
+ */
+export class IndexOverlay implements IndexSink {
+  #own = new RepoIndex();
+  constructor(private base: RepoIndex) {}
+  has(id: string): boolean {
+    return this.base.has(id) || this.#own.has(id);
+  }
+  add(packs: IndexedPack[]): void {
+    this.#own.add(packs);
+  }
+}
+
 export class PackUploader {
   readonly stats: UploadStats = {
     newBlobs: 0,
@@ -59,7 +77,7 @@ export class PackUploader {
     private storage: Storage,
     private keys: RepoKeys,
     private config: RepoConfig,
-    private index: RepoIndex,
+    private index: IndexSink,
     /** Compresses frames off the main thread when given (see compressor.ts). */
     private compressor?: FrameCompressor,
   ) {}

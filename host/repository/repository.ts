@@ -6,15 +6,21 @@
  */
 
 import { KeyCannotRead, ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import type { Storage } from "../storage/storage.ts";
+import type { ByteRange, Storage } from "../storage/storage.ts";
 import { sha256Hex } from "../crypto/hash.ts";
-import { decodeConfig, encodeConfig, newConfig, type RepoConfig } from "./config.ts";
+import {
+  type ConfigOverrides,
+  decodeConfig,
+  encodeConfig,
+  newConfig,
+  type RepoConfig,
+} from "./config.ts";
 import { WrongPassphrase } from "./errors.ts";
 import { RepoIndex } from "./index.ts";
 import { decodeIndexSegment } from "./index_segment.ts";
 import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
 import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
-import { idOf, layout } from "./layout.ts";
+import { idOf, kindOf, layout } from "./layout.ts";
 import { blobFromFrame, openDataKey, openFrameAsync, PACK_HEADER_LENGTH } from "./pack.ts";
 import { decodeSnapshot, type SnapshotManifest } from "./snapshot.ts";
 import { decodeTree, type Tree } from "./tree.ts";
@@ -67,7 +73,7 @@ export class Repository {
   static async init(
     storage: Storage,
     passphrase: string,
-    options: { config?: Partial<RepoConfig>; kdf?: KdfParams } = {},
+    options: { config?: ConfigOverrides; kdf?: KdfParams } = {},
   ): Promise<Repository> {
     if (await storage.stat(layout.config()) !== null) {
       throw new Deno.errors.AlreadyExists("a repository already exists here");
@@ -107,17 +113,32 @@ export class Repository {
     if (credentials.passphrase === undefined) {
       throw new TypeError("no passphrase or key file given");
     }
-    const keyObjects = await storage.list(layout.prefixes.key);
+    const keyObjects = (await storage.list(layout.prefixes.key)).filter((k) =>
+      kindOf(k.name) === "key"
+    );
     if (keyObjects.length === 0) throw new NotARepository("the repository has no key objects");
+    const unreadable: string[] = [];
     for (const k of keyObjects) {
       try {
         const keys = await unwrapKeyFile(await storage.read(k.name), credentials.passphrase);
-        return new Repository(storage, config, keys, k.name);
+        const repo = new Repository(storage, config, keys, k.name);
+        for (const name of unreadable) repo.#warn(name, "is not a valid key object; skipped");
+        return repo;
       } catch (err) {
-        if (!(err instanceof WrongPassphrase)) throw err;
+        // A damaged or planted key object must not lock the owner out: skip it, say so.
+        if (err instanceof WrongPassphrase) continue;
+        if (err instanceof Error && (err.name === "FormatError" || err instanceof RangeError)) {
+          unreadable.push(k.name);
+          continue;
+        }
+        throw err;
       }
     }
-    throw new WrongPassphrase("the passphrase opens none of the repository's keys");
+    throw new WrongPassphrase(
+      `the passphrase opens none of the repository's keys${
+        unreadable.length > 0 ? ` (${unreadable.length} key objects are not valid)` : ""
+      }`,
+    );
   }
 
   /** Loads index segments not loaded yet. */
@@ -125,9 +146,29 @@ export class Repository {
     const segments = await this.storage.list(layout.prefixes.index);
     const fresh = segments.filter((s) => !this.#indexLoaded.has(s.name));
     await inBatches(fresh, 16, async (s) => {
-      this.index.add(decodeIndexSegment(this.keys.indexKey, await this.storage.read(s.name)));
       this.#indexLoaded.add(s.name);
+      if (kindOf(s.name) !== "index") return this.#warn(s.name, "is not an index segment; ignored");
+      try {
+        this.index.add(decodeIndexSegment(this.keys.indexKey, await this.storage.read(s.name)));
+      } catch (err) {
+        if (!isDamage(err)) throw err;
+        this.#warn(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
+      }
     });
+  }
+
+  /**
+   * Objects that were skipped because they are damaged or not Permafrost objects (e.g. a stray
+   * file, or one planted by a compromised ingest client): `object name: what is wrong`. A
+   * damaged object never makes the rest of the repository unusable; `check` reports these.
+   */
+  readonly warnings: string[] = [];
+  #warned = new Set<string>();
+
+  #warn(name: string, what: string): void {
+    if (this.#warned.has(name)) return;
+    this.#warned.add(name);
+    this.warnings.push(`"${name}" ${what}`);
   }
 
   /** Every snapshot, oldest first. */
@@ -135,10 +176,16 @@ export class Repository {
     const objects = await this.storage.list(layout.prefixes.snapshot);
     const out: SnapshotEntry[] = [];
     await inBatches(objects, 16, async (o) => {
-      out.push({
-        id: idOf(o.name),
-        manifest: decodeSnapshot(this.keys.indexKey, await this.storage.read(o.name)),
-      });
+      if (kindOf(o.name) !== "snapshot") return this.#warn(o.name, "is not a snapshot; ignored");
+      try {
+        out.push({
+          id: idOf(o.name),
+          manifest: decodeSnapshot(this.keys.indexKey, await this.storage.read(o.name)),
+        });
+      } catch (err) {
+        if (!isDamage(err)) throw err;
+        this.#warn(o.name, `cannot be decoded (${(err as Error).message}); ignored`);
+      }
     });
     return out.sort((a, b) =>
       a.manifest.time < b.manifest.time
@@ -167,19 +214,26 @@ export class Repository {
     requirePrivateKey(this.keys, "pack data");
     let key = this.#dataKeys.get(pack);
     if (!key) {
-      const header = await this.storage.read(this.packObject(pack, metadata), {
-        offset: 0,
-        length: PACK_HEADER_LENGTH,
-      });
+      const header = await this.readPack(pack, metadata, { offset: 0, length: PACK_HEADER_LENGTH });
       key = openDataKey(header, this.keys);
       this.#dataKeys.set(pack, key);
     }
     return key;
   }
 
-  /** Where to read a pack: the hot copy for metadata packs, the pack itself otherwise. */
-  packObject(pack: string, metadata: boolean): string {
-    return metadata ? layout.metaCopy(pack) : layout.pack(pack);
+  /**
+   * Reads (a range of) a pack. A metadata pack is read from its hot copy `meta/<id>`, falling
+   * back to the cold `packs/<id>` when the hot copy is missing (docs/format.md §2: the cold tier
+   * alone is a complete repository).
+   */
+  async readPack(pack: string, metadata: boolean, range?: ByteRange): Promise<Uint8Array> {
+    if (!metadata) return await this.storage.read(layout.pack(pack), range);
+    try {
+      return await this.storage.read(layout.metaCopy(pack), range);
+    } catch (err) {
+      if (!(err instanceof ObjectNotFound)) throw err;
+      return await this.storage.read(layout.pack(pack), range);
+    }
   }
 
   /**
@@ -198,7 +252,7 @@ export class Repository {
       this.#frameBytes -= plain.length;
     } else {
       const key = await this.dataKey(entry.pack, entry.metadata);
-      const frame = await this.storage.read(this.packObject(entry.pack, entry.metadata), {
+      const frame = await this.readPack(entry.pack, entry.metadata, {
         offset: entry.frameOffset,
         length: entry.frameLength,
       });
@@ -242,6 +296,12 @@ export class Repository {
       throw withPack(err, pack);
     }
   }
+}
+
+/** Whether an error says an object's bytes are bad (as opposed to the store failing). */
+function isDamage(err: unknown): boolean {
+  return err instanceof Error &&
+    (err.name === "FormatError" || err.name === "IntegrityError" || err instanceof RangeError);
 }
 
 /** Adds the pack (and blob) to an integrity error so the user knows what is damaged. */

@@ -88,7 +88,14 @@ export class Walker {
   ): Promise<Held | undefined> {
     const base = this.#base(name, st);
     if (st.isSymbolicLink()) {
-      return { node: Promise.resolve({ ...base, type: "symlink", target: fs.readlinkSync(abs) }) };
+      let target: string;
+      try {
+        target = fs.readlinkSync(abs);
+      } catch (err) {
+        this.#skip(abs, `cannot read symlink: ${message(err)}`);
+        return undefined;
+      }
+      return { node: Promise.resolve({ ...base, type: "symlink", target }) };
     }
     if (st.isDirectory()) {
       const tree = await this.#directory(abs, rel);
@@ -230,6 +237,7 @@ export class Walker {
     }
     const parts: Promise<string>[] = [];
     let size = 0;
+    let changed = false;
     try {
       const chunker = new Chunker(this.options.gear, this.options.chunker);
       // One read buffer for the whole walk: the chunker copies what it keeps.
@@ -242,11 +250,22 @@ export class Walker {
         for (const c of chunks) parts.push((await this.#send(c)).id);
       }
       for (const c of chunker.finish()) parts.push((await this.#send(c)).id);
+      // Compare with what was listed: a file written to while it was read may be torn.
+      const after = fs.fstatSync(fd, { bigint: true });
+      if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
+        changed = true;
+      }
     } catch (err) {
       this.#skip(abs, `cannot read: ${message(err)}`);
       return undefined;
     } finally {
       fs.closeSync(fd);
+    }
+    if (changed) {
+      this.host.warn(
+        abs,
+        "changed while it was being read; the snapshot may hold a mix of old and new",
+      );
     }
     this.stats.files++;
     this.stats.bytes += size;
@@ -255,7 +274,8 @@ export class Walker {
     const mtime = st.mtimeNs.toString(), ctime = st.ctimeNs.toString(), inode = st.ino.toString();
     return {
       content: Promise.all(parts).then((content) => {
-        this.host.cacheRecord({ path: abs, size, mtime, ctime, inode, content });
+        // A file that changed while read is not cached, so the next backup reads it again.
+        if (!changed) this.host.cacheRecord({ path: abs, size, mtime, ctime, inode, content });
         return { size, content };
       }),
     };
