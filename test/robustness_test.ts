@@ -104,14 +104,25 @@ Deno.test("junk under keys/, index/ and snapshots/ is skipped with a warning, an
   const owner = await reopen(dir);
   const keyFile = encodeKeyExport(toIngestKeys(owner.keys), owner.config.id);
   await owner.storage.close();
-  // a compromised ingest client (or bit rot) plants objects that do not decode
+  // a compromised ingest client (or bit rot) plants objects that do not decode; ingest may not
+  // create key objects at all, so that one comes from bit rot (written with admin rights)
   const ingest = await reopen(dir, { keyFile }, "ingest");
+  await assert.rejects(
+    ingest.storage.create(`keys/${"1".padStart(64, "0")}`, new Uint8Array(1)),
+    /ingest role cannot create/,
+  );
+  await assert.rejects(
+    ingest.storage.create("config", new Uint8Array(1)),
+    /ingest role cannot create/,
+  );
+  const admin = await reopen(dir);
+  await admin.storage.create(`keys/${"1".padStart(64, "0")}`, new TextEncoder().encode("junk"));
+  await admin.storage.close();
   const junk = (prefix: string, n: number) =>
     ingest.storage.create(
       `${prefix}${n.toString(16).padStart(64, "0")}`,
       new TextEncoder().encode("junk"),
     );
-  await junk("keys/", 1);
   await junk("index/", 2);
   await junk("snapshots/", 3);
   await ingest.storage.close();

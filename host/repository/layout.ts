@@ -77,6 +77,16 @@ export function tierOf(name: string): Tier {
   return kind === undefined || kind === "pack" ? "cold" : "hot";
 }
 
+/**
+ * Whether an ingest-role client may create this object: what a backup writes (packs, their hot
+ * copies, index segments, snapshots), never a key object or the config, so a compromised ingest
+ * client cannot plant keys (each costs a reader a key derivation) or replace the config.
+ */
+export function ingestMayCreate(name: string): boolean {
+  const kind = kindOf(name);
+  return kind === "pack" || kind === "meta" || kind === "index" || kind === "snapshot";
+}
+
 /** Whether an ingest-role client may read this object: hot objects that hold no pack data. */
 export function ingestMayRead(name: string): boolean {
   const kind = kindOf(name);

@@ -7,7 +7,7 @@
  */
 
 import { CapabilityRefused } from "../../plugins/sdk/errors.ts";
-import { ingestMayRead } from "../repository/layout.ts";
+import { ingestMayCreate, ingestMayRead } from "../repository/layout.ts";
 import {
   type ByteRange,
   type ObjectInfo,
@@ -26,7 +26,8 @@ export interface StorageBackend {
  * `Storage` for one role. Contract: a method the role lacks rejects with `CapabilityRefused`
  * (`the ingest role cannot "delete" objects`) without reaching the plugin; `read` needs the
  * `read` method, or `readHot` and a name `ingestMayRead` accepts (config, keys, index,
- * snapshots), else it rejects with `CapabilityRefused` naming the object. `create` moves its
+ * snapshots), else it rejects with `CapabilityRefused` naming the object; the ingest role may
+ * `create` only what a backup writes (`ingestMayCreate`). `create` moves its
  * `data` to the plugin worker: the caller's `Uint8Array` is detached afterwards when it owned
  * its whole buffer (pass a copy to keep it). Everything else is the `Storage` contract.
  */
@@ -45,6 +46,9 @@ export class RoleHandle implements Storage {
   }
 
   create(name: string, data: Uint8Array): Promise<void> {
+    if (this.role === "ingest" && !ingestMayCreate(name)) {
+      return Promise.reject(new CapabilityRefused(`the ingest role cannot create "${name}"`));
+    }
     return this.#call("create", name, data);
   }
 
