@@ -64,7 +64,10 @@ Deno.test("the CLI's ingest key backs up but cannot read back", async () => {
   assert.equal(b.code, 0, b.stderr);
   assert.equal((await cli(["snapshots"], ingestEnv)).code, 0);
   for (
-    const args of [["restore", "latest", "--target", "/tmp/x"], ["ls", "latest"], ["find", "*"], [
+    const args of [["check"], ["restore", "latest", "--target", "/tmp/x"], ["ls", "latest"], [
+      "find",
+      "*",
+    ], [
       "diff",
       "latest",
       src,
@@ -99,6 +102,9 @@ Deno.test("key passwd changes the passphrase without rewriting data", async () =
   const { env, src, repo } = await setup();
   assert.equal((await cli(["backup", src], env)).code, 0);
   const packsBefore = fs.readdirSync(join(repo, "packs"), { recursive: true }).sort();
+  const refused = await cli(["key", "passwd"], env);
+  assert.equal(refused.code, 2, "the new passphrase never comes from PERMAFROST_PASSWORD");
+  assert.match(refused.stderr, /PERMAFROST_NEW_PASSWORD/);
   const p = await cli(["key", "passwd", "--kdf-memlimit", "8MiB"], {
     ...env,
     PERMAFROST_NEW_PASSWORD: "new secret",

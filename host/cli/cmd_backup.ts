@@ -2,7 +2,7 @@ import { backup } from "../ops/backup.ts";
 import type { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import { layout } from "../repository/layout.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, printable, UsageError } from "./context.ts";
 import { initRepository } from "./cmd_init.ts";
 import { Progress, scanTotals } from "./progress.ts";
 
@@ -38,7 +38,7 @@ export async function cmdBackup(ctx: Context): Promise<number> {
       onProgress: (f, b) => progress.add(f, b),
       onWarning: (path, reason) => {
         warnings.push({ path, reason });
-        if (!ctx.json) console.error(`warning: "${path}" ${reason}`);
+        if (!ctx.json) progress.note(`warning: "${printable(path)}" ${reason}`);
       },
     });
     progress.done();
@@ -58,8 +58,8 @@ export async function cmdBackup(ctx: Context): Promise<number> {
           bytes(s.bytes)
         } (${result.walk.cachedFiles} files unchanged)`,
         `  ${result.upload.newBlobs} new blobs, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ${
-          result.dryRun ? "would be" : ""
-        } stored in ${result.upload.packs} packs`.replace("  in", " in"),
+          result.dryRun ? "would be stored" : "stored"
+        } in ${result.upload.packs} packs`,
         ...(result.skipped.length > 0
           ? [`  ${result.skipped.length} entries skipped (see warnings)`]
           : []),

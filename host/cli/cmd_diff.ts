@@ -1,5 +1,5 @@
 import { diff } from "../ops/diff.ts";
-import { type Context, UsageError } from "./context.ts";
+import { type Context, printable, UsageError } from "./context.ts";
 
 /** `diff SNAP PATH [--content]`: disk against backup. Exit status 1 when something differs. */
 export async function cmdDiff(ctx: Context): Promise<number> {
@@ -15,9 +15,9 @@ export async function cmdDiff(ctx: Context): Promise<number> {
         changes.length === 0
           ? "no differences"
           : changes.map((c) =>
-            `${c.change === "added" ? "+" : c.change === "removed" ? "-" : "M"} ${c.path}${
-              c.what ? ` (${c.what.join(", ")})` : ""
-            }`
+            `${c.change === "added" ? "+" : c.change === "removed" ? "-" : "M"} ${
+              printable(c.path)
+            }${c.what ? ` (${c.what.join(", ")})` : ""}`
           ).join("\n"),
     );
     return changes.length === 0 ? 0 : 1;

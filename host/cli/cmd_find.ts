@@ -1,5 +1,5 @@
 import { find } from "../ops/find.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, printable, UsageError } from "./context.ts";
 
 /** `find PATTERN...`: the snapshots that hold matching paths. */
 export async function cmdFind(ctx: Context): Promise<number> {
@@ -16,7 +16,7 @@ export async function cmdFind(ctx: Context): Promise<number> {
           : hits.map((h) =>
             `${h.snapshot.slice(0, 8)} ${h.time.slice(0, 19).replace("T", " ")} ${
               bytes(h.size).padStart(10)
-            } ${h.mtime.slice(0, 19).replace("T", " ")} ${h.path}`
+            } ${h.mtime.slice(0, 19).replace("T", " ")} ${printable(h.path)}`
           ).join("\n"),
     );
   } finally {

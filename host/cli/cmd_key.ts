@@ -50,8 +50,7 @@ async function keyPasswd(ctx: Context): Promise<number> {
     if (!repo.canRead || !repo.keyObject) {
       throw new UsageError("key passwd needs the repository passphrase, not a key file");
     }
-    const next = Deno.env.get("PERMAFROST_NEW_PASSWORD") ??
-      await ctx.passphrase(true, "new passphrase");
+    const next = await ctx.newPassphrase();
     const memlimit = ctx.string("kdf-memlimit");
     const bytes = await wrapKeyFile(
       repo.keys,

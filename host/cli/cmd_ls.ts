@@ -1,5 +1,5 @@
 import { ls } from "../ops/ls.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, printable, UsageError } from "./context.ts";
 
 /** `ls SNAP [PATH]`: entries of a snapshot (recursively below PATH). */
 export async function cmdLs(ctx: Context): Promise<number> {
@@ -16,7 +16,7 @@ export async function cmdLs(ctx: Context): Promise<number> {
         entries.map((e) =>
           `${modeString(e.type, e.mode)} ${bytes(e.size).padStart(10)} ${
             e.mtime.slice(0, 19).replace("T", " ")
-          } ${e.path}${e.target !== undefined ? ` -> ${e.target}` : ""}`
+          } ${printable(e.path)}${e.target !== undefined ? ` -> ${printable(e.target)}` : ""}`
         ).join("\n"),
     );
   } finally {
@@ -25,9 +25,15 @@ export async function cmdLs(ctx: Context): Promise<number> {
   return 0;
 }
 
+/** `ls -l` style: `drwxr-xr-x`, with setuid/setgid as s/S and sticky as t/T. */
 export function modeString(type: string, mode: number): string {
   const t = type === "dir" ? "d" : type === "symlink" ? "l" : "-";
-  let s = "";
-  for (let i = 8; i >= 0; i--) s += mode & (1 << i) ? "rwx"[(8 - i) % 3] : "-";
-  return t + s;
+  const c = [...Array(9)].map((_, i) => (mode & (1 << (8 - i)) ? "rwx"[i % 3] : "-"));
+  const special = (bit: number, at: number, on: string) => {
+    if (mode & bit) c[at] = c[at] === "x" ? on : on.toUpperCase();
+  };
+  special(0o4000, 2, "s");
+  special(0o2000, 5, "s");
+  special(0o1000, 8, "t");
+  return t + c.join("");
 }

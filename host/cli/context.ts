@@ -127,6 +127,26 @@ export class Context {
   }
 
   /**
+   * A new passphrase (for `key passwd`): `PERMAFROST_NEW_PASSWORD`, or asked twice at a
+   * terminal. Never `PERMAFROST_PASSWORD`, which holds the current one.
+   */
+  async newPassphrase(): Promise<string> {
+    const env = Deno.env.get("PERMAFROST_NEW_PASSWORD");
+    if (env !== undefined) {
+      if (env === "") throw new UsageError("PERMAFROST_NEW_PASSWORD is empty");
+      return env;
+    }
+    if (!Deno.stdin.isTerminal()) {
+      throw new UsageError("no new passphrase: set PERMAFROST_NEW_PASSWORD, or run at a terminal");
+    }
+    const first = await readSecret("Enter new passphrase: ");
+    const second = await readSecret("Enter new passphrase again: ");
+    if (first !== second) throw new UsageError("the two passphrases differ");
+    if (first === "") throw new UsageError("the passphrase is empty");
+    return first;
+  }
+
+  /**
    * Opens the repository with the configured key: an exported key file (its role decides the
    * storage role: an ingest key gets the put-only handle), or else the passphrase (admin).
    */
@@ -158,6 +178,23 @@ export class Context {
   }
 }
 
+/**
+ * A path or name made safe for a terminal line: control characters (a newline in a file name,
+ * an escape sequence) are shown escaped instead of acting. `--json` output is exact.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f]/g,
+    (c) =>
+      c === "\n"
+        ? "\\n"
+        : c === "\t"
+        ? "\\t"
+        : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
 /** Human byte counts: 1.5 KiB, 20.0 MiB. */
 export function bytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -167,5 +204,5 @@ export function bytes(n: number): string {
     v /= 1024;
     i++;
   }
-  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
 }

@@ -34,6 +34,13 @@ export class Progress {
     this.#bytes = bytes;
   }
 
+  /** Prints a line (a warning) above the progress line, which is then redrawn. */
+  note(line: string): void {
+    const clear = this.#enabled ? "\r\x1b[K" : "";
+    Deno.stderr.writeSync(new TextEncoder().encode(`${clear}${line}\n`));
+    if (this.#enabled) this.#draw();
+  }
+
   done(): void {
     if (this.#timer !== undefined) clearInterval(this.#timer);
     if (this.#enabled) {

@@ -212,7 +212,10 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 /** Absolute source paths; each must exist, and their base names must differ. */
 function checkSources(paths: string[]): string[] {
   if (paths.length === 0) throw new TypeError("nothing to back up: give at least one path");
-  const out = paths.map((p) => resolve(p));
+  // "link/" names the directory a symlink points to (as in `ls link/`), "link" the symlink.
+  const out = paths.map((p) =>
+    p.length > 1 && p.endsWith("/") ? realpathOrSelf(resolve(p)) : resolve(p)
+  );
   const names = new Map<string, string>();
   for (const p of out) {
     try {
@@ -233,6 +236,14 @@ function checkSources(paths: string[]): string[] {
     names.set(name, p);
   }
   return out;
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path; // reported as missing below
+  }
 }
 
 function sameList(a: string[], b: string[]): boolean {

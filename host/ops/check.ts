@@ -9,6 +9,7 @@
 
 import { blobId } from "../crypto/mac.ts";
 import { readKeyFileInfo } from "../repository/keyfile.ts";
+import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import {
   openDataKey,
@@ -38,6 +39,8 @@ export async function check(
   repo: Repository,
   options: { readData?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<CheckResult> {
+  // Checking that snapshots reference indexed blobs means reading their trees.
+  requirePrivateKey(repo.keys, "trees, so it cannot check the repository");
   const problems: Problem[] = [];
   await repo.loadIndex();
 
@@ -126,15 +129,31 @@ async function verifyPack(repo: Repository, pack: string, bytes: Uint8Array): Pr
   const problems: Problem[] = [];
   const toc = readPackContents(bytes, repo.keys);
   const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
-  const frames = new Map<number, Uint8Array>();
+  const frames = new Map<number, Uint8Array | null>();
   for (const b of toc.blobs) {
     let plain = frames.get(b.frameOffset);
+    if (plain === null) continue; // this frame is damaged: reported once below
     if (!plain) {
-      plain = await openFrameAsync(
-        key,
-        bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
-        b.frameOffset,
-      );
+      try {
+        plain = await openFrameAsync(
+          key,
+          bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
+          b.frameOffset,
+        );
+      } catch (err) {
+        frames.set(b.frameOffset, null);
+        const lost = toc.blobs.filter((x) => x.frameOffset === b.frameOffset);
+        problems.push({
+          pack,
+          blob: b.id,
+          message: `frame at offset ${b.frameOffset} is damaged (${
+            errMessage(err)
+          }); its ${lost.length} blobs are unreadable: ${
+            lost.map((x) => x.id.slice(0, 12)).join(", ")
+          }`,
+        });
+        continue;
+      }
       frames.set(b.frameOffset, plain);
     }
     const data = plain.subarray(b.offsetInFrame, b.offsetInFrame + b.length);

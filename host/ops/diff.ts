@@ -54,10 +54,17 @@ export async function diff(
   }
   const name = source === "/" ? "root" : source.split("/").pop()!;
   const snapPath = "/" + name + abs.slice(source.length);
-  const located = await locate(repo, manifest.root, snapPath);
+  let node: TreeNode | undefined;
+  try {
+    node = (await locate(repo, manifest.root, snapPath)).node;
+  } catch (err) {
+    if (!(err instanceof ObjectNotFound)) throw err;
+    // not in the snapshot: on disk it is an addition (or it is on neither side)
+    if (lstat(abs) === null) throw err;
+  }
   const changes: Change[] = [];
   const differ = new Differ(repo, changes, options);
-  await differ.entry(abs, located.node!, lstat(abs));
+  await differ.entry(abs, node, lstat(abs));
   return changes;
 }
 
@@ -68,6 +75,8 @@ class Differ {
 
   async entry(path: string, node: TreeNode | undefined, st: fs.Stats | null): Promise<void> {
     if (!node && !st) return;
+    // sockets, fifos and devices are never backed up: not a difference
+    if (!node && st && !st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) return;
     if (!node) return void this.out.push({ path, change: "added" });
     if (!st) return void this.out.push({ path, change: "removed" });
     const type = st.isDirectory()

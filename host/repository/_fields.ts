@@ -19,8 +19,9 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\
 export function parseJson(bytes: Uint8Array, what: string): unknown {
   try {
     return JSON.parse(fromUtf8(bytes));
-  } catch (e) {
-    throw new FormatError(`${what} is not UTF-8 JSON: ${(e as Error).message}`);
+  } catch {
+    // Not JSON.parse's message: it quotes the input, which may be a secret given by mistake.
+    throw new FormatError(`${what} is not UTF-8 JSON`);
   }
 }
 

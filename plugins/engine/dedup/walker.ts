@@ -124,20 +124,33 @@ export class Walker {
    * stored once every child node is known; the returned holder's `id` resolves to it.
    */
   async #directory(abs: string, rel: string): Promise<{ id: Promise<string> } | undefined> {
-    let names: string[];
+    let listed: { name: string; dir: boolean }[];
     try {
-      names = fs.readdirSync(abs);
+      listed = fs.readdirSync(abs, { withFileTypes: true }).map((d) => ({
+        name: d.name,
+        dir: d.isDirectory(),
+      }));
     } catch (err) {
       this.#skip(abs, `cannot list directory: ${message(err)}`);
       return undefined;
     }
-    names.sort(compareNames);
-    const entries: { name: string; abs: string; rel: string; st: fs.BigIntStats }[] = [];
-    for (const name of names) {
+    listed.sort((a, b) => compareNames(a.name, b.name));
+    // Filter on the listing, before anything else touches an excluded entry.
+    const wanted = this.options.filter
+      ? await this.#filter(
+        listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` })),
+      )
+      : listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` }));
+    const kept: { name: string; abs: string; rel: string; st: fs.BigIntStats }[] = [];
+    for (const { name, rel: childRel } of wanted) {
       const childAbs = abs === "/" ? `/${name}` : `${abs}/${name}`;
       try {
-        const st = fs.lstatSync(childAbs, { bigint: true });
-        entries.push({ name, abs: childAbs, rel: rel === "" ? name : `${rel}/${name}`, st });
+        kept.push({
+          name,
+          abs: childAbs,
+          rel: childRel,
+          st: fs.lstatSync(childAbs, { bigint: true }),
+        });
       } catch (err) {
         const reason = name.includes("\uFFFD")
           ? "name is not valid UTF-8, which Deno cannot address"
@@ -145,7 +158,6 @@ export class Walker {
         this.#skip(childAbs, reason);
       }
     }
-    const kept = this.options.filter ? await this.#filter(entries) : entries;
 
     const files = kept.filter((e) => e.st.isFile());
     const cached = files.length === 0 ? [] : await this.host.cacheLookup(
@@ -180,11 +192,11 @@ export class Walker {
     return { id };
   }
 
-  async #filter<T extends { rel: string; st: fs.BigIntStats }>(entries: T[]): Promise<T[]> {
+  async #filter<T extends { rel: string; dir: boolean }>(entries: T[]): Promise<T[]> {
     if (entries.length === 0) return entries;
     const excluded = await this.host.filterMatch(
       entries.map((e) => e.rel),
-      entries.map((e) => e.st.isDirectory()),
+      entries.map((e) => e.dir),
     );
     return entries.filter((_, i) => !excluded[i]);
   }

@@ -63,9 +63,9 @@ Deno.test("Walker warns about a file that vanishes before it is read, and goes o
   fs.writeFileSync(join(dir, "gone.txt"), "soon gone");
   const { host, trees, warnings } = memoryHost({
     // runs after the directory is listed and stat'ed, before any file is opened
-    filterMatch: (paths) => {
+    cacheLookup: (queries) => {
       fs.rmSync(join(dir, "gone.txt"), { force: true });
-      return Promise.resolve(paths.map(() => false));
+      return Promise.resolve(queries.map(() => null));
     },
   });
   const walker = new Walker(host, options);
