@@ -48,6 +48,11 @@ Deno.test("the CLI backs up, lists, finds, diffs and restores a folder", async (
   assert.deepEqual(fs.readdirSync(target), ["script.sh"]);
   assert.equal(fs.statSync(join(target, "script.sh")).mode & 0o777, 0o755);
 
+  // the repository is private to its owner: key objects can be guessed at offline
+  for (const p of ["config", "keys", "packs", "index"]) {
+    const st = fs.statSync(join(env.PERMAFROST_REPO, p));
+    assert.equal(st.mode & 0o077, 0, `${p} is mode ${(st.mode & 0o777).toString(8)}`);
+  }
   const cat = JSON.parse((await cli(["cat", "config"], env)).stdout);
   assert.equal(cat.version, 1);
   assert.equal((await cli(["check"], env)).code, 0);

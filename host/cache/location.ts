@@ -35,6 +35,6 @@ export function defaultRepository(): string {
 /** The cache database of one repository, creating its folder. */
 export function cacheFile(cacheDir: string, repoId: string): string {
   const dir = join(cacheDir, repoId);
-  Deno.mkdirSync(dir, { recursive: true });
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return join(dir, "files.sqlite");
 }

@@ -45,7 +45,7 @@ export class LocalStore {
 
   /** Creates the root folder (and any missing parent) and the `tmp/` folder. Idempotent. */
   async init(): Promise<void> {
-    await Deno.mkdir(this.root, { recursive: true });
+    await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });
     this.#known.add(this.root);
     await this.#ensureDir(this.#abs(TMP_DIR));
   }
@@ -57,7 +57,7 @@ export class LocalStore {
     const dir = parentOf(final);
     const tmp = this.#abs(`${TMP_DIR}/${randomHex()}`);
     await this.#ensureDir(this.#abs(TMP_DIR));
-    const file = await Deno.open(tmp, { write: true, createNew: true });
+    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
     try {
       try {
         for (let done = 0; done < data.byteLength;) {
@@ -182,7 +182,7 @@ export class LocalStore {
       }
     } else {
       try {
-        await Deno.mkdir(dir);
+        await Deno.mkdir(dir, { mode: 0o700 });
         await syncDir(parentOf(dir));
       } catch (e) {
         if (e instanceof Deno.errors.NotFound) {
