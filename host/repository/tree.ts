@@ -11,32 +11,11 @@ import { FormatError } from "./errors.ts";
 import { Fields, isHex64, parseJson } from "./_fields.ts";
 
 /**
- * One directory entry.
- * - `name`: one path component, any well-formed Unicode; never "", ".", "..", no "/" or NUL.
- * - `mode`: permission bits incl. setuid/setgid/sticky (`st_mode & 0o7777`).
- * - `mtime`/`atime`/`ctime`: nanoseconds since the epoch as a decimal string (may be negative).
- * - files carry `size` and `content` (blob ids in order; `[]` when empty); dirs carry `subtree`
- *   (a tree blob id); symlinks carry `target`. No node carries another type's fields.
- * - `inode`/`dev` (decimal strings) and `links` are set together, when `links > 1`, so hard
- *   links can be restored as links.
+ * One entry of a directory. The shape is the host/engine wire contract, so it lives in the
+ * plugin SDK (`plugins/sdk/tree_node.ts`); this module validates and encodes it.
  */
-export interface TreeNode {
-  name: string;
-  type: "file" | "dir" | "symlink";
-  mode: number;
-  mtime: string;
-  atime?: string;
-  ctime?: string;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  content?: string[];
-  subtree?: string;
-  target?: string;
-  inode?: string;
-  dev?: string;
-  links?: number;
-}
+export type { TreeNode } from "../../plugins/sdk/tree_node.ts";
+import type { TreeNode } from "../../plugins/sdk/tree_node.ts";
 
 /** A directory: `nodes` sorted by name in UTF-8 byte order, names unique. */
 export interface Tree {

@@ -4,24 +4,10 @@
  * @module
  */
 
+import type { TreeNode } from "../../sdk/mod.ts";
+
 /** A tree node as built by the engine; the host validates it (host/repository/tree.ts). */
-export interface SourceNode {
-  name: string;
-  type: "file" | "dir" | "symlink";
-  mode: number;
-  mtime: string;
-  atime?: string;
-  ctime?: string;
-  uid?: number;
-  gid?: number;
-  size?: number;
-  content?: string[];
-  subtree?: string;
-  target?: string;
-  inode?: string;
-  dev?: string;
-  links?: number;
-}
+export type SourceNode = TreeNode;
 
 /** What the file cache is asked: a file is unchanged when all of these match. */
 export interface CacheQuery {
