@@ -130,6 +130,7 @@ export async function aeadSealAsync(
   const out = new Uint8Array(AEAD_NONCE_LENGTH + sealed.length);
   out.set(iv, 0);
   out.set(sealed, AEAD_NONCE_LENGTH);
+  (sealed.buffer as ArrayBuffer).transfer(0); // free the intermediate now, not at the next GC
   return out;
 }
 

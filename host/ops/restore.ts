@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { blobId } from "../crypto/mac.ts";
+import { release } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
@@ -144,7 +145,9 @@ export async function executeRestore(
               written += data.length;
             }
           }
+          release(plain);
         }
+        release(bytes);
         options.onProgress?.(0, written);
       }
     }

@@ -7,9 +7,14 @@
 
 import { serveRpc } from "../../plugins/sdk/rpc.ts";
 import { compress } from "../crypto/zstd.ts";
+import { release } from "../crypto/bytes.ts";
 
 self.onmessage = (e: MessageEvent<{ port: MessagePort }>) => {
   serveRpc(e.data.port, "compressor", {
-    compress: (plain: Uint8Array, level: number) => compress(plain, level),
+    compress: (plain: Uint8Array, level: number) => {
+      const out = compress(plain, level);
+      release(plain); // moved here by the host; free it now, not at this isolate's next GC
+      return out;
+    },
   });
 };

@@ -17,7 +17,7 @@
 
 import { randomBytes } from "node:crypto";
 import { AEAD_OVERHEAD, aeadOpen, aeadOpenAsync, aeadSeal, aeadSealAsync } from "../crypto/aead.ts";
-import { concatBytes, utf8, viewOf } from "../crypto/bytes.ts";
+import { concatBytes, release, utf8, viewOf } from "../crypto/bytes.ts";
 import type { FrameCompressor } from "./compressor.ts";
 import { PackBuffer } from "./pack_buffer.ts";
 import { IntegrityError } from "../crypto/errors.ts";
@@ -89,7 +89,9 @@ export class PackWriter {
 
   /**
    * With `compressor`, frames are compressed elsewhere (a worker) while blobs keep coming, and
-   * the pack must be finished with `finishAsync()`; without it, compression is inline.
+   * the pack must be finished with `finishAsync()`; without it, compression is inline. With a
+   * compressor the writer takes ownership of every blob's bytes: they are moved to the worker
+   * or freed once copied, so callers must not use a blob after `add`.
    */
   constructor(
     opts: {
@@ -199,18 +201,23 @@ export class PackWriter {
     if (this.#open.length === 0) return;
     const plain = this.#open.length === 1 ? this.#open[0] : concatBytes(this.#open);
     if (this.#compressor) {
+      // With a compressor the writer owns the blobs' bytes (see the constructor): once copied
+      // into the frame they are freed at once rather than left to the garbage collector.
+      if (this.#open.length > 1) this.#open.forEach(release);
       const blobs = this.#openBlobs;
       const length = plain.length;
       const compressed = this.#compressor(plain, this.#level);
       this.#pendingBytes += length;
       this.#chain = this.#chain.then(async () => {
-        const sealed = await compressed;
-        const frame = await aeadSealAsync(this.#dataKey, sealed, frameAad(this.#offset));
+        const zipped = await compressed;
+        const frame = await aeadSealAsync(this.#dataKey, zipped, frameAad(this.#offset));
+        release(zipped);
         for (const b of blobs) {
           this.#blobs.push({ ...b, frameOffset: this.#offset, frameLength: frame.length });
         }
         this.#data.append(frame);
         this.#offset += frame.length;
+        release(frame);
         this.#pendingBytes -= length;
         this.#backlogWaiters = this.#backlogWaiters.filter((w) => {
           if (this.#pendingBytes > w.below) return true;
@@ -292,7 +299,10 @@ export async function openFrameAsync(
   frameBytes: Uint8Array,
   frameOffset: number,
 ): Promise<Uint8Array> {
-  return decompress(await aeadOpenAsync(dataKey, frameBytes, frameAad(frameOffset)));
+  const compressed = await aeadOpenAsync(dataKey, frameBytes, frameAad(frameOffset));
+  const plain = decompress(compressed);
+  release(compressed);
+  return plain;
 }
 
 /** Authenticates and decompresses one frame (the `frameLength` bytes at `frameOffset`). */

@@ -14,6 +14,7 @@
 import type { Storage } from "../storage/storage.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
+import { release } from "../crypto/bytes.ts";
 import { encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
 import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
@@ -91,7 +92,8 @@ export class PackUploader {
    * Adds one blob; resolves to its id once it is accepted (not yet durable: see `flush`).
    * Waits while too many packs are being stored or too much awaits compression; rejects with
    * the first storage failure. Calls may overlap (engines pipeline them): they are applied one
-   * at a time, in call order.
+   * at a time, in call order. With a compressor the uploader takes ownership of `plaintext`
+   * (moved to the worker, or freed once copied or found already stored): do not use it after.
    */
   add(type: BlobType, plaintext: Uint8Array): Promise<string> {
     const run = this.#queue.then(() => this.#add(type, plaintext));
@@ -106,6 +108,7 @@ export class PackUploader {
     const id = blobId(this.keys.macKey, plaintext);
     if (this.has(id)) {
       this.stats.knownBlobs++;
+      if (this.compressor) release(plaintext); // owned, as with a writer that has a compressor
       return id;
     }
     const metadata = type !== "data";

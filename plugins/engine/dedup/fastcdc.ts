@@ -229,6 +229,7 @@ export class Chunker {
       }
       chunk.set(bytes.subarray(0, cut), off);
       out.push(chunk);
+      this.#pieces.forEach(free);
       this.#reset();
       i = cut;
     }
@@ -264,6 +265,7 @@ export class Chunker {
         chunk.set(piece, off);
         off += piece.length;
       }
+      pieces.forEach(free);
     }
     this.#reset();
     return [chunk];
@@ -274,4 +276,12 @@ export class Chunker {
     this.#len = 0;
     this.#h = 0;
   }
+}
+
+/**
+ * Frees a piece the chunker copied and no longer needs, at once rather than at the next garbage
+ * collection (pieces are exclusively owned slices: detaching their buffer releases them).
+ */
+function free(piece: Uint8Array): void {
+  (piece.buffer as ArrayBuffer).transfer(0);
 }

@@ -20,7 +20,14 @@ servePlugin((ctx) => {
   const store = new LocalStore(config.location);
   return {
     init: () => store.init(),
-    create: (name: string, data: Uint8Array) => store.create(name, data),
+    // The bytes were moved here by the host: free them once written (a 64 MiB pack should not
+    // wait for this worker's next garbage collection).
+    create: (name: string, data: Uint8Array) =>
+      store.create(name, data).finally(() => {
+        if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
+          (data.buffer as ArrayBuffer).transfer(0);
+        }
+      }),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     list: (prefix: string) => store.list(prefix),
