@@ -11,6 +11,7 @@
 
 import fs from "node:fs";
 import { Chunker, type ChunkerParams } from "./fastcdc.ts";
+import { lstat, type Stat } from "./stat.ts";
 import type { EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
 
 /** Read size for large files; each read is fed to the chunker. */
@@ -63,7 +64,7 @@ export class Walker {
 
   /** Backs up one source path (absolute) and returns its node, named by the path's base name. */
   async source(path: string): Promise<Node> {
-    const st = fs.lstatSync(path, { bigint: true });
+    const st = lstat(path);
     const name = path === "/" ? "root" : path.replace(/\/+$/, "").split("/").pop()!;
     const held = await this.#entry(path, name, "", st);
     if (held === undefined) {
@@ -84,7 +85,7 @@ export class Walker {
     abs: string,
     name: string,
     rel: string,
-    st: fs.BigIntStats,
+    st: Stat,
   ): Promise<Held | undefined> {
     const base = this.#base(name, st);
     if (st.isSymbolicLink()) {
@@ -112,7 +113,7 @@ export class Walker {
       ? "fifo"
       : st.isSocket()
       ? "socket"
-      : st.isCharacterDevice() || st.isBlockDevice()
+      : st.isDevice()
       ? "device"
       : "special file";
     this.#skip(abs, `is a ${what}; not backed up`);
@@ -141,7 +142,7 @@ export class Walker {
         listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` })),
       )
       : listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` }));
-    const kept: { name: string; abs: string; rel: string; st: fs.BigIntStats }[] = [];
+    const kept: { name: string; abs: string; rel: string; st: Stat }[] = [];
     for (const { name, rel: childRel } of wanted) {
       const childAbs = abs === "/" ? `/${name}` : `${abs}/${name}`;
       try {
@@ -149,7 +150,7 @@ export class Walker {
           name,
           abs: childAbs,
           rel: childRel,
-          st: fs.lstatSync(childAbs, { bigint: true }),
+          st: lstat(childAbs),
         });
       } catch (err) {
         const reason = name.includes("\uFFFD")
@@ -201,10 +202,10 @@ export class Walker {
     return entries.filter((_, i) => !excluded[i]);
   }
 
-  #base(name: string, st: fs.BigIntStats) {
+  #base(name: string, st: Stat) {
     return {
       name,
-      mode: Number(st.mode & 0o7777n),
+      mode: st.mode & 0o7777,
       mtime: st.mtimeNs.toString(),
       ctime: st.ctimeNs.toString(),
       uid: Number(st.uid),
@@ -212,9 +213,9 @@ export class Walker {
     };
   }
 
-  #fileNode(name: string, st: fs.BigIntStats, file: { size: number; content: string[] }): Node {
+  #fileNode(name: string, st: Stat, file: { size: number; content: string[] }): Node {
     const node: Node = { ...this.#base(name, st), type: "file", ...file };
-    if (st.nlink > 1n) {
+    if (st.nlink > 1) {
       node.inode = st.ino.toString();
       node.dev = st.dev.toString();
       node.links = Number(st.nlink);
@@ -230,7 +231,7 @@ export class Walker {
    */
   async #file(
     abs: string,
-    st: fs.BigIntStats,
+    st: Stat,
     cached: string[] | undefined,
   ): Promise<{ content: Promise<{ size: number; content: string[] }> } | undefined> {
     if (cached) {
@@ -263,7 +264,7 @@ export class Walker {
       }
       for (const c of chunker.finish()) parts.push((await this.#send(c)).id);
       // Compare with what was listed: a file written to while it was read may be torn.
-      const after = fs.fstatSync(fd, { bigint: true });
+      const after = lstat(abs);
       if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
         changed = true;
       }
