@@ -54,8 +54,9 @@ export class Context {
   }
 
   /** The repository location, or `undefined` when none is configured. */
+  /** `--repo`, else `PERMAFROST_REPO`; `undefined` when neither is set (or both are empty). */
   repoLocation(): string | undefined {
-    return this.string("repo") ?? Deno.env.get("PERMAFROST_REPO") ?? undefined;
+    return this.string("repo") || Deno.env.get("PERMAFROST_REPO") || undefined;
   }
 
   /** The repository location, falling back to the default local repository. */
@@ -66,13 +67,9 @@ export class Context {
       : { location: defaultRepository(), isDefault: true };
   }
 
+  /** The repository every command but `backup` uses: the configured one, else the default. */
   requireRepo(): string {
-    const location = this.repoLocation();
-    if (!location) {
-      const fallback = defaultRepository();
-      return fallback;
-    }
-    return location;
+    return this.repoLocation() ?? defaultRepository();
   }
 
   cacheDir(): string {
