@@ -178,6 +178,17 @@ export class Walker {
     for (const dirs of [false, true]) {
       for (const e of kept) {
         if (e.st.isDirectory() !== dirs) continue;
+        const hit = this.#hits.get(e.abs);
+        if (hit && e.st.isFile()) {
+          // Unchanged file: its node is known now (no read, no awaits: the common case of an
+          // incremental backup, 40,000 times per run on the benchmark corpus).
+          this.#hits.delete(e.abs);
+          this.#counted(e.st.size, true);
+          nodes.push(
+            Promise.resolve(this.#fileNode(e.name, e.st, { size: e.st.size, content: hit })),
+          );
+          continue;
+        }
         const held = await this.#entry(e.abs, e.name, e.rel, e.st);
         this.#hits.delete(e.abs);
         if (held) nodes.push(held.node);
@@ -213,6 +224,14 @@ export class Walker {
     };
   }
 
+  /** Counts one file done (read, or found unchanged in the cache). */
+  #counted(size: number, cached: boolean): void {
+    this.stats.files++;
+    if (cached) this.stats.cachedFiles++;
+    this.stats.bytes += size;
+    this.host.progress(1, size);
+  }
+
   #fileNode(name: string, st: Stat, file: { size: number; content: string[] }): Node {
     const node: Node = { ...this.#base(name, st), type: "file", ...file };
     if (st.nlink > 1) {
@@ -235,11 +254,8 @@ export class Walker {
     cached: string[] | undefined,
   ): Promise<{ content: Promise<{ size: number; content: string[] }> } | undefined> {
     if (cached) {
-      this.stats.files++;
-      this.stats.cachedFiles++;
-      this.stats.bytes += Number(st.size);
-      this.host.progress(1, Number(st.size));
-      return { content: Promise.resolve({ size: Number(st.size), content: cached }) };
+      this.#counted(st.size, true);
+      return { content: Promise.resolve({ size: st.size, content: cached }) };
     }
     let fd: number;
     try {
@@ -280,10 +296,8 @@ export class Walker {
         "changed while it was being read; the snapshot may hold a mix of old and new",
       );
     }
-    this.stats.files++;
-    this.stats.bytes += size;
     this.stats.readBytes += size;
-    this.host.progress(1, size);
+    this.#counted(size, false);
     const mtime = st.mtimeNs.toString(), ctime = st.ctimeNs.toString(), inode = st.ino.toString();
     return {
       content: Promise.all(parts).then((content) => {
