@@ -15,6 +15,7 @@
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { IntegrityError } from "./errors.ts";
+import { release } from "./bytes.ts";
 
 export const AEAD_KEY_LENGTH = 32;
 export const AEAD_NONCE_LENGTH = 12;
@@ -130,7 +131,7 @@ export async function aeadSealAsync(
   const out = new Uint8Array(AEAD_NONCE_LENGTH + sealed.length);
   out.set(iv, 0);
   out.set(sealed, AEAD_NONCE_LENGTH);
-  (sealed.buffer as ArrayBuffer).transfer(0); // free the intermediate now, not at the next GC
+  release(sealed); // free the intermediate now, not at the next GC
   return out;
 }
 

@@ -14,6 +14,7 @@
  */
 
 export * from "./errors.ts";
+export { release } from "./bytes.ts";
 export type { TreeNode } from "./tree_node.ts";
 export type {
   Manifest,

@@ -23,6 +23,8 @@
  * @module
  */
 
+import { release } from "../../sdk/bytes.ts";
+
 /**
  * Chunk size parameters, in bytes. Contract (checked by {@linkcode validateChunkerParams}, the
  * same rule as the repository config, docs/format.md §5): integers with
@@ -229,7 +231,7 @@ export class Chunker {
       }
       chunk.set(bytes.subarray(0, cut), off);
       out.push(chunk);
-      this.#pieces.forEach(free);
+      this.#pieces.forEach(release); // copied into the chunk: free them now
       this.#reset();
       i = cut;
     }
@@ -265,7 +267,7 @@ export class Chunker {
         chunk.set(piece, off);
         off += piece.length;
       }
-      pieces.forEach(free);
+      pieces.forEach(release);
     }
     this.#reset();
     return [chunk];
@@ -276,12 +278,4 @@ export class Chunker {
     this.#len = 0;
     this.#h = 0;
   }
-}
-
-/**
- * Frees a piece the chunker copied and no longer needs, at once rather than at the next garbage
- * collection (pieces are exclusively owned slices: detaching their buffer releases them).
- */
-function free(piece: Uint8Array): void {
-  (piece.buffer as ArrayBuffer).transfer(0);
 }

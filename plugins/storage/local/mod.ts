@@ -6,7 +6,7 @@
  * @module
  */
 
-import { servePlugin } from "../../sdk/mod.ts";
+import { release, servePlugin } from "../../sdk/mod.ts";
 import { LocalStore } from "./local_store.ts";
 
 servePlugin((ctx) => {
@@ -23,11 +23,7 @@ servePlugin((ctx) => {
     // The bytes were moved here by the host: free them once written (a 64 MiB pack should not
     // wait for this worker's next garbage collection).
     create: (name: string, data: Uint8Array) =>
-      store.create(name, data).finally(() => {
-        if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) {
-          (data.buffer as ArrayBuffer).transfer(0);
-        }
-      }),
+      store.create(name, data).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     list: (prefix: string) => store.list(prefix),
