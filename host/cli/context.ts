@@ -114,13 +114,7 @@ export class Context {
         "no passphrase: set PERMAFROST_PASSWORD or PERMAFROST_PASSWORD_FILE, or use --key-file",
       );
     }
-    const first = await readSecret(`Enter ${label}: `);
-    if (confirm) {
-      const second = await readSecret(`Enter ${label} again: `);
-      if (first !== second) throw new UsageError("the two passphrases differ");
-    }
-    if (first === "") throw new UsageError("the passphrase is empty");
-    return first;
+    return await ask(label, confirm);
   }
 
   /**
@@ -136,11 +130,7 @@ export class Context {
     if (!Deno.stdin.isTerminal()) {
       throw new UsageError("no new passphrase: set PERMAFROST_NEW_PASSWORD, or run at a terminal");
     }
-    const first = await readSecret("Enter new passphrase: ");
-    const second = await readSecret("Enter new passphrase again: ");
-    if (first !== second) throw new UsageError("the two passphrases differ");
-    if (first === "") throw new UsageError("the passphrase is empty");
-    return first;
+    return await ask("new passphrase", true);
   }
 
   /**
@@ -173,6 +163,16 @@ export class Context {
       if (text !== "") console.log(text);
     }
   }
+}
+
+/** Asks for a passphrase at the terminal (twice when `confirm`); never accepts an empty one. */
+async function ask(label: string, confirm: boolean): Promise<string> {
+  const first = await readSecret(`Enter ${label}: `);
+  if (confirm && first !== await readSecret(`Enter ${label} again: `)) {
+    throw new UsageError("the two passphrases differ");
+  }
+  if (first === "") throw new UsageError("the passphrase is empty");
+  return first;
 }
 
 /**

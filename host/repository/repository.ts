@@ -127,11 +127,8 @@ export class Repository {
       } catch (err) {
         // A damaged or planted key object must not lock the owner out: skip it, say so.
         if (err instanceof WrongPassphrase) continue;
-        if (err instanceof Error && (err.name === "FormatError" || err instanceof RangeError)) {
-          unreadable.push(k.name);
-          continue;
-        }
-        throw err;
+        if (!isDamage(err)) throw err;
+        unreadable.push(k.name);
       }
     }
     throw new WrongPassphrase(
