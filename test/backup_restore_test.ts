@@ -2,23 +2,18 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { backup } from "../host/ops/backup.ts";
-import { planRestore } from "../host/ops/restore_plan.ts";
-import { executeRestore } from "../host/ops/restore.ts";
 import { ls } from "../host/ops/ls.ts";
 import { find } from "../host/ops/find.ts";
 import { diff } from "../host/ops/diff.ts";
-import { describeTree, newRepo, randomBytes, reopen, tempDir, writeSampleTree } from "./helpers.ts";
-
-async function restoreAll(dir: string, path: string, target: string) {
-  const repo = await reopen(dir);
-  try {
-    const snap = await repo.snapshot("latest");
-    const plan = await planRestore(repo, snap.id, snap.manifest.root, path);
-    return { plan, result: await executeRestore(repo, plan, { target }) };
-  } finally {
-    await repo.storage.close();
-  }
-}
+import {
+  describeTree,
+  newRepo,
+  randomBytes,
+  reopen,
+  restoreLatest,
+  tempDir,
+  writeSampleTree,
+} from "./helpers.ts";
 
 Deno.test("backup then restore reproduces the tree byte-exact, with modes, mtimes and links", async () => {
   const src = await tempDir();
@@ -31,7 +26,7 @@ Deno.test("backup then restore reproduces the tree byte-exact, with modes, mtime
   assert.ok(result.upload.packs >= 2, "small packs: several data packs and a metadata pack");
 
   const target = await tempDir();
-  await restoreAll(dir, "/", target);
+  await restoreLatest(dir, target, "/");
   const name = src.split("/").pop()!;
   assert.deepEqual(describeTree(join(target, name)), describeTree(src));
   // hard links come back as links
@@ -49,14 +44,14 @@ Deno.test("restore of one file or one subtree writes only that and reads only it
   const name = src.split("/").pop()!;
 
   const one = await tempDir();
-  const { plan } = await restoreAll(dir, `/${name}/docs/deep/nested/file.txt`, one);
+  const { plan } = await restoreLatest(dir, one, `/${name}/docs/deep/nested/file.txt`);
   assert.deepEqual(fs.readdirSync(one), ["file.txt"]);
   assert.equal(fs.readFileSync(join(one, "file.txt"), "utf8"), "deep\n");
   assert.equal(plan.packs.length, 1);
   assert.ok(plan.readBytes < 64 << 10, `one small file reads one frame, not ${plan.readBytes}`);
 
   const sub = await tempDir();
-  await restoreAll(dir, `/${name}/docs`, sub);
+  await restoreLatest(dir, sub, `/${name}/docs`);
   // readme.md's other name is outside the subtree, so here it is a plain file
   const expected = describeTree(join(src, "docs"));
   expected["readme.md"] = expected["readme.md"].replace(" link=readme.md", "");
@@ -83,7 +78,7 @@ Deno.test("a second backup of an unchanged tree reads no file and stores no data
   await repo.storage.close();
 
   const target = await tempDir();
-  await restoreAll(dir, "/", target);
+  await restoreLatest(dir, target, "/");
   assert.deepEqual(describeTree(join(target, src.split("/").pop()!)), describeTree(src));
 });
 

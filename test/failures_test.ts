@@ -3,14 +3,13 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
-import { planRestore } from "../host/ops/restore_plan.ts";
-import { executeRestore } from "../host/ops/restore.ts";
 import {
   cli,
   newRepo,
   PASSWORD,
   randomBytes,
   reopen,
+  restoreLatest,
   tempDir,
   writeSampleTree,
 } from "./helpers.ts";
@@ -36,17 +35,6 @@ function packFiles(dir: string): string[] {
   };
   walk(join(dir, "packs"));
   return out;
-}
-
-async function restoreLatest(dir: string, target: string) {
-  const repo = await reopen(dir);
-  try {
-    const snap = await repo.snapshot("latest");
-    const plan = await planRestore(repo, snap.id, snap.manifest.root);
-    return await executeRestore(repo, plan, { target });
-  } finally {
-    await repo.storage.close();
-  }
 }
 
 Deno.test("a corrupted pack fails restore naming the pack, and check --read-data reports it", async () => {

@@ -10,6 +10,8 @@ import { join } from "node:path";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
 import type { Role } from "../host/storage/storage.ts";
+import { planRestore, type RestorePlan } from "../host/ops/restore_plan.ts";
+import { executeRestore, type RestoreResult } from "../host/ops/restore.ts";
 
 /** Argon2id parameters small enough for tests (never for real repositories). */
 export const TEST_KDF = { opslimit: 1, memlimit: 8 << 20 };
@@ -46,6 +48,22 @@ export async function reopen(
   role: Role = "admin",
 ): Promise<Repository> {
   return await Repository.open(await openStorage(dir, role), credentials);
+}
+
+/** Restores `path` (default: all) of the latest snapshot of the repository in `dir`. */
+export async function restoreLatest(
+  dir: string,
+  target: string,
+  path = "/",
+): Promise<{ plan: RestorePlan; result: RestoreResult }> {
+  const repo = await reopen(dir);
+  try {
+    const snap = await repo.snapshot("latest");
+    const plan = await planRestore(repo, snap.id, snap.manifest.root, path);
+    return { plan, result: await executeRestore(repo, plan, { target }) };
+  } finally {
+    await repo.storage.close();
+  }
 }
 
 /** Deterministic pseudo-random bytes. */

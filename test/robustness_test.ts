@@ -7,19 +7,14 @@ import { planRestore } from "../host/ops/restore_plan.ts";
 import { executeRestore } from "../host/ops/restore.ts";
 import { encodeKeyExport } from "../host/repository/keyfile.ts";
 import { toIngestKeys } from "../host/repository/keys.ts";
-import { newRepo, randomBytes, reopen, tempDir, writeSampleTree } from "./helpers.ts";
-
-async function restore(dir: string, path: string, target: string) {
-  const repo = await reopen(dir);
-  try {
-    const snap = await repo.snapshot("latest");
-    return await executeRestore(repo, await planRestore(repo, snap.id, snap.manifest.root, path), {
-      target,
-    });
-  } finally {
-    await repo.storage.close();
-  }
-}
+import {
+  newRepo,
+  randomBytes,
+  reopen,
+  restoreLatest,
+  tempDir,
+  writeSampleTree,
+} from "./helpers.ts";
 
 async function sample() {
   const src = await tempDir();
@@ -39,7 +34,7 @@ Deno.test("restore over an existing folder replaces files whole and never writes
   fs.writeFileSync(join(outside, "victim.md"), "must stay");
   fs.symlinkSync(join(outside, "victim.md"), join(target, name, "docs", "readme.md"));
   fs.writeFileSync(join(target, name, "unrelated.txt"), "kept");
-  await restore(dir, "/", target);
+  await restoreLatest(dir, target);
   assert.equal(fs.readFileSync(join(target, name, "hello.txt"), "utf8"), "hello, world\n");
   assert.ok(!fs.lstatSync(join(target, name, "docs/readme.md")).isSymbolicLink());
   assert.deepEqual(
@@ -59,7 +54,7 @@ Deno.test("restore refuses a directory in the way of a file, before writing anyt
   const target = await tempDir();
   fs.mkdirSync(join(target, name, "hello.txt", "precious"), { recursive: true });
   fs.writeFileSync(join(target, name, "hello.txt", "precious", "data"), "mine");
-  await assert.rejects(restore(dir, "/", target), /in the way.*hello\.txt.*Nothing was written/s);
+  await assert.rejects(restoreLatest(dir, target), /in the way.*hello\.txt.*Nothing was written/s);
   assert.equal(
     fs.readFileSync(join(target, name, "hello.txt", "precious", "data"), "utf8"),
     "mine",
@@ -88,13 +83,13 @@ Deno.test("a restore stopped by a damaged pack keeps existing files and leaves n
   fs.writeFileSync(victim, bytes);
 
   const fresh = await tempDir();
-  await assert.rejects(restore(dir, "/", fresh), /damaged.*nothing half-written/s);
+  await assert.rejects(restoreLatest(dir, fresh), /damaged.*nothing half-written/s);
   assert.ok(!fs.existsSync(join(fresh, name, "big.bin")), "no zero-filled big.bin");
 
   const existing = await tempDir();
   fs.mkdirSync(join(existing, name));
   fs.writeFileSync(join(existing, name, "big.bin"), "previous version");
-  await assert.rejects(restore(dir, "/", existing));
+  await assert.rejects(restoreLatest(dir, existing));
   assert.equal(fs.readFileSync(join(existing, name, "big.bin"), "utf8"), "previous version");
   assert.deepEqual(fs.readdirSync(join(existing, name)), ["big.bin"]);
 });
@@ -154,7 +149,7 @@ Deno.test("a dry run leaves the repository's index as it was, so a real backup a
   assert.equal(real.upload.newBlobs, dry.upload.newBlobs, "the real run stores everything");
   await repo.storage.close();
   const target = await tempDir();
-  await restore(dir, "/", target);
+  await restoreLatest(dir, target);
   assert.deepEqual(
     fs.readdirSync(join(target, src.split("/").pop()!)).length,
     fs.readdirSync(src).length,
@@ -165,7 +160,7 @@ Deno.test("with every hot copy of the metadata packs gone, restore reads the col
   const { src, dir, name } = await sample();
   fs.rmSync(join(dir, "meta"), { recursive: true, force: true });
   const target = await tempDir();
-  await restore(dir, "/", target);
+  await restoreLatest(dir, target);
   assert.deepEqual(
     fs.readFileSync(join(target, name, "docs/readme.md")),
     fs.readFileSync(join(src, "docs/readme.md")),
