@@ -44,7 +44,7 @@ export async function executeRestore(
   prepareTarget(target);
   const abs = (rel: string) => join(target, rel);
   const asRoot = Deno.uid() === 0;
-  const existing = preflight(target, plan, abs);
+  const occupied = preflight(target, plan, abs);
 
   // Where a file's bytes are written: straight to its path when nothing is there, else to a
   // temporary name swapped in (rename) once the file is complete, so an existing file is
@@ -52,7 +52,7 @@ export async function executeRestore(
   // are removed, so no half-written file is left looking complete.
   const open = new Map<string, OpenFile>();
   const start = (path: string, node: TreeNode, blobs: number): OpenFile => {
-    const taken = existing.has(dirname(path)) && lstatOrNull(path) !== null;
+    const taken = occupied.has(path);
     const file: OpenFile = {
       path,
       writePath: taken ? `${path}.permafrost-${crypto.randomUUID().slice(0, 8)}` : path,
@@ -75,7 +75,7 @@ export async function executeRestore(
     for (const e of plan.entries) {
       const path = abs(e.rel);
       if (e.node.type === "dir") {
-        makeDir(path);
+        if (!occupied.get(path)) makeDir(path, occupied.has(path));
       } else if (e.node.type === "file" && e.linkTo === undefined) {
         const content = e.node.content ?? [];
         const file = start(path, e.node, content.length);
@@ -156,11 +156,11 @@ export async function executeRestore(
     for (const e of plan.entries) {
       const path = abs(e.rel);
       if (e.node.type === "symlink") {
-        if (existing.has(dirname(path))) clearFile(path);
+        if (occupied.has(path)) clearFile(path);
         fs.symlinkSync(e.node.target ?? "", path);
         applyMetadata(path, e.node, asRoot);
       } else if (e.linkTo !== undefined) {
-        if (existing.has(dirname(path))) clearFile(path);
+        if (occupied.has(path)) clearFile(path);
         fs.linkSync(abs(e.linkTo), path);
       }
     }
@@ -197,23 +197,26 @@ interface OpenFile {
 }
 
 /**
- * Checks the target before anything is written, and returns the directories that already
- * existed (only inside those can something be in the way). A directory where the snapshot has a
- * file or symlink, or a file where it has a directory, stops the restore here: Permafrost never
- * deletes a directory, nor a file to make room for a directory.
+ * Checks the target before anything is written. Returns every planned path that already exists
+ * (`true` for a directory), so the restore looks at the target once: only inside existing
+ * directories can something be in the way. A directory where the snapshot has a file or
+ * symlink, or a file where it has a directory, stops the restore here: Permafrost never deletes
+ * a directory, nor a file to make room for a directory.
  */
-function preflight(target: string, plan: RestorePlan, abs: (rel: string) => string): Set<string> {
-  const existing = new Set<string>([target]);
+function preflight(
+  target: string,
+  plan: RestorePlan,
+  abs: (rel: string) => string,
+): Map<string, boolean> {
+  const occupied = new Map<string, boolean>([[target, true]]);
   const conflicts: string[] = [];
   for (const e of plan.entries) {
     const path = abs(e.rel);
-    if (!existing.has(dirname(path))) continue; // below a directory that is not there yet
+    if (!occupied.get(dirname(path))) continue; // below a directory that is not there yet
     const st = lstatOrNull(path);
     if (st === null) continue;
-    if (e.node.type === "dir") {
-      if (st.isDirectory()) existing.add(path);
-      else if (!st.isSymbolicLink()) conflicts.push(path);
-    } else if (st.isDirectory()) {
+    occupied.set(path, st.isDirectory());
+    if (e.node.type === "dir" ? !st.isDirectory() && !st.isSymbolicLink() : st.isDirectory()) {
       conflicts.push(path);
     }
   }
@@ -225,7 +228,7 @@ function preflight(target: string, plan: RestorePlan, abs: (rel: string) => stri
         `move them away or restore into an empty folder. Nothing was written.`,
     );
   }
-  return existing;
+  return occupied;
 }
 
 /** Where one blob goes: a range of a pre-sized file, or (`whole`) a one-chunk file entire. */
@@ -275,13 +278,11 @@ function prepareTarget(target: string): void {
 }
 
 /**
- * Makes a directory where there is none. A symlink in its place is removed (never followed);
- * `preflight` has refused anything else in the way.
+ * Makes a directory where there is none. When something was there (`occupied`) it can only be a
+ * symlink (`preflight` refused anything else), which is removed, never followed.
  */
-function makeDir(path: string): void {
-  const st = lstatOrNull(path);
-  if (st?.isDirectory()) return;
-  if (st) fs.unlinkSync(path);
+function makeDir(path: string, occupied: boolean): void {
+  if (occupied) fs.unlinkSync(path);
   fs.mkdirSync(path, { mode: 0o700 });
 }
 
