@@ -27,6 +27,11 @@ export function randomId(first = ""): string {
   return (first + hex).slice(0, 64);
 }
 
+/** The name and size of a stat or listing entry (back ends may add more). */
+export function nameAndSize(o: { name: string; size: number } | null) {
+  return o === null ? null : { name: o.name, size: o.size };
+}
+
 /** Registers the conformance tests for back end `name`, each on a fresh storage from `open`. */
 export function storageConformance(name: string, open: OpenForTest): void {
   const test = (title: string, fn: (s: Storage) => Promise<void>) =>
@@ -89,7 +94,7 @@ export function storageConformance(name: string, open: OpenForTest): void {
     await assert.rejects(s.create(n, randomBytes(10)), ObjectExists);
     await assert.rejects(s.create(n, new Uint8Array(0)), ObjectExists);
     assert.deepEqual(await s.read(n), data);
-    assert.deepEqual(await s.stat(n), { name: n, size: 3000 });
+    assert.deepEqual(nameAndSize(await s.stat(n)), { name: n, size: 3000 });
   });
 
   test("a missing object: read() rejects with ObjectNotFound, stat() is null, delete() resolves", async (s) => {
@@ -103,7 +108,13 @@ export function storageConformance(name: string, open: OpenForTest): void {
   test("stat() gives the name and size", async (s) => {
     const n = layout.index(randomId());
     await s.create(n, randomBytes(777));
-    assert.deepEqual(await s.stat(n), { name: n, size: 777 });
+    const stat = await s.stat(n);
+    assert.deepEqual(nameAndSize(stat), { name: n, size: 777 });
+    assert.equal(stat?.availability.state, "readable");
+    if (stat?.modified !== undefined) {
+      const age = Date.now() - Date.parse(stat.modified);
+      assert.ok(age > -60_000 && age < 600_000, `modified ${stat.modified} is not about now`);
+    }
   });
 
   test("list() yields exactly the objects under a prefix", async (s) => {

@@ -25,7 +25,11 @@ class SlowMemoryStorage implements Storage {
   }
   stat(name: string) {
     const o = this.objects.get(name);
-    return Promise.resolve(o ? { name, size: o.length } : null);
+    const availability = { state: "readable" as const };
+    return Promise.resolve(o ? { name, size: o.length, availability } : null);
+  }
+  requestRestore() {
+    return Promise.resolve();
   }
   list(prefix: string) {
     return Promise.resolve(

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ByteRange, ObjectInfo, Storage } from "./storage.ts";
+import type { ByteRange, ObjectInfo, ObjectStat, RestoreOptions, Storage } from "./storage.ts";
 
 export class DryRunStorage implements Storage {
   /** Objects that would have been created, with their sizes. */
@@ -20,8 +20,11 @@ export class DryRunStorage implements Storage {
   read(name: string, range?: ByteRange): Promise<Uint8Array> {
     return this.inner.read(name, range);
   }
-  stat(name: string): Promise<ObjectInfo | null> {
+  stat(name: string): Promise<ObjectStat | null> {
     return this.inner.stat(name);
+  }
+  requestRestore(_name: string, _options: RestoreOptions): Promise<void> {
+    return Promise.resolve();
   }
   list(prefix: string): Promise<ObjectInfo[]> {
     return this.inner.list(prefix);

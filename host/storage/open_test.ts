@@ -51,7 +51,7 @@ Deno.test("an ingest storage handle has no delete and cannot read packs or meta 
       await assert.rejects(ingest.read(layout.pack(id)), CapabilityRefused);
       await assert.rejects(ingest.read(layout.metaCopy(id)), CapabilityRefused);
       assert.deepEqual(await ingest.read(layout.index(id)), new Uint8Array([3]));
-      assert.deepEqual(await ingest.stat(layout.pack(id)), { name: layout.pack(id), size: 1 });
+      assert.equal((await ingest.stat(layout.pack(id)))?.size, 1);
       await ingest.create(layout.snapshot(id), new Uint8Array([4]));
       assert.deepEqual(await admin.read(layout.pack(id)), new Uint8Array([1]), "still there");
       await admin.delete(layout.pack(id));

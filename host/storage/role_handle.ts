@@ -7,12 +7,16 @@
  */
 
 import { CapabilityRefused } from "../../plugins/sdk/errors.ts";
-import { ingestMayCreate, ingestMayRead } from "../repository/layout.ts";
+import { ingestMayCreate, ingestMayRead, tierOf } from "../repository/layout.ts";
 import {
   type ByteRange,
+  type CreateOptions,
   type ObjectInfo,
+  type ObjectStat,
+  type RestoreOptions,
   type Role,
   type Storage,
+  type StorageClass,
   storageMethodsByRole,
 } from "./storage.ts";
 
@@ -27,12 +31,15 @@ export interface StorageBackend {
  * (`the ingest role cannot "delete" objects`) without reaching the plugin; `read` needs the
  * `read` method, or `readHot` and a name `ingestMayRead` accepts (config, keys, index,
  * snapshots), else it rejects with `CapabilityRefused` naming the object; the ingest role may
- * `create` only what a backup writes (`ingestMayCreate`). `create` moves its
+ * `create` only what a backup writes (`ingestMayCreate`). `create` writes cold objects (by
+ * `tierOf`) in `coldClass` and hot ones in `STANDARD`, unless told a class. `create` moves its
  * `data` to the plugin worker: the caller's `Uint8Array` is detached afterwards when it owned
  * its whole buffer (pass a copy to keep it). Everything else is the `Storage` contract.
  */
 export class RoleHandle implements Storage {
   readonly role: Role;
+  /** The class cold objects are created in (the repository config's `cold_class`). */
+  coldClass: StorageClass = "DEEP_ARCHIVE";
   #backend: StorageBackend;
   #may: ReadonlySet<string>;
 
@@ -45,11 +52,13 @@ export class RoleHandle implements Storage {
     this.#may = new Set(storageMethodsByRole[role]);
   }
 
-  create(name: string, data: Uint8Array): Promise<void> {
+  create(name: string, data: Uint8Array, options: CreateOptions = {}): Promise<void> {
     if (this.role === "ingest" && !ingestMayCreate(name)) {
       return Promise.reject(new CapabilityRefused(`the ingest role cannot create "${name}"`));
     }
-    return this.#call("create", name, data);
+    const storageClass = options.storageClass ??
+      (tierOf(name) === "cold" ? this.coldClass : "STANDARD");
+    return this.#call("create", name, data, { storageClass });
   }
 
   read(name: string, range?: ByteRange): Promise<Uint8Array> {
@@ -59,8 +68,12 @@ export class RoleHandle implements Storage {
     return this.#backend.call("read", name, ...(range ? [range] : []));
   }
 
-  stat(name: string): Promise<ObjectInfo | null> {
+  stat(name: string): Promise<ObjectStat | null> {
     return this.#call("stat", name);
+  }
+
+  requestRestore(name: string, options: RestoreOptions): Promise<void> {
+    return this.#call("requestRestore", name, options);
   }
 
   list(prefix: string): Promise<ObjectInfo[]> {

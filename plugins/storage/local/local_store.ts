@@ -19,6 +19,12 @@ export interface Range {
 export interface Listed {
   name: string;
   size: number;
+  modified?: string;
+}
+
+/** `stat`'s answer (same shape as the host's `ObjectStat`). */
+export interface Stat extends Listed {
+  availability: { state: "readable" };
 }
 
 const STAT_BATCH = 64;
@@ -100,11 +106,13 @@ export class LocalStore {
     return await readAsync(path, name, range ?? undefined);
   }
 
-  async stat(name: string): Promise<Listed | null> {
+  async stat(name: string): Promise<Stat | null> {
     checkName(name);
     try {
       const info = await Deno.stat(this.#abs(objectPath(name)));
-      return info.isFile ? { name, size: info.size } : null;
+      if (!info.isFile) return null;
+      const modified = info.mtime?.toISOString();
+      return { name, size: info.size, modified, availability: { state: "readable" } };
     } catch (e) {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
       throw e;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { release, servePlugin } from "../../sdk/mod.ts";
+import { ObjectNotFound, release, servePlugin } from "../../sdk/mod.ts";
 import { LocalStore } from "./local_store.ts";
 
 servePlugin((ctx) => {
@@ -26,6 +26,10 @@ servePlugin((ctx) => {
       store.create(name, data).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
+    // Every local object is readable: there is nothing to restore.
+    requestRestore: async (name: string) => {
+      if ((await store.stat(name)) === null) throw new ObjectNotFound(`object "${name}" not found`);
+    },
     list: (prefix: string) => store.list(prefix),
     delete: (name: string) => store.delete(name),
   };
