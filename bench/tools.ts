@@ -47,14 +47,15 @@ async function firstLine(cmd: string, args: string[], fallback: string): Promise
 
 /**
  * Permafrost through its CLI as a subprocess:
- * `deno run --allow-all --quiet host/cli/main.ts <verb> --repo R ...` from the project root
+ * `deno run --allow-all --quiet --v8-flags=... host/cli/main.ts <verb> --repo R ...` from the root
  * `root`, with `PERMAFROST_PASSWORD=bench` and `PERMAFROST_CACHE_DIR=<workspace cache>`.
  */
 export function permafrostTool(root: string): BenchTool {
   const main = "host/cli/main.ts";
   const cli = (ws: Workspace, ...args: string[]): Command => ({
     cmd: Deno.execPath(),
-    args: ["run", "--allow-all", "--quiet", main, ...args],
+    // The same flags as `deno task pf` (deno.json): see docs/bench.md on the semi-space size.
+    args: ["run", "--allow-all", "--quiet", "--v8-flags=--max-semi-space-size=8", main, ...args],
     cwd: root,
     env: { PERMAFROST_PASSWORD: "bench", PERMAFROST_CACHE_DIR: ws.cache },
   });

@@ -1,18 +1,44 @@
 /**
  * The one conformance suite every storage back end runs (STYLE habit 5). It checks the
  * `Storage` contract of `host/storage/storage.ts` through an admin-role `Storage`, using only
- * layout names. A back end's test file calls {@link storageConformance} with an opener.
+ * layout names. A back end's test file calls {@link storageConformance} with an opener, and
+ * says what the back end offers beyond the base contract ({@link StorageTraits}).
+ *
+ * Every test but the cold group writes its objects in STANDARD (unless it names a class), so
+ * back ends with archive tiers can read them back.
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import { ObjectExists, ObjectNotFound } from "../plugins/sdk/errors.ts";
+import { NeedsRestore, ObjectExists, ObjectNotFound } from "../plugins/sdk/errors.ts";
 import { layout } from "../host/repository/layout.ts";
-import type { Storage } from "../host/storage/storage.ts";
+import type { Availability, ObjectStat, Storage, StorageClass } from "../host/storage/storage.ts";
 
-/** Opens a fresh, empty storage with every method (admin role), and how to dispose of it. */
-export type OpenForTest = () => Promise<{ storage: Storage; cleanup(): Promise<void> }>;
+/** A fresh, empty store opened for a test. */
+export interface StorageUnderTest {
+  /** The store, with every method (admin role). */
+  storage: Storage;
+  /** Disposes of the store (after the suite closed every handle). */
+  cleanup(): Promise<void>;
+  /**
+   * Opens another handle on the same store (another worker, connection or process), for races
+   * between handles and state that must outlive a handle. Without it those tests use `storage`.
+   */
+  reopen?(): Promise<Storage>;
+}
+
+/** Opens a fresh, empty store for one test. */
+export type OpenForTest = () => Promise<StorageUnderTest>;
+
+/** What a back end offers beyond the base contract; the matching test groups run only then. */
+export interface StorageTraits {
+  /**
+   * Archive tiers: GLACIER and DEEP_ARCHIVE objects are `archived` until `requestRestore`,
+   * which makes them readable after about `restoreDelaySeconds` (keep it 0 or 1 in tests).
+   */
+  cold?: { restoreDelaySeconds: number };
+}
 
 /** Random bytes of any length. */
 export function randomBytes(n: number): Uint8Array {
@@ -32,14 +58,42 @@ export function nameAndSize(o: { name: string; size: number } | null) {
   return o === null ? null : { name: o.name, size: o.size };
 }
 
-/** Registers the conformance tests for back end `name`, each on a fresh storage from `open`. */
-export function storageConformance(name: string, open: OpenForTest): void {
-  const test = (title: string, fn: (s: Storage) => Promise<void>) =>
+/** Asserts that `s` is an ISO 8601 date and time with a zone, and about now (±10 minutes). */
+export function assertRecentIsoTime(s: unknown, what: string): void {
+  assert.equal(typeof s, "string", `${what}: modified is not a string`);
+  assert.match(
+    s as string,
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/,
+    `${what}: modified "${s}" is not an ISO 8601 time`,
+  );
+  const age = Date.now() - Date.parse(s as string);
+  assert.ok(age > -600_000 && age < 600_000, `${what}: modified ${s} is not about now`);
+}
+
+/**
+ * Registers the conformance tests for back end `name`, each on a fresh storage from `open`;
+ * the groups `traits` names run too, the others are registered as ignored, saying why.
+ */
+export function storageConformance(
+  name: string,
+  open: OpenForTest,
+  traits: StorageTraits = {},
+): void {
+  /** `s`, and a second handle on the same store (or `s` itself when the opener has none). */
+  const test = (title: string, fn: (s: Storage, other: () => Promise<Storage>) => Promise<void>) =>
     Deno.test(`${name}: ${title}`, async () => {
-      const { storage, cleanup } = await open();
+      const { storage, cleanup, reopen } = await open();
+      const others: Storage[] = [];
+      const other = async () => {
+        if (!reopen) return standardByDefault(storage);
+        const s = await reopen();
+        others.push(s);
+        return standardByDefault(s);
+      };
       try {
-        await fn(storage);
+        await fn(standardByDefault(storage), other);
       } finally {
+        for (const s of others) await s.close();
         await storage.close();
         await cleanup();
       }
@@ -111,10 +165,15 @@ export function storageConformance(name: string, open: OpenForTest): void {
     const stat = await s.stat(n);
     assert.deepEqual(nameAndSize(stat), { name: n, size: 777 });
     assert.equal(stat?.availability.state, "readable");
-    if (stat?.modified !== undefined) {
-      const age = Date.now() - Date.parse(stat.modified);
-      assert.ok(age > -60_000 && age < 600_000, `modified ${stat.modified} is not about now`);
-    }
+    if (stat?.modified !== undefined) assertRecentIsoTime(stat.modified, n);
+  });
+
+  test("list() gives each object's modified time, where it gives one, as an ISO 8601 time", async (s) => {
+    const names = [layout.config(), layout.index(randomId()), layout.pack(randomId())];
+    for (const n of names) await s.create(n, randomBytes(10));
+    const listed = await s.list("");
+    assert.deepEqual(listed.map((o) => o.name).sort(), [...names].sort());
+    for (const o of listed) if (o.modified !== undefined) assertRecentIsoTime(o.modified, o.name);
   });
 
   test("list() yields exactly the objects under a prefix", async (s) => {
@@ -144,33 +203,50 @@ export function storageConformance(name: string, open: OpenForTest): void {
     assert.deepEqual(listed.map((o) => o.name).sort(), all.sort());
   });
 
-  test("concurrent creates of one name with the same bytes all resolve", async (s) => {
-    const n = layout.pack(randomId());
-    const data = randomBytes(200_000);
-    await Promise.all(Array.from({ length: 8 }, () => s.create(n, data.slice())));
-    assert.deepEqual(await s.read(n), data);
-  });
+  test(
+    "concurrent creates of one name with the same bytes all resolve, from two handles",
+    async (s, other) => {
+      const handles = [s, await other()];
+      const n = layout.pack(randomId());
+      const data = randomBytes(200_000);
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) => handles[i % 2].create(n, data.slice())),
+      );
+      assert.deepEqual(await s.read(n), data);
+      assert.deepEqual(await handles[1].read(n), data);
+    },
+  );
 
-  test("concurrent creates of one name with different bytes: one wins, the rest get ObjectExists", async (s) => {
-    const n = layout.pack(randomId());
-    const datas = Array.from({ length: 8 }, () => randomBytes(100_000));
-    const results = await Promise.allSettled(datas.map((d) => s.create(n, d.slice())));
-    const won = results.flatMap((r, i) => r.status === "fulfilled" ? [i] : []);
-    assert.equal(won.length, 1);
-    for (const r of results) {
-      if (r.status === "rejected") assert.ok(r.reason instanceof ObjectExists, `${r.reason}`);
-    }
-    assert.deepEqual(await s.read(n), datas[won[0]]);
-  });
+  test(
+    "concurrent creates of one name with different bytes, from two handles: one wins, the rest get ObjectExists",
+    async (s, other) => {
+      const handles = [s, await other()];
+      for (let round = 0; round < 3; round++) {
+        const n = layout.pack(randomId());
+        const datas = Array.from({ length: 8 }, () => randomBytes(100_000));
+        const results = await Promise.allSettled(
+          datas.map((d, i) => handles[i % 2].create(n, d.slice())),
+        );
+        const won = results.flatMap((r, i) => r.status === "fulfilled" ? [i] : []);
+        assert.equal(won.length, 1, `round ${round}: ${won.length} creates won`);
+        for (const r of results) {
+          if (r.status === "rejected") assert.ok(r.reason instanceof ObjectExists, `${r.reason}`);
+        }
+        assert.deepEqual(await s.read(n), datas[won[0]]);
+      }
+    },
+  );
 
-  test("concurrent creates of different names all land", async (s) => {
+  test("concurrent creates of different names from two handles all land", async (s, other) => {
+    const handles = [s, await other()];
     const objects = Array.from({ length: 40 }, (_, i) =>
       [
         i % 2 ? layout.pack(randomId()) : layout.index(randomId()),
-        randomBytes(1000 + i),
+        randomBytes(1000 + i * 997),
       ] as const);
-    await Promise.all(objects.map(([n, d]) => s.create(n, d.slice())));
+    await Promise.all(objects.map(([n, d], i) => handles[(i >> 1) % 2].create(n, d.slice())));
     for (const [n, d] of objects) assert.deepEqual(await s.read(n), d);
+    assert.equal((await handles[1].list("")).length, objects.length);
   });
 
   test("delete() removes an object, after which its name can be created again", async (s) => {
@@ -186,4 +262,147 @@ export function storageConformance(name: string, open: OpenForTest): void {
     await s.create(n, again.slice());
     assert.deepEqual(await s.read(n), again);
   });
+
+  if (!traits.cold) {
+    Deno.test({
+      name: `${name}: cold behaviour (skipped: the back end has no archive tiers)`,
+      ignore: true,
+      fn() {},
+    });
+    return;
+  }
+  const { restoreDelaySeconds } = traits.cold;
+  const bulk = { tier: "bulk", days: 1 } as const;
+
+  test("cold: a GLACIER or DEEP_ARCHIVE object is archived: stat() says so, read() rejects with NeedsRestore naming it", async (s) => {
+    const objects: [string, StorageClass][] = [
+      [layout.pack(randomId()), "DEEP_ARCHIVE"],
+      [layout.pack(randomId()), "GLACIER"],
+    ];
+    for (const [n, storageClass] of objects) {
+      await s.create(n, randomBytes(1000), { storageClass });
+      const stat = await s.stat(n);
+      assert.deepEqual(stat?.availability, { state: "archived" }, n);
+      assert.equal(stat?.storageClass, storageClass, n);
+      for (const range of [undefined, { offset: 0, length: 1 }]) {
+        await assert.rejects(s.read(n, range), (e: Error) => {
+          assert.ok(e instanceof NeedsRestore, `${e}`);
+          assert.ok(e.message.includes(n), `"${e.message}" does not name the object`);
+          return true;
+        });
+      }
+    }
+  });
+
+  test("cold: STANDARD, STANDARD_IA and GLACIER_IR objects in the same store stay readable", async (s) => {
+    await s.create(layout.pack(randomId()), randomBytes(10), { storageClass: "DEEP_ARCHIVE" });
+    for (const storageClass of ["STANDARD", "STANDARD_IA", "GLACIER_IR"] as const) {
+      const n = layout.index(randomId());
+      const data = randomBytes(500);
+      await s.create(n, data.slice(), { storageClass });
+      const stat = await s.stat(n);
+      assert.deepEqual(stat?.availability, { state: "readable" }, storageClass);
+      assert.equal(stat?.storageClass, storageClass);
+      assert.deepEqual(await s.read(n), data);
+      assert.deepEqual(await s.read(n, { offset: 10, length: 5 }), data.subarray(10, 15));
+    }
+  });
+
+  test("cold: list() gives each object's storage class", async (s) => {
+    const classes = new Map<string, StorageClass>([
+      [layout.pack(randomId()), "DEEP_ARCHIVE"],
+      [layout.pack(randomId()), "GLACIER"],
+      [layout.metaCopy(randomId()), "STANDARD"],
+      [layout.index(randomId()), "STANDARD_IA"],
+    ]);
+    for (const [n, storageClass] of classes) await s.create(n, randomBytes(9), { storageClass });
+    const listed = await s.list("");
+    assert.equal(listed.length, classes.size);
+    for (const o of listed) assert.equal(o.storageClass, classes.get(o.name), o.name);
+  });
+
+  test("cold: requestRestore() makes an archived object restoring, then restored until a later time, then readable", async (s) => {
+    const n = layout.pack(randomId());
+    const data = randomBytes(100_000);
+    await s.create(n, data.slice(), { storageClass: "DEEP_ARCHIVE" });
+    await s.requestRestore(n, bulk);
+    const first = (await s.stat(n))!.availability;
+    if (restoreDelaySeconds > 0) {
+      assert.equal(first.state, "restoring");
+      await assert.rejects(s.read(n), NeedsRestore);
+    } else {
+      assert.ok(first.state === "restoring" || first.state === "restored", first.state);
+    }
+    await s.requestRestore(n, bulk); // again, while in progress: fine
+    const restored = await waitForRestore(s, n, restoreDelaySeconds);
+    assert.ok(Date.parse(restored.until) > Date.now(), `until ${restored.until} is not later`);
+    assert.deepEqual(await s.read(n), data);
+    assert.deepEqual(
+      await s.read(n, { offset: 4321, length: 54_321 }),
+      data.subarray(4321, 4321 + 54_321),
+    );
+    await s.requestRestore(n, bulk); // and once restored
+    assert.equal((await s.stat(n))?.availability.state, "restored");
+    assert.equal((await s.stat(n))?.storageClass, "DEEP_ARCHIVE");
+  });
+
+  test("cold: requestRestore() of a missing object rejects with ObjectNotFound; of a readable one it changes nothing", async (s) => {
+    const missing = layout.pack(randomId());
+    await assert.rejects(s.requestRestore(missing, bulk), ObjectNotFound);
+    assert.equal(await s.stat(missing), null);
+    const hot = layout.index(randomId());
+    await s.create(hot, randomBytes(5), { storageClass: "STANDARD" });
+    await s.requestRestore(hot, bulk);
+    assert.deepEqual((await s.stat(hot))?.availability, { state: "readable" });
+  });
+
+  test(
+    "cold: another handle on the store sees the same archive and restore states",
+    async (s, other) => {
+      const archived = layout.pack(randomId());
+      const asked = layout.pack(randomId());
+      for (const n of [archived, asked]) {
+        await s.create(n, randomBytes(10), { storageClass: "DEEP_ARCHIVE" });
+      }
+      await s.requestRestore(asked, bulk);
+      const s2 = await other();
+      assert.deepEqual((await s2.stat(archived))?.availability, { state: "archived" });
+      const seen = (await s2.stat(asked))!.availability.state;
+      assert.ok(seen === "restoring" || seen === "restored", seen);
+      if (restoreDelaySeconds > 0) assert.equal(seen, "restoring");
+    },
+  );
+}
+
+/**
+ * `s`, creating objects in STANDARD unless a test names a class: the general tests read back
+ * what they write, which an archive class would refuse.
+ */
+function standardByDefault(s: Storage): Storage {
+  return {
+    create: (n, data, options) => s.create(n, data, { storageClass: "STANDARD", ...options }),
+    read: (n, range) => s.read(n, range),
+    stat: (n) => s.stat(n),
+    list: (prefix) => s.list(prefix),
+    requestRestore: (n, options) => s.requestRestore(n, options),
+    delete: (n) => s.delete(n),
+    close: () => s.close(),
+  };
+}
+
+/** Polls `stat(name)` until it is `restored` (rejects after the delay plus 10 s). */
+async function waitForRestore(
+  s: Storage,
+  name: string,
+  delaySeconds: number,
+): Promise<Extract<Availability, { state: "restored" }>> {
+  const deadline = Date.now() + delaySeconds * 1000 + 10_000;
+  for (;;) {
+    const stat: ObjectStat | null = await s.stat(name);
+    const a = stat?.availability;
+    if (a?.state === "restored") return a;
+    assert.equal(a?.state, "restoring", `object "${name}" is ${a?.state ?? "missing"}`);
+    if (Date.now() > deadline) assert.fail(`object "${name}" is still restoring`);
+    await new Promise((r) => setTimeout(r, Math.min(250, delaySeconds * 250 + 10)));
+  }
 }

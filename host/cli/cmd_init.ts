@@ -1,9 +1,10 @@
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import { parseSize } from "./size.ts";
-import type { Context } from "./context.ts";
+import { type Context, UsageError } from "./context.ts";
+import { type StorageClass, storageClasses } from "../storage/storage.ts";
 
-/** `init [--repo R] [--pack-size SIZE]`: creates a repository and its master key. */
+/** `init [--repo R] [--pack-size SIZE] [--cold-class CLASS]`: creates a repository and its master key. */
 export async function cmdInit(ctx: Context): Promise<number> {
   const location = ctx.requireRepo();
   const repo = await initRepository(ctx, location);
@@ -22,11 +23,18 @@ export async function initRepository(ctx: Context, location: string): Promise<Re
   const memlimit = ctx.string("kdf-memlimit");
   const dataSize = packSize ? parseSize(packSize) : undefined;
   const kdfMemlimit = memlimit ? parseSize(memlimit) : undefined;
+  const coldClass = ctx.string("cold-class");
+  if (coldClass !== undefined && !storageClasses.includes(coldClass as StorageClass)) {
+    throw new UsageError(`--cold-class must be one of ${storageClasses.join(", ")}`);
+  }
   const passphrase = await ctx.passphrase(true, "new repository passphrase");
   const storage = await openStorage(location, "admin", { create: true });
   try {
     return await Repository.init(storage, passphrase, {
-      config: dataSize ? { pack: { dataSize } } : {},
+      config: {
+        ...(dataSize ? { pack: { dataSize } } : {}),
+        ...(coldClass ? { cold: { storageClass: coldClass as StorageClass } } : {}),
+      },
       kdf: kdfMemlimit ? { opslimit: 2, memlimit: kdfMemlimit } : undefined,
     });
   } catch (err) {

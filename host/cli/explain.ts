@@ -13,6 +13,7 @@ const hints: Record<string, string> = {
   KeyCannotRead: "",
   IntegrityError: "run `permafrost check --read-data` to list every damaged pack",
   CapabilityRefused: "",
+  NeedsRestore: "it is in cold storage: `permafrost restore` requests it and waits, or resumes",
 };
 
 export function explain(err: unknown): { message: string; status: number } {

@@ -2,7 +2,8 @@
  * `permafrost`: parses the command line, runs one command, prints, and sets the exit status.
  * Thin by design: every command is a `cmd_<verb>.ts` calling the library.
  *
- * Exit status: 0 ok; 1 failure (or `diff` found differences); 2 usage; 3 `check` found problems.
+ * Exit status: 0 ok; 1 failure (or `diff` found differences); 2 usage; 3 `check` found problems;
+ * 4 `restore` is waiting for packs to come out of cold storage (its job was saved).
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { cmdInit } from "./cmd_init.ts";
 import { cmdKey } from "./cmd_key.ts";
 import { cmdLs } from "./cmd_ls.ts";
 import { cmdRestore } from "./cmd_restore.ts";
+import { cmdS3 } from "./cmd_s3.ts";
 import { cmdSnapshots } from "./cmd_snapshots.ts";
 import { explain } from "./explain.ts";
 
@@ -32,6 +34,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   diff: cmdDiff,
   cat: cmdCat,
   check: cmdCheck,
+  s3: cmdS3,
 };
 
 const options = {
@@ -49,6 +52,21 @@ const options = {
   "read-data": { type: "boolean" },
   "pack-size": { type: "string" },
   "kdf-memlimit": { type: "string" },
+  "cold-class": { type: "string" },
+  tier: { type: "string" },
+  days: { type: "string" },
+  wait: { type: "boolean" },
+  poll: { type: "string" },
+  resume: { type: "string" },
+  role: { type: "string" },
+  bucket: { type: "string" },
+  prefix: { type: "string" },
+  partition: { type: "string" },
+  "bucket-policy": { type: "boolean" },
+  versioned: { type: "boolean" },
+  "bypass-governance": { type: "boolean" },
+  "admin-principal": { type: "string", multiple: true },
+  "ingest-principal": { type: "string", multiple: true },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {

@@ -30,6 +30,8 @@ export function registerBuiltin(kind: string, name: string, folder: URL): void {
 
 registerBuiltin("engine", "dedup", new URL("../../plugins/engine/dedup/", import.meta.url));
 registerBuiltin("storage", "local", new URL("../../plugins/storage/local/", import.meta.url));
+registerBuiltin("storage", "sqlite", new URL("../../plugins/storage/sqlite/", import.meta.url));
+registerBuiltin("storage", "s3", new URL("../../plugins/storage/s3/", import.meta.url));
 registerBuiltin("filter", "exclude", new URL("../../plugins/filter/exclude/", import.meta.url));
 
 /** The folder of built-in plugin `kind`/`name`; `TypeError` if there is none. */

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { utf8 } from "../crypto/bytes.ts";
 import { Fields, parseJson } from "./_fields.ts";
+import { type StorageClass, storageClasses } from "../storage/storage.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -29,7 +30,7 @@ export interface RepoConfig {
   chunker: { algorithm: "fastcdc-2020"; min: number; avg: number; max: number };
   pack: { dataSize: number; metaSize: number; frameSize: number };
   compression: { algorithm: "zstd"; level: number };
-  cold: { storageClass: string };
+  cold: { storageClass: StorageClass };
 }
 
 /** Overrides for `newConfig`: any subset of fields, nested objects may be partial. */
@@ -121,10 +122,7 @@ export function decodeConfig(bytes: Uint8Array): RepoConfig {
   co.done();
 
   const cd = f.object("cold");
-  const storageClass = cd.string("storageClass");
-  if (!/^[A-Z_]+$/.test(storageClass)) {
-    throw cd.error("storageClass", `must be an S3 storage class name, got "${storageClass}"`);
-  }
+  const storageClass = cd.literal("storageClass", storageClasses);
   cd.done();
   f.done();
   return { version: 1, id, created, chunker, pack, compression, cold: { storageClass } };

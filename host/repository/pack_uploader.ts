@@ -27,7 +27,7 @@ import type { FrameCompressor } from "./compressor.ts";
  * `add` waits after handing off a full pack until fewer than this many are being finished or
  * stored: one pack is stored while the next one fills.
  */
-const MAX_UPLOADS = 2;
+const MAX_UPLOADS = 1;
 /** Plaintext queued for the compressor per open pack before `add` waits (then down to half). */
 const MAX_COMPRESS_BACKLOG = 8 << 20;
 
@@ -156,7 +156,8 @@ export class PackUploader {
       const length = pack.data.length;
       // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
       const hotCopy = pack.metadata ? pack.data.slice() : undefined;
-      await this.storage.create(layout.pack(pack.id), pack.data);
+      const storageClass = this.config.cold.storageClass;
+      await this.storage.create(layout.pack(pack.id), pack.data, { storageClass });
       if (hotCopy) await this.storage.create(layout.metaCopy(pack.id), hotCopy);
       const indexed: IndexedPack = {
         pack: pack.id,

@@ -6,8 +6,17 @@
  * @module
  */
 
-import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
-import { checkName, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
+import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import {
+  type Availability,
+  checkRestoreOptions,
+  type ColdRecord,
+  ColdSimulation,
+  isStorageClass,
+  type StorageClass,
+} from "./cold_simulation.ts";
+import { parentOf, randomHex, syncDir } from "./durable_file.ts";
+import { checkName, isReserved, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
 
 /** A byte range: `length` bytes from `offset` (same shape as the host's `ByteRange`). */
 export interface Range {
@@ -20,11 +29,20 @@ export interface Listed {
   name: string;
   size: number;
   modified?: string;
+  storageClass?: StorageClass;
 }
 
 /** `stat`'s answer (same shape as the host's `ObjectStat`). */
 export interface Stat extends Listed {
-  availability: { state: "readable" };
+  availability: Availability;
+}
+
+/** Options of the store. */
+export interface LocalStoreOptions {
+  /** Simulate S3 archive classes (`cold_simulation.ts`); a restore takes this many seconds. */
+  cold?: { restoreDelaySeconds: number };
+  /** The simulation's clock, in ms since the epoch (tests move it). */
+  now?: () => number;
 }
 
 const STAT_BATCH = 64;
@@ -36,29 +54,47 @@ const STAT_BATCH = 64;
  *   process), unlinks the temporary name and fsyncs the final folder (skipped on Windows,
  *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects.
  * - Folders are created as needed, each fsync'd into its parent; `init()` creates the root.
- * - Reads of cold objects are plain reads; `simulateCold` (a later issue) hooks in `read()`.
+ * - Without `cold`, the storage class is recorded nowhere and every object is readable. With
+ *   it, GLACIER and DEEP_ARCHIVE objects need `requestRestore` before `read` (see
+ *   `cold_simulation.ts` for the rules and the `.cold/` records).
  */
 export class LocalStore {
   readonly root: string;
   #known = new Set<string>();
+  #cold: ColdSimulation | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: LocalStoreOptions = {}) {
     if (typeof root !== "string" || !root.startsWith("/") && !/^[A-Za-z]:[\\/]/.test(root)) {
       throw new TypeError(`local store root "${root}" must be an absolute path`);
     }
     this.root = root.length > 1 ? root.replace(/[\\/]+$/, "") : root;
+    if (options.cold) {
+      this.#cold = new ColdSimulation(this.root, options.cold.restoreDelaySeconds, options.now);
+    }
   }
 
-  /** Creates the root folder (and any missing parent) and the `tmp/` folder. Idempotent. */
+  /**
+   * Creates the root folder (and any missing parent), the `tmp/` folder and, simulating cold,
+   * `.cold/`. Idempotent.
+   */
   async init(): Promise<void> {
     await Deno.mkdir(this.root, { recursive: true, mode: 0o700 });
     this.#known.add(this.root);
     await this.#ensureDir(this.#abs(TMP_DIR));
+    await this.#cold?.init();
   }
 
-  async create(name: string, data: Uint8Array): Promise<void> {
+  async create(
+    name: string,
+    data: Uint8Array,
+    options?: { storageClass?: StorageClass },
+  ): Promise<void> {
     checkName(name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${name}" is no Uint8Array`);
+    const storageClass = options?.storageClass ?? "STANDARD";
+    if (!isStorageClass(storageClass)) {
+      throw new TypeError(`storage class "${storageClass}" of object "${name}" is not known`);
+    }
     const final = this.#abs(objectPath(name));
     const dir = parentOf(final);
     const tmp = this.#abs(`${TMP_DIR}/${randomHex()}`);
@@ -87,6 +123,8 @@ export class LocalStore {
         throw e;
       }
       await syncDir(dir);
+      // Only the create that linked the object records its class (see cold_simulation.ts).
+      await this.#cold?.setClass(name, storageClass);
     } finally {
       await Deno.remove(tmp).catch(() => {});
     }
@@ -95,28 +133,51 @@ export class LocalStore {
   async read(name: string, range?: Range): Promise<Uint8Array> {
     checkName(name);
     const path = this.#abs(objectPath(name));
-    // Seam for `simulateCold` (later issue): refuse cold, unrestored objects with NeedsRestore here.
     if (range !== undefined && range !== null) {
       const { offset, length } = range;
       if (!isCount(offset) || !isCount(length)) {
         throw new RangeError(`range ${offset}+${length} of object "${name}" is not valid`);
       }
-      if (length <= SYNC_READ_MAX) return readSync(path, name, range);
     }
+    if (this.#cold) await this.#refuseArchived(name);
+    if (range && range.length <= SYNC_READ_MAX) return readSync(path, name, range);
     return await readAsync(path, name, range ?? undefined);
   }
 
   async stat(name: string): Promise<Stat | null> {
     checkName(name);
+    let info: Deno.FileInfo;
     try {
-      const info = await Deno.stat(this.#abs(objectPath(name)));
-      if (!info.isFile) return null;
-      const modified = info.mtime?.toISOString();
-      return { name, size: info.size, modified, availability: { state: "readable" } };
+      info = await Deno.stat(this.#abs(objectPath(name)));
     } catch (e) {
       if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return null;
       throw e;
     }
+    if (!info.isFile) return null;
+    const modified = info.mtime?.toISOString();
+    if (!this.#cold) {
+      return { name, size: info.size, modified, availability: { state: "readable" } };
+    }
+    const record = await this.#cold.get(name);
+    return {
+      name,
+      size: info.size,
+      modified,
+      storageClass: record?.storageClass ?? "STANDARD",
+      availability: this.#cold.availability(record),
+    };
+  }
+
+  /**
+   * Asks for a readable copy of an archived object (simulating cold; otherwise, and for an
+   * object that is not archived, there is nothing to do). `ObjectNotFound` for a missing object,
+   * `TypeError` for bad options.
+   */
+  async requestRestore(name: string, options: unknown): Promise<void> {
+    checkName(name);
+    const { tier, days } = checkRestoreOptions(name, options);
+    if ((await this.stat(name)) === null) throw new ObjectNotFound(`object "${name}" not found`);
+    if (this.#cold) await this.#cold.requestRestore(await this.#cold.get(name), tier, days);
   }
 
   async list(prefix: string): Promise<Listed[]> {
@@ -125,7 +186,12 @@ export class LocalStore {
     if (start === undefined) return [];
     const out: Listed[] = [];
     await this.#walk(start, prefix, out);
-    return out;
+    if (!this.#cold) return out;
+    const records = await this.#cold.all();
+    return out.map((o) => ({
+      ...o,
+      storageClass: records.get(o.name)?.storageClass ?? "STANDARD",
+    }));
   }
 
   async delete(name: string): Promise<void> {
@@ -135,10 +201,26 @@ export class LocalStore {
       if (!(await Deno.lstat(path)).isFile) return;
       await Deno.remove(path);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return;
+      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+        return await this.#cold?.forget(name); // a record left by a crash in a delete
+      }
       throw e;
     }
     await syncDir(parentOf(path));
+    await this.#cold?.forget(name);
+  }
+
+  /** Rejects `NeedsRestore` if `name` is archived or being restored (`ObjectNotFound` if missing). */
+  async #refuseArchived(name: string): Promise<void> {
+    const record: ColdRecord | null = await this.#cold!.get(name);
+    const { state } = this.#cold!.availability(record);
+    if (state !== "archived" && state !== "restoring") return;
+    if ((await this.stat(name)) === null) throw new ObjectNotFound(`object "${name}" not found`);
+    throw new NeedsRestore(
+      state === "archived"
+        ? `object "${name}" is in ${record!.storageClass}: request a restore before reading it`
+        : `object "${name}" is being restored, readable from ${record!.restore!.readyAt}`,
+    );
   }
 
   #abs(rel: string): string {
@@ -153,7 +235,7 @@ export class LocalStore {
       for await (const entry of Deno.readDir(this.#abs(rel))) {
         const path = rel === "" ? entry.name : `${rel}/${entry.name}`;
         if (entry.isDirectory) {
-          if (path !== TMP_DIR) dirs.push(path);
+          if (!isReserved(path)) dirs.push(path);
         } else if (entry.isFile) {
           const name = objectName(path);
           if (name !== undefined && name.startsWith(prefix)) files.push(path);
@@ -165,16 +247,18 @@ export class LocalStore {
     }
     for (let i = 0; i < files.length; i += STAT_BATCH) {
       const batch = files.slice(i, i + STAT_BATCH);
-      const sizes = await Promise.all(batch.map(async (p) => {
+      const infos = await Promise.all(batch.map(async (p) => {
         try {
-          return (await Deno.stat(this.#abs(p))).size;
+          return await Deno.stat(this.#abs(p));
         } catch (e) {
-          if (e instanceof Deno.errors.NotFound) return -1; // deleted meanwhile
+          if (e instanceof Deno.errors.NotFound) return null; // deleted meanwhile
           throw e;
         }
       }));
       batch.forEach((p, j) => {
-        if (sizes[j] >= 0) out.push({ name: objectName(p)!, size: sizes[j] });
+        const info = infos[j];
+        if (info === null) return;
+        out.push({ name: objectName(p)!, size: info.size, modified: info.mtime?.toISOString() });
       });
     }
     for (const d of dirs) await this.#walk(d, prefix, out);
@@ -266,11 +350,6 @@ function checkRange(info: Deno.FileInfo, name: string, range?: Range): Range {
   return range;
 }
 
-function parentOf(path: string): string {
-  const cut = path.lastIndexOf("/");
-  return cut <= 0 ? "/" : path.slice(0, cut);
-}
-
 function isCount(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
 }
@@ -291,19 +370,4 @@ async function sameBytes(path: string, data: Uint8Array): Promise<boolean> {
   const existing = await Deno.readFile(path);
   for (let i = 0; i < existing.length; i++) if (existing[i] !== data[i]) return false;
   return true;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  if (Deno.build.os === "windows") return;
-  const handle = await Deno.open(dir, { read: true });
-  try {
-    await handle.sync();
-  } finally {
-    handle.close();
-  }
-}
-
-function randomHex(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

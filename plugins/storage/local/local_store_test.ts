@@ -3,6 +3,10 @@ import { join } from "node:path";
 import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
 import { LocalStore } from "./local_store.ts";
 
+/** Name and size of listed objects (`modified` varies). */
+const namesAndSizes = (list: { name: string; size: number }[]) =>
+  list.map(({ name, size }) => ({ name, size }));
+
 const id = "ab" + "0123456789abcdef".repeat(4).slice(2);
 
 async function withStore(fn: (s: LocalStore, root: string) => Promise<void>): Promise<void> {
@@ -21,7 +25,7 @@ Deno.test("LocalStore fans packs out by the first two digits of their id", async
   await withStore(async (s, root) => {
     await s.create(`packs/${id}`, new Uint8Array([1, 2, 3]));
     assert.equal((await Deno.stat(join(root, "packs", "ab", id))).size, 3);
-    assert.deepEqual(await s.list("packs/"), [{ name: `packs/${id}`, size: 3 }]);
+    assert.deepEqual(namesAndSizes(await s.list("packs/")), [{ name: `packs/${id}`, size: 3 }]);
     await s.create(`index/${id}`, new Uint8Array([4]));
     assert.equal((await Deno.stat(join(root, "index", id))).size, 1);
   });
@@ -36,18 +40,20 @@ Deno.test("LocalStore leaves nothing in tmp/ after creates, failed ones included
   });
 });
 
-Deno.test("LocalStore.list() skips tmp/ and files in packs/ that are not fanned out correctly", async () => {
+Deno.test("LocalStore.list() skips tmp/, .cold/ and files in packs/ that are not fanned out correctly", async () => {
   await withStore(async (s, root) => {
     await Deno.writeTextFile(join(root, "tmp", "leftover"), "x");
+    await Deno.mkdir(join(root, ".cold"));
+    await Deno.writeTextFile(join(root, ".cold", "record.json"), "{}");
     await Deno.mkdir(join(root, "packs", "zz"), { recursive: true });
     await Deno.writeTextFile(join(root, "packs", "zz", id), "misplaced");
     await Deno.writeTextFile(join(root, "packs", id), "not fanned out");
     await s.create("config", new Uint8Array(5));
-    assert.deepEqual(await s.list(""), [{ name: "config", size: 5 }]);
+    assert.deepEqual(namesAndSizes(await s.list("")), [{ name: "config", size: 5 }]);
   });
 });
 
-Deno.test("LocalStore rejects object names that could leave the root or hit tmp/", async () => {
+Deno.test("LocalStore rejects object names that could leave the root or hit tmp/ or .cold/", async () => {
   await withStore(async (s) => {
     for (
       const n of [
@@ -60,6 +66,8 @@ Deno.test("LocalStore rejects object names that could leave the root or hit tmp/
         "./a",
         "tmp/x",
         "tmp",
+        ".cold",
+        ".cold/x",
         "packs/a/b",
         "packs/a",
         "a\\b",
@@ -73,6 +81,7 @@ Deno.test("LocalStore rejects object names that could leave the root or hit tmp/
     await assert.rejects(s.list("../"), TypeError);
     await assert.rejects(s.list("a/../../"), TypeError);
     assert.deepEqual(await s.list("tmp/"), []);
+    assert.deepEqual(await s.list(".cold/"), []);
   });
 });
 

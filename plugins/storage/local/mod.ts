@@ -1,36 +1,51 @@
 /**
  * The `local` storage plugin: a repository in a local folder (see `local_store.ts` for the
- * layout and guarantees). Config: `{ location: string }`, the absolute folder path, which is
- * also the only path the host lets this worker read and write (`$location`).
+ * layout and guarantees). Config: `{ location: string, cold?: { restoreDelaySeconds: number } }`:
+ * `location` is the absolute folder path, which is also the only path the host lets this
+ * worker read and write (`$location`); `cold` turns on the simulated archive classes
+ * (`cold_simulation.ts`, location option `?cold=simulate&restore-delay=SECONDS`).
  *
  * @module
  */
 
-import { ObjectNotFound, release, servePlugin } from "../../sdk/mod.ts";
+import { release, servePlugin } from "../../sdk/mod.ts";
+import type { StorageClass } from "./cold_simulation.ts";
 import { LocalStore } from "./local_store.ts";
 
 servePlugin((ctx) => {
-  const config = ctx.config as Record<string, unknown> | null;
-  if (typeof config !== "object" || config === null || typeof config.location !== "string") {
-    throw new TypeError(`storage "local" needs config "location", an absolute folder path`);
-  }
-  for (const key of Object.keys(config)) {
-    if (key !== "location") throw new TypeError(`storage "local" has no option "${key}"`);
-  }
-  const store = new LocalStore(config.location);
+  const store = new LocalStore(...parseConfig(ctx.config));
   return {
     init: () => store.init(),
     // The bytes were moved here by the host: free them once written (a 64 MiB pack should not
     // wait for this worker's next garbage collection).
-    create: (name: string, data: Uint8Array) =>
-      store.create(name, data).finally(() => release(data)),
+    create: (name: string, data: Uint8Array, options?: { storageClass?: StorageClass }) =>
+      store.create(name, data, options).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
-    // Every local object is readable: there is nothing to restore.
-    requestRestore: async (name: string) => {
-      if ((await store.stat(name)) === null) throw new ObjectNotFound(`object "${name}" not found`);
-    },
+    requestRestore: (name: string, options: unknown) => store.requestRestore(name, options),
     list: (prefix: string) => store.list(prefix),
     delete: (name: string) => store.delete(name),
   };
 });
+
+function parseConfig(config: unknown): ConstructorParameters<typeof LocalStore> {
+  const c = config as Record<string, unknown> | null;
+  if (typeof c !== "object" || c === null || typeof c.location !== "string") {
+    throw new TypeError(`storage "local" needs config "location", an absolute folder path`);
+  }
+  for (const key of Object.keys(c)) {
+    if (key !== "location" && key !== "cold") {
+      throw new TypeError(`storage "local" has no option "${key}"`);
+    }
+  }
+  if (c.cold === undefined) return [c.location];
+  const cold = c.cold as Record<string, unknown> | null;
+  const delay = cold?.restoreDelaySeconds;
+  if (
+    typeof cold !== "object" || cold === null || Object.keys(cold).length !== 1 ||
+    typeof delay !== "number" || !Number.isFinite(delay) || delay < 0
+  ) {
+    throw new TypeError(`storage "local" option "cold" must be { restoreDelaySeconds: seconds }`);
+  }
+  return [c.location, { cold: { restoreDelaySeconds: delay } }];
+}

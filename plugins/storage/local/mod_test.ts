@@ -60,8 +60,17 @@ Deno.test("the local storage worker cannot touch another folder, whatever its co
   });
 });
 
-Deno.test("the local storage plugin refuses to start without an absolute location", async () => {
-  for (const config of [undefined, {}, { location: "relative" }, { location: "/x", cold: true }]) {
+Deno.test("the local storage plugin refuses to start without an absolute location or with a bad cold option", async () => {
+  for (
+    const config of [
+      undefined,
+      {},
+      { location: "relative" },
+      { location: "/x", cold: true },
+      { location: "/x", cold: { restoreDelaySeconds: -1 } },
+      { location: "/x", cold: { restoreDelaySeconds: 1, tier: "bulk" } },
+    ]
+  ) {
     await assert.rejects(
       startPlugin({
         kind: "storage",

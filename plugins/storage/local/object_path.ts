@@ -2,8 +2,10 @@
  * How the local store maps object names to files below its root folder, and back.
  *
  * `name` -> `<root>/<name>`, except packs, which are fanned out by the first two characters of
- * their id: `packs/<id>` -> `<root>/packs/<id[0..2]>/<id>`. `<root>/tmp/` holds files being
- * written and is never an object. A folder cannot hold both an object `a` and an object `a/b`.
+ * their id: `packs/<id>` -> `<root>/packs/<id[0..2]>/<id>`. Two folders are reserved and never
+ * hold objects: `<root>/tmp/` (files being written) and `<root>/.cold/` (the state of the
+ * simulated cold mode, `cold_simulation.ts`). A folder cannot hold both an object `a` and an
+ * object `a/b`.
  *
  * @module
  */
@@ -11,18 +13,25 @@
 /** The folder (relative to the root) where files are written before they are linked in place. */
 export const TMP_DIR = "tmp";
 
+/** The folder (relative to the root) holding the simulated cold mode's records. */
+export const COLD_DIR = ".cold";
+
+/** Top-level folders that never hold objects. */
+const RESERVED: ReadonlySet<string> = new Set([TMP_DIR, COLD_DIR]);
+
 const PACKS = "packs/";
 
 /**
  * Checks an object name: `/`-separated, no empty, `.` or `..` segment, no `\` or NUL, not
- * under `tmp/`, and a `packs/` name is exactly `packs/<id>` with an id of 2+ characters.
+ * under `tmp/` or `.cold/`, and a `packs/` name is exactly `packs/<id>` with an id of 2+
+ * characters.
  * Throws `TypeError` naming the object otherwise.
  */
 export function checkName(name: unknown): asserts name is string {
   if (typeof name !== "string" || !validPath(name)) {
     throw new TypeError(`object name "${name}" is not valid`);
   }
-  if (name === TMP_DIR || name.startsWith(TMP_DIR + "/")) {
+  if (RESERVED.has(name.split("/", 1)[0])) {
     throw new TypeError(`object name "${name}" is reserved by the local store`);
   }
   if (name.startsWith(PACKS)) {
@@ -43,7 +52,7 @@ export function objectPath(name: string): string {
 /** The object name of a file path relative to the root, or `undefined` if it holds no object. */
 export function objectName(path: string): string | undefined {
   const parts = path.split("/");
-  if (parts[0] === TMP_DIR) return undefined;
+  if (RESERVED.has(parts[0])) return undefined;
   if (parts[0] + "/" === PACKS) {
     const [, fan, id] = parts;
     if (parts.length !== 3 || fan.length !== 2 || !id.startsWith(fan)) return undefined;
@@ -63,13 +72,18 @@ export function listRoot(prefix: string): string | undefined {
   if (dir !== "" && !validPath(dir.slice(0, -1))) {
     throw new TypeError(`list prefix "${prefix}" is not valid`);
   }
-  if (dir.startsWith(TMP_DIR + "/")) return undefined;
+  if (RESERVED.has(dir.split("/", 1)[0])) return undefined;
   if (prefix.startsWith(PACKS)) {
     const id = prefix.slice(PACKS.length);
     if (id.includes("/")) return undefined;
     return id.length >= 2 ? `${PACKS}${id.slice(0, 2)}` : "packs";
   }
   return dir.slice(0, -1);
+}
+
+/** Whether `path` (relative to the root) is a reserved top-level folder (`tmp`, `.cold`). */
+export function isReserved(path: string): boolean {
+  return RESERVED.has(path);
 }
 
 function validPath(path: string): boolean {

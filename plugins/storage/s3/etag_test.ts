@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { expectedETag, unquote } from "./etag.ts";
+
+const md5 = (b: Uint8Array) => createHash("md5").update(b).digest();
+
+Deno.test("expectedETag() is the MD5 of a single-PUT object", () => {
+  const data = new TextEncoder().encode("hello");
+  assert.equal(expectedETag(data, 10, { partSize: 4, concurrency: 1 }), md5(data).toString("hex"));
+  assert.equal(
+    expectedETag(new Uint8Array(0), 10, { partSize: 4, concurrency: 1 }),
+    "d41d8cd98f00b204e9800998ecf8427e",
+  );
+});
+
+Deno.test("expectedETag() of a multipart object is the MD5 of the part MD5s and the part count", () => {
+  const data = crypto.getRandomValues(new Uint8Array(10));
+  const parts = [data.subarray(0, 4), data.subarray(4, 8), data.subarray(8)];
+  const joined = new Uint8Array(48);
+  parts.forEach((p, i) => joined.set(md5(p), i * 16));
+  assert.equal(
+    expectedETag(data, 5, { partSize: 4, concurrency: 1 }),
+    `${md5(joined).toString("hex")}-3`,
+  );
+});
+
+Deno.test("unquote() strips the quotes (and a weak marker) S3 sends ETags in", () => {
+  assert.equal(unquote('"abc-2"'), "abc-2");
+  assert.equal(unquote('W/"abc"'), "abc");
+  assert.equal(unquote(undefined), undefined);
+});

@@ -1,0 +1,76 @@
+/**
+ * The `s3` storage plugin: a repository in an S3 bucket under a key prefix (see `s3_store.ts`
+ * for how it keeps the Storage contract).
+ *
+ * Config: see `s3_config.ts`.
+ *
+ * Sandbox: the worker may connect only to `$endpoint`, the `host:port` the host computed for
+ * this bucket (so it cannot talk to any other host, nor to the instance metadata service). It
+ * holds no credentials of its own: the AWS SDK asks the host's `credentials` capability (one
+ * method, `get`), which resolves the standard AWS chain or a named profile in the host and
+ * answers `{ accessKeyId, secretAccessKey, sessionToken?, expiration? }`; the SDK keeps them
+ * until five minutes before `expiration`. It may not read files: the SDK's reads of
+ * `~/.aws/config` fail quietly, and everything those files could set is passed in here. The
+ * env names in `plugin.json` are the ones the SDK reads unconditionally (measured on
+ * `@aws-sdk/client-s3` 3.1175.0 under Deno 2.9.6; a missing one throws `NotCapable` at load);
+ * `sys: osRelease` is for its user agent. Nothing here logs, and no error message carries
+ * a credential.
+ *
+ * @module
+ */
+
+import { S3Client } from "@aws-sdk/client-s3";
+import { release, servePlugin } from "../../sdk/mod.ts";
+import { checkConfig } from "./s3_config.ts";
+import { S3Store } from "./s3_store.ts";
+
+/** What the host's `credentials` capability answers. */
+interface WireCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  /** ISO 8601; absent for long-term keys. */
+  expiration?: string;
+}
+
+servePlugin((ctx) => {
+  const c = checkConfig(ctx.config);
+  const client = new S3Client({
+    region: c.region,
+    endpoint: c.endpoint,
+    forcePathStyle: c.pathStyle,
+    credentials: async () => {
+      const w = await ctx.capability("credentials").call<WireCredentials>("get");
+      return {
+        accessKeyId: w.accessKeyId,
+        secretAccessKey: w.secretAccessKey,
+        sessionToken: w.sessionToken,
+        expiration: w.expiration === undefined ? undefined : new Date(w.expiration),
+      };
+    },
+    maxAttempts: 1, // retry.ts is the one retry layer
+    // The store sends its own SHA-256 with every upload; nothing else needs checksums.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+  });
+  const store = new S3Store(client, {
+    bucket: c.bucket,
+    keyPrefix: c.keyPrefix,
+    retry: c.retry,
+    multipartThreshold: c.multipartThreshold,
+    parts: { partSize: c.partSize, concurrency: c.partConcurrency },
+  });
+  return {
+    init: () => store.init(),
+    // The bytes were moved here by the host: free them once stored.
+    create: (name: string, data: Uint8Array, options?: { storageClass?: string }) =>
+      store.create(name, data, options).finally(() => release(data)),
+    read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
+    stat: (name: string) => store.stat(name),
+    list: (prefix: string) => store.list(prefix),
+    requestRestore: (name: string, options: { tier: string; days: number }) =>
+      store.requestRestore(name, options),
+    delete: (name: string) => store.delete(name),
+  };
+});

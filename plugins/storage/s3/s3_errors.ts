@@ -1,0 +1,63 @@
+/**
+ * Reading the errors the AWS SDK throws, and turning the permanent ones into errors that name
+ * the object and say what to do. An S3 error carries its code as `name` and the HTTP status in
+ * `$metadata.httpStatusCode`; a network error has no status but a Node-style `code`
+ * (`ECONNREFUSED`, ...). Pure functions, no I/O.
+ *
+ * @module
+ */
+
+import { TransientError } from "../../sdk/mod.ts";
+
+/** The HTTP status of an S3 error response, or `undefined` if no response came back. */
+export function httpStatus(e: unknown): number | undefined {
+  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata
+    ?.httpStatusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** The S3 error code (`NoSuchKey`, `PreconditionFailed`, ...) of an error response. */
+export function s3Code(e: unknown): string | undefined {
+  return httpStatus(e) !== undefined && e instanceof Error ? e.name : undefined;
+}
+
+/** The Node-style code of a network error (`ECONNRESET`, ...), if any. */
+export function networkCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  return httpStatus(e) === undefined && typeof code === "string" ? code : undefined;
+}
+
+/** One line saying what went wrong: `SlowDown (HTTP 503): Please reduce your request rate`. */
+export function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const status = httpStatus(e);
+  if (status !== undefined) return `${e.name} (HTTP ${status}): ${e.message || "no message"}`;
+  return e.message ? `${e.name}: ${e.message}` : e.name;
+}
+
+/**
+ * The error to report for a failed request that retrying will not cure. `TransientError`s and
+ * errors without an S3 response or network code (a permission the worker lacks, `TypeError`,
+ * the errors of `errors.ts`) pass as they are, keeping their class; access refusals become
+ * `PermissionDenied`, a missing bucket `NotFound`, anything else an `Error`, each naming
+ * `what` (e.g. `PUT of object "config"`).
+ */
+export function permanentError(what: string, e: unknown, bucket: string): unknown {
+  if (!(e instanceof Error) || e instanceof TransientError) return e;
+  const status = httpStatus(e);
+  if (status === undefined) {
+    return networkCode(e) === undefined ? e : new Error(`${what} failed: ${describeError(e)}`);
+  }
+  if (e.name === "NoSuchBucket") {
+    return new Deno.errors.NotFound(
+      `${what} failed: bucket "${bucket}" does not exist; create it first (docs/s3.md)`,
+    );
+  }
+  if (e.name === "AccessDenied" || status === 403) {
+    return new Deno.errors.PermissionDenied(
+      `${what} was refused (${describeError(e)}): the credentials in use lack this ` +
+        `permission; check the IAM policy of the role you run as (docs/s3.md)`,
+    );
+  }
+  return new Error(`${what} failed: ${describeError(e)}`);
+}
