@@ -1,57 +1,254 @@
-import { planRestore } from "../ops/restore_plan.ts";
+import { resolve } from "node:path";
+import { layout } from "../repository/layout.ts";
+import type { Repository } from "../repository/repository.ts";
+import { planRestore, type RestorePlan } from "../ops/restore_plan.ts";
 import { executeRestore } from "../ops/restore.ts";
+import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
+import {
+  jobsDir,
+  loadJob,
+  newJobId,
+  removeJob,
+  type RestoreJob,
+  saveJob,
+} from "../cold/restore_job.ts";
+import { describeHours, restoreTiers, restoreTimes, tiersOf } from "../cold/restore_times.ts";
+import { fasterTier, requestThaw, waitForThaw } from "../cold/thaw.ts";
+import type { RestoreTier, StorageClass } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { Progress } from "./progress.ts";
 
-/** `restore SNAP[:PATH] --target DIR [--dry-run]` */
+/** Exit status when packs are still thawing and the job was saved for `--resume`. */
+export const WAITING = 4;
+
+/** Seconds between surveys while waiting, per tier, unless `--poll` says otherwise. */
+const POLL_SECONDS: Record<RestoreTier, number> = { expedited: 60, standard: 900, bulk: 1800 };
+const DEFAULT_TIER: RestoreTier = "standard";
+const DEFAULT_DAYS = 3;
+
+/** What a restore is about: asked fresh, or read back from a saved job. */
+interface Request {
+  location: string;
+  snapshotRef: string;
+  path: string;
+  target?: string;
+  job?: RestoreJob;
+}
+
+/**
+ * `restore SNAP[:PATH] --target DIR [--tier T] [--days N] [--wait] [--poll S] [--dry-run]`
+ * `restore --resume JOB [--tier T] [--wait] [--poll S]`
+ *
+ * Plans first (files, packs, their cold state), then: when every pack is readable, restores;
+ * otherwise requests restores of the archived packs, saves a job and either waits (`--wait`)
+ * or exits with status 4 and the command that resumes it. docs/s3.md, "Restore workflow".
+ */
 export async function cmdRestore(ctx: Context): Promise<number> {
-  const [spec] = ctx.positionals;
-  const target = ctx.string("target");
-  if (!spec) throw new UsageError("restore needs a snapshot, e.g. latest or latest:/docs/file.txt");
-  if (!target && !ctx.bool("dry-run")) throw new UsageError("restore needs --target DIR");
-  const colon = spec.indexOf(":");
-  const ref = colon < 0 ? spec : spec.slice(0, colon);
-  const path = colon < 0 ? "/" : spec.slice(colon + 1);
-  const repo = await ctx.open();
+  const request = parseRequest(ctx);
+  const tierFlag = ctx.string("tier");
+  if (tierFlag !== undefined && !restoreTiers.includes(tierFlag as RestoreTier)) {
+    throw new UsageError(`--tier must be one of ${restoreTiers.join(", ")}, not "${tierFlag}"`);
+  }
+  const tier = (tierFlag ?? request.job?.tier ?? DEFAULT_TIER) as RestoreTier;
+  const days = positiveInt(ctx.string("days"), "--days") ?? request.job?.days ?? DEFAULT_DAYS;
+  const poll = positiveInt(ctx.string("poll"), "--poll") ?? POLL_SECONDS[tier];
+
+  const repo = await ctx.open(request.location);
   try {
-    const snap = await repo.snapshot(ref);
-    const plan = await planRestore(repo, snap.id, snap.manifest.root, path);
-    const summary = {
-      snapshot: snap.id,
-      path: plan.path,
-      files: plan.files,
-      dirs: plan.dirs,
-      bytes: plan.bytes,
-      packs: plan.packs.length,
-      packBytes: plan.packBytes,
-      readBytes: plan.readBytes,
-    };
+    const snap = await repo.snapshot(request.snapshotRef);
+    const plan = await planRestore(repo, snap.id, snap.manifest.root, request.path);
+    const coldNames = plan.packs.filter((p) => !p.metadata).map((p) => layout.pack(p.pack));
+    let states = await surveyPacks(repo.storage, coldNames);
+    const summary = describePlan(plan, states, request.job?.id);
+
     if (ctx.bool("dry-run")) {
-      ctx.print(
-        { ...summary, dryRun: true },
-        () =>
-          `would restore ${plan.files} files, ${plan.dirs} dirs, ${
-            bytes(plan.bytes)
-          } from ${plan.packs.length} packs (reading ${bytes(plan.readBytes)})`,
-      );
+      ctx.print({ ...summary, dryRun: true }, () => planText(plan, states, tier));
       return 0;
     }
-    const progress = new Progress("restore", !ctx.json && Deno.stderr.isTerminal());
-    progress.total(plan.files, plan.bytes);
-    const result = await executeRestore(repo, plan, {
-      target: target!,
-      onProgress: (f, b) => progress.set(f, b),
-    });
-    progress.done();
+
+    if (!states.every(isReadable)) {
+      checkTier(states, tier);
+      const upgrade = request.job !== undefined && fasterTier(tier, request.job.tier);
+      const sent = await requestThaw(repo.storage, states, { tier, days, upgrade });
+      const job = recordJob(request, snap.id, plan, coldNames, tier, days, sent);
+      if (!ctx.json) {
+        console.error(planText(plan, states, tier));
+        console.error(
+          `requested ${sent} pack restore${
+            sent === 1 ? "" : "s"
+          } (tier ${tier}, ${days} days); job ${job.id}`,
+        );
+      }
+      if (!ctx.bool("wait")) {
+        const resume = `permafrost restore --resume ${job.id}`;
+        ctx.print(
+          { ...summary, job: job.id, requested: sent, tier, days, waiting: true, resume },
+          () =>
+            `packs are being restored from cold storage; run \`${resume}\` later ` +
+            `(add --wait to wait for them)`,
+        );
+        return WAITING;
+      }
+      states = await waitForThaw(repo.storage, coldNames, {
+        intervalSeconds: poll,
+        tier,
+        days,
+        onSurvey: (s) => {
+          if (ctx.json) return;
+          const t = totals(s);
+          const ready = t.readable.packs + t.restored.packs;
+          console.error(
+            `${new Date().toISOString()} ${ready}/${t.packs} packs readable ` +
+              `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
+          );
+        },
+      });
+      request.job = job;
+    }
+
+    const result = await restoreNow(ctx, repo, plan, request.target ?? request.job!.target);
+    if (request.job) removeJob(request.job.id);
     ctx.print(
-      { ...summary, target: result.target },
+      { ...describePlan(plan, states, request.job?.id), target: result.target },
       () =>
         `restored ${result.files} files, ${result.dirs} dirs, ${
           bytes(result.bytes)
         } to ${result.target} (read ${bytes(result.readBytes)} from ${result.packs} packs)`,
     );
+    return 0;
   } finally {
     await repo.storage.close();
   }
-  return 0;
+}
+
+function parseRequest(ctx: Context): Request {
+  const resume = ctx.string("resume");
+  if (resume !== undefined) {
+    if (ctx.positionals.length > 0 || ctx.string("target") !== undefined) {
+      throw new UsageError("--resume JOB takes no snapshot and no --target: the job has them");
+    }
+    const job = loadJob(resume);
+    return { location: job.repo, snapshotRef: job.snapshot, path: job.path, job };
+  }
+  const [spec] = ctx.positionals;
+  const target = ctx.string("target");
+  if (!spec) throw new UsageError("restore needs a snapshot, e.g. latest or latest:/docs/file.txt");
+  if (!target && !ctx.bool("dry-run")) throw new UsageError("restore needs --target DIR");
+  const colon = spec.indexOf(":");
+  return {
+    location: ctx.requireRepo(),
+    snapshotRef: colon < 0 ? spec : spec.slice(0, colon),
+    path: colon < 0 ? "/" : spec.slice(colon + 1),
+    target,
+  };
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a whole number ≥ 1`);
+  return Number(value);
+}
+
+/** Refuses a tier that a pack's class does not offer (Deep Archive has no expedited). */
+function checkTier(states: PackState[], tier: RestoreTier): void {
+  for (const s of states) {
+    if (s.availability.state !== "archived") continue;
+    const offered = tiersOf(s.storageClass);
+    if (offered.length > 0 && !offered.includes(tier)) {
+      throw new UsageError(
+        `${s.storageClass} offers no ${tier} restores; use --tier ${offered.join(" or --tier ")}`,
+      );
+    }
+  }
+}
+
+function recordJob(
+  request: Request,
+  snapshot: string,
+  plan: RestorePlan,
+  packs: string[],
+  tier: RestoreTier,
+  days: number,
+  sent: number,
+): RestoreJob {
+  const now = new Date().toISOString();
+  const job: RestoreJob = request.job ?? {
+    version: 1,
+    id: newJobId(),
+    repo: request.location,
+    snapshot,
+    path: plan.path,
+    target: resolve(request.target!),
+    tier,
+    days,
+    packs,
+    requestedAt: now,
+    requests: [],
+  };
+  job.tier = tier;
+  job.days = days;
+  job.packs = packs;
+  if (sent > 0) job.requests.push({ at: now, tier, packs: sent });
+  saveJob(job);
+  return job;
+}
+
+async function restoreNow(ctx: Context, repo: Repository, plan: RestorePlan, target: string) {
+  const progress = new Progress("restore", !ctx.json && Deno.stderr.isTerminal());
+  progress.total(plan.files, plan.bytes);
+  try {
+    return await executeRestore(repo, plan, {
+      target,
+      onProgress: (f, b) => progress.set(f, b),
+    });
+  } finally {
+    progress.done();
+  }
+}
+
+function describePlan(plan: RestorePlan, states: PackState[], job?: string) {
+  const t = totals(states);
+  return {
+    snapshot: plan.snapshot,
+    path: plan.path,
+    files: plan.files,
+    dirs: plan.dirs,
+    bytes: plan.bytes,
+    packs: plan.packs.length,
+    packBytes: plan.packBytes,
+    readBytes: plan.readBytes,
+    cold: t,
+    ...(job ? { job } : {}),
+    ...(job ? { jobsDir: jobsDir() } : {}),
+  };
+}
+
+/** The plan as text: what is restored, from which packs, in what state, and how long tiers take. */
+function planText(plan: RestorePlan, states: PackState[], tier: RestoreTier): string {
+  const t = totals(states);
+  const lines = [
+    `restore ${plan.files} files, ${plan.dirs} dirs, ${bytes(plan.bytes)} ` +
+    `from ${plan.packs.length} packs (${bytes(plan.packBytes)}; reading ${bytes(plan.readBytes)})`,
+  ];
+  const part = (label: string, x: { packs: number; bytes: number }) =>
+    x.packs > 0 ? [`${x.packs} ${label} (${bytes(x.bytes)})`] : [];
+  lines.push(
+    "  packs: " + [
+      ...part("readable", t.readable),
+      ...part("restored", t.restored),
+      ...part("being restored", t.restoring),
+      ...part("archived", t.archived),
+    ].join(", "),
+  );
+  const classes = new Set<StorageClass>(
+    states.filter((s) => !isReadable(s)).map((s) => s.storageClass),
+  );
+  for (const c of classes) {
+    const times = restoreTimes[c] ?? {};
+    const tiers = tiersOf(c).map((x) =>
+      `${x}${x === tier ? " (chosen)" : ""}: ${describeHours(times[x]!)}`
+    );
+    if (tiers.length > 0) lines.push(`  ${c} restore times: ${tiers.join("; ")}`);
+  }
+  return lines.join("\n");
 }

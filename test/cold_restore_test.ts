@@ -1,0 +1,140 @@
+/**
+ * Restore orchestration from cold storage, end to end through the CLI, on the local back end
+ * in "simulate cold" mode (data packs archived until a restore request, readable after a
+ * delay): plan, request, job saved, resume after the process ended, tier checks, waiting,
+ * and a single-file restore thawing only the packs that hold the file.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+
+const DELAY_SECONDS = 1;
+
+async function setup(delay = DELAY_SECONDS) {
+  const dir = join(await tempDir(), "repo");
+  const repo = `local:${dir}?cold=simulate&restore-delay=${delay}`;
+  const env = {
+    PERMAFROST_REPO: repo,
+    PERMAFROST_CACHE_DIR: await tempDir(),
+    PERMAFROST_STATE_DIR: await tempDir(),
+  };
+  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
+  assert.equal(init.code, 0, init.stderr);
+  const src = await tempDir();
+  for (const d of ["a", "b"]) {
+    fs.mkdirSync(join(src, d));
+    for (let i = 0; i < 3; i++) {
+      fs.writeFileSync(join(src, d, `f${i}`), randomBytes(700_000, d.charCodeAt(0) * 10 + i));
+    }
+  }
+  const b = await cli(["backup", src], env);
+  assert.equal(b.code, 0, b.stderr);
+  return { env, src, name: src.split("/").pop()!, state: env.PERMAFROST_STATE_DIR };
+}
+
+const json = (s: string) => JSON.parse(s);
+const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
+
+Deno.test("restore from cold: requests, saves a job, exits 4; --resume restores once thawed", async () => {
+  const { env, src, name, state } = await setup();
+  const target = await tempDir();
+
+  const dry = await cli(["restore", "latest", "--dry-run", "--json"], env);
+  assert.equal(dry.code, 0, dry.stderr);
+  const plan = json(dry.stdout);
+  assert.ok(plan.cold.archived.packs >= 3, dry.stdout);
+  assert.equal(plan.cold.readable.packs, 0);
+
+  const first = await cli(["restore", "latest", "--target", target, "--json"], env);
+  assert.equal(first.code, 4, first.stderr);
+  const out = json(first.stdout);
+  assert.equal(out.waiting, true);
+  assert.equal(out.requested, plan.cold.archived.packs);
+  assert.equal(out.resume, `permafrost restore --resume ${out.job}`);
+  assert.ok(fs.existsSync(join(state, "restore-jobs", `${out.job}.json`)));
+  assert.deepEqual(fs.readdirSync(target), [], "nothing is written before the packs thaw");
+
+  // Asked again at once: still thawing, and nothing is requested twice (unless the short
+  // simulated delay has already passed, and then it restores).
+  let done = await cli(["restore", "--resume", out.job, "--json"], env);
+  if (done.code === 4) {
+    assert.equal(json(done.stdout).requested, 0);
+    await sleep(DELAY_SECONDS + 0.5);
+    done = await cli(["restore", "--resume", out.job, "--json"], env);
+  }
+  assert.equal(done.code, 0, done.stderr);
+  assert.deepEqual(describeTree(join(target, name)), describeTree(src));
+  assert.ok(!fs.existsSync(join(state, "restore-jobs", `${out.job}.json`)), "job removed");
+});
+
+Deno.test("restore from cold with --wait surveys until the packs thaw, then restores", async () => {
+  const { env, src, name } = await setup();
+  const target = await tempDir();
+  const r = await cli(
+    ["restore", `latest:/${name}/b`, "--target", target, "--wait", "--poll", "1"],
+    env,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /packs readable/);
+  assert.deepEqual(describeTree(join(target, "b")), describeTree(join(src, "b")));
+});
+
+Deno.test("a single-file restore from cold thaws only the packs holding that file", async () => {
+  const { env, name } = await setup();
+  const all = json((await cli(["restore", "latest", "--dry-run", "--json"], env)).stdout);
+  const one = await cli(
+    ["restore", `latest:/${name}/a/f1`, "--target", await tempDir(), "--json"],
+    env,
+  );
+  assert.equal(one.code, 4, one.stderr);
+  const asked = json(one.stdout);
+  assert.ok(asked.requested >= 1 && asked.requested <= 2, one.stdout);
+  assert.ok(asked.requested < all.cold.archived.packs);
+  // The other packs are still archived.
+  const after = json((await cli(["restore", "latest", "--dry-run", "--json"], env)).stdout);
+  assert.equal(after.cold.archived.packs, all.cold.archived.packs - asked.requested);
+});
+
+Deno.test("restore refuses a tier the storage class does not offer, and bad flags", async () => {
+  const { env } = await setup();
+  const target = await tempDir();
+  const exp = await cli(["restore", "latest", "--target", target, "--tier", "expedited"], env);
+  assert.equal(exp.code, 2);
+  assert.match(exp.stderr, /DEEP_ARCHIVE offers no expedited restores; use --tier bulk or/);
+  const bad = await cli(["restore", "latest", "--target", target, "--tier", "fast"], env);
+  assert.equal(bad.code, 2);
+  const days = await cli(["restore", "latest", "--target", target, "--days", "0"], env);
+  assert.equal(days.code, 2);
+  const missing = await cli(["restore", "--resume", "0123456789ab"], env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no restore job "0123456789ab"/);
+});
+
+Deno.test("resuming a job with a faster --tier upgrades the requests still running", async () => {
+  const { env, state } = await setup(600);
+  const first = await cli([
+    "restore",
+    "latest",
+    "--target",
+    await tempDir(),
+    "--tier",
+    "bulk",
+    "--json",
+  ], env);
+  assert.equal(first.code, 4, first.stderr);
+  const { job, requested } = json(first.stdout);
+  const same = await cli(["restore", "--resume", job, "--json"], env);
+  assert.equal(same.code, 4);
+  assert.equal(json(same.stdout).requested, 0, "same tier: nothing asked again");
+  assert.equal(json(same.stdout).cold.restoring.packs, requested);
+  const up = await cli(["restore", "--resume", job, "--tier", "standard", "--json"], env);
+  assert.equal(up.code, 4, up.stderr);
+  assert.equal(json(up.stdout).requested, requested, "every running request upgraded");
+  const saved = JSON.parse(fs.readFileSync(join(state, "restore-jobs", `${job}.json`), "utf8"));
+  assert.equal(saved.tier, "standard");
+  assert.deepEqual(saved.requests.map((r: { tier: string }) => r.tier), ["bulk", "standard"]);
+});
