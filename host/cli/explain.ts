@@ -5,6 +5,7 @@
  * @module
  */
 
+import { layout } from "../repository/layout.ts";
 import { UsageError } from "./context.ts";
 
 const hints: Record<string, string> = {
@@ -16,11 +17,40 @@ const hints: Record<string, string> = {
   NeedsRestore: "it is in cold storage: `permafrost restore` requests it and waits, or resumes",
 };
 
+const { key, pack, meta } = layout.prefixes;
+
+/**
+ * The role a request that the store refused (`PermissionDenied`, e.g. S3's AccessDenied)
+ * needs, by the refused request, which the S3 plugin names first: `PUT of object "config" was
+ * refused (…)` (plugins/storage/s3/s3_errors.ts). The command had the right key, but the
+ * store's credentials are another role's: say whose it needs, and how to pick them.
+ */
+const refusals: [RegExp, string][] = [
+  [
+    new RegExp(`^PUT of object "(${layout.config()}|${key}[^"]*)" was refused`),
+    "`init` and `key passwd` need the admin role's credentials",
+  ],
+  [/^DELETE of object "[^"]*" was refused/, "deleting needs the admin role's credentials"],
+  [
+    new RegExp(`^(GET|HEAD) of object "(${pack}|${meta})[^"]*" was refused`),
+    "reading backed-up data needs the reader or admin role's credentials",
+  ],
+  [
+    /^RESTORE of object "[^"]*" was refused/,
+    "restoring from cold storage needs the reader or admin role's credentials",
+  ],
+];
+const pickCredentials = "(AWS_PROFILE, or ?profile=NAME in the repository location)";
+
 export function explain(err: unknown): { message: string; status: number } {
   if (err instanceof UsageError) return { message: err.message, status: 2 };
   if (err instanceof Error) {
     if (err.name === "TypeError" && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       return { message: err.message, status: 2 };
+    }
+    if (err.name === "PermissionDenied") {
+      const role = refusals.find(([request]) => request.test(err.message))?.[1];
+      if (role) return { message: `${err.message}; ${role} ${pickCredentials}`, status: 1 };
     }
     const hint = hints[err.name];
     return { message: hint ? `${err.message} (${hint})` : err.message, status: 1 };

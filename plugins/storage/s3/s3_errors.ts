@@ -27,11 +27,31 @@ export function networkCode(e: unknown): string | undefined {
   return httpStatus(e) === undefined && typeof code === "string" ? code : undefined;
 }
 
-/** One line saying what went wrong: `SlowDown (HTTP 503): Please reduce your request rate`. */
+/** What to call an error response that carries no code, by its HTTP status. */
+const statusNames: Record<number, string> = {
+  400: "BadRequest",
+  403: "Forbidden",
+  404: "NotFound",
+  409: "Conflict",
+  412: "PreconditionFailed",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
+
+/**
+ * One line saying what went wrong: `SlowDown (HTTP 503): Please reduce your request rate`.
+ * A response without a body (every HEAD) has no error code, which the SDK reports as
+ * `Unknown`/`UnknownError`: it is named by its status instead, `Forbidden (HTTP 403)`.
+ */
 export function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const status = httpStatus(e);
-  if (status !== undefined) return `${e.name} (HTTP ${status}): ${e.message || "no message"}`;
+  if (status !== undefined) {
+    const unknown = e.name === "Unknown" || e.name === "UnknownError";
+    const name = unknown ? statusNames[status] ?? "no error code" : e.name;
+    const message = e.message && e.message !== "UnknownError" ? `: ${e.message}` : "";
+    return `${name} (HTTP ${status})${message}`;
+  }
   return e.message ? `${e.name}: ${e.message}` : e.name;
 }
 
@@ -55,8 +75,8 @@ export function permanentError(what: string, e: unknown, bucket: string): unknow
   }
   if (e.name === "AccessDenied" || status === 403) {
     return new Deno.errors.PermissionDenied(
-      `${what} was refused (${describeError(e)}): the credentials in use lack this ` +
-        `permission; check the IAM policy of the role you run as (docs/s3.md)`,
+      `${what} was refused (${describeError(e)}): the AWS credentials in use lack this ` +
+        `permission; check the IAM policy of the role they belong to (docs/s3.md §3)`,
     );
   }
   return new Error(`${what} failed: ${describeError(e)}`);

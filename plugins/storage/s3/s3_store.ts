@@ -25,7 +25,6 @@ import {
   type _Object,
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
@@ -95,14 +94,24 @@ export class S3Store {
     this.#parts = options.parts ?? { partSize: 8 * MiB, concurrency: 4 };
   }
 
-  /** Checks that the bucket exists and the credentials may list it. */
+  /**
+   * Checks that the bucket exists and the credentials may list the prefix. A one-key listing
+   * under the prefix, not `HeadBucket`: both need `s3:ListBucket`, but `HeadBucket` carries no
+   * `s3:prefix`, so the generated policies, which allow listing only under the prefix, refuse
+   * it (and moto asks for an `s3:HeadBucket` action that IAM does not have).
+   */
   async init(): Promise<void> {
-    const what = `opening bucket "${this.bucket}"`;
+    const what = this.keyPrefix === ""
+      ? `LIST of bucket "${this.bucket}"`
+      : `LIST of "${this.keyPrefix}" in bucket "${this.bucket}"`;
     try {
       await retrying(
         what,
         this.#retry,
-        () => this.#client.send(new HeadBucketCommand({ Bucket: this.bucket })),
+        () =>
+          this.#client.send(
+            new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyPrefix, MaxKeys: 1 }),
+          ),
       );
     } catch (e) {
       if (s3Code(e) === "NotFound" || s3Code(e) === "NoSuchBucket") {
