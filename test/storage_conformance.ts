@@ -38,6 +38,18 @@ export interface StorageTraits {
    * which makes them readable after about `restoreDelaySeconds` (keep it 0 or 1 in tests).
    */
   cold?: { restoreDelaySeconds: number };
+  /**
+   * The server's create-only check is not atomic with the write (moto's `If-None-Match`: it
+   * looks, then writes), so two racing creates of one name with different bytes may both
+   * succeed, the later replacing the earlier. Real S3, the local folder and SQLite are atomic.
+   * With this trait the race test asks only what such a server allows: at least one create
+   * wins, every other one is `ObjectExists`, and the object holds one winner's bytes.
+   */
+  racyCreateOnly?: boolean;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** Random bytes of any length. */
@@ -228,11 +240,13 @@ export function storageConformance(
           datas.map((d, i) => handles[i % 2].create(n, d.slice())),
         );
         const won = results.flatMap((r, i) => r.status === "fulfilled" ? [i] : []);
-        assert.equal(won.length, 1, `round ${round}: ${won.length} creates won`);
+        if (traits.racyCreateOnly) assert.ok(won.length >= 1, `round ${round}: no create won`);
+        else assert.equal(won.length, 1, `round ${round}: ${won.length} creates won`);
         for (const r of results) {
           if (r.status === "rejected") assert.ok(r.reason instanceof ObjectExists, `${r.reason}`);
         }
-        assert.deepEqual(await s.read(n), datas[won[0]]);
+        const stored = await s.read(n);
+        assert.ok(won.some((i) => equalBytes(stored, datas[i])), "holds a winner's bytes");
       }
     },
   );

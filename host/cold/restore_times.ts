@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { RestoreTier, StorageClass } from "../storage/storage.ts";
+import { type RestoreTier, restoreTiers, type StorageClass } from "../storage/storage.ts";
 
 /** A time range in hours. */
 export interface HoursRange {
@@ -33,7 +33,7 @@ export const restoreTimes: Partial<Record<StorageClass, Partial<Record<RestoreTi
     },
   };
 
-export const restoreTiers: readonly RestoreTier[] = ["bulk", "standard", "expedited"];
+export { restoreTiers };
 
 /** The tiers `storageClass` offers (none for classes that are never archived). */
 export function tiersOf(storageClass: StorageClass): RestoreTier[] {

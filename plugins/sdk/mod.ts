@@ -27,3 +27,16 @@ export { permissionNames, pluginKinds } from "./manifest.ts";
 export { API_VERSION, PROTOCOL_VERSION } from "./protocol.ts";
 export { RpcClient, type ServeOptions, serveRpc } from "./rpc.ts";
 export { type PluginContext, type PluginMethods, servePlugin } from "./plugin.ts";
+export {
+  archiveClasses,
+  type Availability,
+  type ByteRange,
+  type CreateOptions,
+  type ObjectInfo,
+  type ObjectStat,
+  type RestoreOptions,
+  type RestoreTier,
+  restoreTiers,
+  type StorageClass,
+  storageClasses,
+} from "./storage_types.ts";

@@ -33,31 +33,18 @@
  * @module
  */
 
+import {
+  archiveClasses,
+  type Availability,
+  type RestoreTier,
+  restoreTiers,
+  type StorageClass,
+  storageClasses,
+} from "../../sdk/mod.ts";
 import { COLD_DIR, TMP_DIR } from "./object_path.ts";
 import { replaceFile, syncDir } from "./durable_file.ts";
 
-/** The S3 storage classes (same list as the host's `storageClasses`). */
-export const storageClasses = [
-  "STANDARD",
-  "STANDARD_IA",
-  "GLACIER_IR",
-  "GLACIER",
-  "DEEP_ARCHIVE",
-] as const;
-export type StorageClass = typeof storageClasses[number];
-
-/** Classes whose objects must be restored before they can be read. */
-export const archiveClasses: ReadonlySet<StorageClass> = new Set(["GLACIER", "DEEP_ARCHIVE"]);
-
-const tiers = ["bulk", "standard", "expedited"] as const;
-export type RestoreTier = typeof tiers[number];
-
-/** Whether an object can be read now (same shape as the host's `Availability`). */
-export type Availability =
-  | { state: "readable" }
-  | { state: "archived" }
-  | { state: "restoring" }
-  | { state: "restored"; until: string };
+export type { Availability, RestoreTier, StorageClass };
 
 /** A running or finished restore. Times are ISO 8601. */
 export interface RestoreRecord {
@@ -235,8 +222,8 @@ export function checkRestoreOptions(
   options: unknown,
 ): { tier: RestoreTier; days: number } {
   const o = options as { tier?: unknown; days?: unknown } | null;
-  if (typeof o !== "object" || o === null || !tiers.includes(o.tier as RestoreTier)) {
-    throw new TypeError(`restore of object "${name}" needs a tier: ${tiers.join(", ")}`);
+  if (typeof o !== "object" || o === null || !restoreTiers.includes(o.tier as RestoreTier)) {
+    throw new TypeError(`restore of object "${name}" needs a tier: ${restoreTiers.join(", ")}`);
   }
   if (!Number.isSafeInteger(o.days) || (o.days as number) < 1) {
     throw new TypeError(`restore of object "${name}" needs a whole number of days, 1 or more`);

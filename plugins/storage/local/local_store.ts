@@ -8,7 +8,6 @@
 
 import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
 import {
-  type Availability,
   checkRestoreOptions,
   type ColdRecord,
   ColdSimulation,
@@ -16,26 +15,12 @@ import {
   type StorageClass,
 } from "./cold_simulation.ts";
 import { parentOf, randomHex, syncDir } from "./durable_file.ts";
+import type { ByteRange, ObjectInfo, ObjectStat } from "../../sdk/mod.ts";
 import { checkName, isReserved, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
 
-/** A byte range: `length` bytes from `offset` (same shape as the host's `ByteRange`). */
-export interface Range {
-  offset: number;
-  length: number;
-}
-
-/** One listed object (same shape as the host's `ObjectInfo`). */
-export interface Listed {
-  name: string;
-  size: number;
-  modified?: string;
-  storageClass?: StorageClass;
-}
-
-/** `stat`'s answer (same shape as the host's `ObjectStat`). */
-export interface Stat extends Listed {
-  availability: Availability;
-}
+type Range = ByteRange;
+type Listed = ObjectInfo;
+type Stat = ObjectStat;
 
 /** Options of the store. */
 export interface LocalStoreOptions {

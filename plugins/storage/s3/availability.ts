@@ -6,22 +6,9 @@
  * @module
  */
 
-/** The classes the Storage contract knows (same list as the host's `storageClasses`). */
-export const knownClasses = [
-  "STANDARD",
-  "STANDARD_IA",
-  "GLACIER_IR",
-  "GLACIER",
-  "DEEP_ARCHIVE",
-] as const;
-export type KnownClass = typeof knownClasses[number];
+import { type Availability, type StorageClass, storageClasses } from "../../sdk/mod.ts";
 
-/** Same shape as the host's `Availability`. */
-export type Availability =
-  | { state: "readable" }
-  | { state: "archived" }
-  | { state: "restoring" }
-  | { state: "restored"; until: string };
+export type { Availability };
 
 /** Classes whose objects refuse GET until restored (S3 answers `InvalidObjectState`). */
 const ARCHIVE = new Set(["GLACIER", "DEEP_ARCHIVE"]);
@@ -30,9 +17,9 @@ const ARCHIVE = new Set(["GLACIER", "DEEP_ARCHIVE"]);
  * The class S3 reported, as the contract names it: absent means `STANDARD` (S3 omits the
  * header and the listing field for it); a class the contract does not know is `undefined`.
  */
-export function classOf(reported: string | undefined): KnownClass | undefined {
+export function classOf(reported: string | undefined): StorageClass | undefined {
   const c = reported ?? "STANDARD";
-  return (knownClasses as readonly string[]).includes(c) ? c as KnownClass : undefined;
+  return (storageClasses as readonly string[]).includes(c) ? c as StorageClass : undefined;
 }
 
 /**

@@ -34,32 +34,25 @@ import {
   type StorageClass,
 } from "@aws-sdk/client-s3";
 import { createHash } from "node:crypto";
-import { NeedsRestore, ObjectExists, ObjectNotFound, TransientError } from "../../sdk/mod.ts";
-import { type Availability, availabilityOf, classOf, type KnownClass } from "./availability.ts";
+import {
+  type ByteRange,
+  NeedsRestore,
+  ObjectExists,
+  type ObjectInfo,
+  ObjectNotFound,
+  type ObjectStat,
+  TransientError,
+} from "../../sdk/mod.ts";
+import { availabilityOf, classOf } from "./availability.ts";
 import { expectedETag, unquote } from "./etag.ts";
 import { type PartPlan, uploadInParts } from "./multipart_upload.ts";
 import { checkName, objectKey, objectName } from "./object_key.ts";
 import { defaultRetry, retrying, type RetryPolicy } from "./retry.ts";
 import { permanentError, s3Code } from "./s3_errors.ts";
 
-/** A byte range: `length` bytes from `offset` (same shape as the host's `ByteRange`). */
-export interface Range {
-  offset: number;
-  length: number;
-}
-
-/** One listed object (same shape as the host's `ObjectInfo`). */
-export interface Listed {
-  name: string;
-  size: number;
-  modified?: string;
-  storageClass?: KnownClass;
-}
-
-/** `stat`'s answer (same shape as the host's `ObjectStat`). */
-export interface Stat extends Listed {
-  availability: Availability;
-}
+type Range = ByteRange;
+type Listed = ObjectInfo;
+type Stat = ObjectStat;
 
 /** Where the store keeps its objects and how it talks to S3. */
 export interface S3StoreOptions {

@@ -49,6 +49,7 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/errors.ts";
 import { prefixEnd } from "./prefix_range.ts";
+import type { ByteRange, ObjectInfo, ObjectStat } from "../../sdk/storage_types.ts";
 
 /** Bytes per chunk row. Part of schema version 1. */
 export const CHUNK_SIZE = 64 * 1024;
@@ -77,23 +78,9 @@ const SCHEMA = `
   PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
-/** A byte range: `length` bytes from `offset` (same shape as the host's `ByteRange`). */
-export interface Range {
-  offset: number;
-  length: number;
-}
-
-/** One listed object (same shape as the host's `ObjectInfo`). */
-export interface Listed {
-  name: string;
-  size: number;
-  modified: string;
-}
-
-/** `stat`'s answer (same shape as the host's `ObjectStat`). */
-export interface Stat extends Listed {
-  availability: { state: "readable" };
-}
+type Range = ByteRange;
+type Listed = ObjectInfo & { modified: string };
+type Stat = ObjectStat & Listed;
 
 interface ObjectRow {
   id: number;
