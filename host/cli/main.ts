@@ -21,6 +21,7 @@ import { cmdLs } from "./cmd_ls.ts";
 import { cmdRestore } from "./cmd_restore.ts";
 import { cmdS3 } from "./cmd_s3.ts";
 import { cmdSnapshots } from "./cmd_snapshots.ts";
+import { cmdEstimate } from "./cmd_estimate.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -35,6 +36,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   cat: cmdCat,
   check: cmdCheck,
   s3: cmdS3,
+  estimate: cmdEstimate,
 };
 
 const options = {
@@ -67,6 +69,15 @@ const options = {
   "bypass-governance": { type: "boolean" },
   "admin-principal": { type: "string", multiple: true },
   "ingest-principal": { type: "string", multiple: true },
+  size: { type: "string" },
+  "object-size": { type: "string" },
+  class: { type: "string" },
+  months: { type: "string" },
+  to: { type: "string" },
+  "age-days": { type: "string" },
+  region: { type: "string" },
+  "free-egress": { type: "string" },
+  "part-size": { type: "string" },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,263 @@
+/**
+ * `estimate`: what storing, restoring, deleting or rebuilding would cost and how long it would
+ * take, from sizes alone (no repository). Parses the flags into a plan, asks the cost model
+ * (host/cost/), prints. Help: docs/cli/estimate.txt.
+ *
+ * @module
+ */
+
+import { bytes as humanBytes, type Context, UsageError } from "./context.ts";
+import { parseSize } from "./size.ts";
+import { type RestoreTier, type StorageClass, storageClasses } from "../storage/storage.ts";
+import {
+  defaultAssumptions,
+  type Destination,
+  type Estimate,
+  estimateDelete,
+  estimateRebuild,
+  estimateRestore,
+  estimateStore,
+  pricedTiers,
+  type PriceTable,
+  shippedPriceTable,
+  shippedRegions,
+} from "../cost/mod.ts";
+
+const scenarios = ["store", "restore", "delete", "rebuild"] as const;
+type Scenario = typeof scenarios[number];
+
+/** `estimate store|restore|delete|rebuild`: prints the itemised estimate. */
+export function cmdEstimate(ctx: Context): Promise<number> {
+  const scenario = ctx.positionals[0];
+  if (!scenarios.includes(scenario as Scenario)) {
+    throw new UsageError(
+      scenario === undefined
+        ? `say what to estimate: ${scenarios.join(", ")}`
+        : `unknown estimate "${scenario}"; one of: ${scenarios.join(", ")}`,
+    );
+  }
+  if (ctx.positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${ctx.positionals[1]}"`);
+  }
+  const table = priceTable(ctx);
+  const { title, result } = run(scenario as Scenario, ctx, table);
+  ctx.print(result, () => render(title, result, table));
+  return Promise.resolve(0);
+}
+
+function run(scenario: Scenario, ctx: Context, table: PriceTable): {
+  title: string;
+  result: Estimate;
+} {
+  const storageClass = classFlag(ctx);
+  const size = sizeFlag(ctx, "size", true)!;
+  if (scenario === "delete") {
+    const ageDays = numberFlag(ctx, "age-days", true)!;
+    const objectSize = sizeFlag(ctx, "object-size", false);
+    const objects = objectSize === undefined ? undefined : objectCount(size, objectSize);
+    return {
+      title: `delete ${humanBytes(size)} of ${storageClass} ${ageDays} days after upload`,
+      result: estimateDelete({ storageClass, bytes: size, ageDays, objects }, table),
+    };
+  }
+  const objectSize = sizeFlag(ctx, "object-size", true)!;
+  const objects = objectCount(size, objectSize);
+  const shape = `${humanBytes(size)} of ${storageClass} as ${objects} objects of ${
+    humanBytes(objectSize)
+  }`;
+  if (scenario === "store") {
+    const months = numberFlag(ctx, "months", true)!;
+    const partSize = sizeFlag(ctx, "part-size", false);
+    const assumptions = partSize === undefined ? defaultAssumptions : {
+      ...defaultAssumptions,
+      upload: { ...defaultAssumptions.upload, partSize: positive("part-size", partSize) },
+    };
+    return {
+      title: `store ${shape} for ${months} month${months === 1 ? "" : "s"}`,
+      result: estimateStore({ storageClass, bytes: size, objects, months }, table, assumptions),
+    };
+  }
+  const to = destinationFlag(ctx);
+  const freeEgressGB = freeEgressFlag(ctx, table);
+  const days = numberFlag(ctx, "days", false);
+  if (scenario === "restore") {
+    const tier = tierFlag(ctx, storageClass, table, "standard");
+    return {
+      title: `restore ${shape}${tier ? ` at ${tier}` : ""}, download to ${place(to, table)}`,
+      result: estimateRestore(
+        { storageClass, bytes: size, objects, tier, days: days ?? 3, to, freeEgressGB },
+        table,
+      ),
+    };
+  }
+  const tier = tierFlag(ctx, storageClass, table, "bulk");
+  return {
+    title: `rebuild from ${shape}${tier ? ` at ${tier}` : ""}, read ${
+      to === "internet" ? `at ${place(to, table)}` : `by a job in ${table.region}`
+    }`,
+    result: estimateRebuild(
+      { storageClass, bytes: size, objects, tier, days, to, freeEgressGB },
+      table,
+    ),
+  };
+}
+
+function place(to: Destination, table: PriceTable): string {
+  return to === "internet" ? "a machine outside AWS" : `a machine in ${table.region}`;
+}
+
+function priceTable(ctx: Context): PriceTable {
+  const region = ctx.string("region") ?? "us-east-1";
+  if (!shippedRegions.includes(region)) {
+    throw new UsageError(
+      `no price table for region "${region}"; known regions: ${shippedRegions.join(", ")}`,
+    );
+  }
+  return shippedPriceTable(region);
+}
+
+function classFlag(ctx: Context): StorageClass {
+  const given = ctx.string("class") ?? "DEEP_ARCHIVE";
+  const upper = given.toUpperCase();
+  if (!(storageClasses as readonly string[]).includes(upper)) {
+    throw new UsageError(
+      `unknown storage class "${given}"; one of: ${storageClasses.join(", ")}`,
+    );
+  }
+  return upper as StorageClass;
+}
+
+/** `--tier` for `storageClass`: `fallback` when not given; none for classes read directly. */
+function tierFlag(
+  ctx: Context,
+  storageClass: StorageClass,
+  table: PriceTable,
+  fallback: RestoreTier,
+): RestoreTier | undefined {
+  const given = ctx.string("tier");
+  const offered = pricedTiers(storageClass, table);
+  if (offered.length === 0) {
+    if (given !== undefined) {
+      throw new UsageError(
+        `${storageClass} objects are read without a restore, so there is no tier; leave out --tier`,
+      );
+    }
+    return undefined;
+  }
+  const tier = (given ?? fallback).toLowerCase();
+  if (!offered.includes(tier as RestoreTier)) {
+    throw new UsageError(
+      `${storageClass} offers no "${given}" restore tier; it offers: ${offered.join(", ")}`,
+    );
+  }
+  return tier as RestoreTier;
+}
+
+function destinationFlag(ctx: Context): Destination {
+  const to = ctx.string("to") ?? "internet";
+  if (to !== "internet" && to !== "region") {
+    throw new UsageError(`--to is "internet" or "region", not "${to}"`);
+  }
+  return to;
+}
+
+/** `--free-egress SIZE`: the month's free internet egress left, as billed GB. */
+function freeEgressFlag(ctx: Context, table: PriceTable): number | undefined {
+  const free = sizeFlag(ctx, "free-egress", false);
+  return free === undefined ? undefined : free / table.rules.gb_bytes.value;
+}
+
+function sizeFlag(ctx: Context, name: string, required: boolean): number | undefined {
+  const text = ctx.string(name);
+  if (text === undefined) {
+    if (required) throw new UsageError(`--${name} is required (for example --${name} 64MiB)`);
+    return undefined;
+  }
+  try {
+    return parseSize(text);
+  } catch (err) {
+    throw new UsageError(`--${name}: ${err instanceof Error ? err.message : err}`);
+  }
+}
+
+function numberFlag(ctx: Context, name: string, required: boolean): number | undefined {
+  const text = ctx.string(name);
+  if (text === undefined) {
+    if (required) throw new UsageError(`--${name} is required`);
+    return undefined;
+  }
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isFinite(n) || n < 0) {
+    throw new UsageError(`--${name} must be a number of 0 or more, not "${text}"`);
+  }
+  return n;
+}
+
+function positive(name: string, n: number): number {
+  if (n <= 0) throw new UsageError(`--${name} must be more than 0`);
+  return n;
+}
+
+function objectCount(size: number, objectSize: number): number {
+  positive("object-size", objectSize);
+  return Math.ceil(size / objectSize);
+}
+
+/** The human estimate: a title, an aligned table of the lines, the total, time and prices. */
+export function render(title: string, e: Estimate, table: PriceTable): string {
+  const header = ["what", "quantity", "unit", "unit price", "usd"];
+  const rows = e.items.map((
+    i,
+  ) => [i.what, count(i.quantity), i.unit, price(i.unit_usd), usd(i.usd)]);
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => c === 0 || c === 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))
+      .join("  ").trimEnd();
+  const tableWidth = widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1);
+  const total = usd(e.total_usd);
+  return [
+    `estimate: ${title}`,
+    "",
+    line(header),
+    ...(rows.length ? rows.map(line) : ["(nothing to pay)"]),
+    "-".repeat(tableWidth),
+    "total".padEnd(tableWidth - total.length) + total,
+    "",
+    `time:   ${hoursText(e.hours)}`,
+    `prices: ${e.prices.region}, ${table.name}, as of ${e.prices.date} (${e.prices.source})`,
+  ].join("\n");
+}
+
+/** 12,288 or 0.16 or 147.456: grouped, at most six decimals. */
+function count(n: number): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: 6 });
+}
+
+/** A unit price as given: $0.00099, $0.05, $10. */
+function price(n: number): string {
+  return `$${n.toLocaleString("en-US", { maximumFractionDigits: 8 })}`;
+}
+
+/** Dollars: cents from a dollar up, four decimals below ($0.0233), then two digits ($0.000064). */
+export function usd(n: number): string {
+  if (n === 0) return "$0.00";
+  if (Math.abs(n) >= 1) {
+    return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  }
+  return Math.abs(n) >= 0.0001
+    ? `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`
+    : `$${Number(n.toPrecision(2))}`;
+}
+
+/** "no waiting", "1-5 minutes", "3.3-5.2 hours", "1 minute to 48.2 hours (up to 2.0 days)". */
+export function hoursText(h: { min: number; max: number }): string {
+  if (h.max === 0) return "no waiting";
+  const minutes = (x: number) => {
+    const m = Math.max(1, Math.round(x * 60));
+    return `${m} minute${m === 1 ? "" : "s"}`;
+  };
+  if (h.max < 1) return `${Math.round(h.min * 60)}-${minutes(h.max)}`;
+  const days = h.max >= 48 ? ` (up to ${(h.max / 24).toFixed(1)} days)` : "";
+  if (h.min < 0.1) return `${minutes(h.min)} to ${h.max.toFixed(1)} hours${days}`;
+  return `${h.min.toFixed(1)}-${h.max.toFixed(1)} hours${days}`;
+}
