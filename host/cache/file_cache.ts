@@ -15,6 +15,16 @@ import type { CacheQuery, CacheRecord } from "../../plugins/engine/dedup/types.t
 
 const SCHEMA_VERSION = 1;
 
+/** A row of the `files` table. */
+interface Row {
+  path: string;
+  size: number;
+  mtime: string;
+  ctime: string;
+  inode: string;
+  content: string;
+}
+
 export class FileCache {
   #db: DatabaseSync;
   #pending = new Map<string, CacheRecord>();
@@ -35,17 +45,25 @@ export class FileCache {
         ) WITHOUT ROWID;
         PRAGMA user_version = ${SCHEMA_VERSION};`);
     }
+    // One statement per batch (a directory's files), not one per file: 40,000 single-row
+    // lookups took ~250-340 ms here, the same rows in batches of ~35 ~170 ms.
     this.#get = this.#db.prepare(
-      "SELECT size, mtime, ctime, inode, content FROM files WHERE path = ?",
+      "SELECT path, size, mtime, ctime, inode, content FROM files " +
+        "WHERE path IN (SELECT value FROM json_each(?))",
     );
   }
 
   /** The cached blob ids of each queried file if its size, mtime, ctime and inode match. */
   lookup(queries: CacheQuery[]): (string[] | null)[] {
+    if (queries.length === 0) return [];
+    const rows = new Map<string, Row>();
+    for (
+      const row of this.#get.all(JSON.stringify(queries.map((q) => q.path))) as unknown as Row[]
+    ) {
+      rows.set(row.path, row);
+    }
     return queries.map((q) => {
-      const row = this.#get.get(q.path) as
-        | { size: number; mtime: string; ctime: string; inode: string; content: string }
-        | undefined;
+      const row = rows.get(q.path);
       if (
         row === undefined || row.size !== q.size || row.mtime !== q.mtime ||
         row.ctime !== q.ctime || row.inode !== q.inode
