@@ -69,10 +69,15 @@ export class LocalStore {
     await this.#cold?.init();
   }
 
+  /**
+   * The Storage contract's `create`. `afterWrite` is called once `data` is in the temporary
+   * file (before its fsync): the caller may free `data` then; nothing reads it afterwards.
+   */
   async create(
     name: string,
     data: Uint8Array,
     options?: { storageClass?: StorageClass },
+    afterWrite?: () => void,
   ): Promise<void> {
     checkName(name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${name}" is no Uint8Array`);
@@ -90,6 +95,9 @@ export class LocalStore {
         for (let done = 0; done < data.byteLength;) {
           done += await file.write(data.subarray(done));
         }
+        // The bytes are in the file now; from here on the file stands for them, so the caller
+        // may free `data` during the slow part (fsync of a 64 MiB pack).
+        afterWrite?.();
         await file.sync();
       } finally {
         file.close();
@@ -99,7 +107,7 @@ export class LocalStore {
         await Deno.link(tmp, final);
       } catch (e) {
         if (e instanceof Deno.errors.AlreadyExists) {
-          if (await sameBytes(final, data)) return;
+          if (await sameFiles(final, tmp)) return;
           throw new ObjectExists(`object "${name}" already exists with different bytes`);
         }
         if (e instanceof Deno.errors.NotADirectory) {
@@ -349,10 +357,27 @@ function notFound(e: unknown, name: string): unknown {
   return e;
 }
 
-async function sameBytes(path: string, data: Uint8Array): Promise<boolean> {
-  const info = await Deno.stat(path);
-  if (!info.isFile || info.size !== data.byteLength) return false;
-  const existing = await Deno.readFile(path);
-  for (let i = 0; i < existing.length; i++) if (existing[i] !== data[i]) return false;
+/** Whether two files hold the same bytes, compared 1 MiB at a time. */
+async function sameFiles(a: string, b: string): Promise<boolean> {
+  const [ia, ib] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
+  if (!ia.isFile || !ib.isFile || ia.size !== ib.size) return false;
+  using fa = await Deno.open(a);
+  using fb = await Deno.open(b);
+  const ba = new Uint8Array(1 << 20), bb = new Uint8Array(1 << 20);
+  for (let left = ia.size; left > 0;) {
+    const n = Math.min(left, ba.length);
+    await readFull(fa, ba.subarray(0, n));
+    await readFull(fb, bb.subarray(0, n));
+    for (let i = 0; i < n; i++) if (ba[i] !== bb[i]) return false;
+    left -= n;
+  }
   return true;
+}
+
+async function readFull(file: Deno.FsFile, into: Uint8Array): Promise<void> {
+  for (let done = 0; done < into.length;) {
+    const n = await file.read(into.subarray(done));
+    if (n === null) throw new Error("file ended early");
+    done += n;
+  }
 }

@@ -16,10 +16,10 @@ servePlugin((ctx) => {
   const store = new LocalStore(...parseConfig(ctx.config));
   return {
     init: () => store.init(),
-    // The bytes were moved here by the host: free them once written (a 64 MiB pack should not
-    // wait for this worker's next garbage collection).
+    // The bytes were moved here by the host: free them as soon as they are in the file, before
+    // its fsync (a 64 MiB pack should not wait for the disk, nor for this worker's next GC).
     create: (name: string, data: Uint8Array, options?: { storageClass?: StorageClass }) =>
-      store.create(name, data, options).finally(() => release(data)),
+      store.create(name, data, options, () => release(data)).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     requestRestore: (name: string, options: unknown) => store.requestRestore(name, options),
