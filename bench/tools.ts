@@ -1,7 +1,8 @@
 /**
  * The backup tools the benchmark runs, each as the commands for its four steps: init, backup
  * (run twice: first and no-change) and restore of the latest snapshot. Each run gets a fresh
- * workspace (repository, cache and restore target in one temporary directory).
+ * workspace (repository, cache and restore target in one temporary directory). The S3 variant
+ * of Permafrost (against moto) is in `s3_run.ts`.
  *
  * @module
  */
@@ -32,6 +33,17 @@ export interface BenchTool {
   backup(ws: Workspace, source: string): Command;
   /** Restores the latest snapshot into `ws.target`. */
   restore(ws: Workspace): Command;
+  /**
+   * A command printing the restore plan of `snapshotPath` in the latest snapshot as JSON
+   * (`restore --dry-run --json`), for the restore amplification; absent when the tool has none.
+   */
+  plan?(ws: Workspace, snapshotPath: string): Command;
+  /** Bytes the repository holds (default: bytes of the files under `ws.repo`). */
+  repoBytes?(ws: Workspace): Promise<number>;
+  /** One line for the report about where the repository is (e.g. a server), when it helps. */
+  describe?(): Promise<string>;
+  /** Stops what `unavailable()` started; called once the tool's run is over. */
+  close?(): Promise<void>;
 }
 
 /** The first line `cmd args` prints, or `fallback` when it cannot run or fails. */
@@ -45,33 +57,61 @@ async function firstLine(cmd: string, args: string[], fallback: string): Promise
   }
 }
 
+const PERMAFROST_MAIN = "host/cli/main.ts";
+
 /**
- * Permafrost through its CLI as a subprocess:
- * `deno run --allow-all --quiet --v8-flags=... host/cli/main.ts <verb> --repo R ...` from the root
- * `root`, with `PERMAFROST_PASSWORD=bench` and `PERMAFROST_CACHE_DIR=<workspace cache>`.
+ * The command running the Permafrost CLI with `args`:
+ * `deno run --allow-all --quiet --v8-flags=... host/cli/main.ts ARGS` from the project root
+ * `root`, with `PERMAFROST_PASSWORD=bench`, `PERMAFROST_CACHE_DIR=<workspace cache>` and `env`.
  */
-export function permafrostTool(root: string): BenchTool {
-  const main = "host/cli/main.ts";
-  const cli = (ws: Workspace, ...args: string[]): Command => ({
+export function permafrostCommand(
+  root: string,
+  ws: Workspace,
+  args: string[],
+  env: Record<string, string> = {},
+): Command {
+  return {
     cmd: Deno.execPath(),
     // The same flags as `deno task pf` (deno.json): see docs/bench.md on the semi-space size.
-    args: ["run", "--allow-all", "--quiet", "--v8-flags=--max-semi-space-size=8", main, ...args],
+    args: [
+      "run",
+      "--allow-all",
+      "--quiet",
+      "--v8-flags=--max-semi-space-size=8",
+      PERMAFROST_MAIN,
+      ...args,
+    ],
     cwd: root,
-    env: { PERMAFROST_PASSWORD: "bench", PERMAFROST_CACHE_DIR: ws.cache },
-  });
+    env: { PERMAFROST_PASSWORD: "bench", PERMAFROST_CACHE_DIR: ws.cache, ...env },
+  };
+}
+
+/** Undefined when the Permafrost CLI is in `root`, else why not (for `unavailable()`). */
+export function permafrostMissing(root: string): string | undefined {
+  const file = path.join(root, PERMAFROST_MAIN);
+  return fs.existsSync(file) ? undefined : `"${file}" not found`;
+}
+
+/** The version line of the Permafrost checkout at `root`. */
+export async function permafrostVersion(root: string): Promise<string> {
+  const git = await firstLine("git", ["-C", root, "describe", "--always", "--dirty"], "none");
+  return `git ${git}, deno ${Deno.version.deno}`;
+}
+
+/**
+ * Permafrost through its CLI as a subprocess ({@linkcode permafrostCommand}), with a local
+ * repository in the workspace.
+ */
+export function permafrostTool(root: string): BenchTool {
+  const cli = (ws: Workspace, ...args: string[]) => permafrostCommand(root, ws, args);
   return {
     name: "permafrost",
-    unavailable() {
-      const file = path.join(root, main);
-      return Promise.resolve(fs.existsSync(file) ? undefined : `"${file}" not found`);
-    },
-    async version() {
-      const git = await firstLine("git", ["-C", root, "describe", "--always", "--dirty"], "none");
-      return `git ${git}, deno ${Deno.version.deno}`;
-    },
+    unavailable: () => Promise.resolve(permafrostMissing(root)),
+    version: () => permafrostVersion(root),
     init: (ws) => cli(ws, "init", "--repo", ws.repo),
     backup: (ws, source) => cli(ws, "backup", "--repo", ws.repo, source),
     restore: (ws) => cli(ws, "restore", "latest", "--repo", ws.repo, "--target", ws.target),
+    plan: (ws, at) => cli(ws, "restore", `latest:${at}`, "--repo", ws.repo, "--dry-run", "--json"),
   };
 }
 

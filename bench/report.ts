@@ -1,0 +1,192 @@
+/**
+ * What `deno task bench` prints: the report (its `--json` form) and the text table rendered from
+ * it, with the permafrost/restic ratios and the restore amplification.
+ *
+ * @module
+ */
+
+import type { Amplification } from "./amplification.ts";
+import type { CorpusInfo } from "./corpus.ts";
+import { displayName, STEP_LABELS, type StepName, STEPS, type ToolResult } from "./run_tool.ts";
+
+export interface Ratio {
+  step: StepName;
+  time: number;
+  rss: number;
+}
+
+/** The whole report, as `--json` prints it. */
+export interface BenchReport {
+  benchVersion: number;
+  date: string;
+  host: {
+    cpus: number;
+    memoryBytes: number;
+    os: string;
+    deno: string;
+    /** `os.loadavg()` (1, 5 and 15 minutes) when the run started and when it ended. */
+    loadAverage: { start: number[]; end: number[] };
+  };
+  chunker: { mbPerSec: number; rounds: number[]; bytes: number } | null;
+  corpus: CorpusInfo | null;
+  tools: ToolResult[];
+  ratios: Ratio[];
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** Aligns `rows` in columns: the first `left` columns padded on the right, the others on the left. */
+function table(rows: string[][], left = 2): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) =>
+    r.map((cell, c) => (c < left ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ")
+      .trimEnd()
+  ).join("\n");
+}
+
+/** permafrost/restic for each step both completed (local repositories only). */
+export function ratios(tools: ToolResult[]): Ratio[] {
+  const pf = tools.find((t) => t.name === "permafrost");
+  const rs = tools.find((t) => t.name === "restic");
+  if (!pf?.available || !rs?.available) return [];
+  const out: Ratio[] = [];
+  for (const step of STEPS.slice(1)) {
+    const a = pf.steps.find((s) => s.step === step && s.code === 0);
+    const b = rs.steps.find((s) => s.step === step && s.code === 0);
+    if (a && b) {
+      out.push({
+        step,
+        time: a.seconds / b.seconds,
+        rss: b.peakRssBytes ? a.peakRssBytes / b.peakRssBytes : NaN,
+      });
+    }
+  }
+  return out;
+}
+
+function describeCorpus(c: CorpusInfo): string {
+  return `${c.dir}: ${c.files} files in ${c.dirs} dirs, ${fmtBytes(c.bytes)}` +
+    (c.generatedSeconds ? ` (generated in ${c.generatedSeconds.toFixed(1)} s)` : "");
+}
+
+/** The report as text. */
+export function render(report: BenchReport): string {
+  const { tools } = report;
+  const out: string[] = [];
+  const load = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(" ");
+  const { start, end } = report.host.loadAverage;
+  out.push(
+    `permafrost benchmark, ${report.date}, ${report.host.cpus} CPUs, deno ${report.host.deno}`,
+    `load average (1/5/15 min): ${load(start)} at the start, ${load(end)} at the end`,
+  );
+  if (report.chunker) {
+    out.push(`chunker: FastCDC 256K/1M/4M ${report.chunker.mbPerSec.toFixed(0)} MB/s`);
+  }
+  if (report.corpus) out.push(`corpus: ${describeCorpus(report.corpus)}`);
+  for (const t of tools) {
+    out.push(
+      t.available ? `${t.name}: ${t.version}` : `${displayName(t.name)} not available: ${t.reason}`,
+    );
+    if (t.corpus) out.push(`  ${t.name} corpus: ${describeCorpus(t.corpus)}`);
+  }
+  out.push("");
+  const rows = [["step", "tool", "seconds", "MB/s", "peak RSS", "repo size"]];
+  for (const step of STEPS) {
+    for (const t of tools) {
+      const s = t.steps.find((x) => x.step === step);
+      if (!s) continue;
+      rows.push([
+        STEP_LABELS[step],
+        t.name,
+        s.seconds.toFixed(2),
+        s.code !== 0 ? "FAILED" : s.mbPerSec === null ? "-" : s.mbPerSec.toFixed(1),
+        fmtBytes(s.peakRssBytes),
+        step === "restore" ? "-" : fmtBytes(s.repoBytes),
+      ]);
+    }
+  }
+  if (rows.length > 1) out.push(table(rows), "");
+  for (const t of tools) {
+    if (t.note) out.push(`${t.name}: ${t.note}`);
+    if (t.name === "permafrost-s3" && t.steps.length > 0) {
+      out.push(
+        "  full restore = plan, RestoreObject for each DEEP_ARCHIVE pack, --wait --poll 1 (moto",
+        "  thaws at once), ranged GETs. moto serves one request at a time: these MB/s show the",
+        "  client's overhead and the protocol path, not AWS.",
+      );
+    }
+    if (t.restore) {
+      const r = t.restore;
+      out.push(
+        r.identical
+          ? `${t.name} restore: identical (${r.files} files, ${fmtBytes(r.bytes)})`
+          : `${t.name} restore: NOT identical, ${r.problemCount} problems under ${r.root}:\n  ${
+            r.problems.join("\n  ")
+          }`,
+      );
+    }
+    if (t.workspace) out.push(`${t.name} workspace kept: ${t.workspace}`);
+  }
+  for (const t of tools) {
+    if (t.amplification) out.push("", ...renderAmplification(t.name, t.amplification));
+  }
+  if (report.ratios.length > 0) {
+    out.push("", "permafrost/restic (lower is better):");
+    for (const r of report.ratios) {
+      out.push(
+        `  ${STEP_LABELS[r.step].padEnd(17)} time ${r.time.toFixed(2)}x  peak RSS ${
+          r.rss.toFixed(2)
+        }x`,
+      );
+    }
+  }
+  return out.join("\n");
+}
+
+function renderAmplification(tool: string, a: Amplification): string[] {
+  const out = [
+    `restore amplification, ${tool}: bytes of the packs a restore of one top-level directory`,
+    `thaws / bytes of its files (from \`restore latest:/DIR --dry-run --json\`; ${
+      a.seconds.toFixed(1)
+    } s):`,
+  ];
+  const rows = [[
+    "directory",
+    "files",
+    "file bytes",
+    "frame bytes",
+    "packs",
+    "pack bytes",
+    "ratio",
+  ]];
+  for (const d of a.dirs) {
+    rows.push([
+      d.path.split("/").pop()!,
+      String(d.files),
+      fmtBytes(d.fileBytes),
+      fmtBytes(d.readBytes),
+      String(d.packs),
+      fmtBytes(d.packBytes),
+      d.ratio === null ? "-" : d.ratio.toFixed(2),
+    ]);
+  }
+  if (rows.length > 1) out.push(table(rows, 1));
+  const s = a.summary;
+  if (s) {
+    out.push(
+      `min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)} (${
+        s.worst.split("/").pop()
+      })` + (s.large === null ? "" : `, large/ ${s.large.toFixed(2)}`) +
+        (s.withinTarget
+          ? `: every directory within the target (${s.target.toFixed(1)})`
+          : `: over the target (${s.target.toFixed(1)})`),
+    );
+  }
+  if (a.error) out.push(`FAILED: ${a.error}`);
+  return out;
+}
