@@ -17,6 +17,14 @@ import { fasterTier, requestThaw, waitForThaw } from "../cold/thaw.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { Progress } from "./progress.ts";
+import { approveCost } from "./confirm.ts";
+import { type RepoPricing, repoPricing } from "./pricing.ts";
+import {
+  type ObjectRead,
+  priceReads,
+  readEstimateJson,
+  readEstimateText,
+} from "./read_estimate.ts";
 
 /** Exit status when packs are still thawing and the job was saved for `--resume`. */
 export const WAITING = 4;
@@ -38,10 +46,13 @@ interface Request {
 /**
  * `restore SNAP[:PATH] --target DIR [--tier T] [--days N] [--wait] [--poll S] [--dry-run]`
  * `restore --resume JOB [--tier T] [--wait] [--poll S]`
+ * Both also take `--estimate`, `--to internet|region`, `--budget USD`, `--yes`, `--region R`.
  *
  * Plans first (files, packs, their cold state), then: when every pack is readable, restores;
  * otherwise requests restores of the archived packs, saves a job and either waits (`--wait`)
  * or exits with status 4 and the command that resumes it. docs/s3.md, "Restore workflow".
+ * `--estimate` prices the plan instead (every tier, to the internet and in the region); a plan
+ * that spends money goes through the cost gate first (`confirm.ts`, docs/cost-model.md §10.4).
  */
 export async function cmdRestore(ctx: Context): Promise<number> {
   const request = parseRequest(ctx);
@@ -61,13 +72,42 @@ export async function cmdRestore(ctx: Context): Promise<number> {
     let states = await surveyPacks(repo.storage, coldNames);
     const summary = describePlan(plan, states, request.job?.id);
 
+    const pricing = repoPricing(ctx, request.location, repo.config.cold.storageClass);
+    const reads = () => priceReads(ctx, pricing, objectsRead(plan, states, pricing), days, tier);
+    const notes = [
+      "one GET per frame read; metadata packs are read from their hot copies",
+      ...(pricing.note ? [pricing.note] : []),
+    ];
+    const title = `restore ${plan.files} files, ${bytes(plan.bytes)} from ${plan.packs.length} ` +
+      `packs (${bytes(plan.packBytes)}; reading ${bytes(plan.readBytes)})`;
+    if (ctx.bool("estimate")) {
+      const r = reads();
+      ctx.print(
+        readEstimateJson(r, summary, notes),
+        () => readEstimateText(title, r, pricing, notes),
+      );
+      return 0;
+    }
+
     if (ctx.bool("dry-run")) {
       ctx.print({ ...summary, dryRun: true }, () => planText(plan, states, tier));
       return 0;
     }
 
-    if (!states.every(isReadable)) {
-      checkTier(states, tier);
+    const mustRequest = !states.every(isReadable);
+    if (mustRequest) checkTier(states, tier);
+    // A fresh restore, or a resumed one that must ask again, is priced before anything is
+    // requested or read; a store that bills nothing (a plain folder) is not gated.
+    if (!pricing.asIfS3 && (request.job === undefined || mustRequest)) {
+      const r = reads();
+      await approveCost(ctx, r.chosen.estimate, {
+        action: "this restore",
+        shown: () => readEstimateText(title, r, pricing, notes),
+        threshold: true,
+      });
+    }
+
+    if (mustRequest) {
       const upgrade = request.job !== undefined && fasterTier(tier, request.job.tier);
       const sent = await requestThaw(repo.storage, states, { tier, days, upgrade });
       const job = recordJob(request, snap.id, plan, coldNames, tier, days, sent);
@@ -133,7 +173,9 @@ function parseRequest(ctx: Context): Request {
   const [spec] = ctx.positionals;
   const target = ctx.string("target");
   if (!spec) throw new UsageError("restore needs a snapshot, e.g. latest or latest:/docs/file.txt");
-  if (!target && !ctx.bool("dry-run")) throw new UsageError("restore needs --target DIR");
+  if (!target && !ctx.bool("dry-run") && !ctx.bool("estimate")) {
+    throw new UsageError("restore needs --target DIR");
+  }
   const colon = spec.indexOf(":");
   return {
     location: ctx.requireRepo(),
@@ -204,6 +246,39 @@ async function restoreNow(ctx: Context, repo: Repository, plan: RestorePlan, tar
   } finally {
     progress.done();
   }
+}
+
+/**
+ * The objects a restore reads (docs/cost-model.md §10.2): its data packs as the survey found
+ * them (as if archived in the cold class when the store reports no classes), its metadata packs
+ * from their STANDARD hot copies; one ranged GET per frame.
+ */
+function objectsRead(plan: RestorePlan, states: PackState[], pricing: RepoPricing): ObjectRead[] {
+  const byName = new Map(states.map((s) => [s.name, s]));
+  const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
+  return plan.packs.map((p) => {
+    const gets = p.frames.length;
+    const readBytes = p.frames.reduce((sum, f) => sum + f.frameLength, 0);
+    if (p.metadata) {
+      return { storageClass: "STANDARD", bytes: p.length, archived: false, gets, readBytes };
+    }
+    const s = byName.get(layout.pack(p.pack))!;
+    return pricing.asIfS3
+      ? {
+        storageClass: pricing.coldClass,
+        bytes: p.length,
+        archived: coldArchived,
+        gets,
+        readBytes,
+      }
+      : {
+        storageClass: s.storageClass,
+        bytes: s.bytes,
+        archived: s.availability.state === "archived",
+        gets,
+        readBytes,
+      };
+  });
 }
 
 function describePlan(plan: RestorePlan, states: PackState[], job?: string) {

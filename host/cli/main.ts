@@ -22,6 +22,7 @@ import { cmdRestore } from "./cmd_restore.ts";
 import { cmdS3 } from "./cmd_s3.ts";
 import { cmdSnapshots } from "./cmd_snapshots.ts";
 import { cmdEstimate } from "./cmd_estimate.ts";
+import { cmdCost } from "./cmd_cost.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -37,6 +38,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   check: cmdCheck,
   s3: cmdS3,
   estimate: cmdEstimate,
+  cost: cmdCost,
 };
 
 const options = {
@@ -78,6 +80,9 @@ const options = {
   region: { type: "string" },
   "free-egress": { type: "string" },
   "part-size": { type: "string" },
+  estimate: { type: "boolean" },
+  budget: { type: "string" },
+  yes: { type: "boolean", short: "y" },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {

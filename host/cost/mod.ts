@@ -23,3 +23,20 @@ export { estimateRestore, pricedTiers, type RestorePlan } from "./restore_cost.t
 export { estimateRebuild, type RebuildPlan } from "./rebuild_cost.ts";
 export { type DeletePlan, estimateDelete } from "./delete_cost.ts";
 export type { Destination } from "./egress.ts";
+export { type BackupEstimate, estimateBackup, type WrittenObject } from "./backup_cost.ts";
+export {
+  commonTiers,
+  compareReads,
+  estimatePackRead,
+  type PackGroup,
+  type PackReadPlan,
+  type ReadAlternative,
+} from "./pack_read_cost.ts";
+export {
+  type Bill,
+  estimateBill,
+  projectBill,
+  type Projection,
+  type RestoredCopy,
+  type StoredObject,
+} from "./bill.ts";

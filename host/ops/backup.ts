@@ -21,6 +21,7 @@ import type { Repository } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
 import { encodeTree, type TreeNode } from "../repository/tree.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
+import type { ObjectInfo } from "../storage/storage.ts";
 import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
 import type {
   CacheQuery,
@@ -54,6 +55,11 @@ export interface BackupResult {
   upload: UploadStats;
   walk: WalkStats;
   dryRun: boolean;
+  /**
+   * A dry run's objects that would have been created, with their sizes (what `--estimate`
+   * prices); the snapshot manifest is not among them, as a dry run does not encode it.
+   */
+  written?: ObjectInfo[];
 }
 
 /** Backs up `options.paths` into `repo` and commits a snapshot. */
@@ -201,6 +207,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       upload: uploader.stats,
       walk: walked.stats,
       dryRun,
+      ...(storage instanceof DryRunStorage ? { written: storage.created } : {}),
     };
   } finally {
     for (const p of plugins) await p.close();

@@ -1,0 +1,57 @@
+/**
+ * Which price table a repository's estimates use, and whether they price the real store: the
+ * region is `--region`, else the S3 location's (`?region=`, then `AWS_REGION`,
+ * `AWS_DEFAULT_REGION`), else us-east-1. A local or SQLite repository has no AWS bill: its
+ * estimates price the packs as if they were on S3 in the cold class its config names, and say
+ * so (docs/cost-model.md §10). The local back end's `?cold=simulate` mode reports classes and
+ * states like S3, so it is priced as it reports them.
+ *
+ * @module
+ */
+
+import { type PriceTable, shippedPriceTable, shippedRegions } from "../cost/mod.ts";
+import { parseS3Location } from "../storage/s3_location.ts";
+import type { StorageClass } from "../storage/storage.ts";
+import { type Context, UsageError } from "./context.ts";
+
+export interface RepoPricing {
+  table: PriceTable;
+  /**
+   * True when the store reports no classes or states (a plain local folder, SQLite): every
+   * pack is priced as archived in `coldClass`, as if on S3.
+   */
+  asIfS3: boolean;
+  coldClass: StorageClass;
+  /** Said under every estimate when `asIfS3`. */
+  note?: string;
+}
+
+/** The pricing of the repository at `location`, whose config names `coldClass`. */
+export function repoPricing(ctx: Context, location: string, coldClass: StorageClass): RepoPricing {
+  const s3 = location.startsWith("s3://");
+  const region = ctx.string("region") ?? (s3 ? parseS3Location(location).region : "us-east-1");
+  const table = priceTableOf(region);
+  const simulated = !s3 && /[?&]cold=simulate(&|$)/.test(location);
+  const asIfS3 = !s3 && !simulated;
+  return {
+    table,
+    asIfS3,
+    coldClass,
+    ...(asIfS3
+      ? {
+        note: `"${location}" is not on S3: priced as if its packs were in ${coldClass} ` +
+          `(the repository's cold class) on S3 in ${region}, and nothing is billed`,
+      }
+      : {}),
+  };
+}
+
+/** The shipped table of `region`; a usage error naming the known regions for any other. */
+export function priceTableOf(region: string): PriceTable {
+  if (!shippedRegions.includes(region)) {
+    throw new UsageError(
+      `no price table for region "${region}"; known regions: ${shippedRegions.join(", ")}`,
+    );
+  }
+  return shippedPriceTable(region);
+}
