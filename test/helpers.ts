@@ -17,8 +17,23 @@ import { executeRestore, type RestoreResult } from "../host/ops/restore.ts";
 export const TEST_KDF = { opslimit: 1, memlimit: 8 << 20 };
 export const PASSWORD = "correct horse battery staple";
 
+/** Folders made by `tempDir` in this test module, removed when the module's process ends. */
+const madeDirs: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const dir of madeDirs) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch {
+      // already gone, or a test made part of it unreadable: leave it
+    }
+  }
+});
+
+/** A fresh temporary folder, removed with everything in it when the test module ends. */
 export async function tempDir(prefix = "pf-test-"): Promise<string> {
-  return await Deno.makeTempDir({ prefix });
+  const dir = await Deno.makeTempDir({ prefix });
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** A repository in a fresh folder, with small packs so tests make several. */
