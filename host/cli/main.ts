@@ -23,6 +23,7 @@ import { cmdS3 } from "./cmd_s3.ts";
 import { cmdSnapshots } from "./cmd_snapshots.ts";
 import { cmdEstimate } from "./cmd_estimate.ts";
 import { cmdCost } from "./cmd_cost.ts";
+import { cmdServe } from "./cmd_serve.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -39,6 +40,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   s3: cmdS3,
   estimate: cmdEstimate,
   cost: cmdCost,
+  serve: cmdServe,
 };
 
 const options = {
@@ -83,6 +85,8 @@ const options = {
   estimate: { type: "boolean" },
   budget: { type: "string" },
   yes: { type: "boolean", short: "y" },
+  listen: { type: "string" },
+  token: { type: "string" },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
