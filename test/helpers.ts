@@ -29,6 +29,18 @@ globalThis.addEventListener("unload", () => {
   }
 });
 
+let isolatedDirs: { cache: string; state: string } | undefined;
+
+/** This test module's own cache and state folders, for CLI runs that name none. */
+function isolated(): { cache: string; state: string } {
+  if (!isolatedDirs) {
+    const root = Deno.makeTempDirSync({ prefix: "pf-test-" });
+    madeDirs.push(root);
+    isolatedDirs = { cache: join(root, "cache"), state: join(root, "state") };
+  }
+  return isolatedDirs;
+}
+
 /** A fresh temporary folder, removed with everything in it when the test module ends. */
 export async function tempDir(prefix = "pf-test-"): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix });
@@ -174,7 +186,14 @@ export async function cli(
       new URL("../host/cli/main.ts", import.meta.url).pathname,
       ...args,
     ],
-    env: { PERMAFROST_PASSWORD: PASSWORD, NO_COLOR: "1", ...env },
+    env: {
+      PERMAFROST_PASSWORD: PASSWORD,
+      NO_COLOR: "1",
+      // Never the developer's own cache (file cache, refreshed prices) or restore jobs.
+      PERMAFROST_CACHE_DIR: isolated().cache,
+      PERMAFROST_STATE_DIR: isolated().state,
+      ...env,
+    },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -20,9 +20,8 @@ import {
   estimateStore,
   pricedTiers,
   type PriceTable,
-  shippedPriceTable,
-  shippedRegions,
 } from "../cost/mod.ts";
+import { priceTableOf } from "./pricing.ts";
 
 const scenarios = ["store", "restore", "delete", "rebuild"] as const;
 type Scenario = typeof scenarios[number];
@@ -108,13 +107,7 @@ function place(to: Destination, table: PriceTable): string {
 }
 
 function priceTable(ctx: Context): PriceTable {
-  const region = ctx.string("region") ?? "us-east-1";
-  if (!shippedRegions.includes(region)) {
-    throw new UsageError(
-      `no price table for region "${region}"; known regions: ${shippedRegions.join(", ")}`,
-    );
-  }
-  return shippedPriceTable(region);
+  return priceTableOf(ctx.string("region") ?? "us-east-1");
 }
 
 function classFlag(ctx: Context): StorageClass {

@@ -24,6 +24,7 @@ import { cmdSnapshots } from "./cmd_snapshots.ts";
 import { cmdEstimate } from "./cmd_estimate.ts";
 import { cmdCost } from "./cmd_cost.ts";
 import { cmdServe } from "./cmd_serve.ts";
+import { cmdPrices } from "./cmd_prices.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -41,6 +42,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   estimate: cmdEstimate,
   cost: cmdCost,
   serve: cmdServe,
+  prices: cmdPrices,
 };
 
 const options = {

@@ -12,7 +12,10 @@
  * it was last checked, and whether it was `verified` (read in a stored copy of a page, named in
  * `seen_in`) or is a best-known figure. {@link parsePriceTable} checks a region file and the
  * rules before anything uses them; a malformed table is a `TypeError` naming the file and the
- * field. Restore tier *times* are not here: they come from `host/cold/restore_times.ts`, which
+ * field. A figure refreshed from the AWS Price List API (`permafrost prices refresh`,
+ * `price_refresh.ts`) has the source "AWS Price List API (GetProducts AmazonS3), <sku>" instead
+ * of a URL; {@link preferredPriceTable} picks such a cached table over the shipped one when it
+ * loads and is at least as new (docs/cost-model.md §12). Restore tier *times* are not here: they come from `host/cold/restore_times.ts`, which
  * `restore` also uses, and the table must price exactly the tiers that file lists.
  *
  * @module
@@ -123,6 +126,50 @@ export function shippedPriceTable(region: string): PriceTable {
     );
   }
   return parsePriceTable(json, rulesJson, `shipped table host/cost/prices/${region}.json`);
+}
+
+/** A figure refreshed from the AWS Price List API (host/cost/price_refresh.ts). */
+const priceListSource = /^AWS Price List API \(GetProducts \w+\), \S+$/;
+
+/** A region file read from the local cache, as `prices refresh` wrote it. */
+export interface CachedPriceFile {
+  path: string;
+  /** The file's parsed JSON. */
+  json: unknown;
+}
+
+/**
+ * The table `region`'s estimates use: the cached refresh when there is a valid one at least as
+ * new as the shipped table (its origin "cached refresh <path> of <date>"), else the shipped
+ * table. A cached file that does not load is ignored, and `warning` says why; it is never
+ * fatal.
+ */
+export function preferredPriceTable(
+  region: string,
+  cached: CachedPriceFile | undefined,
+): { table: PriceTable; warning?: string } {
+  const table = shippedPriceTable(region);
+  if (cached === undefined) return { table };
+  let fresh: PriceTable;
+  try {
+    fresh = parsePriceTable(cached.json, rulesJson, `cached refresh ${cached.path}`);
+  } catch (err) {
+    return {
+      table,
+      warning: `ignoring the cached price table "${cached.path}" (${
+        err instanceof Error ? err.message : err
+      }); using the ${table.origin}`,
+    };
+  }
+  if (fresh.region !== region) {
+    return {
+      table,
+      warning: `ignoring the cached price table "${cached.path}": it is for "${fresh.region}", ` +
+        `not "${region}"; using the ${table.origin}`,
+    };
+  }
+  if (fresh.date < table.date) return { table };
+  return { table: { ...fresh, origin: `cached refresh ${cached.path} of ${fresh.date}` } };
 }
 
 /**
@@ -311,7 +358,9 @@ class Reader {
 
   #provenance(o: Json, path: string): Omit<Figure, "value"> {
     const source = this.string(o.source, `${path}.source`);
-    if (!/^https?:\/\/\S+$/.test(source)) this.fail(`${path}.source`, "must be a URL", source);
+    if (!/^https?:\/\/\S+$/.test(source) && !priceListSource.test(source)) {
+      this.fail(`${path}.source`, "must be a URL or a Price List API SKU", source);
+    }
     if (typeof o.verified !== "boolean") {
       this.fail(`${path}.verified`, "must be true or false", o.verified);
     }
