@@ -130,3 +130,27 @@ Deno.test("STANDARD_IA is read without a restore, paying $0.01 per GB retrieved"
   assert.deepEqual(lines(e), [[10, 0.01, 0.1], [0.16, 0.001, 0.00016], [10, 0, 0]]);
   assert.equal(e.hours.min < 0.03, true); // only the download
 });
+
+Deno.test("issue 4 §7: the bulk restore in the region, and the standard one to the internet", () => {
+  const base = { storageClass: "DEEP_ARCHIVE", bytes: 10 * GiB, objects: 160, days: 3 } as const;
+  const bulkRegion = estimateRestore({ ...base, tier: "bulk", to: "region" }, table);
+  // requests $0.004 + retrieval $0.025 + copy $0.023 + GETs $0.000064 + transfer $0
+  // + Fargate (as in the standard in-region case) $0.001932 + $0.000424 = $0.054420
+  assert.deepEqual(lines(bulkRegion).map((l) => l[2]), [
+    0.004,
+    0.025,
+    0.023,
+    0.000064,
+    0,
+    0.001932,
+    0.000424,
+  ]);
+  assert.equal(bulkRegion.total_usd, 0.05442);
+  const standardInternet = estimateRestore({ ...base, tier: "standard", to: "internet" }, table);
+  // requests 0.16 × $0.10 = $0.016 + retrieval 10 GB × $0.02 = $0.20 + copy $0.023
+  // + GETs $0.000064 + egress 10 GB within the free 100 GB = $0 → $0.239064
+  assert.deepEqual(lines(standardInternet).map((l) => l[2]), [0.016, 0.2, 0.023, 0.000064, 0]);
+  assert.equal(standardInternet.total_usd, 0.239064);
+  // in the region the egress line is free, so it is the internet estimate plus the compute
+  assert.ok(bulkRegion.total_usd > 0.052064 && bulkRegion.total_usd - 0.052064 < 0.0024);
+});

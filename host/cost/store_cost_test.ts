@@ -75,3 +75,27 @@ Deno.test("a multipart upload to STANDARD_IA pays the class's rate for every req
   const [line] = putItems(1000, 64 * MiB, "STANDARD_IA", table, defaultAssumptions.upload);
   assert.deepEqual([line.quantity, line.unit_usd, line.usd], [10, 0.01, 0.1]);
 });
+
+Deno.test("issue 4 §7: 1 TiB in DEEP_ARCHIVE as 128 MiB objects for one month", () => {
+  const e = estimateStore(
+    { storageClass: "DEEP_ARCHIVE", bytes: TiB, objects: 8192, months: 1 },
+    table,
+  );
+  // storage:  1,024 GB × 1 month = 1,024 GB-month × $0.00099                = $1.01376
+  // overhead: 0.0625 GB × 1 = 0.0625 GB-month × $0.023                       = $0.0014375
+  //           0.25 GB × 1 = 0.25 GB-month × $0.00099                         = $0.0002475
+  // uploads:  create + 16 parts: 139.264 thousand × $0.005                   = $0.69632
+  //           complete: 8.192 thousand × $0.05                               = $0.4096
+  // minimum:  180 days = 6 months, 5 more: 1,024 GB × 5 = 5,120 GB-month × $0.00099 = $5.0688
+  // (rounded to a millionth per line: $0.001438 and $0.000248)
+  // total: 1.01376 + 0.001438 + 0.000248 + 0.69632 + 0.4096 + 5.0688 = $7.190166
+  assert.deepEqual(e.items.map((i) => [i.quantity, i.unit_usd, i.usd]), [
+    [1_024, 0.00099, 1.01376],
+    [0.0625, 0.023, 0.001438],
+    [0.25, 0.00099, 0.000248],
+    [139.264, 0.005, 0.69632],
+    [8.192, 0.05, 0.4096],
+    [5_120, 0.00099, 5.0688],
+  ]);
+  assert.equal(e.total_usd, 7.190166);
+});
