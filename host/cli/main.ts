@@ -25,6 +25,7 @@ import { cmdEstimate } from "./cmd_estimate.ts";
 import { cmdCost } from "./cmd_cost.ts";
 import { cmdServe } from "./cmd_serve.ts";
 import { cmdPrices } from "./cmd_prices.ts";
+import { cmdForget } from "./cmd_forget.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -43,6 +44,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   cost: cmdCost,
   serve: cmdServe,
   prices: cmdPrices,
+  forget: cmdForget,
 };
 
 const options = {
@@ -89,6 +91,15 @@ const options = {
   yes: { type: "boolean", short: "y" },
   listen: { type: "string" },
   token: { type: "string" },
+  path: { type: "string", multiple: true },
+  "keep-last": { type: "string" },
+  "keep-hourly": { type: "string" },
+  "keep-daily": { type: "string" },
+  "keep-weekly": { type: "string" },
+  "keep-monthly": { type: "string" },
+  "keep-yearly": { type: "string" },
+  "keep-within": { type: "string" },
+  "keep-tag": { type: "string", multiple: true },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
