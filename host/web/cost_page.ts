@@ -10,7 +10,7 @@ import { barChart, lineChart } from "./charts.ts";
 import { bytes, usd } from "./format.ts";
 import { type Html, html } from "./html.ts";
 
-/** What `permafrost cost --json` prints (host/cli/cmd_cost.ts). */
+/** What `permafrost cost --json` prints (`RepositoryBill`, host/ops/repository_bill.ts). */
 export interface CostReport extends Estimate {
   recurring_usd: number;
   projection: Projection;

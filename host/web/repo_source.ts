@@ -1,17 +1,18 @@
 /**
  * The web view's data from the repository `permafrost serve` opened once at start: the bill
- * and the restore estimates come from the CLI commands themselves (`command_json.ts`), the
- * snapshots from the repository with their cost share (`snapshot_share.ts`).
+ * from `host/ops/repository_bill.ts` (what `permafrost cost` prints), the restore estimates
+ * from the `restore --estimate` command itself (`command_json.ts`), the snapshots from the
+ * repository with their cost share (`snapshot_share.ts`; each snapshot's trees walked once).
  *
  * @module
  */
 
-import { cmdCost } from "../cli/cmd_cost.ts";
 import { cmdRestore } from "../cli/cmd_restore.ts";
 import { Context, type Flags } from "../cli/context.ts";
 import { repoPricing } from "../cli/pricing.ts";
 import type { PriceTable } from "../cost/mod.ts";
 import type { Repository } from "../repository/repository.ts";
+import { repositoryBill } from "../ops/repository_bill.ts";
 import type { WebSource } from "./app.ts";
 import { commandJson } from "./command_json.ts";
 import type { CostReport } from "./cost_page.ts";
@@ -30,17 +31,28 @@ export class RepoSource implements WebSource {
     readonly region?: string,
   ) {}
 
+  /** Data blobs each snapshot references, by id, once walked. */
+  #walked = new Map<string, Set<string>>();
+
+  #pricing() {
+    const ctx = new Context([], this.#flags());
+    return repoPricing(ctx, this.location, this.repo.config.cold.storageClass);
+  }
+
   #flags(): Flags {
     return { repo: this.location, ...(this.region ? { region: this.region } : {}) };
   }
 
   async cost(): Promise<CostReport> {
-    return await commandJson(cmdCost, this.repo, [], this.#flags()) as CostReport;
+    return await repositoryBill(this.repo, this.#pricing());
   }
 
   async snapshots(): Promise<SnapshotsReport> {
     const all = await this.repo.snapshots();
-    const [shares, bill] = await Promise.all([snapshotShares(this.repo, all), this.cost()]);
+    const [shares, bill] = await Promise.all([
+      snapshotShares(this.repo, all, this.#walked),
+      this.cost(),
+    ]);
     return {
       snapshots: all.map((s) => {
         const share = shares.get(s.id)!;
@@ -76,7 +88,6 @@ export class RepoSource implements WebSource {
 
   /** The table `cost` and `restore --estimate` price with (`repoPricing`, host/cli/pricing.ts). */
   prices(): PriceTable {
-    const ctx = new Context([], this.#flags());
-    return repoPricing(ctx, this.location, this.repo.config.cold.storageClass).table;
+    return this.#pricing().table;
   }
 }

@@ -71,13 +71,22 @@ export function sharesOf(
   return out;
 }
 
-/** {@link sharesOf} for the repository's snapshots (loads the index, walks every tree). */
+/**
+ * {@link sharesOf} for the repository's snapshots (loads the index, walks the trees of every
+ * snapshot not in `known`).
+ */
 export async function snapshotShares(
   repo: Repository,
   snapshots: SnapshotEntry[],
+  /** Blobs already walked, by snapshot id (a snapshot's contents never change); filled in. */
+  known = new Map<string, Set<string>>(),
 ): Promise<Map<string, SnapshotShare>> {
   await repo.loadIndex();
   const references = new Map<string, Set<string>>();
-  for (const s of snapshots) references.set(s.id, await referencedBlobs(repo, s));
+  for (const s of snapshots) {
+    let blobs = known.get(s.id);
+    if (!blobs) known.set(s.id, blobs = await referencedBlobs(repo, s));
+    references.set(s.id, blobs);
+  }
   return sharesOf(references, (b) => repo.index.get(b)?.length ?? 0);
 }
