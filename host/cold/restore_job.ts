@@ -74,8 +74,13 @@ export function loadJob(id: string, dir = jobsDir()): RestoreJob {
     }
     throw err;
   }
-  const job = JSON.parse(text) as RestoreJob;
-  if (job.version !== 1 || job.id !== id || !Array.isArray(job.packs)) {
+  let job: RestoreJob;
+  try {
+    job = JSON.parse(text) as RestoreJob;
+  } catch {
+    throw new TypeError(`restore job file for "${id}" in ${dir} is not JSON (damaged?)`);
+  }
+  if (job?.version !== 1 || job.id !== id || !Array.isArray(job.packs)) {
     throw new TypeError(`restore job file for "${id}" in ${dir} is not a version 1 job`);
   }
   return job;

@@ -38,4 +38,6 @@ Deno.test("loadJob refuses ids that are not job ids and files that are not jobs"
   const id = newJobId();
   Deno.writeTextFileSync(`${dir}/${id}.json`, JSON.stringify({ version: 2, id }));
   assert.throws(() => loadJob(id, dir), /not a version 1 job/);
+  Deno.writeTextFileSync(`${dir}/${id}.json`, '{"version": 1, "id": "'); // cut short
+  assert.throws(() => loadJob(id, dir), /is not JSON \(damaged\?\)/);
 });
