@@ -15,8 +15,6 @@ import { openS3 } from "./s3_location.ts";
 export interface PluginStart {
   /** The storage plugin's name. */
   name: string;
-  /** The plugin's folder, for one not in the built-in registry (`host/plugin/registry.ts`). */
-  dir?: string;
   /** Values of the `$name` placeholders in its manifest's permissions. */
   vars: PermissionVars;
   /** Handed to the plugin as is. */
