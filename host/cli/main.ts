@@ -100,6 +100,14 @@ const options = {
   "keep-yearly": { type: "string" },
   "keep-within": { type: "string" },
   "keep-tag": { type: "string", multiple: true },
+  "read-data-subset": { type: "string" },
+  threshold: { type: "string" },
+  horizon: { type: "string" },
+  "accept-early-fee": { type: "boolean" },
+  grace: { type: "string" },
+  "emit-job": { type: "string" },
+  image: { type: "string" },
+  "job-role": { type: "string" },
 } as const;
 
 export async function main(argv: string[]): Promise<number> {
