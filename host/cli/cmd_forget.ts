@@ -1,4 +1,5 @@
-import { assertAdmin, executeForget, type ForgetPlan, planForget } from "../ops/forget.ts";
+import { assertAdmin } from "../ops/admin_gate.ts";
+import { executeForget, type ForgetPlan, planForget } from "../ops/forget.ts";
 import {
   groupKey,
   hasRule,
@@ -19,7 +20,7 @@ export async function cmdForget(ctx: Context): Promise<number> {
   const policy = policyFlags(ctx);
   const repo = await ctx.open();
   try {
-    assertAdmin(repo); // before anything is listed
+    assertAdmin(repo, "forget"); // before anything is listed
     const plan = await planForget(repo, policy, {
       host: ctx.string("host"),
       paths: ctx.strings("path"),

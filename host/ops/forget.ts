@@ -1,7 +1,7 @@
 /**
  * `forget` (DESIGN §6, stage 1): drop snapshots by a keep policy. A plan, then an execute.
  *
- * - Admin only (DESIGN §3): `assertAdmin` refuses an ingest key or a storage handle without
+ * - Admin only (DESIGN §3): `assertAdmin` (admin_gate.ts) refuses an ingest key or a storage handle without
  *   `delete` before anything is listed or deleted.
  * - Ages come from the store's own timestamp of each `snapshots/<id>` object where the store
  *   gives one, else from the manifest's claimed `time`; a claimed time more than an hour from
@@ -15,10 +15,9 @@
  * @module
  */
 
-import { CapabilityRefused } from "../../plugins/sdk/errors.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
-import { type Role, storageMethodsByRole } from "../storage/storage.ts";
+import { assertAdmin } from "./admin_gate.ts";
 import { applyKeepPolicy, type KeepPlan, type KeepPolicy, splitTags } from "./keep_policy.ts";
 
 /** Claimed and store times further apart than this are reported. */
@@ -48,32 +47,13 @@ export interface ForgetPlan extends KeepPlan {
   untouched: number;
 }
 
-/**
- * Refuses, with `CapabilityRefused`, a repository opened with an ingest key or on a storage
- * handle whose role may not delete. Calls nothing on the store.
- */
-export function assertAdmin(repo: Repository): void {
-  if (repo.keys.role !== "master") {
-    throw new CapabilityRefused(
-      "forget needs the admin role: this is a put-only (ingest) key, which may not delete " +
-        "snapshots; run it with the repository passphrase, without --key-file/PERMAFROST_KEY_FILE",
-    );
-  }
-  const role = (repo.storage as { role?: Role }).role;
-  if (role !== undefined && !(storageMethodsByRole[role] as readonly string[]).includes("delete")) {
-    throw new CapabilityRefused(
-      `forget needs the admin role's storage credentials: the ${role} role may not delete`,
-    );
-  }
-}
-
 /** Lists the snapshots, dates them, and applies the policy. Deletes nothing. */
 export async function planForget(
   repo: Repository,
   policy: KeepPolicy,
   filter: ForgetFilter = {},
 ): Promise<ForgetPlan> {
-  assertAdmin(repo);
+  assertAdmin(repo, "forget");
   const storeTimes = new Map<string, string>();
   for (const o of await repo.storage.list(layout.prefixes.snapshot)) {
     if (kindOf(o.name) === "snapshot" && o.modified) storeTimes.set(idOf(o.name), o.modified);
@@ -109,7 +89,7 @@ export async function executeForget(
   plan: KeepPlan,
   onDeleted: (id: string) => void = () => {},
 ): Promise<string[]> {
-  assertAdmin(repo);
+  assertAdmin(repo, "forget");
   const deleted: string[] = [];
   for (const { id } of plan.forget) {
     await repo.storage.delete(layout.snapshot(id));
