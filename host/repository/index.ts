@@ -1,6 +1,6 @@
 /**
- * The in-memory repository index: blob id -> where it is stored, built from every index
- * segment (docs/format.md "Index segments"). Segments are append-only; when a blob appears in
+ * The in-memory repository index: blob id -> where it is stored, built from every effective
+ * index segment (docs/format.md §7; superseded segments are left out, §7.1). Segments are append-only; when a blob appears in
  * several packs (two clients stored it at once) the first one loaded wins; any is valid.
  *
  * @module
@@ -44,6 +44,12 @@ export class RepoIndex {
         }
       }
     }
+  }
+
+  /** Forgets everything (the repository rebuilds its effective index). */
+  clear(): void {
+    this.#blobs.clear();
+    this.#packs.clear();
   }
 
   has(id: string): boolean {

@@ -6,13 +6,21 @@
  * body: u32le packCount, then per pack:
  *   packId (32 raw) | flags u8 (bit0 = metadata) | packLength u32le | blobCount u32le
  *   | blobCount x 53-byte blob entry (as in the pack TOC)
+ *
+ * "PFIX" | version u8 = 2 | aeadSeal(indexKey, zstd(body2), aad = "PFIX")      (§7.1)
+ * body2: u32le supersededCount | supersededCount x segment id (32 raw) | adminTag (32) | body
+ * adminTag = HMAC-SHA-256(adminTagKey, u32le supersededCount | ids | body)
  * ```
+ *
+ * Version 2 is written only by the admin (gc compact, index consolidation): it names the
+ * segments it supersedes, and the tag proves it came from a holder of the private key.
  *
  * @module
  */
 
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { aeadOpen, aeadSeal } from "../crypto/aead.ts";
-import { utf8, viewOf } from "../crypto/bytes.ts";
+import { concatBytes, u32le, utf8, viewOf } from "../crypto/bytes.ts";
 import { compress, decompress } from "../crypto/zstd.ts";
 import {
   BLOB_ENTRY_LENGTH,
@@ -24,8 +32,12 @@ import { FormatError } from "./errors.ts";
 import { isHex64 } from "./_fields.ts";
 
 export const INDEX_VERSION = 1;
+/** The version of segments that supersede others (§7.1). */
+export const SUPERSEDING_INDEX_VERSION = 2;
 const MAGIC = utf8("PFIX");
 const PACK_RECORD_HEAD = 32 + 1 + 4 + 4;
+const TAG_LENGTH = 32;
+const ADMIN_TAG_CONTEXT = utf8("permafrost admin tag v1");
 
 /** One pack as an index segment records it: id, kind, byte length and its blobs' locations. */
 export interface IndexedPack {
@@ -35,37 +47,113 @@ export interface IndexedPack {
   blobs: BlobLocation[];
 }
 
+/** What superseding segments carry (§7.1): the ids of the segments they replace. */
+export interface Supersession {
+  /** Ids (64 hex digits) of the segments this one supersedes; not empty. */
+  supersedes: readonly string[];
+  /** The admin tag key (`adminTagKey`): only a holder of the private key can supersede. */
+  adminTagKey: Uint8Array;
+}
+
 /**
- * Encodes and seals a segment naming `packs`. `nonce` is for reproducible tests and spec
- * examples only. `level` is the zstd level of the body (default 3).
+ * The key of the admin tag (§7.1): HMAC-SHA-256(privateKey, "permafrost admin tag v1"). Derived
+ * from the private key, so an ingest client (which holds the index key and may write segments)
+ * cannot forge a segment that hides others from the admin's garbage collection.
+ */
+export function adminTagKey(privateKey: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", privateKey).update(ADMIN_TAG_CONTEXT).digest());
+}
+
+/**
+ * Encodes and seals a segment naming `packs`: version 1, or version 2 when `supersession` is
+ * given. `nonce` is for reproducible tests and spec examples only. `level` is the zstd level of
+ * the body (default 3).
  */
 export function encodeIndexSegment(
   indexKey: Uint8Array,
   packs: readonly IndexedPack[],
-  options: { level?: number; nonce?: Uint8Array } = {},
+  options: { level?: number; nonce?: Uint8Array; supersession?: Supersession } = {},
 ): Uint8Array {
-  const body = encodeIndexBody(packs);
+  let body = encodeIndexBody(packs);
+  let version = INDEX_VERSION;
+  if (options.supersession) {
+    const ids = options.supersession.supersedes;
+    if (ids.length === 0) throw new RangeError("a superseding segment must name segments");
+    const head = new Uint8Array(4 + 32 * ids.length);
+    head.set(u32le(ids.length));
+    ids.forEach((id, i) => {
+      if (!isHex64(id)) throw new TypeError(`segment id "${id}" is not 64 lowercase hex digits`);
+      head.subarray(4 + 32 * i, 36 + 32 * i).setFromHex(id);
+    });
+    const tag = adminTag(options.supersession.adminTagKey, head, body);
+    body = concatBytes([head, tag, body]);
+    version = SUPERSEDING_INDEX_VERSION;
+  }
   const sealed = aeadSeal(indexKey, compress(body, options.level ?? 3), MAGIC, options.nonce);
   const out = new Uint8Array(5 + sealed.length);
   out.set(MAGIC);
-  out[4] = INDEX_VERSION;
+  out[4] = version;
   out.set(sealed, 5);
   return out;
 }
 
+/** A decoded segment: its packs and, for version 2, what it supersedes. */
+export interface IndexSegment {
+  version: 1 | 2;
+  packs: IndexedPack[];
+  /** Ids of the segments it supersedes (empty for version 1). */
+  supersedes: string[];
+  /**
+   * Whether the admin tag verifies under `adminTagKey` (always false for version 1, which
+   * supersedes nothing). Readers MUST NOT honour `supersedes` when this is false and they
+   * hold the private key (§7.1).
+   */
+  verify(adminTagKey: Uint8Array): boolean;
+}
+
 /**
- * Opens and decodes a segment. `IntegrityError` when it does not authenticate under `indexKey`
- * (altered, or another repository's), `FormatError` for a bad magic, version or body.
+ * Opens and decodes a segment's packs. `IntegrityError` when it does not authenticate under
+ * `indexKey` (altered, or another repository's), `FormatError` for a bad magic, version or body.
  */
 export function decodeIndexSegment(indexKey: Uint8Array, bytes: Uint8Array): IndexedPack[] {
+  return openIndexSegment(indexKey, bytes).packs;
+}
+
+/** Opens and decodes a segment of either version (§7, §7.1); errors as `decodeIndexSegment`. */
+export function openIndexSegment(indexKey: Uint8Array, bytes: Uint8Array): IndexSegment {
   if (bytes.length < 5) throw new FormatError(`index segment is only ${bytes.length} bytes`);
   for (let i = 0; i < 4; i++) {
     if (bytes[i] !== MAGIC[i]) throw new FormatError('index segment has no "PFIX" magic');
   }
-  if (bytes[4] !== INDEX_VERSION) {
-    throw new FormatError(`index segment version ${bytes[4]} is not supported (expected 1)`);
+  const version = bytes[4];
+  if (version !== INDEX_VERSION && version !== SUPERSEDING_INDEX_VERSION) {
+    throw new FormatError(`index segment version ${version} is not supported (expected 1 or 2)`);
   }
-  return decodeIndexBody(decompress(aeadOpen(indexKey, bytes.subarray(5), MAGIC)));
+  const plain = decompress(aeadOpen(indexKey, bytes.subarray(5), MAGIC));
+  if (version === INDEX_VERSION) {
+    return { version, packs: decodeIndexBody(plain), supersedes: [], verify: () => false };
+  }
+  if (plain.length < 4) throw new FormatError("index segment body is shorter than its count");
+  const count = viewOf(plain).getUint32(0, true);
+  const headLength = 4 + 32 * count;
+  if (count === 0 || plain.length < headLength + TAG_LENGTH + 4) {
+    throw new FormatError(`index segment version 2 names ${count} superseded segments badly`);
+  }
+  const head = plain.subarray(0, headLength);
+  const tag = plain.subarray(headLength, headLength + TAG_LENGTH);
+  const body = plain.subarray(headLength + TAG_LENGTH);
+  const supersedes: string[] = [];
+  for (let i = 0; i < count; i++) supersedes.push(head.subarray(4 + 32 * i, 36 + 32 * i).toHex());
+  return {
+    version,
+    packs: decodeIndexBody(body),
+    supersedes,
+    verify: (key) => timingSafeEqual(adminTag(key, head, body), tag),
+  };
+}
+
+function adminTag(key: Uint8Array, head: Uint8Array, body: Uint8Array): Uint8Array {
+  return new Uint8Array(createHmac("sha256", key).update(head).update(body).digest());
 }
 
 /** The plaintext body (before compression and sealing). Exported for the spec examples. */

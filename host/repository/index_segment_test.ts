@@ -116,3 +116,34 @@ Deno.test("decodeIndexBody() refuses trailing bytes, short bodies, bad types and
   const outside = encodeIndexBody([{ ...packs[0], length: 1000 }]);
   assert.throws(() => decodeIndexBody(outside), /outside the 1000-byte pack/);
 });
+
+Deno.test("version 2 names the superseded segments and carries a verifiable admin tag", async () => {
+  const { adminTagKey, openIndexSegment } = await import("./index_segment.ts");
+  const tagKey = adminTagKey(new Uint8Array(32).fill(7));
+  const bytes = encodeIndexSegment(indexKey, packs, {
+    supersession: { supersedes: [hex("c"), hex("d")], adminTagKey: tagKey },
+  });
+  assert.equal(bytes[4], 2);
+  const segment = openIndexSegment(indexKey, bytes);
+  assert.equal(segment.version, 2);
+  assert.deepEqual(segment.supersedes, [hex("c"), hex("d")]);
+  assert.deepEqual(segment.packs, packs);
+  assert.deepEqual(decodeIndexSegment(indexKey, bytes), packs);
+  assert.equal(segment.verify(tagKey), true);
+  assert.equal(segment.verify(adminTagKey(new Uint8Array(32).fill(8))), false);
+  // The index key alone (what an ingest client holds) cannot make a tag that verifies.
+  const forged = encodeIndexSegment(indexKey, packs, {
+    supersession: { supersedes: [hex("c")], adminTagKey: indexKey },
+  });
+  assert.equal(openIndexSegment(indexKey, forged).verify(tagKey), false);
+  // Version 1 supersedes nothing and has no tag.
+  const v1 = openIndexSegment(indexKey, encodeIndexSegment(indexKey, packs));
+  assert.deepEqual([v1.version, v1.supersedes, v1.verify(tagKey)], [1, [], false]);
+  assert.throws(
+    () =>
+      encodeIndexSegment(indexKey, packs, {
+        supersession: { supersedes: [], adminTagKey: tagKey },
+      }),
+    RangeError,
+  );
+});

@@ -17,7 +17,7 @@ import {
 } from "./config.ts";
 import { WrongPassphrase } from "./errors.ts";
 import { RepoIndex } from "./index.ts";
-import { decodeIndexSegment } from "./index_segment.ts";
+import { adminTagKey, type IndexedPack, openIndexSegment } from "./index_segment.ts";
 import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
 import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
 import { idOf, kindOf, layout } from "./layout.ts";
@@ -40,6 +40,18 @@ export interface SnapshotEntry {
   manifest: SnapshotManifest;
 }
 
+/** One index segment as loaded (docs/format.md §7, §7.1), without its blob entries. */
+export interface SegmentInfo {
+  /** The segment id (64 hex digits); its object is `index/<id>`. */
+  id: string;
+  /** Ids of the packs it names. */
+  packs: string[];
+  /** Ids of the segments it supersedes, when that supersession is honoured (else empty). */
+  supersedes: string[];
+  /** The store's time of the object, where the store gives one. */
+  modified?: string;
+}
+
 /** Thrown when the location holds no repository. */
 export class NotARepository extends Error {
   override name = "NotARepository";
@@ -48,6 +60,10 @@ export class NotARepository extends Error {
 export class Repository {
   readonly index: RepoIndex = new RepoIndex();
   #indexLoaded = new Set<string>();
+  /** Every decodable segment loaded, by id. */
+  #segments = new Map<string, SegmentInfo>();
+  /** Segments whose packs are in `index`. */
+  #inIndex = new Set<string>();
   #dataKeys = new Map<string, Uint8Array>();
   #trees = new Map<string, Tree>();
   #frames = new Map<string, Uint8Array>();
@@ -138,20 +154,74 @@ export class Repository {
     );
   }
 
-  /** Loads index segments not loaded yet. */
+  /**
+   * Loads index segments not loaded yet into `index`: the **effective** index, made of every
+   * segment that no honoured version-2 segment supersedes (docs/format.md §7.1). A supersession
+   * is honoured when its admin tag verifies under this key's private key; an ingest key, which
+   * cannot verify, honours every one (a forged one can only make it store data again). When a
+   * new segment supersedes one already in `index`, the index is rebuilt from the segments.
+   */
   async loadIndex(): Promise<void> {
-    const segments = await this.storage.list(layout.prefixes.index);
-    const fresh = segments.filter((s) => !this.#indexLoaded.has(s.name));
+    const listed = await this.storage.list(layout.prefixes.index);
+    const fresh = listed.filter((s) => !this.#indexLoaded.has(s.name));
+    const tagKey = this.keys.privateKey ? adminTagKey(this.keys.privateKey) : undefined;
+    const decoded = new Map<string, IndexedPack[]>();
     await inBatches(fresh, 16, async (s) => {
       this.#indexLoaded.add(s.name);
       if (kindOf(s.name) !== "index") return this.#warn(s.name, "is not an index segment; ignored");
       try {
-        this.index.add(decodeIndexSegment(this.keys.indexKey, await this.storage.read(s.name)));
+        const segment = openIndexSegment(this.keys.indexKey, await this.storage.read(s.name));
+        let supersedes = segment.supersedes;
+        if (supersedes.length > 0 && tagKey && !segment.verify(tagKey)) {
+          this.#warn(
+            s.name,
+            "supersedes other segments without a valid admin tag; its supersession is ignored",
+          );
+          supersedes = [];
+        }
+        const id = idOf(s.name);
+        this.#segments.set(id, {
+          id,
+          packs: segment.packs.map((p) => p.pack),
+          supersedes,
+          ...(s.modified ? { modified: s.modified } : {}),
+        });
+        decoded.set(id, segment.packs);
       } catch (err) {
         if (!isDamage(err)) throw err;
         this.#warn(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
       }
     });
+    const superseded = this.supersededSegments();
+    if ([...this.#inIndex].some((id) => superseded.has(id))) {
+      // An admin superseded segments while this process held them: start over.
+      this.index.clear();
+      const keep = [...this.#inIndex].filter((id) => !superseded.has(id) && !decoded.has(id));
+      this.#inIndex.clear();
+      await inBatches(keep, 16, async (id) => {
+        decoded.set(
+          id,
+          openIndexSegment(this.keys.indexKey, await this.storage.read(layout.index(id))).packs,
+        );
+      });
+    }
+    for (const [id, packs] of decoded) {
+      if (superseded.has(id)) continue;
+      this.index.add(packs);
+      this.#inIndex.add(id);
+    }
+  }
+
+  /** Every decodable segment loaded so far (call `loadIndex` first). */
+  segments(): SegmentInfo[] {
+    return [...this.#segments.values()];
+  }
+
+  /** Ids of the loaded segments that an honoured segment supersedes (§7.1). */
+  supersededSegments(): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.#segments.values()) for (const id of s.supersedes) out.add(id);
+    return out;
   }
 
   /**

@@ -1,0 +1,70 @@
+/**
+ * The effective index (docs/format.md §7.1): a version-2 segment written with the admin tag
+ * hides the segments it supersedes from every reader; one forged with the index key alone (what
+ * an ingest client holds) hides nothing from a reader holding the private key.
+ */
+
+import assert from "node:assert/strict";
+import { sha256Hex } from "../host/crypto/hash.ts";
+import {
+  adminTagKey,
+  encodeIndexSegment,
+  openIndexSegment,
+} from "../host/repository/index_segment.ts";
+import { encodeKeyExport } from "../host/repository/keyfile.ts";
+import { toIngestKeys } from "../host/repository/keys.ts";
+import { idOf, layout } from "../host/repository/layout.ts";
+import { backup } from "../host/ops/backup.ts";
+import { newRepo, randomBytes, reopen, tempDir } from "./helpers.ts";
+
+Deno.test("a superseding segment takes its segments' packs out of the index", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(1_500_000, 3));
+  await Deno.writeFile(`${src}/b.bin`, randomBytes(900_000, 4));
+  await backup(repo, { paths: [src] });
+  await repo.loadIndex();
+  const segments = (await repo.storage.list(layout.prefixes.index)).map((o) => idOf(o.name));
+  assert.ok(segments.length >= 2);
+  const victim = segments[0];
+  const victimPacks = openIndexSegment(
+    repo.keys.indexKey,
+    await repo.storage.read(layout.index(victim)),
+  ).packs.map((p) => p.pack);
+
+  // Forged: the index key as tag key. An admin reader ignores its supersession and says so.
+  const forged = encodeIndexSegment(repo.keys.indexKey, [], {
+    supersession: { supersedes: [victim], adminTagKey: repo.keys.indexKey },
+  });
+  await repo.storage.create(layout.index(sha256Hex(forged)), forged);
+  const admin = await reopen(dir);
+  await admin.loadIndex();
+  for (const p of victimPacks) assert.ok(admin.index.pack(p), "forged supersession ignored");
+  assert.ok(admin.warnings.some((w) => w.includes("without a valid admin tag")));
+  await admin.storage.close();
+
+  // Genuine: the packs of the superseded segment leave the effective index.
+  const genuine = encodeIndexSegment(repo.keys.indexKey, [], {
+    supersession: { supersedes: [victim], adminTagKey: adminTagKey(repo.keys.privateKey!) },
+  });
+  await repo.storage.create(layout.index(sha256Hex(genuine)), genuine);
+  const again = await reopen(dir);
+  await again.loadIndex();
+  for (const p of victimPacks) assert.equal(again.index.pack(p), undefined);
+  assert.ok(again.supersededSegments().has(victim));
+  await again.storage.close();
+
+  // A process that loaded the index before the supersession drops the packs on its next load.
+  await repo.loadIndex();
+  for (const p of victimPacks) assert.equal(repo.index.pack(p), undefined);
+  assert.ok(repo.index.packCount > 0, "the other segments stay");
+
+  // An ingest key cannot verify tags and honours every supersession (it only dedups less).
+  const ingest = await reopen(dir, {
+    keyFile: encodeKeyExport(toIngestKeys(repo.keys), repo.config.id),
+  }, "ingest");
+  await ingest.loadIndex();
+  for (const p of victimPacks) assert.equal(ingest.index.pack(p), undefined);
+  await ingest.storage.close();
+  await repo.storage.close();
+});
