@@ -6,30 +6,54 @@ import { type Context, UsageError } from "./context.ts";
 import { approveCost } from "./confirm.ts";
 import { type RepoPricing, repoPricing } from "./pricing.ts";
 import {
-  type ObjectRead,
   priceReads,
   type ReadEstimate,
   readEstimateJson,
   readEstimateText,
 } from "./read_estimate.ts";
-
-/** Days the restored copies of a `check --read-data` estimate are kept, unless `--days`. */
-const CHECK_DAYS = 1;
+import {
+  CHECK_DAYS,
+  prepareSample,
+  type Sample,
+  subsetFlag,
+  wholePackReads,
+} from "./check_subset.ts";
 
 /**
- * `check [--read-data [--estimate] [--budget USD] [--yes]]`: exit status 3 when problems are
- * found. `--read-data` is priced first (docs/cost-model.md §10.3) and goes through the cost
- * gate (`confirm.ts`) when the repository is on a store that bills.
+ * `check [--read-data | --read-data-subset N%|N] [--estimate] [--budget USD] [--yes]`, and with
+ * a subset `[--tier T] [--days N] [--wait] [--poll S]`. Exit status 0 when no problem is found,
+ * 3 when problems are, 4 while sampled packs are being restored (run the printed command again).
+ *
+ * Without either flag the check is hot-only: it lists packs and reads none (`ops/check.ts`).
+ * `--read-data` reads every pack and does not request restores (archived packs are reported
+ * unreadable); `--read-data-subset` reads a sample and thaws it first (`check_subset.ts`). Both
+ * are priced first (docs/cost-model.md §10.3) and go through the cost gate (`confirm.ts`) when
+ * the repository is on a store that bills.
  */
 export async function cmdCheck(ctx: Context): Promise<number> {
   const readData = ctx.bool("read-data");
-  if (ctx.bool("estimate") && !readData) {
-    throw new UsageError("--estimate prices reading every pack: use it with --read-data");
+  const subsetText = ctx.string("read-data-subset");
+  if (readData && subsetText !== undefined) {
+    throw new UsageError("--read-data reads every pack, --read-data-subset a sample: give one");
+  }
+  const spec = subsetText === undefined ? undefined : subsetFlag(subsetText);
+  if (ctx.bool("estimate") && !readData && !spec) {
+    throw new UsageError(
+      "--estimate prices reading packs: use it with --read-data or --read-data-subset",
+    );
+  }
+  if (!spec && (ctx.bool("wait") || ctx.string("poll") !== undefined)) {
+    throw new UsageError("--wait and --poll are for the restores of --read-data-subset");
   }
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
   try {
-    if (readData) {
+    let sample: Sample | undefined;
+    if (spec) {
+      const prepared = await prepareSample(ctx, repo, location, spec);
+      if ("status" in prepared) return prepared.status;
+      sample = prepared.sample;
+    } else if (readData) {
       const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
       if (ctx.bool("estimate") || !pricing.asIfS3) {
         const { r, title, notes, plan } = await priceReadData(ctx, repo, pricing);
@@ -45,14 +69,25 @@ export async function cmdCheck(ctx: Context): Promise<number> {
         });
       }
     }
-    const result = await check(repo, { readData });
-    ctx.print(result, () =>
+    const result = await check(repo, { readData, readPacks: sample?.packs });
+    const read = readData ? "all" : sample ? "sample" : "none";
+    ctx.print({ ...result, read, ...(sample ? { sample } : {}) }, () =>
       [
         `checked ${result.snapshots} snapshots, ${result.packs} packs, ${result.blobs} blobs${
-          readData ? `, read ${result.readPacks} packs` : ""
+          read === "none"
+            ? " (hot objects only: packs were listed, none was read)"
+            : `, read ${result.readPacks} pack objects whole`
         }`,
+        ...(sample
+          ? [
+            `sample seed ${sample.seed}: ${sample.packs.length} of ${sample.of} packs ` +
+            `(--read-data-subset ${sample.subset} picks them again)`,
+          ]
+          : []),
         ...result.problems.map((p) =>
-          `error: ${p.pack ? `pack ${p.pack.slice(0, 12)}: ` : ""}${p.message}`
+          `error: ${p.snapshot ? `snapshot ${p.snapshot.slice(0, 12)}: ` : ""}${
+            p.pack ? `pack ${p.pack.slice(0, 12)}: ` : ""
+          }${p.blob ? `blob ${p.blob.slice(0, 12)}: ` : ""}${p.message}`
         ),
         result.problems.length === 0
           ? "no problems found"
@@ -81,27 +116,8 @@ async function priceReadData(ctx: Context, repo: Repository, pricing: RepoPricin
     repo.storage,
     packs.map((p) => layout.pack(p.id)),
   );
-  const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
-  const objects: ObjectRead[] = [];
-  packs.forEach((p, i) => {
-    const s = states[i];
-    objects.push({
-      storageClass: s ? s.storageClass : pricing.coldClass,
-      bytes: p.length,
-      archived: s ? s.availability.state === "archived" : coldArchived,
-      gets: 1,
-      readBytes: p.length,
-    });
-    if (p.metadata) {
-      objects.push({
-        storageClass: "STANDARD",
-        bytes: p.length,
-        archived: false,
-        gets: 1,
-        readBytes: p.length,
-      });
-    }
-  });
+  const byId = new Map(packs.map((p, i) => [p.id, states[i]]));
+  const objects = wholePackReads(packs, pricing, (p) => byId.get(p.id));
   const days = Number(ctx.string("days") ?? CHECK_DAYS);
   if (!Number.isInteger(days) || days < 1) {
     throw new UsageError("--days must be a whole number ≥ 1");
@@ -116,8 +132,9 @@ async function priceReadData(ctx: Context, repo: Repository, pricing: RepoPricin
     notes: [
       ...(objects.some((o) => o.archived)
         ? [
-          "check does not request restores itself (it reports archived packs as unreadable): " +
-          "the restore lines are what reading them would take",
+          "check --read-data does not request restores itself (it reports archived packs as " +
+          "unreadable): the restore lines are what reading them would take; " +
+          "--read-data-subset restores the packs it samples",
         ]
         : []),
       `restored copies are priced for ${days} day${days === 1 ? "" : "s"} (--days)`,

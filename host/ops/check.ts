@@ -1,8 +1,13 @@
 /**
  * `check`: the repository's structural integrity, from hot objects alone by default: every
  * blob a snapshot references is indexed, and every indexed pack exists (both tiers for
- * metadata packs) with the indexed size. `readData` also reads every pack whole, opens every
- * frame and verifies every blob id. Problems are collected, each naming its pack and blob.
+ * metadata packs) with the indexed size. By default no pack under `packs/` is read, restored
+ * or even stat'ed one by one: packs are listed, and trees are read from the metadata packs' hot
+ * copies (`meta/`; only a missing hot copy makes `Repository.readPack` fall back to its cold
+ * copy, and that copy is then reported missing or unreadable). `readData` also reads every pack
+ * whole, opens every frame and verifies every blob id; `readPacks` does that for the packs it
+ * names (`check --read-data-subset`, which makes them readable first). Problems are collected,
+ * each naming its pack and blob.
  *
  * @module
  */
@@ -37,7 +42,13 @@ export interface CheckResult {
 
 export async function check(
   repo: Repository,
-  options: { readData?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  options: {
+    /** Read every indexed pack whole. */
+    readData?: boolean;
+    /** Read these indexed packs whole (ids; ignored with `readData`). */
+    readPacks?: readonly string[];
+    onProgress?: (done: number, total: number) => void;
+  } = {},
 ): Promise<CheckResult> {
   // Checking that snapshots reference indexed blobs means reading their trees.
   requirePrivateKey(repo.keys, "trees, so it cannot check the repository");
@@ -93,8 +104,12 @@ export async function check(
   }
 
   let readPacks = 0;
-  if (options.readData) {
-    const packs = [...repo.index.packs()];
+  const packs = options.readData ? [...repo.index.packs()] : (options.readPacks ?? []).map((id) => {
+    const p = repo.index.pack(id);
+    if (!p) throw new TypeError(`pack "${id}" is not in the index`);
+    return p;
+  });
+  if (packs.length > 0) {
     for (const p of packs) {
       options.onProgress?.(readPacks, packs.length);
       // A metadata pack has two copies (hot and cold): both must be whole.
