@@ -46,6 +46,13 @@ export interface StorageTraits {
    * wins, every other one is `ObjectExists`, and the object holds one winner's bytes.
    */
   racyCreateOnly?: boolean;
+  /**
+   * Which objects keep the label their create gave (`stat().label`, `CreateOptions.label`):
+   * `"all"`, or `"archived"` (those created in an archive class; the contract lets a back end
+   * drop the labels of always-readable objects). Absent: the back end keeps none, which the
+   * contract allows only when every object is always readable.
+   */
+  labels?: "all" | "archived";
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -277,6 +284,26 @@ export function storageConformance(
     assert.deepEqual(await s.read(n), again);
   });
 
+  test("create() with a label: stat() gives it back where the back end keeps labels, never another; a malformed label is refused", async (s) => {
+    const labelled = layout.pack(randomId());
+    const plain = layout.index(randomId());
+    const data = randomBytes(100);
+    await s.create(labelled, data.slice(), { label: "meta" });
+    await s.create(plain, randomBytes(10));
+    const got = (await s.stat(labelled))?.label;
+    if (traits.labels === "all") assert.equal(got, "meta");
+    else assert.ok(got === undefined || got === "meta", `label "${got}"`);
+    assert.equal((await s.stat(plain))?.label, undefined, "no label given, none returned");
+    // The label is the first create's: the same bytes again resolve and do not change it.
+    await s.create(labelled, data.slice(), { label: "data" });
+    assert.equal((await s.stat(labelled))?.label, got);
+    for (const bad of ["", "two words", "x".repeat(33), "métadonnée", "a/b"]) {
+      const n = layout.pack(randomId());
+      await assert.rejects(s.create(n, randomBytes(5), { label: bad }), TypeError, `"${bad}"`);
+      assert.equal(await s.stat(n), null, `label "${bad}": nothing created`);
+    }
+  });
+
   if (!traits.cold) {
     Deno.test({
       name: `${name}: cold behaviour (skipped: the back end has no archive tiers)`,
@@ -320,6 +347,20 @@ export function storageConformance(
       assert.deepEqual(await s.read(n), data);
       assert.deepEqual(await s.read(n, { offset: 10, length: 5 }), data.subarray(10, 15));
     }
+  });
+
+  test("cold: an archived object's label is given by stat() before any restore, and after it", async (s) => {
+    const n = layout.pack(randomId());
+    await s.create(n, randomBytes(1000), { storageClass: "DEEP_ARCHIVE", label: "meta" });
+    const other = layout.pack(randomId());
+    await s.create(other, randomBytes(1000), { storageClass: "GLACIER", label: "data" });
+    const stat = await s.stat(n);
+    assert.deepEqual(stat?.availability, { state: "archived" });
+    assert.equal(stat?.label, "meta");
+    assert.equal((await s.stat(other))?.label, "data");
+    await s.requestRestore(n, bulk);
+    await waitForRestore(s, n, restoreDelaySeconds);
+    assert.equal((await s.stat(n))?.label, "meta");
   });
 
   test("cold: list() gives each object's storage class", async (s) => {

@@ -25,5 +25,5 @@ storageConformance(
       cleanup: () => Deno.remove(dir, { recursive: true }),
     };
   },
-  { cold: { restoreDelaySeconds: RESTORE_DELAY_SECONDS } },
+  { cold: { restoreDelaySeconds: RESTORE_DELAY_SECONDS }, labels: "archived" },
 );

@@ -64,7 +64,7 @@ storageConformance(
     return { storage, reopen: () => openStorage(location, "admin"), cleanup: async () => {} };
   },
   // moto checks If-None-Match, then writes: not atomic (test/rig/moto.ts). Real S3 is.
-  { cold: { restoreDelaySeconds: 0 }, racyCreateOnly: true },
+  { cold: { restoreDelaySeconds: 0 }, racyCreateOnly: true, labels: "all" },
 );
 
 /** Runs `fn` on a fresh repository (admin role) in a fresh bucket. */

@@ -38,3 +38,21 @@ export function cacheFile(cacheDir: string, repoId: string): string {
   Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
   return join(dir, "files.sqlite");
 }
+
+/**
+ * Deletes the cache database of one repository, with SQLite's `-wal` and `-shm` files beside
+ * it (docs/format.md §10a: deleting the cache is always safe). Whether there was one.
+ */
+export function removeCacheFile(cacheDir: string, repoId: string): boolean {
+  const file = join(cacheDir, repoId, "files.sqlite");
+  let removed = false;
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      Deno.removeSync(path);
+      removed = true;
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) throw err;
+    }
+  }
+  return removed;
+}

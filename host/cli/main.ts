@@ -26,6 +26,7 @@ import { cmdCost } from "./cmd_cost.ts";
 import { cmdServe } from "./cmd_serve.ts";
 import { cmdPrices } from "./cmd_prices.ts";
 import { cmdForget } from "./cmd_forget.ts";
+import { cmdRebuild } from "./cmd_rebuild.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -45,6 +46,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   serve: cmdServe,
   prices: cmdPrices,
   forget: cmdForget,
+  rebuild: cmdRebuild,
 };
 
 const options = {

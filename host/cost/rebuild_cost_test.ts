@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { defaultAssumptions } from "./assumptions.ts";
-import { estimateRebuild, rebuildDays } from "./rebuild_cost.ts";
+import { estimateRebuild, rebuildCases, rebuildDays } from "./rebuild_cost.ts";
 import { shippedPriceTable } from "./price_table.ts";
 
 const table = shippedPriceTable("us-east-1");
@@ -49,4 +49,22 @@ Deno.test("copies stay as long as the slowest download needs, and at least three
   // 10 TiB at 100 Mbit/s: 244.3 h = 10.2 days → 11 days; in the region: 24.4 h → 3 days
   assert.equal(rebuildDays(10 * TiB, "internet", defaultAssumptions), 11);
   assert.equal(rebuildDays(10 * TiB, "region", defaultAssumptions), 3);
+});
+
+Deno.test("the normal rebuild restores only the metadata packs and unknown ones, the worst case every pack", () => {
+  const scope = {
+    metadata: { objects: 100, bytes: 2 ** 30 },
+    data: { objects: 8000, bytes: TiB },
+    unknown: { objects: 2, bytes: 2 ** 27 },
+  };
+  const { normal, worst } = rebuildCases(scope);
+  assert.deepEqual(normal, { objects: 102, bytes: 2 ** 30 + 2 ** 27 });
+  assert.deepEqual(worst, { objects: 8102, bytes: TiB + 2 ** 30 + 2 ** 27 });
+  const cheap = estimateRebuild({ storageClass: "DEEP_ARCHIVE", ...normal, to: "internet" }, table);
+  const dear = estimateRebuild({ storageClass: "DEEP_ARCHIVE", ...worst, to: "internet" }, table);
+  // 1.125 GiB = 1.208 GB, all within the free 100 GB of egress: restore and copy only
+  // restore requests: 0.102 × $0.025 = $0.00255; retrieval: 1.207959552 GB × $0.0025 = $0.00302
+  assert.equal(cheap.items.find((i) => i.what.startsWith("restore requests"))!.usd, 0.00255);
+  assert.ok(cheap.total_usd < 0.02, `${cheap.total_usd}`);
+  assert.ok(dear.total_usd > 80, `${dear.total_usd}`);
 });

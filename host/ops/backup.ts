@@ -173,12 +173,12 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
         skipped: walked.skipped.length,
       },
     };
-    const details = await uploader.add(
-      "snapshot",
-      encodeDetails({ version: 1, manifest: base, skipped: walked.skipped }),
-    );
+    // Every tree and data pack durable first (with the pack index naming the data packs), so
+    // the counters are final; then the details, a copy of the manifest with those counters
+    // (docs/format.md §9.2: a rebuild re-encodes the manifest from it, byte for byte), in a
+    // small metadata pack of their own that the counters leave out.
     await uploader.flush();
-    const manifest: SnapshotManifest = {
+    const counted: Omit<SnapshotManifest, "details"> = {
       ...base,
       stats: {
         ...base.stats,
@@ -186,8 +186,13 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
         newBytes: uploader.stats.newBytes,
         storedBytes: uploader.stats.storedBytes,
       },
-      details,
     };
+    const details = await uploader.add(
+      "snapshot",
+      encodeDetails({ version: 1, manifest: counted, skipped: walked.skipped }),
+    );
+    await uploader.flush();
+    const manifest: SnapshotManifest = { ...counted, details };
     let id: string | undefined;
     if (!dryRun) {
       const bytes = encodeSnapshot(repo.keys.indexKey, manifest);

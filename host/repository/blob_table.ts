@@ -13,11 +13,14 @@ import { AEAD_OVERHEAD } from "../crypto/aead.ts";
 import { FormatError } from "./errors.ts";
 import { isHex64 } from "./_fields.ts";
 
-/** What a blob holds: file data, a tree (one directory), or a snapshot's details. */
-export type BlobType = "data" | "tree" | "snapshot";
+/**
+ * What a blob holds: file data, a tree (one directory), a snapshot's details, or a pack index
+ * (the index-segment body naming the data packs one run wrote, docs/format.md §6.5).
+ */
+export type BlobType = "data" | "tree" | "snapshot" | "pack-index";
 
 /** Blob type codes, by their u8 value. */
-export const BLOB_TYPES: readonly BlobType[] = ["data", "tree", "snapshot"];
+export const BLOB_TYPES: readonly BlobType[] = ["data", "tree", "snapshot", "pack-index"];
 
 /** Length of one encoded blob entry. */
 export const BLOB_ENTRY_LENGTH = 53;

@@ -1,7 +1,8 @@
 /**
  * The in-memory repository index: blob id -> where it is stored, built from every effective
  * index segment (docs/format.md §7; superseded segments are left out, §7.1). Segments are append-only; when a blob appears in
- * several packs (two clients stored it at once) the first one loaded wins; any is valid.
+ * several packs (two clients stored it at once, or a compaction copied it) the first one
+ * loaded wins (the repository loads the newest segments first); any is valid.
  *
  * @module
  */

@@ -3,7 +3,8 @@
  * random data key, which is itself sealed to the repository public key.
  *
  * ```
- * header  (88, plaintext): "PFPK" | version u8 = 1 | flags u8 (bit0 = metadata) | reserved u16 = 0
+ * header  (88, plaintext): "PFPK" | version u8 (1, or 2 with a pack-index blob) | flags u8
+ *                          (bit0 = metadata) | reserved u16 = 0
  *                          | sealedDataKey (80) = crypto_box_seal(dataKey, repo public key)
  * frames:  aeadSeal(dataKey, zstd(concatenated blob plaintexts), "PFFR" || u32le frameOffset) ...
  * TOC:     aeadSeal(dataKey, u32le count || count x 53-byte blob entry, "PFTC")
@@ -42,6 +43,8 @@ export type { BlobLocation, BlobType };
 export const PACK_HEADER_LENGTH = 88;
 export const PACK_TRAILER_LENGTH = 8;
 export const PACK_VERSION = 1;
+/** The version of a pack whose TOC holds a blob of type "pack-index" (docs/format.md §6.1). */
+export const PACK_VERSION_WITH_PACK_INDEX = 2;
 /** Packs are < 4 GiB: every offset is a u32. */
 export const MAX_PACK_LENGTH = 0xffffffff;
 
@@ -81,6 +84,7 @@ export class PackWriter {
   #openBlobs: { id: string; type: BlobType; offsetInFrame: number; length: number }[] = [];
   #openBytes = 0;
   #finished = false;
+  #hasPackIndex = false;
   readonly #compressor?: FrameCompressor;
   /** Frames handed to the compressor and not yet sealed, in order. */
   #chain: Promise<void> = Promise.resolve();
@@ -125,6 +129,12 @@ export class PackWriter {
     if (!isHex64(id)) throw new TypeError(`blob id "${id}" is not 64 lowercase hex digits`);
     if (!BLOB_TYPES.includes(type)) throw new TypeError(`blob "${id}" has unknown type "${type}"`);
     if (this.#ids.has(id)) throw new Error(`blob "${id}" was already added to this pack`);
+    if (type === "pack-index") {
+      if (!this.#metadata) {
+        throw new TypeError(`pack-index blob "${id}" belongs in a metadata pack`);
+      }
+      this.#hasPackIndex = true;
+    }
     if (this.#openBytes > 0 && this.#openBytes + plaintext.length > this.#frameSize) {
       this.#closeFrame();
     }
@@ -193,6 +203,9 @@ export class PackWriter {
     this.#data.append(encodePackTrailer(toc.length));
     const data = this.#data.take();
     if (data.length > MAX_PACK_LENGTH) throw new RangeError("pack is larger than 4 GiB");
+    // §6.1: a pack holding a pack-index blob is version 2, so a reader that does not know the
+    // blob type refuses the pack by its header. The header is not sealed: patching is safe.
+    if (this.#hasPackIndex) data[4] = PACK_VERSION_WITH_PACK_INDEX;
     this.#dataKey.fill(0);
     return { id: sha256Hex(data), data, metadata: this.#metadata, blobs: this.#blobs };
   }
@@ -256,21 +269,31 @@ export function encodePackHeader(metadata: boolean, sealedKey: Uint8Array): Uint
   return header;
 }
 
-/** Parses the first 88 bytes of a pack; `FormatError` on bad magic, version, flags or length. */
-export function packHeader(headerBytes: Uint8Array): { metadata: boolean; sealedKey: Uint8Array } {
+/**
+ * Parses the first 88 bytes of a pack; `FormatError` on bad magic, version (1 or 2), flags or
+ * length.
+ */
+export function packHeader(
+  headerBytes: Uint8Array,
+): { version: number; metadata: boolean; sealedKey: Uint8Array } {
   if (headerBytes.length < PACK_HEADER_LENGTH) {
     throw new FormatError(`pack header is ${headerBytes.length} bytes, expected 88`);
   }
   for (let i = 0; i < 4; i++) {
     if (headerBytes[i] !== PACK_MAGIC[i]) throw new FormatError('pack header has no "PFPK" magic');
   }
-  if (headerBytes[4] !== PACK_VERSION) {
-    throw new FormatError(`pack version ${headerBytes[4]} is not supported (expected 1)`);
+  const version = headerBytes[4];
+  if (version !== PACK_VERSION && version !== PACK_VERSION_WITH_PACK_INDEX) {
+    throw new FormatError(`pack version ${version} is not supported (expected 1 or 2)`);
   }
   if ((headerBytes[5] & ~1) !== 0 || headerBytes[6] !== 0 || headerBytes[7] !== 0) {
     throw new FormatError("pack header has unknown flags or non-zero reserved bytes");
   }
-  return { metadata: headerBytes[5] === 1, sealedKey: headerBytes.slice(8, PACK_HEADER_LENGTH) };
+  const metadata = headerBytes[5] === 1;
+  if (version === PACK_VERSION_WITH_PACK_INDEX && !metadata) {
+    throw new FormatError("pack header says version 2 (pack index) for a data pack");
+  }
+  return { version, metadata, sealedKey: headerBytes.slice(8, PACK_HEADER_LENGTH) };
 }
 
 /** Opens the pack's data key. `KeyCannotRead` for an ingest key, `IntegrityError` for a wrong key. */
@@ -412,7 +435,7 @@ export function readPackContents(
   if (packBytes.length < minimum) {
     throw new FormatError(`pack is ${packBytes.length} bytes, shorter than the minimum ${minimum}`);
   }
-  const { metadata } = packHeader(packBytes.subarray(0, PACK_HEADER_LENGTH));
+  const { version, metadata } = packHeader(packBytes.subarray(0, PACK_HEADER_LENGTH));
   const dataKey = openDataKey(packBytes.subarray(0, PACK_HEADER_LENGTH), keys);
   const trailerAt = packBytes.length - PACK_TRAILER_LENGTH;
   const tocLength = packTrailer(packBytes.subarray(trailerAt));
@@ -421,7 +444,20 @@ export function readPackContents(
     throw new FormatError(`pack trailer states a ${tocLength}-byte TOC, longer than the pack`);
   }
   const blobs = openToc(dataKey, packBytes.subarray(tocAt, trailerAt), tocAt);
+  checkPackIndexVersion(blobs, version);
   return { metadata, blobs };
+}
+
+/**
+ * §6.1, §6.5: a pack-index blob only in a version-2 (metadata) pack. `FormatError` naming the
+ * first blob that breaks this.
+ */
+export function checkPackIndexVersion(blobs: readonly BlobLocation[], version: number): void {
+  for (const b of blobs) {
+    if (b.type === "pack-index" && version !== PACK_VERSION_WITH_PACK_INDEX) {
+      throw new FormatError(`pack TOC: pack-index blob "${b.id}" in a version ${version} pack`);
+    }
+  }
 }
 
 function frameAad(frameOffset: number): Uint8Array {

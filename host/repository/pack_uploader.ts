@@ -5,8 +5,14 @@
  *
  * Blobs are added in walk order; data blobs go to the open data pack, trees and snapshot
  * details to the open metadata pack. Metadata packs are written to both tiers (`packs/` and its
- * hot copy `meta/`). A blob already in the index, or already added in this run, is skipped:
- * content is never stored twice, whichever client stored it first.
+ * hot copy `meta/`), with the label "meta" (data packs: "data") so that the cold tier says which
+ * is which without a restore (docs/format.md §2). A blob already in the index, or already added
+ * in this run, is skipped: content is never stored twice, whichever client stored it first.
+ *
+ * `flush` stores the open data pack first and waits until every data pack is durable; then it
+ * adds a pack-index blob naming the data packs stored since the last one (docs/format.md
+ * §6.5) to the open metadata pack and stores that, so the metadata packs alone say where every
+ * data blob of a completed run is.
  *
  * @module
  */
@@ -16,6 +22,7 @@ import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
 import { encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
+import { encodePackIndex } from "./pack_index.ts";
 import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
 import type { RepoConfig } from "./config.ts";
@@ -73,6 +80,8 @@ export class PackUploader {
   #pending = new Set<string>();
   #uploads = new Set<Promise<void>>();
   #failure: unknown;
+  /** Data packs stored (durable and indexed) that no pack-index blob names yet. */
+  #unnamedDataPacks: IndexedPack[] = [];
 
   constructor(
     private storage: Storage,
@@ -138,14 +147,36 @@ export class PackUploader {
     return id;
   }
 
-  /** Stores the open packs and waits until every added blob is durable and indexed. */
-  async flush(): Promise<void> {
-    await this.#queue;
-    for (const slot of ["data", "meta"] as const) {
-      const writer = this.#open[slot];
-      this.#open[slot] = undefined;
-      if (writer && writer.count > 0) this.#store(writer);
+  /**
+   * Stores the open packs and waits until every added blob is durable and indexed: the data
+   * pack first, then, once every data pack is durable, the metadata pack with a pack-index
+   * blob naming the data packs stored since the last flush (if any). Waits for the `add` calls
+   * made before it; `add` calls made while it runs wait for it.
+   */
+  flush(): Promise<void> {
+    const run = this.#queue.then(() => this.#flush());
+    this.#queue = run.then(() => {}, () => {});
+    return run;
+  }
+
+  async #flush(): Promise<void> {
+    const data = this.#open.data;
+    this.#open.data = undefined;
+    if (data && data.count > 0) this.#store(data);
+    await this.#settle();
+    if (this.#unnamedDataPacks.length > 0) {
+      const named = this.#unnamedDataPacks;
+      this.#unnamedDataPacks = [];
+      await this.#add("pack-index", encodePackIndex(named));
     }
+    const meta = this.#open.meta;
+    this.#open.meta = undefined;
+    if (meta && meta.count > 0) this.#store(meta);
+    await this.#settle();
+  }
+
+  /** Waits for every upload; rejects with the first failure. */
+  async #settle(): Promise<void> {
     while (this.#uploads.size > 0) await Promise.allSettled([...this.#uploads]);
     this.#throwIfFailed();
   }
@@ -157,7 +188,8 @@ export class PackUploader {
       // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
       const hotCopy = pack.metadata ? pack.data.slice() : undefined;
       const storageClass = this.config.cold.storageClass;
-      await this.storage.create(layout.pack(pack.id), pack.data, { storageClass });
+      const label = pack.metadata ? "meta" : "data";
+      await this.storage.create(layout.pack(pack.id), pack.data, { storageClass, label });
       if (hotCopy) await this.storage.create(layout.metaCopy(pack.id), hotCopy);
       const indexed: IndexedPack = {
         pack: pack.id,
@@ -168,6 +200,7 @@ export class PackUploader {
       const segment = encodeIndexSegment(this.keys.indexKey, [indexed]);
       await this.storage.create(layout.index(sha256Hex(segment)), segment);
       this.index.add([indexed]);
+      if (!pack.metadata) this.#unnamedDataPacks.push(indexed);
       for (const b of pack.blobs) this.#pending.delete(b.id);
       this.stats.packs++;
       this.stats.storedBytes += length;

@@ -205,9 +205,16 @@ export class Repository {
         );
       });
     }
-    for (const [id, packs] of decoded) {
+    // Newest segments first, so a blob stored twice (two clients at once, or a compaction
+    // stopped before it superseded the old packs) is found in its newest, densest pack.
+    const newestFirst = [...decoded.keys()].sort((a, b) => {
+      const ta = this.#segments.get(a)?.modified ?? "";
+      const tb = this.#segments.get(b)?.modified ?? "";
+      return ta < tb ? 1 : ta > tb ? -1 : a < b ? -1 : 1;
+    });
+    for (const id of newestFirst) {
       if (superseded.has(id)) continue;
-      this.index.add(packs);
+      this.index.add(decoded.get(id)!);
       this.#inIndex.add(id);
     }
   }

@@ -5,18 +5,24 @@
  *
  * ```
  * manifest object: "PFSN" | version u8 = 1 | aeadSeal(indexKey, manifest JSON, aad = "PFSN")
+ * nonce:           first 12 bytes of HMAC-SHA-256(indexKey, "permafrost manifest nonce v1" || JSON)
  * ```
+ *
+ * The nonce is derived from the plaintext (§9.1), so a manifest re-encoded from its details
+ * blob (`rebuild`) gets the same bytes and the same id.
  *
  * @module
  */
 
-import { aeadOpen, aeadSeal } from "../crypto/aead.ts";
-import { utf8 } from "../crypto/bytes.ts";
+import { createHmac } from "node:crypto";
+import { AEAD_NONCE_LENGTH, aeadOpen, aeadSeal } from "../crypto/aead.ts";
+import { concatBytes, utf8 } from "../crypto/bytes.ts";
 import { FormatError } from "./errors.ts";
 import { Fields, parseJson } from "./_fields.ts";
 
 export const SNAPSHOT_VERSION = 1;
 const MAGIC = utf8("PFSN");
+const NONCE_LABEL = utf8("permafrost manifest nonce v1");
 
 /** Counters of one backup run. All are non-negative integers. */
 export interface SnapshotStats {
@@ -71,7 +77,10 @@ const STAT_FIELDS = [
   "skipped",
 ] as const;
 
-/** Seals a manifest. `nonce` is for reproducible tests and spec examples only. */
+/**
+ * Seals a manifest, with the nonce derived from its JSON ({@link manifestNonce}): equal
+ * manifests encode to equal bytes. `nonce` overrides that, for tests only.
+ */
 export function encodeSnapshot(
   indexKey: Uint8Array,
   m: SnapshotManifest,
@@ -79,12 +88,23 @@ export function encodeSnapshot(
 ): Uint8Array {
   const json = utf8(JSON.stringify({ ...orderedManifest(m), details: m.details }));
   decodeManifestJson(json); // validate before storing
-  const sealed = aeadSeal(indexKey, json, MAGIC, nonce);
+  const sealed = aeadSeal(indexKey, json, MAGIC, nonce ?? manifestNonce(indexKey, json));
   const out = new Uint8Array(5 + sealed.length);
   out.set(MAGIC);
   out[4] = SNAPSHOT_VERSION;
   out.set(sealed, 5);
   return out;
+}
+
+/**
+ * docs/format.md §9.1: the manifest's AEAD nonce, the first 12 bytes of
+ * HMAC-SHA-256(indexKey, "permafrost manifest nonce v1" || manifest JSON). A deterministic,
+ * SIV-like nonce: two seals share a nonce only when their plaintexts are equal (up to an HMAC
+ * collision), and then they are the same message, so GCM's nonce-reuse failure cannot happen.
+ */
+export function manifestNonce(indexKey: Uint8Array, json: Uint8Array): Uint8Array {
+  const mac = createHmac("sha256", indexKey).update(concatBytes([NONCE_LABEL, json])).digest();
+  return new Uint8Array(mac.buffer, mac.byteOffset, AEAD_NONCE_LENGTH).slice();
 }
 
 /** Opens a manifest. `IntegrityError` if it does not authenticate, `FormatError` if malformed. */

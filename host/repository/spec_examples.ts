@@ -17,6 +17,7 @@ import type { BlobLocation, BlobType } from "./blob_table.ts";
 import { encodeConfig, type RepoConfig } from "./config.ts";
 import { encodeIndexBody, encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
 import { encodeKeyExport, wrapKeyFile } from "./keyfile.ts";
+import { encodePackIndex } from "./pack_index.ts";
 import { type RepoKeys, toIngestKeys } from "./keys.ts";
 import {
   encodePackHeader,
@@ -200,10 +201,18 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
     zstd: true,
   });
   out.set("index-segment-body", { lang: "hex", text: annotateBody(indexed), zstd: false });
+  // §6.5: the plaintext of a pack-index blob naming the data pack (not stored in the example
+  // metadata pack, which predates blob type 3).
+  out.set("pack-index-blob", {
+    lang: "hex",
+    text: annotateBody([indexed[0]], encodePackIndex([indexed[0]])),
+    zstd: false,
+  });
   json("index-segment-decoded", indexed);
 
   const manifest: SnapshotManifest = { ...manifestBase, details: detailsId };
-  const snap = encodeSnapshot(keys.indexKey, manifest, exampleNonce(9));
+  // The manifest's nonce is derived from its JSON (§9.1), not an example nonce.
+  const snap = encodeSnapshot(keys.indexKey, manifest);
   out.set("snapshot-manifest", {
     lang: "hex",
     text: [
@@ -300,8 +309,7 @@ function examplePack(
   };
 }
 
-function annotateBody(packs: IndexedPack[]): string {
-  const body = encodeIndexBody(packs);
+function annotateBody(packs: IndexedPack[], body = encodeIndexBody(packs)): string {
   const lines = [hexLine(body.subarray(0, 4), `pack count ${packs.length}`)];
   let at = 4;
   for (const p of packs) {

@@ -12,8 +12,9 @@ import { decodeIndexSegment } from "./index_segment.ts";
 import { decodeKeyExport, unwrapKeyFile } from "./keyfile.ts";
 import { type RepoKeys, toIngestKeys } from "./keys.ts";
 import { openDataKey, readBlob, readPackContents } from "./pack.ts";
-import { decodeDetails, decodeSnapshot, encodeSnapshot } from "./snapshot.ts";
-import { buildSpecExamples, exampleNonce } from "./spec_examples.ts";
+import { decodeDetails, decodeSnapshot, encodeSnapshot, manifestNonce } from "./snapshot.ts";
+import { buildSpecExamples } from "./spec_examples.ts";
+import { decodePackIndex } from "./pack_index.ts";
 import { decodeTree } from "./tree.ts";
 
 const doc = await Deno.readTextFile(new URL("../../docs/format.md", import.meta.url));
@@ -135,8 +136,30 @@ Deno.test("spec example snapshot manifest decodes, and re-encodes to the same by
   const sealed = hex("snapshot-manifest");
   const manifest = decodeSnapshot(keys.indexKey, sealed);
   assert.deepEqual(manifest, json("snapshot-manifest-decoded"));
-  assert.deepEqual(encodeSnapshot(keys.indexKey, manifest, exampleNonce(9)), sealed);
+  // The nonce is derived from the manifest (§9.1): re-encoding gives the same bytes, and so
+  // does re-encoding the manifest from the details blob (the manifest minus "details").
+  assert.deepEqual(encodeSnapshot(keys.indexKey, manifest), sealed);
+  assert.deepEqual(sealed.subarray(5, 17), manifestNonce(keys.indexKey, manifestJson(manifest)));
+  const details = decodeDetails(bytes("snapshot-details"));
+  assert.deepEqual(
+    encodeSnapshot(keys.indexKey, { ...details.manifest, details: manifest.details }),
+    sealed,
+  );
   const [, metaPack] = json("packs-decoded");
   assert.equal(manifest.root, metaPack.blobs[0].id);
   assert.equal(manifest.details, metaPack.blobs[1].id);
 });
+
+Deno.test("spec example pack-index blob decodes to the data pack, as its TOC lists it", () => {
+  const [dataPack] = json("packs-decoded");
+  const [named] = decodePackIndex(hex("pack-index-blob"));
+  assert.equal(named.pack, dataPack.id);
+  assert.equal(named.metadata, false);
+  assert.equal(named.length, dataPack.length);
+  assert.deepEqual(named.blobs, dataPack.blobs.map(({ text: _, ...loc }: any) => loc));
+});
+
+/** The manifest JSON as encodeSnapshot() writes it (the decoded example, compact). */
+function manifestJson(m: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(m));
+}

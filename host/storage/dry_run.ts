@@ -5,16 +5,27 @@
  * @module
  */
 
-import type { ByteRange, ObjectInfo, ObjectStat, RestoreOptions, Storage } from "./storage.ts";
+import type {
+  ByteRange,
+  CreateOptions,
+  ObjectInfo,
+  ObjectStat,
+  RestoreOptions,
+  Storage,
+} from "./storage.ts";
 
 export class DryRunStorage implements Storage {
-  /** Objects that would have been created, with their sizes. */
-  readonly created: ObjectInfo[] = [];
+  /** Objects that would have been created, with their sizes (and labels, when given). */
+  readonly created: (ObjectInfo & { label?: string })[] = [];
 
   constructor(private inner: Storage) {}
 
-  create(name: string, data: Uint8Array): Promise<void> {
-    this.created.push({ name, size: data.length });
+  create(name: string, data: Uint8Array, options: CreateOptions = {}): Promise<void> {
+    this.created.push({
+      name,
+      size: data.length,
+      ...(options.label ? { label: options.label } : {}),
+    });
     return Promise.resolve();
   }
   read(name: string, range?: ByteRange): Promise<Uint8Array> {

@@ -11,6 +11,7 @@ import { ingestMayCreate, ingestMayRead, tierOf } from "../repository/layout.ts"
 import {
   type ByteRange,
   type CreateOptions,
+  labelPattern,
   type ObjectInfo,
   type ObjectStat,
   type RestoreOptions,
@@ -32,7 +33,8 @@ export interface StorageBackend {
  * `read` method, or `readHot` and a name `ingestMayRead` accepts (config, keys, index,
  * snapshots), else it rejects with `CapabilityRefused` naming the object; the ingest role may
  * `create` only what a backup writes (`ingestMayCreate`). `create` writes cold objects (by
- * `tierOf`) in `coldClass` and hot ones in `STANDARD`, unless told a class. `create` moves its
+ * `tierOf`) in `coldClass` and hot ones in `STANDARD`, unless told a class, and passes on its
+ * `label` (rejecting one that does not match `labelPattern` with `TypeError`). `create` moves its
  * `data` to the plugin worker: the caller's `Uint8Array` is detached afterwards when it owned
  * its whole buffer (pass a copy to keep it). Everything else is the `Storage` contract.
  */
@@ -58,7 +60,11 @@ export class RoleHandle implements Storage {
     }
     const storageClass = options.storageClass ??
       (tierOf(name) === "cold" ? this.coldClass : "STANDARD");
-    return this.#call("create", name, data, { storageClass });
+    const { label } = options;
+    if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
+      return Promise.reject(new TypeError(`label "${label}" of object "${name}" is not valid`));
+    }
+    return this.#call("create", name, data, { storageClass, ...(label ? { label } : {}) });
   }
 
   read(name: string, range?: ByteRange): Promise<Uint8Array> {

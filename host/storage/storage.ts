@@ -15,6 +15,7 @@ export {
   type Availability,
   type ByteRange,
   type CreateOptions,
+  labelPattern,
   type ObjectInfo,
   type ObjectStat,
   type RestoreOptions,
@@ -46,7 +47,10 @@ import type {
  *   archived one. A range past the end rejects with `RangeError`.
  * - `list` yields every object whose name starts with `prefix`, in no promised order.
  * - `stat` resolves `null` for a missing object; otherwise its size, and its availability
- *   (always `readable` on back ends without archive tiers).
+ *   (always `readable` on back ends without archive tiers), and the `label` its create gave,
+ *   where the back end keeps it: always for objects created in an archive class (so a caller
+ *   can tell archived objects apart without a restore), possibly not for always-readable ones
+ *   (`CreateOptions.label`).
  * - `requestRestore` asks for a temporary readable copy of an archived object. It resolves
  *   once the store accepted the request, when a restore is already in progress (a faster
  *   `tier` than the running one is an upgrade the store may honour), and when the object is

@@ -32,6 +32,7 @@ export {
   type Availability,
   type ByteRange,
   type CreateOptions,
+  labelPattern,
   type ObjectInfo,
   type ObjectStat,
   type RestoreOptions,

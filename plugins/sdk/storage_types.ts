@@ -56,12 +56,29 @@ export type Availability =
 /** `stat`'s answer: the listing facts plus availability. */
 export interface ObjectStat extends ObjectInfo {
   availability: Availability;
+  /** The label given at `create`, where the back end keeps it (see {@link CreateOptions}). */
+  label?: string;
 }
+
+/**
+ * What a label may be: 1 to 32 ASCII letters, digits, `.`, `_` or `-` (S3 user metadata, a
+ * file name, a SQLite text column all hold that unchanged).
+ */
+export const labelPattern: RegExp = /^[A-Za-z0-9._-]{1,32}$/;
 
 /** Options of `create`. */
 export interface CreateOptions {
   /** Defaults to `STANDARD`. The host picks it from the tier predicate (`tierOf`, docs/format.md §2). */
   storageClass?: StorageClass;
+  /**
+   * A short opaque tag ({@link labelPattern}) that `stat` returns without reading the object,
+   * even while it is archived (the host tags packs `"meta"` or `"data"`, docs/format.md §2).
+   * It is fixed by the create that made the object: a repeated create of the same bytes
+   * resolves without changing it. A back end MUST keep it for objects created in an archive
+   * class (S3 keeps it as user metadata), and MAY drop it for objects that are always readable,
+   * whose own bytes can be read instead. A label that does not match rejects with `TypeError`.
+   */
+  label?: string;
 }
 
 /** Options of `requestRestore`. */

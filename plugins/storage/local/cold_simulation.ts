@@ -8,11 +8,14 @@
  * `<root>/.cold/` (never an object), named `<sha256(object name) in hex>.json`:
  *
  * ```json
- * {"v":1,"name":"packs/…","storageClass":"DEEP_ARCHIVE",
+ * {"v":1,"name":"packs/…","storageClass":"DEEP_ARCHIVE","label":"meta",
  *  "restore":{"tier":"bulk","days":1,"requestedAt":"…","readyAt":"…","until":"…"}}
  * ```
  *
- * `restore` is present once a restore was requested. Records are replaced whole (written in
+ * `label` is the create's label (`CreateOptions.label`), if it gave one: the record is where
+ * the store keeps labels, so objects in STANDARD (which have no record and are always
+ * readable) lose theirs, as the Storage contract allows. `restore` is present once a restore
+ * was requested. Records are replaced whole (written in
  * `tmp/`, fsync'd, renamed, folder fsync'd), so state survives a crash or a restart and every
  * process opening the folder sees the same states. An object without a record is STANDARD.
  *
@@ -60,6 +63,7 @@ export interface ColdRecord {
   v: 1;
   name: string;
   storageClass: StorageClass;
+  label?: string;
   restore?: RestoreRecord;
 }
 
@@ -102,10 +106,13 @@ export class ColdSimulation {
     this.#haveDir = true;
   }
 
-  /** Records that `name` was created in `storageClass` (STANDARD: removes any stale record). */
-  async setClass(name: string, storageClass: StorageClass): Promise<void> {
+  /**
+   * Records that `name` was created in `storageClass`, with `label` if given (STANDARD: removes
+   * any stale record, and the label is not kept).
+   */
+  async setClass(name: string, storageClass: StorageClass, label?: string): Promise<void> {
     if (storageClass === "STANDARD") return this.forget(name);
-    await this.#write({ v: RECORD_VERSION, name, storageClass });
+    await this.#write({ v: RECORD_VERSION, name, storageClass, ...(label ? { label } : {}) });
   }
 
   /** `name`'s record, or `null` (a STANDARD object, or no object). */
@@ -238,7 +245,10 @@ export function isStorageClass(c: unknown): c is StorageClass {
 
 function parseRecord(text: string, where: string): ColdRecord {
   const r = JSON.parse(text) as ColdRecord;
-  if (r?.v !== RECORD_VERSION || typeof r.name !== "string" || !isStorageClass(r.storageClass)) {
+  if (
+    r?.v !== RECORD_VERSION || typeof r.name !== "string" || !isStorageClass(r.storageClass) ||
+    (r.label !== undefined && typeof r.label !== "string")
+  ) {
     throw new TypeError(`cold record "${where}" is not a version ${RECORD_VERSION} record`);
   }
   return r;

@@ -15,7 +15,7 @@ import {
   type StorageClass,
 } from "./cold_simulation.ts";
 import { parentOf, randomHex, syncDir } from "./durable_file.ts";
-import type { ByteRange, ObjectInfo, ObjectStat } from "../../sdk/mod.ts";
+import { type ByteRange, labelPattern, type ObjectInfo, type ObjectStat } from "../../sdk/mod.ts";
 import { checkName, isReserved, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
 
 type Range = ByteRange;
@@ -39,9 +39,11 @@ const STAT_BATCH = 64;
  *   process), unlinks the temporary name and fsyncs the final folder (skipped on Windows,
  *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects.
  * - Folders are created as needed, each fsync'd into its parent; `init()` creates the root.
- * - Without `cold`, the storage class is recorded nowhere and every object is readable. With
- *   it, GLACIER and DEEP_ARCHIVE objects need `requestRestore` before `read` (see
- *   `cold_simulation.ts` for the rules and the `.cold/` records).
+ * - Without `cold`, the storage class and the label are recorded nowhere and every object is
+ *   readable. With it, GLACIER and DEEP_ARCHIVE objects need `requestRestore` before `read` (see
+ *   `cold_simulation.ts` for the rules and the `.cold/` records), and objects created in a
+ *   class other than STANDARD keep their label in their record. Labels of always-readable
+ *   objects are dropped, as the Storage contract allows (`CreateOptions.label`).
  */
 export class LocalStore {
   readonly root: string;
@@ -76,7 +78,7 @@ export class LocalStore {
   async create(
     name: string,
     data: Uint8Array,
-    options?: { storageClass?: StorageClass },
+    options?: { storageClass?: StorageClass; label?: string },
     afterWrite?: () => void,
   ): Promise<void> {
     checkName(name);
@@ -84,6 +86,10 @@ export class LocalStore {
     const storageClass = options?.storageClass ?? "STANDARD";
     if (!isStorageClass(storageClass)) {
       throw new TypeError(`storage class "${storageClass}" of object "${name}" is not known`);
+    }
+    const label = options?.label;
+    if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
+      throw new TypeError(`label "${label}" of object "${name}" is not valid`);
     }
     const final = this.#abs(objectPath(name));
     const dir = parentOf(final);
@@ -117,7 +123,7 @@ export class LocalStore {
       }
       await syncDir(dir);
       // Only the create that linked the object records its class (see cold_simulation.ts).
-      await this.#cold?.setClass(name, storageClass);
+      await this.#cold?.setClass(name, storageClass, label);
     } finally {
       await Deno.remove(tmp).catch(() => {});
     }
@@ -158,6 +164,7 @@ export class LocalStore {
       modified,
       storageClass: record?.storageClass ?? "STANDARD",
       availability: this.#cold.availability(record),
+      ...(record?.label !== undefined ? { label: record.label } : {}),
     };
   }
 

@@ -18,8 +18,11 @@ servePlugin((ctx) => {
     init: () => store.init(),
     // The bytes were moved here by the host: free them as soon as they are in the file, before
     // its fsync (a 64 MiB pack should not wait for the disk, nor for this worker's next GC).
-    create: (name: string, data: Uint8Array, options?: { storageClass?: StorageClass }) =>
-      store.create(name, data, options, () => release(data)).finally(() => release(data)),
+    create: (
+      name: string,
+      data: Uint8Array,
+      options?: { storageClass?: StorageClass; label?: string },
+    ) => store.create(name, data, options, () => release(data)).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     requestRestore: (name: string, options: unknown) => store.requestRestore(name, options),

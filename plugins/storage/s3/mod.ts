@@ -64,8 +64,11 @@ servePlugin((ctx) => {
   return {
     init: () => store.init(),
     // The bytes were moved here by the host: free them once stored.
-    create: (name: string, data: Uint8Array, options?: { storageClass?: string }) =>
-      store.create(name, data, options).finally(() => release(data)),
+    create: (
+      name: string,
+      data: Uint8Array,
+      options?: { storageClass?: string; label?: string },
+    ) => store.create(name, data, options).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     list: (prefix: string) => store.list(prefix),

@@ -14,6 +14,8 @@
  *   different). Identical resolves; different is `ObjectExists`.
  * - integrity: every upload sends `x-amz-checksum-sha256` (per part for multipart uploads), so
  *   S3 rejects bytes damaged on the way.
+ * - labels (`CreateOptions.label`): stored as user metadata `x-amz-meta-label` with the object,
+ *   which `HeadObject` returns even while the object is archived; `stat` gives it back.
  * - durability: S3 acknowledges a write only once it is stored.
  * - every request is retried on transient failures (`retry.ts`), and fails with
  *   `TransientError` once the retries are used up.
@@ -36,6 +38,7 @@ import {
 import { createHash } from "node:crypto";
 import {
   type ByteRange,
+  labelPattern,
   NeedsRestore,
   ObjectExists,
   type ObjectInfo,
@@ -117,14 +120,23 @@ export class S3Store {
     }
   }
 
-  async create(name: string, data: Uint8Array, options?: { storageClass?: string }): Promise<void> {
+  async create(
+    name: string,
+    data: Uint8Array,
+    options?: { storageClass?: string; label?: string },
+  ): Promise<void> {
     const key = objectKey(this.keyPrefix, name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${name}" is no Uint8Array`);
     const storageClass = classOf(options?.storageClass ?? "STANDARD");
     if (storageClass === undefined) {
       throw new TypeError(`storage class "${options?.storageClass}" of "${name}" is not known`);
     }
+    const label = options?.label;
+    if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
+      throw new TypeError(`label "${label}" of object "${name}" is not valid`);
+    }
     const sha256 = createHash("sha256").update(data).digest();
+    const metadata = { sha256: toHex(sha256), ...(label ? { label } : {}) };
     const what = `PUT of object "${name}"`;
     for (let round = 1;; round++) {
       let created: boolean;
@@ -137,13 +149,13 @@ export class S3Store {
               key,
               data,
               storageClass,
-              metadata: { sha256: toHex(sha256) },
+              metadata,
               what,
             },
             this.#parts,
             this.#retry,
           )
-          : await this.#put(key, data, storageClass, sha256, what);
+          : await this.#put(key, data, storageClass, sha256, metadata, what);
       } catch (e) {
         throw permanentError(what, e, this.bucket);
       }
@@ -212,9 +224,11 @@ export class S3Store {
   async stat(name: string): Promise<Stat | null> {
     const head = await this.#head(name, objectKey(this.keyPrefix, name));
     if (head === null) return null;
+    const label = head.Metadata?.label;
     return {
       ...listed(name, head.ContentLength, head.LastModified, head.StorageClass),
       availability: availabilityOf(head.StorageClass, head.Restore),
+      ...(label !== undefined && labelPattern.test(label) ? { label } : {}),
     };
   }
 
@@ -299,6 +313,7 @@ export class S3Store {
     data: Uint8Array,
     storageClass: StorageClass,
     sha256: Uint8Array,
+    metadata: Record<string, string>,
     what: string,
   ): Promise<boolean> {
     return retrying(what, this.#retry, async () => {
@@ -311,7 +326,7 @@ export class S3Store {
             IfNoneMatch: "*",
             StorageClass: storageClass,
             ChecksumSHA256: toBase64(sha256),
-            Metadata: { sha256: toHex(sha256) },
+            Metadata: metadata,
           }),
         );
         return true;

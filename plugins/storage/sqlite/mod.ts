@@ -22,7 +22,7 @@ servePlugin((ctx) => {
   return {
     init: () => store.init(),
     // The bytes were moved here by the host: free them once written (see the local plugin).
-    create: (name: string, data: Uint8Array, options?: unknown) =>
+    create: (name: string, data: Uint8Array, options?: { label?: unknown }) =>
       store.create(name, data, options).finally(() => release(data)),
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),

@@ -39,6 +39,8 @@
  *   before the object is durable (the backup's write ordering, docs/format.md §10, waits on
  *   exactly that). FULL fsyncs the WAL at each commit: one fsync per create, as the local store.
  * - No archive tiers: storage classes are accepted and ignored, every object is `readable`.
+ *   Labels (`CreateOptions.label`) are checked and dropped, as the Storage contract allows for
+ *   objects that are always readable: `stat` gives none.
  * - The connection opens on first use. `init()` creates the file (mode 0600; SQLite gives its
  *   `-wal` and `-shm` the same mode) and the schema; other calls reject with `NotFound` if the
  *   file is missing, and with `TypeError` if it is not a Permafrost repository database.
@@ -49,7 +51,12 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/errors.ts";
 import { prefixEnd } from "./prefix_range.ts";
-import type { ByteRange, ObjectInfo, ObjectStat } from "../../sdk/storage_types.ts";
+import {
+  type ByteRange,
+  labelPattern,
+  type ObjectInfo,
+  type ObjectStat,
+} from "../../sdk/storage_types.ts";
 
 /** Bytes per chunk row. Part of schema version 1. */
 export const CHUNK_SIZE = 64 * 1024;
@@ -159,9 +166,13 @@ export class SqliteStore {
   }
 
   // deno-lint-ignore require-await
-  async create(name: string, data: Uint8Array, _options?: unknown): Promise<void> {
+  async create(name: string, data: Uint8Array, options?: { label?: unknown }): Promise<void> {
     checkName(name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${name}" is no Uint8Array`);
+    const label = options?.label;
+    if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
+      throw new TypeError(`label "${label}" of object "${name}" is not valid`);
+    }
     const q = this.#statements();
     this.#transaction("IMMEDIATE", `creating object "${name}"`, () => {
       const row = q.find.get(name) as ObjectRow | undefined;

@@ -1,0 +1,114 @@
+/**
+ * `permafrost rebuild` on S3 (moto, test/rig/moto.ts), end to end through the CLI: packs are
+ * labelled in S3 user metadata, every hot object but `config` and `keys/*` is deleted, and the
+ * rebuild restores only the metadata packs from DEEP_ARCHIVE (moto's restores finish at once)
+ * and gives back the same snapshots, listings and restored bytes. The set-up follows
+ * test/s3_flow_test.ts.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { layout } from "../host/repository/layout.ts";
+import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { startMoto } from "./rig/moto.ts";
+import { randomId } from "./storage_conformance.ts";
+
+const moto = await startMoto();
+addEventListener("unload", () => moto.kill());
+
+const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
+const s3 = new S3Client({
+  region: "us-east-1",
+  endpoint: moto.endpoint,
+  forcePathStyle: true,
+  credentials: keys,
+});
+const PREFIX = "laptop/home";
+const json = (s: string) => JSON.parse(s);
+
+/** Every object name under the repository prefix (without the prefix). */
+async function names(bucket: string): Promise<string[]> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${PREFIX}/` }));
+  assert.ok(!out.IsTruncated);
+  return (out.Contents ?? []).map((o) => o.Key!.slice(PREFIX.length + 1));
+}
+
+async function head(bucket: string, name: string) {
+  return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${name}` }));
+}
+
+Deno.test("rebuild on S3: packs carry their labels; only the metadata packs are restored from DEEP_ARCHIVE; snapshots, ls and restores are the same", async () => {
+  const bucket = `pf-${randomId().slice(0, 20)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const none = join(await tempDir(), "none");
+  const env = {
+    AWS_ENDPOINT_URL_S3: moto.endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_SESSION_TOKEN: "",
+    AWS_PROFILE: "",
+    AWS_SHARED_CREDENTIALS_FILE: none,
+    AWS_CONFIG_FILE: none,
+    AWS_EC2_METADATA_DISABLED: "true",
+    PERMAFROST_CACHE_DIR: await tempDir(),
+    PERMAFROST_STATE_DIR: await tempDir(),
+    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
+  };
+  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
+  assert.equal(init.code, 0, init.stderr);
+  const src = await tempDir();
+  for (let i = 0; i < 4; i++) fs.writeFileSync(join(src, `f${i}`), randomBytes(600_000, 40 + i));
+  assert.equal((await cli(["backup", src], env)).code, 0);
+  fs.writeFileSync(join(src, "f1"), randomBytes(300_000, 77));
+  assert.equal((await cli(["backup", src], env)).code, 0);
+  const snapshots = (await cli(["snapshots", "--json"], env)).stdout;
+  const ids = json(snapshots).map((s: { id: string }) => s.id);
+  assert.equal(ids.length, 2);
+  const ls = (await cli(["ls", "latest", "--json"], env)).stdout;
+
+  const packs = (await names(bucket)).filter((n) => n.startsWith(layout.prefixes.pack));
+  const labels = new Map<string, string | undefined>();
+  for (const p of packs) labels.set(p, (await head(bucket, p)).Metadata?.label);
+  const meta = packs.filter((p) => labels.get(p) === "meta");
+  const data = packs.filter((p) => labels.get(p) === "data");
+  assert.equal(meta.length + data.length, packs.length, "every pack is labelled in S3");
+  assert.ok(meta.length >= 2 && data.length >= 2, `${meta.length} meta, ${data.length} data`);
+
+  for (const n of await names(bucket)) {
+    if (/^(index|snapshots|meta)\//.test(n)) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${n}` }));
+    }
+  }
+  assert.deepEqual(json((await cli(["snapshots", "--json"], env)).stdout), []);
+
+  const first = await cli(["rebuild", "--json"], env);
+  assert.equal(first.code, 4, first.stderr);
+  assert.equal(json(first.stdout).requested, meta.length);
+  const done = await cli(["rebuild", "--json"], env);
+  assert.equal(done.code, 0, done.stderr);
+  assert.equal(json(done.stdout).snapshots.written, 2);
+
+  for (const p of packs) {
+    const restore = (await head(bucket, p)).Restore;
+    if (labels.get(p) === "meta") assert.ok(restore, `${p} was restored`);
+    else assert.equal(restore, undefined, `data pack ${p} stays archived`);
+  }
+  assert.equal((await cli(["snapshots", "--json"], env)).stdout, snapshots);
+  assert.equal((await cli(["ls", "latest", "--json"], env)).stdout, ls);
+
+  const target = await tempDir();
+  const r = await cli(["restore", "latest", "--target", target, "--wait", "--poll", "1"], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(describeTree(join(target, src.split("/").pop()!)), describeTree(src));
+});
