@@ -64,12 +64,12 @@ Deno.test("cost --json adds its items up to total_usd and counts every object th
   assert.equal(bill.projection.usd[0], bill.total_usd);
   assert.equal(bill.projection.usd[11], bill.recurring_usd);
   assert.equal(bill.dead_data.share, null);
-  assert.match(bill.dead_data.note, /gc mark.*issue 5/);
+  assert.match(bill.dead_data.note, /unknown: run `permafrost gc mark`/);
   assert.equal(bill.restored.copies, 0);
 
   const human = await cli(["cost"], env);
   assert.equal(human.code, 0, human.stderr);
-  assert.match(human.stdout, /dead data: unknown until `gc mark` exists \(issue 5\)/);
+  assert.match(human.stdout, /dead data: unknown: run `permafrost gc mark`/);
 });
 
 Deno.test("cost prices the restored copies a cold store has", async () => {

@@ -68,3 +68,40 @@ Deno.test("a superseding segment takes its segments' packs out of the index", as
   await ingest.storage.close();
   await repo.storage.close();
 });
+
+Deno.test("gc index consolidates the segments into one; purge then deletes the old ones and no pack", async () => {
+  const { consolidateIndex } = await import("../host/ops/index_consolidate.ts");
+  const { executePurge, planPurge } = await import("../host/ops/gc_purge.ts");
+  const { shippedPriceTable } = await import("../host/cost/price_table.ts");
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(2_500_000, 5));
+  await backup(repo, { paths: [src] });
+  await Deno.writeFile(`${src}/b.bin`, randomBytes(700_000, 6));
+  await backup(repo, { paths: [src] });
+  await repo.loadIndex();
+  const before = { packs: repo.index.packCount, blobs: repo.index.blobCount };
+  const segmentsBefore = (await repo.storage.list(layout.prefixes.index)).length;
+  assert.ok(segmentsBefore >= 4);
+
+  const result = await consolidateIndex(repo);
+  assert.equal(result.segments, segmentsBefore);
+  assert.equal(result.packs, before.packs);
+  await repo.storage.close();
+
+  const after = await reopen(dir);
+  await after.loadIndex();
+  assert.deepEqual({ packs: after.index.packCount, blobs: after.index.blobCount }, before);
+  assert.equal(after.segments().length - after.supersededSegments().size, 1);
+  const plan = await planPurge(after, { table: shippedPriceTable("us-east-1"), graceMs: 0 });
+  assert.equal(plan.delete.length + plan.young.length, 0, "no pack is retired");
+  assert.equal(plan.segments.length, segmentsBefore);
+  await executePurge(after, plan);
+  assert.equal((await after.storage.list(layout.prefixes.index)).length, 1);
+  await after.storage.close();
+  const last = await reopen(dir);
+  await last.loadIndex();
+  assert.deepEqual({ packs: last.index.packCount, blobs: last.index.blobCount }, before);
+  assert.equal(last.warnings.length, 0);
+  await last.storage.close();
+});

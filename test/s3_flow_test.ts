@@ -488,3 +488,75 @@ Deno.test("admin-only operations run with ingest credentials say which request S
     );
   }
 });
+
+Deno.test("with ingest credentials and the passphrase, forget and every gc stage refuse before touching anything", async () => {
+  const { env } = iam;
+  await iamRepository();
+  const ingestCredentials = { ...env, PERMAFROST_REPO: repoAs("ingest") };
+  for (
+    const args of [
+      ["forget", "--keep-last", "1"],
+      ["gc", "compact", "--all", "--yes"],
+      ["gc", "purge", "--grace", "0", "--accept-early-fee", "--yes"],
+    ]
+  ) {
+    const r = await cli(args, ingestCredentials);
+    assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /needs the admin role's storage credentials, and these may not delete/);
+  }
+});
+
+Deno.test("the gc lifecycle on S3: forget, mark, compact (restoring from DEEP_ARCHIVE), purge; restores stay byte-exact", async () => {
+  const { bucket, env, src, name } = await setup();
+  fs.rmSync(join(src, "b"), { recursive: true });
+  fs.writeFileSync(join(src, "c"), randomBytes(300_000, 77));
+  assert.equal((await cli(["backup", src], env)).code, 0);
+  const gcEnv = { ...env, PERMAFROST_CONFIRM_USD: "1000" };
+  assert.equal((await cli(["forget", "--keep-last", "1"], gcEnv)).code, 0);
+  const mark = await cli(["gc", "mark", "--json"], gcEnv);
+  assert.equal(mark.code, 0, mark.stderr);
+  assert.ok(json(mark.stdout).tiers.cold.deadBytes > 1_000_000, mark.stdout);
+
+  // The same compaction as a job in the bucket's region: a task definition running it.
+  const job = await cli(["gc", "compact", "--all", "--emit-job", "ecs", "--json"], gcEnv);
+  assert.equal(job.code, 0, job.stderr);
+  const spec = json(job.stdout);
+  assert.equal(spec.role, "admin");
+  assert.deepEqual(spec.argv.slice(0, 3), ["gc", "compact", "--all"]);
+  assert.equal(spec.definition.requiresCompatibilities[0], "FARGATE");
+  const container = spec.definition.containerDefinitions[0];
+  assert.ok(container.command.includes("compact"));
+  assert.deepEqual(container.secrets.map((x: { name: string }) => x.name), ["PERMAFROST_PASSWORD"]);
+  assert.ok(!JSON.stringify(spec).includes(env.AWS_SECRET_ACCESS_KEY), "no credential inline");
+
+  const first = await cli(["gc", "compact", "--all", "--json"], gcEnv);
+  assert.equal(first.code, 4, first.stderr); // data packs to repack are in DEEP_ARCHIVE
+  const compact = await cli(["gc", "compact", "--all", "--json"], gcEnv);
+  assert.equal(compact.code, 0, compact.stderr);
+  const { result, drop, repack } = json(compact.stdout);
+  assert.equal(result.retired, drop.length + repack.length);
+  assert.ok(drop.length >= 1 && result.newPacks >= 1, compact.stdout);
+  const before = await listed(bucket);
+  for (const p of [...drop, ...repack]) assert.ok(before.has(`packs/${p.pack}`), "not deleted");
+  for (const [n, storageClass] of before) {
+    if (n.startsWith("packs/")) assert.equal(storageClass, "DEEP_ARCHIVE", n);
+  }
+
+  const purge = await cli(
+    ["gc", "purge", "--grace", "0", "--accept-early-fee", "--yes", "--json"],
+    gcEnv,
+  );
+  assert.equal(purge.code, 0, purge.stderr);
+  assert.equal(json(purge.stdout).result.deletedPacks, result.retired);
+  const after = await listed(bucket);
+  for (const p of [...drop, ...repack]) {
+    assert.ok(!after.has(`packs/${p.pack}`), `packs/${p.pack} deleted`);
+    assert.ok(!after.has(`meta/${p.pack}`));
+  }
+  const check = await cli(["check"], gcEnv);
+  assert.equal(check.code, 0, check.stdout + check.stderr);
+  const target = await tempDir();
+  const r = await cli(["restore", "latest", "--target", target, "--wait", "--poll", "1"], gcEnv);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(describeTree(join(target, name)), describeTree(src));
+});

@@ -38,6 +38,8 @@ async function makeRepo(): Promise<Record<string, string>> {
   fs.writeFileSync(join(src, "docs", "note.txt"), "hello\n");
   const b = await cli(["backup", src, "--tag", TAG], env);
   assert.equal(b.code, 0, b.stderr);
+  const mark = await cli(["gc", "mark"], env);
+  assert.equal(mark.code, 0, mark.stderr);
   return env;
 }
 
@@ -145,7 +147,7 @@ Deno.test({
       );
 
       await t.step(
-        "the dashboard shows the bill `cost --json` gives and 12 projected months",
+        "the dashboard shows the bill `cost --json` gives, 12 projected months and the dead share",
         async () => {
           const total = page.locator("#total-usd");
           assert.equal(Number(await total.getAttribute("data-usd")), bill.total_usd);
@@ -159,6 +161,9 @@ Deno.test({
             gs.map((g) => g.getAttribute("data-value"))
           );
           assert.deepEqual(values.map(Number), bill.projection.usd);
+          const dead = page.locator("#dead-share");
+          assert.equal(Number(await dead.getAttribute("data-share")), bill.dead_data.share);
+          assert.match(await page.locator("#dead-data").textContent() ?? "", /from the gc mark of/);
           fs.mkdirSync(artifacts, { recursive: true });
           await page.screenshot({ path: join(artifacts, "web_dashboard.png"), fullPage: true });
         },
@@ -224,7 +229,9 @@ Deno.test({
           assert.equal(res.status, 200, path);
           return await res.json();
         };
-        assert.equal((await get("api/cost")).total_usd, bill.total_usd);
+        const apiCost = await get("api/cost");
+        assert.equal(apiCost.total_usd, bill.total_usd);
+        assert.equal(apiCost.dead_data.marked_at, bill.dead_data.marked_at);
         const api = await get("api/snapshots");
         assert.equal(api.snapshots[0].id, id);
         assert.deepEqual(api.snapshots[0].tags, [TAG]);

@@ -1,11 +1,12 @@
 /**
  * `cost [--region R] [--json]`: prints the repository's monthly bill and its 12-month
- * projection (`host/ops/repository_bill.ts`, docs/cost-model.md §11).
+ * projection (`host/ops/repository_bill.ts`, docs/cost-model.md §11), and the dead data's share
+ * from the latest `gc mark`.
  *
  * @module
  */
 
-import { DEAD_DATA_NOTE, PROJECTION_MONTHS, repositoryBill } from "../ops/repository_bill.ts";
+import { type DeadData, PROJECTION_MONTHS, repositoryBill } from "../ops/repository_bill.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { render, usd } from "./estimate_render.ts";
 import { repoPricing } from "./pricing.ts";
@@ -39,11 +40,18 @@ export async function cmdCost(ctx: Context): Promise<number> {
         `next ${PROJECTION_MONTHS} months: ` +
         projection.months.map((m, i) => `${m} ${usd(projection.usd[i])}`).join(", "),
         `  total ${usd(projection.cumulative_usd[PROJECTION_MONTHS - 1])}`,
-        `dead data: ${DEAD_DATA_NOTE}`,
+        `dead data: ${deadDataText(bill.dead_data)}`,
         ...bill.notes.map((n) => `note: ${n}`),
       ].join("\n"));
     return 0;
   } finally {
     await repo.storage.close();
   }
+}
+
+/** "12.3% of the monthly bill, $0.0012 a month, 40.0 MiB (from the gc mark of ...)". */
+export function deadDataText(dead: DeadData): string {
+  if (dead.share === null || dead.usd === null) return dead.note;
+  return `${(dead.share * 100).toFixed(1)}% of the monthly bill, ${usd(dead.usd)} a month` +
+    `${dead.bytes !== null ? `, ${bytes(dead.bytes)}` : ""} (${dead.note})`;
 }

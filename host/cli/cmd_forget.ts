@@ -1,4 +1,4 @@
-import { assertAdmin } from "../ops/admin_gate.ts";
+import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { executeForget, type ForgetPlan, planForget } from "../ops/forget.ts";
 import {
   groupKey,
@@ -21,6 +21,7 @@ export async function cmdForget(ctx: Context): Promise<number> {
   const repo = await ctx.open();
   try {
     assertAdmin(repo, "forget"); // before anything is listed
+    await proveDeleteAllowed(repo, "forget");
     const plan = await planForget(repo, policy, {
       host: ctx.string("host"),
       paths: ctx.strings("path"),

@@ -8,7 +8,7 @@ import {
   rebuildCases,
   rebuildDays,
 } from "../cost/rebuild_cost.ts";
-import { assertAdmin } from "../ops/admin_gate.ts";
+import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import {
   missingBlobs,
   needsUnnamedPacks,
@@ -21,6 +21,7 @@ import { count, planRebuild, type RebuildPlan } from "../ops/rebuild_plan.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
 import { approveCost } from "./confirm.ts";
+import { commandLine, emitJobSpec } from "./job_flags.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
 import { type RepoPricing, repoPricing } from "./pricing.ts";
@@ -42,7 +43,7 @@ interface Options {
 
 /**
  * `rebuild [--estimate] [--dry-run] [--tier T] [--days N] [--to internet|region] [--wait]
- * [--poll S] [--budget USD] [--yes]`: the hot tier regenerated from the cold packs alone
+ * [--poll S] [--budget USD] [--yes] [--emit-job ecs|batch]`: the hot tier regenerated from the cold packs alone
  * (docs/format.md §10, docs/cli/rebuild.txt). Admin only. Plans first (which packs hold
  * metadata, from their labels), prices the metadata-only case and the every-pack case, then
  * restores the metadata packs: without `--wait` it exits with status 4 and the command to run
@@ -56,8 +57,24 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
   const repo = await ctx.open(location);
   try {
     assertAdmin(repo, "rebuild");
+    await proveDeleteAllowed(repo, "rebuild");
     const plan = await planRebuild(repo);
     const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    if (ctx.string("emit-job") !== undefined) {
+      const c = count(plan.first);
+      return emitJobSpec(ctx, commandLine("rebuild", ctx), {
+        bytes: c.bytes,
+        estimateAt: (to) =>
+          estimateRebuild({
+            storageClass: pricing.coldClass,
+            objects: c.packs,
+            bytes: c.bytes,
+            tier: options.tier,
+            days: options.days,
+            to,
+          }, pricing.table),
+      });
+    }
     const estimate = priceRebuild(plan, pricing, options);
     const summary = describePlan(plan);
     if (ctx.bool("estimate")) {

@@ -3,7 +3,8 @@
  * Thin by design: every command is a `cmd_<verb>.ts` calling the library.
  *
  * Exit status: 0 ok; 1 failure (or `diff` found differences); 2 usage; 3 `check` found problems;
- * 4 `restore` is waiting for packs to come out of cold storage (its job was saved).
+ * 4 waiting for packs to come out of cold storage (`restore`, whose job was saved; `check
+ * --read-data-subset`, `gc compact` and `rebuild`, which are run again).
  *
  * @module
  */
@@ -27,6 +28,7 @@ import { cmdServe } from "./cmd_serve.ts";
 import { cmdPrices } from "./cmd_prices.ts";
 import { cmdForget } from "./cmd_forget.ts";
 import { cmdRebuild } from "./cmd_rebuild.ts";
+import { cmdGc } from "./cmd_gc.ts";
 import { explain } from "./explain.ts";
 
 const commands: Record<string, (ctx: Context) => Promise<number>> = {
@@ -47,6 +49,7 @@ const commands: Record<string, (ctx: Context) => Promise<number>> = {
   prices: cmdPrices,
   forget: cmdForget,
   rebuild: cmdRebuild,
+  gc: cmdGc,
 };
 
 const options = {
@@ -106,6 +109,7 @@ const options = {
   threshold: { type: "string" },
   horizon: { type: "string" },
   "accept-early-fee": { type: "boolean" },
+  all: { type: "boolean" },
   grace: { type: "string" },
   "emit-job": { type: "string" },
   image: { type: "string" },

@@ -31,3 +31,25 @@ export function assertAdmin(repo: Repository, action: string): void {
     );
   }
 }
+
+/**
+ * Proves the storage credentials may delete, before an admin operation touches anything: it
+ * deletes a random name outside the repository layout (`gc-probe/<random>`, which never exists;
+ * deleting a missing object succeeds and costs nothing). Where the store's own permissions
+ * refuse it (the ingest user's S3 policy has no `s3:DeleteObject`), the operation is refused
+ * with `CapabilityRefused` instead of failing halfway. On a versioned bucket the probe leaves a
+ * delete marker under `gc-probe/`, which a lifecycle rule may expire (docs/s3.md).
+ */
+export async function proveDeleteAllowed(repo: Repository, action: string): Promise<void> {
+  const name = `gc-probe/${crypto.randomUUID()}`;
+  try {
+    await repo.storage.delete(name);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.PermissionDenied)) throw err;
+    throw new CapabilityRefused(
+      `${action} needs the admin role's storage credentials, and these may not delete ` +
+        `(deleting the probe "${name}" failed: ${(err as Error).message}); use the admin ` +
+        'profile or keys (docs/s3.md, "Roles")',
+    );
+  }
+}

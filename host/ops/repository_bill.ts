@@ -1,22 +1,25 @@
 /**
  * The repository's monthly bill, from one listing of all its objects (docs/cost-model.md §11):
  * hot metadata in STANDARD, cold packs in their class, the archived packs' per-object
- * overhead, restored copies that exist now; a 12-month projection; and the dead data's share,
- * unknown until `gc mark` exists (issue 5). `permafrost cost` prints it; the web view serves it.
+ * overhead, restored copies that exist now; a 12-month projection; and what the dead data
+ * costs each month and its share of the bill, from the latest `gc mark` (saved on this machine,
+ * host/ops/gc_mark_store.ts). `permafrost cost` prints it; the web view serves it.
  *
  * @module
  */
 
 import { estimateBill, projectBill, type RestoredCopy, type StoredObject } from "../cost/mod.ts";
-import type { Estimate } from "../cost/estimate.ts";
+import { type Estimate, round6 } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import { surveyPacks } from "../cold/pack_survey.ts";
 import { idOf, kindOf, tierOf } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { StorageClass } from "../storage/storage.ts";
+import type { SavedMark } from "./gc_mark.ts";
+import { loadMark } from "./gc_mark_store.ts";
 
 export const PROJECTION_MONTHS = 12;
-export const DEAD_DATA_NOTE = "unknown until `gc mark` exists (issue 5)";
+export const DEAD_DATA_NOTE = "unknown: run `permafrost gc mark`";
 
 /** How the repository is priced (`repoPricing` in host/cli/pricing.ts gives one). */
 export interface BillPricing {
@@ -42,16 +45,46 @@ export interface RepositoryBill extends Estimate {
   objects: KindCount[];
   totals: { objects: number; bytes: number };
   restored: { copies: number; bytes: number };
-  dead_data: { share: null; usd: null; note: string };
+  dead_data: DeadData;
   notes: string[];
 }
 
-/** Lists the repository (and stats its archived packs) and prices what it holds. */
+/**
+ * Dead data (docs/cost-model.md §11.4): what the bill would drop by each month without the
+ * bytes the latest `gc mark` found dead, and that over `recurring_usd`. All `null` (and
+ * `note` saying how to get them) when the repository was never marked on this machine.
+ */
+export interface DeadData {
+  /** `usd / recurring_usd`, 0 to 1 (taken before `usd` is rounded). */
+  share: number | null;
+  usd: number | null;
+  /** Dead stored bytes still in the store, both tiers (a metadata pack's bytes twice). */
+  bytes: number | null;
+  /** When the mark ran (ISO 8601). */
+  marked_at: string | null;
+  note: string;
+}
+
+/**
+ * Lists the repository (and stats its archived packs) and prices what it holds. `mark` is the
+ * mark report to price dead data with; by default the latest one saved on this machine.
+ */
 export async function repositoryBill(
   repo: Repository,
   pricing: BillPricing,
   now = new Date(),
+  mark?: SavedMark | null,
 ): Promise<RepositoryBill> {
+  let markProblem: string | undefined;
+  if (mark === undefined) {
+    try {
+      mark = loadMark(repo.config.id);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err;
+      mark = null;
+      markProblem = err.message;
+    }
+  }
   await repo.loadIndex();
   const metadataPacks = new Set(
     [...repo.index.packs()].filter((p) => p.metadata).map((p) => p.id),
@@ -59,7 +92,9 @@ export async function repositoryBill(
   const listed = await repo.storage.list("");
   const kinds = new Map<string, KindCount>();
   const stored: StoredObject[] = [];
+  const dead: number[] = [];
   const archivedPacks: string[] = [];
+  const deadOf = mark ? deadBytesOf(mark, repo) : () => 0;
   for (const o of listed) {
     const hot = tierOf(o.name) === "hot";
     // §11.1 A store that reports no classes: hot objects STANDARD, packs the cold class.
@@ -69,6 +104,7 @@ export async function repositoryBill(
       ? pricing.coldClass
       : o.storageClass ?? "STANDARD";
     stored.push({ storageClass, size: o.size, hot });
+    dead.push(deadOf(o.name, o.size));
     const kind = kindName(o.name, metadataPacks);
     const key = `${kind} ${storageClass}`;
     const k = kinds.get(key) ?? { kind, storage_class: storageClass, objects: 0, bytes: 0 };
@@ -102,7 +138,13 @@ export async function repositoryBill(
       copies: restored.length,
       bytes: restored.reduce((sum, r) => sum + r.bytes, 0),
     },
-    dead_data: { share: null, usd: null, note: DEAD_DATA_NOTE },
+    dead_data: mark ? deadData(stored, dead, pricing.table, mark) : {
+      share: null,
+      usd: null,
+      bytes: null,
+      marked_at: null,
+      note: markProblem ? `${DEAD_DATA_NOTE} again (${markProblem})` : DEAD_DATA_NOTE,
+    },
     notes: [
       "storage only: requests, restores and transfers made this month are not in a listing",
       ...(archivedPacks.length > 0
@@ -113,6 +155,58 @@ export async function repositoryBill(
       ...bill.notes,
       ...(pricing.note ? [pricing.note] : []),
     ],
+  };
+}
+
+/**
+ * §11.4 How many of a listed object's bytes the mark found dead: an indexed pack's (and its hot
+ * copy's) `deadBytes`; all of an orphan, unless an index segment names it by now (a backup
+ * was writing it during the mark). Packs written since the mark count as live.
+ */
+function deadBytesOf(mark: SavedMark, repo: Repository): (name: string, size: number) => number {
+  const packs = new Map(mark.packs.map((p) => [p.id, p]));
+  const orphans = new Set(mark.orphans.map((o) => o.name));
+  return (name, size) => {
+    const kind = kindOf(name);
+    if (kind !== "pack" && kind !== "meta") return 0;
+    const usage = packs.get(idOf(name));
+    if (usage) return Math.min(size, usage.deadBytes);
+    return orphans.has(name) && repo.index.pack(idOf(name)) === undefined ? size : 0;
+  };
+}
+
+/**
+ * §11.4 The dead data's monthly cost: the recurring bill less the same bill with each object
+ * shrunk by its dead bytes (an object all dead is gone, with its per-object overhead), both
+ * priced by `estimateBill`; its share is that over the recurring bill. The difference is taken
+ * before rounding to the millionth dollar, so a small repository still gets a share.
+ */
+function deadData(
+  stored: StoredObject[],
+  dead: number[],
+  table: PriceTable,
+  mark: SavedMark,
+): DeadData {
+  const alive: StoredObject[] = [];
+  let bytes = 0;
+  stored.forEach((o, i) => {
+    bytes += dead[i];
+    if (dead[i] < o.size) alive.push({ ...o, size: o.size - dead[i] });
+  });
+  const monthly = (objects: StoredObject[]) =>
+    estimateBill(objects, [], table).estimate.items.reduce(
+      (sum, i) => sum + i.quantity * i.unit_usd,
+      0,
+    );
+  const all = monthly(stored);
+  const usd = Math.max(0, all - monthly(alive));
+  return {
+    share: all > 0 ? usd / all : 0,
+    usd: round6(usd),
+    bytes,
+    marked_at: mark.time,
+    note: `from the gc mark of ${mark.time.slice(0, 16).replace("T", " ")} UTC; ` +
+      "packs written since count as live",
   };
 }
 

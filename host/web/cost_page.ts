@@ -7,7 +7,7 @@
 
 import type { Estimate, Projection } from "../cost/mod.ts";
 import { barChart, lineChart } from "./charts.ts";
-import { bytes, usd } from "./format.ts";
+import { bytes, percent, usd } from "./format.ts";
 import { type Html, html } from "./html.ts";
 
 /** What `permafrost cost --json` prints (`RepositoryBill`, host/ops/repository_bill.ts). */
@@ -16,7 +16,14 @@ export interface CostReport extends Estimate {
   projection: Projection;
   objects: { kind: string; storage_class: string; objects: number; bytes: number }[];
   totals: { objects: number; bytes: number };
-  dead_data: { share: number | null; usd: number | null; note: string };
+  /** From the latest `gc mark`; `share` and `usd` null when there is none. */
+  dead_data: {
+    share: number | null;
+    usd: number | null;
+    bytes?: number | null;
+    marked_at?: string | null;
+    note: string;
+  };
   notes: string[];
 }
 
@@ -71,7 +78,22 @@ export function costBody(report: CostReport): Html {
         </tr>
       `
     )}</table>
-    <p class="note">Dead data: ${report.dead_data.note}</p>
+    ${deadData(report.dead_data)}
     <ul class="note">${report.notes.map((n) => html`<li>${n}</li>`)}</ul>
+  `;
+}
+
+/** The dead share of the bill from the latest `gc mark`, or how to get it. */
+function deadData(dead: CostReport["dead_data"]): Html {
+  if (dead.share === null || dead.usd === null) {
+    return html`<p id="dead-data" class="note">Dead data: ${dead.note}</p>`;
+  }
+  return html`
+    <p
+      id="dead-data">Dead data: <strong id="dead-share" data-share="${dead.share}">${percent(
+        dead.share,
+      )}</strong> of the monthly bill, <span id="dead-usd" data-usd="${dead.usd}">${usd(
+        dead.usd,
+      )}</span> a month${dead.bytes != null ? `, ${bytes(dead.bytes)}` : ""} (${dead.note}).</p>
   `;
 }

@@ -1,0 +1,119 @@
+/**
+ * `gc purge [--grace DUR] [--accept-early-fee] [--dry-run | --estimate] [--budget USD]
+ * [--yes]`: admin only, the one stage that deletes packs (host/ops/gc_purge.ts). Prints the
+ * plan: what is deleted, what waits for its minimum storage duration (with the date it becomes
+ * free), what is too recent (the grace period); with `--accept-early-fee` the young packs are
+ * deleted too, after the fee is shown and passes the cost gate.
+ *
+ * @module
+ */
+
+import { estimate, lineItem, noTime } from "../cost/estimate.ts";
+import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
+import { DEFAULT_GRACE_MS, executePurge, planPurge, type PurgePlan } from "../ops/gc_purge.ts";
+import { parseDuration } from "../ops/keep_policy.ts";
+import { bytes, type Context, UsageError } from "./context.ts";
+import { approveCost } from "./confirm.ts";
+import { usd } from "./estimate_render.ts";
+import { repoPricing } from "./pricing.ts";
+
+export async function cmdGcPurge(ctx: Context): Promise<number> {
+  if (ctx.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
+  }
+  const graceMs = graceFlag(ctx);
+  const location = ctx.requireRepo();
+  const repo = await ctx.open(location);
+  try {
+    assertAdmin(repo, "gc purge"); // before anything is listed
+    await proveDeleteAllowed(repo, "gc purge");
+    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    const acceptEarlyFee = ctx.bool("accept-early-fee");
+    const plan = await planPurge(repo, { table: pricing.table, graceMs, acceptEarlyFee });
+    const shown = () => planText(plan);
+    if (ctx.bool("dry-run") || ctx.bool("estimate")) {
+      ctx.print({ ...plan, dryRun: true }, shown);
+      return 0;
+    }
+    if (plan.earlyFeeUsd > 0 && !pricing.asIfS3) {
+      const fees = estimate(
+        pricing.table,
+        plan.delete.filter((c) => c.earlyFeeUsd > 0).map((c) =>
+          lineItem(`early deletion of pack ${c.pack.slice(0, 12)}`, 1, "pack", c.earlyFeeUsd)
+        ),
+        noTime,
+      );
+      await approveCost(ctx, fees, { action: "gc purge", shown, threshold: true });
+    }
+    if (!ctx.json) console.error(shown());
+    const result = await executePurge(repo, plan);
+    ctx.print(
+      { ...plan, result },
+      () =>
+        `deleted ${result.deletedPacks} packs (${bytes(result.bytes)}, ${result.deletedObjects} ` +
+        `objects) and ${result.deletedSegments} superseded index segments` +
+        (result.rescued > 0 ? `; ${result.rescued} retired packs were indexed again` : ""),
+    );
+    return 0;
+  } finally {
+    await repo.storage.close();
+  }
+}
+
+/** `--grace DUR` (e.g. 12h, 2d), default one day. */
+function graceFlag(ctx: Context): number {
+  const text = ctx.string("grace");
+  if (text === undefined) return DEFAULT_GRACE_MS;
+  if (text === "0") return 0;
+  try {
+    const d = parseDuration(text);
+    return ((d.years * 365 + d.months * 30 + d.days) * 24 + d.hours) * 3600_000;
+  } catch (err) {
+    throw new UsageError(`--grace: ${(err as Error).message}`);
+  }
+}
+
+function planText(plan: PurgePlan): string {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const lines = [
+    `delete: ${plan.delete.length} packs (${bytes(plan.bytes)}), saving ${
+      usd(plan.monthlySavingUsd)
+    } a month` +
+    (plan.earlyFeeUsd > 0 ? `, early-deletion fee ${usd(plan.earlyFeeUsd)}` : ""),
+  ];
+  for (const c of plan.delete.slice(0, 10)) {
+    lines.push(
+      `  ${c.pack.slice(0, 12)}  ${c.reason}  ${bytes(c.bytes)}  ${c.storageClass}  ` +
+        `${c.ageDays} days old${c.earlyFeeUsd > 0 ? `  fee ${usd(c.earlyFeeUsd)}` : ""}`,
+    );
+  }
+  if (plan.young.length > 0) {
+    lines.push(
+      `wait:   ${plan.young.length} packs (${
+        bytes(sum(plan.young.map((c) => c.bytes)))
+      }) are inside their minimum storage duration; deleting them now would cost ${
+        usd(sum(plan.young.map((c) => c.earlyFeeUsd)))
+      } (--accept-early-fee), the same as keeping them:`,
+    );
+    for (const c of plan.young.slice(0, 10)) {
+      lines.push(`  ${c.pack.slice(0, 12)}  free on ${c.freeOn}  ${bytes(c.bytes)}`);
+    }
+  }
+  if (plan.grace.length > 0) {
+    lines.push(
+      `later:  ${plan.grace.length} packs were retired or written within the grace period ` +
+        "(--grace); a running backup may still need them",
+    );
+  }
+  if (plan.rescue.length > 0) {
+    lines.push(
+      `rescue: ${plan.rescue.length} retired packs hold blobs a snapshot needs (a backup used ` +
+        "them after the compaction); they are indexed again, not deleted",
+    );
+  }
+  lines.push(`index:  ${plan.segments.length} superseded segments to delete`);
+  if (plan.strayCopies.length > 0) {
+    lines.push(`stray:  ${plan.strayCopies.length} hot copies whose pack is gone`);
+  }
+  return lines.join("\n");
+}

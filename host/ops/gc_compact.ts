@@ -1,0 +1,127 @@
+/**
+ * `gc compact`, the plan (docs/gc.md "Compact", DESIGN §6 stage 3): mark the repository, price
+ * every pack holding dead bytes with the break-even of docs/cost-model.md ("Compaction"), and
+ * choose:
+ * - **drop**: packs with no live blob. They are retired without being read or restored.
+ * - **repack**: packs whose dead bytes, over the horizon, cost more than restoring them, writing
+ *   their live blobs again and the new packs' own minimum duration.
+ * - **keep**: the rest, with the numbers that say why.
+ *
+ * The plan also surveys the cold copies of the data packs to repack (metadata packs are read
+ * from their hot copies and need no restore), so the command can request restores for the
+ * archived ones and wait, or stop and be run again. `gc_compact_execute.ts` carries it out.
+ *
+ * @module
+ */
+
+import { type PackState, surveyPacks } from "../cold/pack_survey.ts";
+import {
+  chooseCompaction,
+  type CompactBreakEven,
+  type CompactOptions,
+  type CompactPack,
+  estimateCompact,
+} from "../cost/compact_cost.ts";
+import type { Estimate } from "../cost/estimate.ts";
+import type { PriceTable } from "../cost/price_table.ts";
+import { idOf, kindOf, layout } from "../repository/layout.ts";
+import type { Repository } from "../repository/repository.ts";
+import type { StorageClass } from "../storage/storage.ts";
+import { assertAdmin } from "./admin_gate.ts";
+import { type MarkReport, markRepository, type PackUsage } from "./gc_mark.ts";
+import type { CompactWork } from "./gc_compact_execute.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface CompactPlanOptions extends CompactOptions {
+  table: PriceTable;
+  /**
+   * Repack every pack with dead bytes, whether or not it pays for itself (a store that bills
+   * nothing, or a user who wants the space back): the break-even is still shown.
+   */
+  all?: boolean;
+  /** "Now", for tests. */
+  now?: Date;
+}
+
+export interface CompactPlan {
+  mark: MarkReport;
+  /** Packs without live blobs: retired unread. */
+  drop: PackUsage[];
+  /** Packs worth repacking, best net saving first. */
+  repack: CompactBreakEven[];
+  /** Packs with dead bytes that do not pay for a repack (yet). */
+  keep: CompactBreakEven[];
+  /** What repacking costs and takes (restore, reads, PUTs, new storage). */
+  estimate: Estimate;
+  /** The same work priced at home and by a job in the bucket's region. */
+  atHome: Estimate;
+  inRegion: Estimate;
+  /** The cold copies of the data packs to repack, where they stand. */
+  survey: PackState[];
+}
+
+/** Marks, prices and chooses; reads and writes no pack. */
+export async function planCompact(
+  repo: Repository,
+  options: CompactPlanOptions,
+): Promise<CompactPlan> {
+  assertAdmin(repo, "gc compact");
+  const now = (options.now ?? new Date()).getTime();
+  const mark = await markRepository(repo);
+  const listed = new Map<string, { storageClass?: StorageClass; modified?: string }>();
+  for (const o of await repo.storage.list(layout.prefixes.pack)) {
+    if (kindOf(o.name) === "pack") listed.set(idOf(o.name), o);
+  }
+  const usage = new Map(mark.packs.map((p) => [p.id, p]));
+  const candidates: CompactPack[] = [];
+  for (const p of mark.packs) {
+    if (p.deadBytes === 0) continue;
+    const o = listed.get(p.id);
+    const modified = o?.modified ? Date.parse(o.modified) : undefined;
+    candidates.push({
+      id: p.id,
+      storageClass: o?.storageClass ?? repo.config.cold.storageClass,
+      bytes: p.length,
+      liveBytes: p.liveBytes,
+      deadBytes: p.deadBytes,
+      ageDays: modified === undefined ? 0 : Math.max(0, Math.floor((now - modified) / DAY_MS)),
+      metadata: p.metadata,
+    });
+  }
+  const pricing: CompactOptions = {
+    ...options,
+    packBytes: options.packBytes ?? repo.config.pack.dataSize,
+    metaPackBytes: options.metaPackBytes ?? repo.config.pack.metaSize,
+  };
+  const choice = chooseCompaction(candidates, options.table, pricing);
+  const chosenOnes = options.all ? [...choice.worthIt, ...choice.notWorthIt] : choice.worthIt;
+  const drop = chosenOnes.filter((c) => c.kind === "purge").map((c) => usage.get(c.pack.id!)!);
+  const repack = chosenOnes.filter((c) => c.kind === "repack");
+  const chosen = repack.map((c) => c.pack);
+  const survey = await surveyPacks(
+    repo.storage,
+    chosen.filter((p) => !p.metadata).map((p) => layout.pack(p.id!)),
+  );
+  return {
+    mark,
+    drop,
+    repack,
+    keep: options.all ? [] : choice.notWorthIt,
+    estimate: estimateCompact(chosen, options.table, pricing),
+    atHome: estimateCompact(chosen, options.table, { ...pricing, to: "internet" }),
+    inRegion: estimateCompact(chosen, options.table, { ...pricing, to: "region" }),
+    survey,
+  };
+}
+
+/** The work `executeCompact` does for a plan. */
+export function compactWork(plan: CompactPlan): CompactWork {
+  const metadata = new Map(plan.mark.packs.map((p) => [p.id, p.metadata]));
+  return {
+    repack: plan.repack.map((c) => ({ id: c.pack.id!, metadata: metadata.get(c.pack.id!)! })),
+    drop: plan.drop.map((p) => ({ id: p.id, metadata: p.metadata })),
+    live: plan.mark.live,
+    packIndexes: plan.mark.packIndexes,
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * Carrying out a compaction (docs/gc.md "Compact", DESIGN §6 stage 3): copy the live blobs of
+ * the chosen packs into new packs, then write one superseding index segment that takes the
+ * chosen packs out of the effective index (docs/format.md §7.1). Nothing is deleted: the old
+ * packs are retired, and `gc purge` deletes them later.
+ *
+ * Order (each step durable before the next, docs/format.md §10 and §7.1):
+ * 1. new packs and their version-1 segments (the pack uploader's own write order);
+ * 2. the superseding segment: it names every segment that names a chosen pack, plus every
+ *    segment already superseded (the list is closed), and lists again the other packs of those
+ *    segments, so they stay in the effective index.
+ *
+ * A run stopped before step 2 leaves extra copies of live blobs in new packs (valid: any
+ * location of a blob is valid) and nothing retired; a rerun finds those blobs already stored and
+ * does not copy them again. Before step 2 every live blob of a chosen pack is checked to be
+ * stored outside the chosen packs, so a superseding segment never hides a live blob.
+ *
+ * @module
+ */
+
+import { sha256Hex } from "../crypto/hash.ts";
+import { CompressorPool } from "../repository/compressor.ts";
+import { RepoIndex } from "../repository/index.ts";
+import {
+  adminTagKey,
+  encodeIndexSegment,
+  type IndexedPack,
+  openIndexSegment,
+} from "../repository/index_segment.ts";
+import { requirePrivateKey } from "../repository/keys.ts";
+import { layout } from "../repository/layout.ts";
+import {
+  blobFromFrame,
+  openDataKey,
+  openFrameAsync,
+  PACK_HEADER_LENGTH,
+  readPackContents,
+} from "../repository/pack.ts";
+import { decodePackIndex } from "../repository/pack_index.ts";
+import { type IndexSink, PackUploader } from "../repository/pack_uploader.ts";
+import type { Repository } from "../repository/repository.ts";
+import { withPack } from "../repository/repository.ts";
+import { assertAdmin } from "./admin_gate.ts";
+
+/** A pack chosen for compaction. */
+export interface ChosenPack {
+  id: string;
+  metadata: boolean;
+}
+
+export interface CompactWork {
+  /** Packs with live blobs to copy; their cold copies must be readable (thawed) by now. */
+  repack: ChosenPack[];
+  /** Packs without live blobs: retired without being read. */
+  drop: ChosenPack[];
+  /** The live set (gc_mark.ts `liveBlobs`), computed by the plan. */
+  live: Set<string>;
+  /**
+   * Pack-index blobs (docs/format.md §6.5) that still describe live data packs: copied with the
+   * live blobs, so a rebuild from cold keeps finding those data packs from metadata packs.
+   */
+  packIndexes?: Set<string>;
+}
+
+export interface CompactResult {
+  /** Blobs copied into new packs, and their plaintext bytes. */
+  copiedBlobs: number;
+  copiedBytes: number;
+  /** New packs written, and their bytes. */
+  newPacks: number;
+  newBytes: number;
+  /** Packs taken out of the effective index. */
+  retired: number;
+  /** The superseding segment, or undefined when there was nothing to retire. */
+  segment?: string;
+}
+
+/** Steps a run reports (tests stop a run at one to prove it leaves a consistent repository). */
+export type CompactStep = "copied" | "superseded";
+
+/** Copies, then supersedes (see the module comment). */
+export async function executeCompact(
+  repo: Repository,
+  work: CompactWork,
+  onStep: (step: CompactStep) => void | Promise<void> = () => {},
+): Promise<CompactResult> {
+  assertAdmin(repo, "gc compact");
+  requirePrivateKey(repo.keys, "packs, so it cannot compact them");
+  await repo.loadIndex();
+  const chosen = new Set([...work.repack, ...work.drop].map((p) => p.id));
+  const result: CompactResult = {
+    copiedBlobs: 0,
+    copiedBytes: 0,
+    newPacks: 0,
+    newBytes: 0,
+    retired: 0,
+  };
+  if (chosen.size === 0) return result;
+
+  // The effective segments, whole: which blobs stay stored outside the chosen packs, and the
+  // records of the segments to supersede.
+  const superseded = repo.supersededSegments();
+  const effective = repo.segments().filter((s) => !superseded.has(s.id));
+  const affected = new Map<string, IndexedPack[]>();
+  const kept = new Set<string>();
+  for (const s of effective) {
+    const touches = s.packs.some((p) => chosen.has(p));
+    const packs = openIndexSegment(repo.keys.indexKey, await repo.storage.read(layout.index(s.id)))
+      .packs;
+    for (const p of packs) {
+      if (!chosen.has(p.pack)) { for (const b of p.blobs) kept.add(b.id); }
+    }
+    if (touches) affected.set(s.id, packs);
+  }
+
+  const fresh = new RepoIndex();
+  const sink: IndexSink = {
+    has: (id) => kept.has(id) || fresh.has(id),
+    add: (packs) => fresh.add(packs),
+  };
+  const compressors = new CompressorPool();
+  try {
+    const uploader = new PackUploader(
+      repo.storage,
+      repo.keys,
+      repo.config,
+      sink,
+      compressors.compress,
+    );
+    for (const p of work.repack) {
+      const bytes = await repo.readPack(p.id, p.metadata);
+      const copied = await copyLive(repo, p.id, bytes, work, chosen, uploader);
+      result.copiedBlobs += copied.blobs;
+      result.copiedBytes += copied.bytes;
+    }
+    await uploader.flush();
+    result.newPacks = uploader.stats.packs;
+    result.newBytes = uploader.stats.storedBytes;
+  } finally {
+    compressors.close();
+  }
+  await onStep("copied");
+
+  // Every live blob the chosen packs held must now be stored elsewhere.
+  for (const packs of affected.values()) {
+    for (const p of packs) {
+      if (!chosen.has(p.pack)) continue;
+      for (const b of p.blobs) {
+        if (work.live.has(b.id) && !sink.has(b.id)) {
+          throw new Error(
+            `blob "${b.id}" of pack "${p.pack}" is live but was not copied; nothing was retired ` +
+              "(run gc compact again: the plan is recomputed)",
+          );
+        }
+      }
+    }
+  }
+
+  const keep = [...affected.values()].flat().filter((p) => !chosen.has(p.pack));
+  const supersedes = [...new Set([...affected.keys(), ...superseded])].sort();
+  const segment = encodeIndexSegment(repo.keys.indexKey, keep, {
+    supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },
+  });
+  result.segment = layout.index(sha256Hex(segment));
+  await repo.storage.create(result.segment, segment);
+  result.retired = chosen.size;
+  await onStep("superseded");
+  await repo.loadIndex();
+  return result;
+}
+
+/** Adds the live blobs of one pack (its whole bytes) to `uploader`; returns what it added. */
+async function copyLive(
+  repo: Repository,
+  pack: string,
+  bytes: Uint8Array,
+  work: CompactWork,
+  chosen: Set<string>,
+  uploader: PackUploader,
+): Promise<{ blobs: number; bytes: number }> {
+  const wanted = (id: string) => work.live.has(id) || work.packIndexes?.has(id) === true;
+  const out = { blobs: 0, bytes: 0 };
+  try {
+    const toc = readPackContents(bytes, repo.keys);
+    const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
+    let frameAt = -1;
+    let plain: Uint8Array = new Uint8Array(0);
+    for (const b of toc.blobs) {
+      if (!wanted(b.id) || uploader.has(b.id)) continue;
+      if (b.frameOffset !== frameAt) {
+        plain = await openFrameAsync(
+          key,
+          bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength),
+          b.frameOffset,
+        );
+        frameAt = b.frameOffset;
+      }
+      const blob = blobFromFrame(plain, b, repo.keys.macKey);
+      // A pack index is worth keeping only while it names a data pack this run does not retire.
+      if (b.type === "pack-index" && decodePackIndex(blob).every((x) => chosen.has(x.pack))) {
+        continue;
+      }
+      // The uploader owns what it is given: hand it a copy, the frame serves other blobs.
+      await uploader.add(b.type, blob.slice());
+      out.blobs++;
+      out.bytes += b.length;
+    }
+  } catch (err) {
+    throw withPack(err, pack);
+  }
+  return out;
+}

@@ -1,0 +1,304 @@
+/**
+ * `gc purge` (docs/gc.md "Purge", DESIGN §6 stage 4): the only stage that deletes packs. A plan,
+ * then an execute, both admin only.
+ *
+ * What may go (a **candidate**): a pack object `packs/<id>` (with its hot copy `meta/<id>`) that
+ * no segment of the effective index names (docs/format.md §7.1):
+ * - **retired**: a superseded segment names it (gc compact copied its live blobs elsewhere, or
+ *   found it fully dead);
+ * - **orphan**: no segment names it at all (a backup killed between writing a pack and its
+ *   segment).
+ *
+ * Safety, in the order the plan applies it:
+ * 1. **Reachability.** The live set is computed afresh from every snapshot now in the store. A
+ *    live blob that only a retired pack holds (a backup that loaded the index before the
+ *    compaction deduplicated against it) **rescues** that pack: execute first writes a
+ *    version-1 segment naming it again, so it is back in the effective index and is not deleted.
+ *    A live blob that no pack holds at all means the repository is already damaged: the plan
+ *    refuses to go on (`check` tells more).
+ * 2. **Grace.** A retired pack is deleted only once the segment that retired it is older than
+ *    `graceMs`, and an orphan only once it is itself older than that: a backup that is still
+ *    running may hold the old index, or be about to write the orphan's segment.
+ * 3. **Minimum storage duration.** A pack younger than its class's minimum is billed for the
+ *    remaining days whether it is deleted or not: it is listed with the date it becomes free,
+ *    unless `acceptEarlyFee`, when it is deleted and its fee shown.
+ *
+ * Execute order (each step one durable store call, so a crash anywhere leaves a consistent
+ * repository, and running purge again finishes the job): the rescue segment; then per pack its
+ * hot copy, then the pack; then the superseded segments that no longer name any pack still in
+ * the store except effective ones, and only those an effective segment supersedes (so none can
+ * come back into the effective index).
+ *
+ * @module
+ */
+
+import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import { earlyDeletionItems, remainingDays } from "../cost/delete_cost.ts";
+import { round6, toGB } from "../cost/estimate.ts";
+import type { PriceTable } from "../cost/price_table.ts";
+import { storageItems } from "../cost/store_cost.ts";
+import {
+  encodeIndexSegment,
+  type IndexedPack,
+  openIndexSegment,
+} from "../repository/index_segment.ts";
+import { idOf, kindOf, layout } from "../repository/layout.ts";
+import type { Repository } from "../repository/repository.ts";
+import type { ObjectInfo, StorageClass } from "../storage/storage.ts";
+import { assertAdmin } from "./admin_gate.ts";
+import { liveBlobs } from "./gc_mark.ts";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Default grace: a day, far longer than any backup run should hold a stale index. */
+export const DEFAULT_GRACE_MS = DAY_MS;
+
+export interface PurgeOptions {
+  table: PriceTable;
+  /** Retired packs and orphans younger than this (see the module) are left. */
+  graceMs?: number;
+  /** Delete packs inside their minimum storage duration too, paying the remaining days. */
+  acceptEarlyFee?: boolean;
+  /** "Now", for tests. */
+  now?: Date;
+}
+
+/** A pack that may be deleted, and what deleting it means. */
+export interface PurgeCandidate {
+  pack: string;
+  reason: "retired" | "orphan";
+  /** The objects to delete, hot copy first: `meta/<id>` (when present), then `packs/<id>`. */
+  objects: string[];
+  /** Bytes of all of `objects`. */
+  bytes: number;
+  storageClass: StorageClass;
+  /** The store's time of `packs/<id>`, when it gives one. */
+  modified?: string;
+  ageDays: number;
+  /** The day its minimum storage duration ends (YYYY-MM-DD), when that is still ahead. */
+  freeOn?: string;
+  /** The early-deletion fee if deleted now. */
+  earlyFeeUsd: number;
+  /** What keeping it costs a month (storage of every object). */
+  monthlyUsd: number;
+}
+
+export interface PurgePlan {
+  /** Deleted by execute. */
+  delete: PurgeCandidate[];
+  /** Inside their minimum storage duration (and not accepted): kept, with `freeOn`. */
+  young: PurgeCandidate[];
+  /** Too recent to be sure no running backup needs them (see `graceMs`). */
+  grace: PurgeCandidate[];
+  /** Retired packs that still hold live blobs: execute names them again in a new segment. */
+  rescue: IndexedPack[];
+  /** Superseded segments execute deletes after the packs. */
+  segments: string[];
+  /** Hot copies `meta/<id>` whose cold pack is already gone (a purge stopped midway). */
+  strayCopies: string[];
+  bytes: number;
+  earlyFeeUsd: number;
+  monthlySavingUsd: number;
+}
+
+/** Lists the store, computes the live set, and sorts the candidates. Deletes nothing. */
+export async function planPurge(repo: Repository, options: PurgeOptions): Promise<PurgePlan> {
+  assertAdmin(repo, "gc purge");
+  const now = (options.now ?? new Date()).getTime();
+  const grace = options.graceMs ?? DEFAULT_GRACE_MS;
+  const table = options.table;
+  await repo.loadIndex();
+  const segments = repo.segments();
+  const superseded = repo.supersededSegments();
+  const effective = segments.filter((s) => !superseded.has(s.id));
+
+  const listing = async (prefix: string) => {
+    const out = new Map<string, ObjectInfo>();
+    for (const o of await repo.storage.list(prefix)) {
+      if (kindOf(o.name) !== undefined) out.set(idOf(o.name), o);
+    }
+    return out;
+  };
+  const packs = await listing(layout.prefixes.pack);
+  const copies = await listing(layout.prefixes.meta);
+
+  // The effective packs, before the retired ones are added below for the walk.
+  const effectivePacks = new Set([...repo.index.packs()].map((p) => p.id));
+  const isEffective = (p: string) => effectivePacks.has(p);
+
+  // Which superseded segment names each retired pack, and since when it is retired.
+  const retiredBy = new Map<string, string>();
+  const retiredSince = new Map<string, number>();
+  for (const s of segments) {
+    if (!superseded.has(s.id)) continue;
+    for (const p of s.packs) if (!isEffective(p)) retiredBy.set(p, s.id);
+  }
+  const byId = new Map(segments.map((s) => [s.id, s]));
+  for (const s of segments) {
+    const t = s.modified ? Date.parse(s.modified) : now;
+    for (const old of s.supersedes) {
+      for (const p of byId.get(old)?.packs ?? []) {
+        if (!retiredBy.has(p)) continue;
+        retiredSince.set(p, Math.min(retiredSince.get(p) ?? Infinity, t));
+      }
+    }
+  }
+
+  // 1. Reachability. The retired packs still in the store join the in-memory index after the
+  // effective ones (whose locations therefore win), so the walk can read a tree that only a
+  // retired metadata pack holds; a live blob located in a retired pack rescues that pack.
+  const retiredRecords = new Map<string, IndexedPack>();
+  for (const segmentId of new Set(retiredBy.values())) {
+    const bytes = await repo.storage.read(layout.index(segmentId));
+    for (const p of openIndexSegment(repo.keys.indexKey, bytes).packs) {
+      if (packs.has(p.pack) && !isEffective(p.pack)) retiredRecords.set(p.pack, p);
+    }
+  }
+  repo.index.add([...retiredRecords.values()]);
+  const live = await liveBlobs(repo, await repo.snapshots());
+  const rescue = new Map<string, IndexedPack>();
+  let lost = 0;
+  let example = "";
+  for (const id of live) {
+    const at = repo.index.get(id);
+    if (at === undefined) {
+      lost++;
+      example ||= id;
+    } else if (!isEffective(at.pack)) rescue.set(at.pack, retiredRecords.get(at.pack)!);
+  }
+  if (lost > 0) {
+    throw new ObjectNotFound(
+      `${lost} blobs that snapshots reference are in no pack (e.g. "${example}"): the ` +
+        "repository is damaged, and gc purge deletes nothing until `permafrost check` is clean",
+    );
+  }
+
+  const plan: PurgePlan = {
+    delete: [],
+    young: [],
+    grace: [],
+    rescue: [...rescue.values()],
+    segments: [],
+    strayCopies: [],
+    bytes: 0,
+    earlyFeeUsd: 0,
+    monthlySavingUsd: 0,
+  };
+  for (const [id, o] of packs) {
+    if (isEffective(id) || rescue.has(id)) continue;
+    const reason = retiredBy.has(id) ? "retired" : "orphan";
+    const modified = o.modified ? Date.parse(o.modified) : undefined;
+    const copy = copies.get(id);
+    const storageClass = o.storageClass ?? repo.config.cold.storageClass;
+    const ageDays = modified === undefined ? Infinity : Math.floor((now - modified) / DAY_MS);
+    const remaining = Number.isFinite(ageDays) ? remainingDays(ageDays, storageClass, table) : 0;
+    const gb = toGB(o.size, table);
+    const fee = remaining === 0
+      ? 0
+      : earlyDeletionItems(gb, ageDays, storageClass, table).reduce((s, i) => s + i.usd, 0);
+    const candidate: PurgeCandidate = {
+      pack: id,
+      reason,
+      objects: [...(copy ? [layout.metaCopy(id)] : []), layout.pack(id)],
+      bytes: o.size + (copy?.size ?? 0),
+      storageClass,
+      ...(o.modified ? { modified: o.modified } : {}),
+      ageDays: Number.isFinite(ageDays) ? ageDays : 0,
+      ...(remaining > 0
+        ? { freeOn: new Date(now + remaining * DAY_MS).toISOString().slice(0, 10) }
+        : {}),
+      earlyFeeUsd: round6(fee),
+      monthlyUsd: round6(
+        monthly(gb, storageClass, table) +
+          (copy ? monthly(toGB(copy.size, table), "STANDARD", table) : 0),
+      ),
+    };
+    const since = reason === "retired" ? retiredSince.get(id) ?? now : modified ?? now;
+    if (now - since < grace) plan.grace.push(candidate);
+    else if (remaining > 0 && !options.acceptEarlyFee) plan.young.push(candidate);
+    else plan.delete.push(candidate);
+  }
+  for (const [id] of copies) {
+    if (!packs.has(id) && !isEffective(id)) plan.strayCopies.push(layout.metaCopy(id));
+  }
+
+  // Superseded segments that can go once the deletions are done: every pack they name is then
+  // effective or gone, and an effective segment supersedes them (so they cannot come back).
+  const deleting = new Set(plan.delete.map((c) => c.pack));
+  const supersededByEffective = new Set(effective.flatMap((s) => s.supersedes));
+  for (const s of segments) {
+    if (!superseded.has(s.id) || !supersededByEffective.has(s.id)) continue;
+    const done = s.packs.every((p) => isEffective(p) || deleting.has(p) || !packs.has(p));
+    if (done && !s.packs.some((p) => rescue.has(p))) plan.segments.push(layout.index(s.id));
+  }
+
+  for (const c of plan.delete) {
+    plan.bytes += c.bytes;
+    plan.earlyFeeUsd += c.earlyFeeUsd;
+    plan.monthlySavingUsd += c.monthlyUsd;
+  }
+  plan.earlyFeeUsd = round6(plan.earlyFeeUsd);
+  plan.monthlySavingUsd = round6(plan.monthlySavingUsd);
+  return plan;
+}
+
+/** What execute did. */
+export interface PurgeResult {
+  rescued: number;
+  deletedPacks: number;
+  deletedObjects: number;
+  deletedSegments: number;
+  bytes: number;
+}
+
+/**
+ * Carries out a plan in the crash-safe order of the module comment. `onStep` is called after
+ * every store call with the object written or deleted (progress; tests stop the run there).
+ */
+export async function executePurge(
+  repo: Repository,
+  plan: PurgePlan,
+  onStep: (what: "rescued" | "deleted", name: string) => void | Promise<void> = () => {},
+): Promise<PurgeResult> {
+  assertAdmin(repo, "gc purge");
+  const result: PurgeResult = {
+    rescued: 0,
+    deletedPacks: 0,
+    deletedObjects: 0,
+    deletedSegments: 0,
+    bytes: 0,
+  };
+  if (plan.rescue.length > 0) {
+    const segment = encodeIndexSegment(repo.keys.indexKey, plan.rescue);
+    const name = layout.index(sha256Hex(segment));
+    await repo.storage.create(name, segment);
+    result.rescued = plan.rescue.length;
+    await onStep("rescued", name);
+  }
+  for (const name of plan.strayCopies) {
+    await repo.storage.delete(name);
+    result.deletedObjects++;
+    await onStep("deleted", name);
+  }
+  for (const c of plan.delete) {
+    for (const name of c.objects) {
+      await repo.storage.delete(name);
+      result.deletedObjects++;
+      await onStep("deleted", name);
+    }
+    result.deletedPacks++;
+    result.bytes += c.bytes;
+  }
+  for (const name of plan.segments) {
+    await repo.storage.delete(name);
+    result.deletedSegments++;
+    await onStep("deleted", name);
+  }
+  return result;
+}
+
+/** What `gb` costs a month in `storageClass`. */
+function monthly(gb: number, storageClass: StorageClass, table: PriceTable): number {
+  return storageItems(gb, 1, storageClass, table).reduce((sum, item) => sum + item.usd, 0);
+}
