@@ -32,7 +32,7 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
     const plan = await planPurge(repo, { table: pricing.table, graceMs, acceptEarlyFee });
     const shown = () => planText(plan);
     if (ctx.bool("dry-run") || ctx.bool("estimate")) {
-      ctx.print({ ...plan, dryRun: true }, shown);
+      ctx.print({ ...planJson(plan), dryRun: true }, shown);
       return 0;
     }
     if (plan.earlyFeeUsd > 0 && !pricing.asIfS3) {
@@ -48,7 +48,7 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
     if (!ctx.json) console.error(shown());
     const result = await executePurge(repo, plan);
     ctx.print(
-      { ...plan, result },
+      { ...planJson(plan), result },
       () =>
         `deleted ${result.deletedPacks} packs (${bytes(result.bytes)}, ${result.deletedObjects} ` +
         `objects) and ${result.deletedSegments} superseded index segments` +
@@ -58,6 +58,11 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
   } finally {
     await repo.storage.close();
   }
+}
+
+/** The plan as `--json` prints it: rescued packs by id, not with their blob lists. */
+function planJson(plan: PurgePlan) {
+  return { ...plan, rescue: plan.rescue.map((p) => p.pack) };
 }
 
 /** `--grace DUR` (e.g. 12h, 2d), default one day. */
