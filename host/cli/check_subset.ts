@@ -11,8 +11,8 @@
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
-import { describeHours, restoreTiers, restoreTimes } from "../cold/restore_times.ts";
-import { requestThaw, waitForThaw } from "../cold/thaw.ts";
+import { describeHours, restoreTimes } from "../cold/restore_times.ts";
+import { requestThaw } from "../cold/thaw.ts";
 import {
   defaultSeed,
   parseSubset,
@@ -26,7 +26,6 @@ import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier, Storage } from "../storage/storage.ts";
-import { WAITING } from "./cmd_restore.ts";
 import { approveCost } from "./confirm.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { type RepoPricing, repoPricing } from "./pricing.ts";
@@ -36,12 +35,17 @@ import {
   readEstimateJson,
   readEstimateText,
 } from "./read_estimate.ts";
+import {
+  checkTierOffered,
+  restoresRequested,
+  thawFlags,
+  WAITING,
+  waitUntilReadable,
+} from "./thaw_step.ts";
 
 /** Days restored copies are kept (and priced), unless `--days`: check reads them at once. */
 export const CHECK_DAYS = 1;
 const DEFAULT_TIER: RestoreTier = "standard";
-/** Seconds between surveys while waiting, per tier, unless `--poll` (as `restore`). */
-const POLL_SECONDS: Record<RestoreTier, number> = { expedited: 60, standard: 900, bulk: 1800 };
 
 /** The sample a check reads: what was asked, the seed, and the packs picked. */
 export interface Sample {
@@ -73,12 +77,8 @@ export async function prepareSample(
   location: string,
   spec: SubsetSpec,
 ): Promise<{ sample: Sample } | { status: number }> {
-  const tierFlag = ctx.string("tier");
-  if (tierFlag !== undefined && !restoreTiers.includes(tierFlag as RestoreTier)) {
-    throw new UsageError(`--tier must be one of ${restoreTiers.join(", ")}, not "${tierFlag}"`);
-  }
-  const days = positiveInt(ctx.string("days"), "--days") ?? CHECK_DAYS;
-  const pollFlag = positiveInt(ctx.string("poll"), "--poll");
+  const flags = thawFlags(ctx, { tier: DEFAULT_TIER, days: CHECK_DAYS });
+  const { days } = flags;
   // Before anything is restored: the check that follows reads trees (`ops/check.ts`).
   requirePrivateKey(repo.keys, "trees, so it cannot check the repository");
 
@@ -93,8 +93,9 @@ export async function prepareSample(
 
   const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
   const objects = wholePackReads(packs, pricing, (p) => states.get(layout.pack(p.id)) ?? null);
-  const r = priceReads(ctx, pricing, objects, days, (tierFlag as RestoreTier) ?? DEFAULT_TIER);
-  const tier = r.chosen.tier ?? (tierFlag as RestoreTier) ?? DEFAULT_TIER;
+  const r = priceReads(ctx, pricing, objects, days, flags.tier);
+  // `--tier`, else the default when the sampled packs' classes offer it, else their cheapest.
+  const tier = r.chosen.tier ?? flags.tier;
   const metadata = packs.filter((p) => p.metadata).length;
   const title =
     `check --read-data-subset ${sample.subset}: read ${packs.length} of ${all.length} ` +
@@ -124,6 +125,7 @@ export async function prepareSample(
     );
     return { status: 0 };
   }
+  checkTierOffered(surveyed, tier);
   if (!pricing.asIfS3) {
     await approveCost(ctx, r.chosen.estimate, {
       action: "check --read-data-subset",
@@ -143,12 +145,11 @@ export async function prepareSample(
   if (!ctx.json) {
     console.error(
       `sample seed ${seed}: ${packs.length} of ${all.length} packs; ${t.archived.packs} archived ` +
-        `(${bytes(t.archived.bytes)}), ${t.restoring.packs} being restored; requested ${sent} ` +
-        `pack restore${sent === 1 ? "" : "s"} (tier ${tier}, ${days} day${days === 1 ? "" : "s"})` +
-        (times.length > 0 ? `; ${times.join("; ")}` : ""),
+        `(${bytes(t.archived.bytes)}), ${t.restoring.packs} being restored; ` +
+        restoresRequested(sent, tier, days) + (times.length > 0 ? `; ${times.join("; ")}` : ""),
     );
   }
-  if (!ctx.bool("wait")) {
+  if (!flags.wait) {
     const rerun = `permafrost check --read-data-subset ${sample.subset}`;
     ctx.print(
       { ...sample, cold: t, requested: sent, tier, days, waiting: true, rerun },
@@ -158,19 +159,13 @@ export async function prepareSample(
     );
     return { status: WAITING };
   }
-  await waitForThaw(repo.storage, [...states.keys()], {
-    intervalSeconds: pollFlag ?? POLL_SECONDS[tier],
-    tier,
-    days,
-    onSurvey: (s) => {
-      if (ctx.json) return;
-      const now = totals(s);
-      console.error(
-        `${new Date().toISOString()} ${now.readable.packs + now.restored.packs}/${now.packs} ` +
-          `sampled packs readable`,
-      );
-    },
-  });
+  await waitUntilReadable(
+    ctx,
+    repo.storage,
+    [...states.keys()],
+    { tier, days, poll: flags.poll },
+    "sampled packs",
+  );
   return { sample };
 }
 
@@ -213,10 +208,4 @@ async function surveyPresent(storage: Storage, names: string[]): Promise<Map<str
     states = await surveyPacks(storage, names.filter((n) => stored.has(n)));
   }
   return new Map(states.map((s) => [s.name, s]));
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a whole number ≥ 1`);
-  return Number(value);
 }

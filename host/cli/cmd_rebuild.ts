@@ -1,6 +1,6 @@
 import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
-import { describeHours, restoreTiers, restoreTimes, tiersOf } from "../cold/restore_times.ts";
-import { requestThaw, waitForThaw } from "../cold/thaw.ts";
+import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
+import { requestThaw } from "../cold/thaw.ts";
 import { defaultAssumptions, type Destination, type Estimate } from "../cost/mod.ts";
 import {
   estimateRebuild,
@@ -25,19 +25,21 @@ import { commandLine, emitJobSpec } from "./job_flags.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
 import { type RepoPricing, repoPricing } from "./pricing.ts";
+import {
+  checkClassOffers,
+  checkTierOffered,
+  restoresRequested,
+  type ThawFlags,
+  thawFlags,
+  WAITING,
+  waitUntilReadable,
+} from "./thaw_step.ts";
 
-/** Exit status when packs are still thawing: run the same command again later. */
-export const WAITING = 4;
-
-/** Seconds between surveys while waiting, per tier, unless `--poll` says otherwise. */
-const POLL_SECONDS: Record<RestoreTier, number> = { expedited: 60, standard: 900, bulk: 1800 };
 /** A rebuild is rarely worth paying for speed (docs/cost-model.md §6): bulk unless told. */
 const DEFAULT_TIER: RestoreTier = "bulk";
 
-interface Options {
-  tier: RestoreTier;
-  days?: number;
-  poll: number;
+/** The thaw flags (days, unless `--days`, from the bytes to restore) and `--to`. */
+interface Options extends ThawFlags<number | undefined> {
   to: Destination;
 }
 
@@ -146,26 +148,12 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
 }
 
 function parseOptions(ctx: Context): Options {
-  const tier = (ctx.string("tier") ?? DEFAULT_TIER) as RestoreTier;
-  if (!restoreTiers.includes(tier)) {
-    throw new UsageError(`--tier must be one of ${restoreTiers.join(", ")}, not "${tier}"`);
-  }
+  const flags = thawFlags(ctx, { tier: DEFAULT_TIER, days: undefined });
   const to = ctx.string("to") ?? "internet";
   if (to !== "internet" && to !== "region") {
     throw new UsageError(`--to is "internet" or "region", not "${to}"`);
   }
-  return {
-    tier,
-    days: positiveInt(ctx.string("days"), "--days"),
-    poll: positiveInt(ctx.string("poll"), "--poll") ?? POLL_SECONDS[tier],
-    to,
-  };
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a whole number ≥ 1`);
-  return Number(value);
+  return { ...flags, to };
 }
 
 /**
@@ -184,17 +172,7 @@ async function thaw(
   const names = packs.map((p) => p.name);
   const states = await surveyPacks(repo.storage, names);
   if (states.every(isReadable)) return undefined;
-  for (const s of states) {
-    if (s.availability.state !== "archived") continue;
-    const offered = tiersOf(s.storageClass);
-    if (offered.length > 0 && !offered.includes(options.tier)) {
-      throw new UsageError(
-        `${s.storageClass} offers no ${options.tier} restores; use --tier ${
-          offered.join(" or --tier ")
-        }`,
-      );
-    }
-  }
+  checkTierOffered(states, options.tier);
   if (!pricing.asIfS3) {
     await approveCost(ctx, what.estimate(), {
       action: "this rebuild",
@@ -206,13 +184,13 @@ async function thaw(
   const sent = await requestThaw(repo.storage, states, { tier: options.tier, days });
   const t = totals(states);
   if (!ctx.json) {
+    const requested = restoresRequested(sent, options.tier, days);
     console.error(
-      `rebuild: ${what.why}: ${t.packs} packs (${bytes(t.bytes)}); requested ${sent} ` +
-        `restore${sent === 1 ? "" : "s"} (tier ${options.tier}, ${days} days), ` +
+      `rebuild: ${what.why}: ${t.packs} packs (${bytes(t.bytes)}); ${requested}, ` +
         `${t.restoring.packs} already being restored`,
     );
   }
-  if (!ctx.bool("wait")) {
+  if (!options.wait) {
     const rerun = rerunCommand(ctx);
     const cold = states.find((s) => !isReadable(s))!.storageClass;
     const hours = restoreTimes[cold]?.[options.tier];
@@ -225,19 +203,7 @@ async function thaw(
     );
     return WAITING;
   }
-  await waitForThaw(repo.storage, names, {
-    intervalSeconds: options.poll,
-    tier: options.tier,
-    days,
-    onSurvey: (s) => {
-      if (ctx.json) return;
-      const x = totals(s);
-      console.error(
-        `${new Date().toISOString()} ${x.readable.packs + x.restored.packs}/${x.packs} packs ` +
-          `readable`,
-      );
-    },
-  });
+  await waitUntilReadable(ctx, repo.storage, names, { ...options, days });
   return undefined;
 }
 
@@ -261,14 +227,8 @@ function priceRebuild(plan: RebuildPlan, pricing: RepoPricing, options: Options)
     data: pc(plan.data),
     unknown: pc(plan.unknown),
   });
+  checkClassOffers(pricing.coldClass, options.tier);
   const tier = tiersOf(pricing.coldClass).length > 0 ? options.tier : undefined;
-  if (tier !== undefined && !tiersOf(pricing.coldClass).includes(tier)) {
-    throw new UsageError(
-      `${pricing.coldClass} offers no ${tier} restores; use --tier ${
-        tiersOf(pricing.coldClass).join(" or --tier ")
-      }`,
-    );
-  }
   const rows: { name: string; to: Destination; normal: boolean; e: Estimate }[] = [];
   for (const [normal, c] of [[true, cases.normal], [false, cases.worst]] as const) {
     for (const to of ["internet", "region"] as const) {

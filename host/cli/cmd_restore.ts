@@ -12,8 +12,8 @@ import {
   type RestoreJob,
   saveJob,
 } from "../cold/restore_job.ts";
-import { describeHours, restoreTiers, restoreTimes, tiersOf } from "../cold/restore_times.ts";
-import { fasterTier, requestThaw, waitForThaw } from "../cold/thaw.ts";
+import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
+import { fasterTier, requestThaw } from "../cold/thaw.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import { Progress } from "./progress.ts";
@@ -25,12 +25,14 @@ import {
   readEstimateJson,
   readEstimateText,
 } from "./read_estimate.ts";
+import {
+  checkTierOffered,
+  restoresRequested,
+  thawFlags,
+  WAITING,
+  waitUntilReadable,
+} from "./thaw_step.ts";
 
-/** Exit status when packs are still thawing and the job was saved for `--resume`. */
-export const WAITING = 4;
-
-/** Seconds between surveys while waiting, per tier, unless `--poll` says otherwise. */
-const POLL_SECONDS: Record<RestoreTier, number> = { expedited: 60, standard: 900, bulk: 1800 };
 const DEFAULT_TIER: RestoreTier = "standard";
 const DEFAULT_DAYS = 3;
 
@@ -56,13 +58,11 @@ interface Request {
  */
 export async function cmdRestore(ctx: Context): Promise<number> {
   const request = parseRequest(ctx);
-  const tierFlag = ctx.string("tier");
-  if (tierFlag !== undefined && !restoreTiers.includes(tierFlag as RestoreTier)) {
-    throw new UsageError(`--tier must be one of ${restoreTiers.join(", ")}, not "${tierFlag}"`);
-  }
-  const tier = (tierFlag ?? request.job?.tier ?? DEFAULT_TIER) as RestoreTier;
-  const days = positiveInt(ctx.string("days"), "--days") ?? request.job?.days ?? DEFAULT_DAYS;
-  const poll = positiveInt(ctx.string("poll"), "--poll") ?? POLL_SECONDS[tier];
+  const flags = thawFlags(ctx, {
+    tier: request.job?.tier ?? DEFAULT_TIER,
+    days: request.job?.days ?? DEFAULT_DAYS,
+  });
+  const { tier, days } = flags;
 
   const repo = await ctx.open(request.location);
   try {
@@ -95,7 +95,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
     }
 
     const mustRequest = !states.every(isReadable);
-    if (mustRequest) checkTier(states, tier);
+    if (mustRequest) checkTierOffered(states, tier);
     // A fresh restore, or a resumed one that must ask again, is priced before anything is
     // requested or read; a store that bills nothing (a plain folder) is not gated.
     if (!pricing.asIfS3 && (request.job === undefined || mustRequest)) {
@@ -113,13 +113,9 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       const job = recordJob(request, snap.id, plan, coldNames, tier, days, sent);
       if (!ctx.json) {
         console.error(planText(plan, states, tier));
-        console.error(
-          `requested ${sent} pack restore${
-            sent === 1 ? "" : "s"
-          } (tier ${tier}, ${days} days); job ${job.id}`,
-        );
+        console.error(`${restoresRequested(sent, tier, days)}; job ${job.id}`);
       }
-      if (!ctx.bool("wait")) {
+      if (!flags.wait) {
         const resume = `permafrost restore --resume ${job.id}`;
         ctx.print(
           { ...summary, job: job.id, requested: sent, tier, days, waiting: true, resume },
@@ -129,20 +125,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
         );
         return WAITING;
       }
-      states = await waitForThaw(repo.storage, coldNames, {
-        intervalSeconds: poll,
-        tier,
-        days,
-        onSurvey: (s) => {
-          if (ctx.json) return;
-          const t = totals(s);
-          const ready = t.readable.packs + t.restored.packs;
-          console.error(
-            `${new Date().toISOString()} ${ready}/${t.packs} packs readable ` +
-              `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
-          );
-        },
-      });
+      states = await waitUntilReadable(ctx, repo.storage, coldNames, flags);
       request.job = job;
     }
 
@@ -183,25 +166,6 @@ function parseRequest(ctx: Context): Request {
     path: colon < 0 ? "/" : spec.slice(colon + 1),
     target,
   };
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[1-9][0-9]*$/.test(value)) throw new UsageError(`${flag} must be a whole number ≥ 1`);
-  return Number(value);
-}
-
-/** Refuses a tier that a pack's class does not offer (Deep Archive has no expedited). */
-function checkTier(states: PackState[], tier: RestoreTier): void {
-  for (const s of states) {
-    if (s.availability.state !== "archived") continue;
-    const offered = tiersOf(s.storageClass);
-    if (offered.length > 0 && !offered.includes(tier)) {
-      throw new UsageError(
-        `${s.storageClass} offers no ${tier} restores; use --tier ${offered.join(" or --tier ")}`,
-      );
-    }
-  }
 }
 
 function recordJob(

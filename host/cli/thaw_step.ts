@@ -1,8 +1,11 @@
 /**
- * The thaw step of commands that read cold packs in bulk (`gc compact`, and others that work on
- * a pack survey): request restores of the archived packs, then wait (`--wait`, surveying every
- * `--poll` seconds) or stop with exit status 4 and say how to go on. The restore requests are
- * idempotent (host/cold/thaw.ts), so the command is simply run again.
+ * The thaw step of commands that read cold packs (`restore`, `rebuild`, `check
+ * --read-data-subset`, `gc compact`): their `--tier`, `--days`, `--poll`, `--wait` flags, the
+ * refusal of a tier the packs' class does not offer, and waiting for restores with a line per
+ * survey. A command composes these with its own cost gate, job and messages: it checks the
+ * tier, requests restores (host/cold/thaw.ts), then waits (`--wait`) or prints what to run and
+ * returns {@link WAITING}. The restore requests are idempotent, so that command is simply run
+ * again. {@link thawPacks} is the whole step for a command with nothing of its own to add.
  *
  * @module
  */
@@ -10,7 +13,12 @@
 import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
 import { tiersOf } from "../cold/restore_times.ts";
 import { requestThaw, waitForThaw } from "../cold/thaw.ts";
-import { type RestoreTier, restoreTiers, type Storage } from "../storage/storage.ts";
+import {
+  type RestoreTier,
+  restoreTiers,
+  type Storage,
+  type StorageClass,
+} from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 
 /** Exit status: packs are being restored from cold storage; run the command again later. */
@@ -23,26 +31,86 @@ export const POLL_SECONDS: Record<RestoreTier, number> = {
   bulk: 1800,
 };
 
-export interface ThawFlags {
+/** `--tier`, `--days`, `--poll`, `--wait`, parsed. */
+export interface ThawFlags<Days extends number | undefined = number> {
   tier: RestoreTier;
-  days: number;
-  poll: number;
+  /** Days restored copies are kept; undefined when the command works them out later. */
+  days: Days;
+  /** Seconds between surveys; undefined: {@link POLL_SECONDS} of the tier the command uses. */
+  poll?: number;
   wait: boolean;
 }
 
-/** `--tier`, `--days`, `--poll`, `--wait`, with the command's defaults. */
-export function thawFlags(ctx: Context, defaults: { tier: RestoreTier; days: number }): ThawFlags {
+/**
+ * `--tier`, `--days`, `--poll`, `--wait`, with the command's defaults (`days: undefined` when
+ * the command works them out itself, as `rebuild` does from the bytes to restore).
+ */
+export function thawFlags<Days extends number | undefined>(
+  ctx: Context,
+  defaults: { tier: RestoreTier; days: Days },
+): ThawFlags<number | Days> {
   const tierText = ctx.string("tier");
   if (tierText !== undefined && !restoreTiers.includes(tierText as RestoreTier)) {
     throw new UsageError(`--tier must be one of ${restoreTiers.join(", ")}, not "${tierText}"`);
   }
-  const tier = (tierText ?? defaults.tier) as RestoreTier;
   return {
-    tier,
+    tier: (tierText ?? defaults.tier) as RestoreTier,
     days: wholeNumber(ctx.string("days"), "--days") ?? defaults.days,
-    poll: wholeNumber(ctx.string("poll"), "--poll") ?? POLL_SECONDS[tier],
+    poll: wholeNumber(ctx.string("poll"), "--poll"),
     wait: ctx.bool("wait"),
   };
+}
+
+/** Refuses `tier` when an archived pack's class does not offer it (Deep Archive has no expedited). */
+export function checkTierOffered(states: PackState[], tier: RestoreTier): void {
+  for (const s of states) {
+    if (s.availability.state === "archived") checkClassOffers(s.storageClass, tier);
+  }
+}
+
+/** Refuses `tier` when `storageClass` does not offer it; a class with no tiers is never archived. */
+export function checkClassOffers(storageClass: StorageClass, tier: RestoreTier): void {
+  const offered = tiersOf(storageClass);
+  if (offered.length > 0 && !offered.includes(tier)) {
+    throw new UsageError(
+      `${storageClass} offers no ${tier} restores; use --tier ${offered.join(" or --tier ")}`,
+    );
+  }
+}
+
+/** "requested 2 pack restores (tier bulk, 3 days)". */
+export function restoresRequested(sent: number, tier: RestoreTier, days: number): string {
+  return `requested ${sent} pack restore${sent === 1 ? "" : "s"} (tier ${tier}, ` +
+    `${days} day${days === 1 ? "" : "s"})`;
+}
+
+/**
+ * Waits until every pack of `names` is readable (`waitForThaw`, which asks again for a copy
+ * that expired meanwhile), surveying every `flags.poll` seconds, else {@link POLL_SECONDS} of
+ * the tier. Prints a line per survey on stderr, unless `--json`: the time and how many of the
+ * packs (`what`) are readable. Resolves with the last survey.
+ */
+export function waitUntilReadable(
+  ctx: Context,
+  storage: Storage,
+  names: string[],
+  flags: { tier: RestoreTier; days: number; poll?: number },
+  what = "packs",
+): Promise<PackState[]> {
+  return waitForThaw(storage, names, {
+    intervalSeconds: flags.poll ?? POLL_SECONDS[flags.tier],
+    tier: flags.tier,
+    days: flags.days,
+    onSurvey: (s) => {
+      if (ctx.json) return;
+      const t = totals(s);
+      const ready = t.readable.packs + t.restored.packs;
+      console.error(
+        `${new Date().toISOString()} ${ready}/${t.packs} ${what} readable ` +
+          `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
+      );
+    },
+  });
 }
 
 /**
@@ -58,23 +126,15 @@ export async function thawPacks(
   again: string,
 ): Promise<PackState[] | "waiting"> {
   if (states.every(isReadable)) return states;
-  for (const s of states) {
-    if (s.availability.state !== "archived") continue;
-    const offered = tiersOf(s.storageClass);
-    if (offered.length > 0 && !offered.includes(flags.tier)) {
-      throw new UsageError(
-        `${s.storageClass} offers no ${flags.tier} restores; use --tier ${
-          offered.join(" or --tier ")
-        }`,
-      );
-    }
-  }
+  checkTierOffered(states, flags.tier);
   const sent = await requestThaw(storage, states, { tier: flags.tier, days: flags.days });
-  const t = totals(states);
-  const note = `requested ${sent} pack restore${sent === 1 ? "" : "s"} (tier ${flags.tier}, ` +
-    `${flags.days} days); ${t.restoring.packs} already being restored`;
+  if (!ctx.json) {
+    console.error(
+      `${restoresRequested(sent, flags.tier, flags.days)}; ` +
+        `${totals(states).restoring.packs} already being restored`,
+    );
+  }
   if (!flags.wait) {
-    if (!ctx.json) console.error(note);
     ctx.print(
       { waiting: true, requested: sent, tier: flags.tier, days: flags.days, again },
       () =>
@@ -83,21 +143,7 @@ export async function thawPacks(
     );
     return "waiting";
   }
-  if (!ctx.json) console.error(note);
-  return await waitForThaw(storage, states.map((s) => s.name), {
-    intervalSeconds: flags.poll,
-    tier: flags.tier,
-    days: flags.days,
-    onSurvey: (s) => {
-      if (ctx.json) return;
-      const t = totals(s);
-      const ready = t.readable.packs + t.restored.packs;
-      console.error(
-        `${new Date().toISOString()} ${ready}/${t.packs} packs readable ` +
-          `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
-      );
-    },
-  });
+  return await waitUntilReadable(ctx, storage, states.map((s) => s.name), flags);
 }
 
 function wholeNumber(value: string | undefined, flag: string): number | undefined {
