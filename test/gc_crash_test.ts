@@ -198,3 +198,26 @@ Deno.test("gc purge rescues a retired pack that a snapshot needs again, and dele
     await reader.storage.close();
   }
 });
+
+Deno.test("gc purge: young packs wait on a store that bills minimum durations, not on one that bills nothing", async () => {
+  const { dir } = await lifecycleRepo();
+  const repo = await reopen(dir);
+  try {
+    await executeCompact(
+      repo,
+      compactWork(await planCompact(repo, { table, to: "internet", all: true })),
+    );
+    const billed = await planPurge(repo, { table, graceMs: 0 });
+    assert.equal(billed.delete.length, 0);
+    assert.ok(billed.young.length >= 2);
+    assert.ok(
+      billed.young.every((c) => c.freeOn !== undefined && c.storageClass === "DEEP_ARCHIVE"),
+    );
+    const free = await planPurge(repo, { table, graceMs: 0, minimumDurations: false });
+    assert.equal(free.young.length, 0);
+    assert.equal(free.delete.length, billed.young.length);
+    assert.equal(free.earlyFeeUsd, 0);
+  } finally {
+    await repo.storage.close();
+  }
+});

@@ -29,7 +29,13 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
     await proveDeleteAllowed(repo, "gc purge");
     const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
     const acceptEarlyFee = ctx.bool("accept-early-fee");
-    const plan = await planPurge(repo, { table: pricing.table, graceMs, acceptEarlyFee });
+    const plan = await planPurge(repo, {
+      table: pricing.table,
+      graceMs,
+      acceptEarlyFee,
+      // A plain folder or SQLite file bills nothing, and has no minimum storage duration.
+      minimumDurations: !pricing.asIfS3,
+    });
     const shown = () => planText(plan);
     if (ctx.bool("dry-run") || ctx.bool("estimate")) {
       ctx.print({ ...planJson(plan), dryRun: true }, shown);

@@ -23,6 +23,9 @@
  *    remaining days whether it is deleted or not: it is listed with the date it becomes free,
  *    unless `acceptEarlyFee`, when it is deleted and its fee shown.
  *
+ * The plan reads the retired packs' segments into the in-memory index for its walk, and loads
+ * the effective index again before it returns.
+ *
  * Execute order (each step one durable store call, so a crash anywhere leaves a consistent
  * repository, and running purge again finishes the job): the rescue segment; then per pack its
  * hot copy, then the pack; then the superseded segments that no longer name any pack still in
@@ -60,6 +63,11 @@ export interface PurgeOptions {
   graceMs?: number;
   /** Delete packs inside their minimum storage duration too, paying the remaining days. */
   acceptEarlyFee?: boolean;
+  /**
+   * Whether the store bills minimum storage durations (default true). A plain folder or a
+   * SQLite file bills nothing: its packs are never "young".
+   */
+  minimumDurations?: boolean;
   /** "Now", for tests. */
   now?: Date;
 }
@@ -123,8 +131,8 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
   const packs = await listing(layout.prefixes.pack);
   const copies = await listing(layout.prefixes.meta);
 
-  // The effective packs, before the retired ones are added below for the walk.
-  const effectivePacks = new Set([...repo.index.packs()].map((p) => p.id));
+  // The effective packs: those a segment no honoured segment supersedes names.
+  const effectivePacks = new Set(effective.flatMap((s) => s.packs));
   const isEffective = (p: string) => effectivePacks.has(p);
 
   // Which superseded segment names each retired pack, and since when it is retired.
@@ -155,17 +163,20 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
       if (packs.has(p.pack) && !isEffective(p.pack)) retiredRecords.set(p.pack, p);
     }
   }
-  repo.index.add([...retiredRecords.values()]);
-  const live = await liveBlobs(repo, await repo.snapshots());
   const rescue = new Map<string, IndexedPack>();
   let lost = 0;
   let example = "";
-  for (const id of live) {
-    const at = repo.index.get(id);
-    if (at === undefined) {
-      lost++;
-      example ||= id;
-    } else if (!isEffective(at.pack)) rescue.set(at.pack, retiredRecords.get(at.pack)!);
+  repo.index.add([...retiredRecords.values()]);
+  try {
+    for (const id of await liveBlobs(repo, await repo.snapshots())) {
+      const at = repo.index.get(id);
+      if (at === undefined) {
+        lost++;
+        example ||= id;
+      } else if (!isEffective(at.pack)) rescue.set(at.pack, retiredRecords.get(at.pack)!);
+    }
+  } finally {
+    await repo.reloadIndex(); // the effective index again, for whoever uses `repo` next
   }
   if (lost > 0) {
     throw new ObjectNotFound(
@@ -192,7 +203,9 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     const copy = copies.get(id);
     const storageClass = o.storageClass ?? repo.config.cold.storageClass;
     const ageDays = modified === undefined ? Infinity : Math.floor((now - modified) / DAY_MS);
-    const remaining = Number.isFinite(ageDays) ? remainingDays(ageDays, storageClass, table) : 0;
+    const remaining = Number.isFinite(ageDays) && options.minimumDurations !== false
+      ? remainingDays(ageDays, storageClass, table)
+      : 0;
     const gb = toGB(o.size, table);
     const fee = remaining === 0
       ? 0

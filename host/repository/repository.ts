@@ -219,6 +219,15 @@ export class Repository {
     }
   }
 
+  /** Forgets the loaded index and loads it again from the store. */
+  async reloadIndex(): Promise<void> {
+    this.index.clear();
+    this.#indexLoaded.clear();
+    this.#segments.clear();
+    this.#inIndex.clear();
+    await this.loadIndex();
+  }
+
   /** Every decodable segment loaded so far (call `loadIndex` first). */
   segments(): SegmentInfo[] {
     return [...this.#segments.values()];
