@@ -2,7 +2,9 @@
  * The admin gate (DESIGN §3, docs/security.md "Roles"): the operations that delete or rearrange
  * (forget, gc compact and purge, index consolidation, rebuild, key management) need the master
  * key and a storage handle whose role may delete. `assertAdmin` refuses anything less, before
- * the operation lists or reads anything, with a message saying what to use instead.
+ * the operation lists or reads anything, with a message saying what to use instead. Garbage
+ * collection also refuses, by `assertNothingUndecodable`, while a snapshot manifest or index
+ * segment it would need cannot be decoded.
  *
  * @module
  */
@@ -52,4 +54,41 @@ export async function proveDeleteAllowed(repo: Repository, action: string): Prom
         'profile or keys (docs/s3.md, "Roles")',
     );
   }
+}
+
+/** How many object names `assertNothingUndecodable` lists before "and N more". */
+const NAMES_LISTED = 20;
+
+/**
+ * Garbage collection refused: some `snapshots/<id>` or `index/<id>` objects cannot be decoded.
+ * Permanent until the admin repairs or deletes them; the message names them.
+ */
+export class UndecodableObjects extends Error {
+  override name = "UndecodableObjects";
+}
+
+/**
+ * Refuses, with `UndecodableObjects`, while a snapshot manifest or index segment the repository
+ * has loaded cannot be decoded (`repo.undecodable`: damaged, or written by a newer format
+ * version). Garbage collection computes what is live from the snapshots and the index, so
+ * without such an object the data it references would look dead and be deleted (docs/gc.md
+ * "Objects that do not decode"). Call it after `repo.snapshots()` and `repo.loadIndex()`.
+ * `action` names the operation in the message ("gc mark", "gc purge", ...). A version-2 segment
+ * whose admin tag does not verify, or a stray name outside the layout, does not count: neither
+ * is in `repo.undecodable`.
+ */
+export function assertNothingUndecodable(repo: Repository, action: string): void {
+  if (repo.undecodable.length === 0) return;
+  const names = [...repo.undecodable].sort();
+  const listed = names.slice(0, NAMES_LISTED).map((n) => `"${n}"`).join(", ");
+  const more = names.length > NAMES_LISTED ? ` and ${names.length - NAMES_LISTED} more` : "";
+  const one = names.length === 1;
+  throw new UndecodableObjects(
+    `${action} refuses to run: ${one ? "this object" : `${names.length} objects`} cannot be ` +
+      `decoded: ${listed}${more}. Without ${one ? "it" : "them"}, gc would count data still in ` +
+      "use as dead and delete it. Run `permafrost check` to see what is wrong with each; one " +
+      "written by a newer Permafrost needs gc (or `forget`) run with that version; delete any " +
+      "other from the store deliberately (a damaged one is then written again from the packs " +
+      'by `permafrost rebuild`; docs/gc.md, "Objects that do not decode")',
+  );
 }

@@ -2,7 +2,8 @@
  * `gc compact`, the plan (docs/gc.md "Compact", DESIGN §6 stage 3): mark the repository, price
  * every pack holding dead bytes with the break-even of docs/cost-model.md ("Compaction"), and
  * choose:
- * - **drop**: packs with no live blob. They are retired without being read or restored.
+ * - **drop**: packs with no live blob, or whose live blobs all have a copy in an attested pack
+ *   (docs/gc.md "Trust"). They are retired without being read or restored.
  * - **repack**: packs whose dead bytes, over the horizon, cost more than restoring them, writing
  *   their live blobs again and the new packs' own minimum duration.
  * - **keep**: the rest, with the numbers that say why.
@@ -18,6 +19,7 @@ import { type PackState, surveyPacks } from "../cold/pack_survey.ts";
 import {
   chooseCompaction,
   type CompactBreakEven,
+  compactBreakEven,
   type CompactOptions,
   type CompactPack,
   estimateCompact,
@@ -30,6 +32,7 @@ import type { StorageClass } from "../storage/storage.ts";
 import { assertAdmin } from "./admin_gate.ts";
 import { type MarkReport, markRepository, type PackUsage } from "./gc_mark.ts";
 import type { CompactWork } from "./gc_compact_execute.ts";
+import { attestedBlobs, effectiveRecords } from "./gc_records.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -96,8 +99,31 @@ export async function planCompact(
   };
   const choice = chooseCompaction(candidates, options.table, pricing);
   const chosenOnes = options.all ? [...choice.worthIt, ...choice.notWorthIt] : choice.worthIt;
-  const drop = chosenOnes.filter((c) => c.kind === "purge").map((c) => usage.get(c.pack.id!)!);
+  const keep = options.all ? [] : [...choice.notWorthIt];
   const repack = chosenOnes.filter((c) => c.kind === "repack");
+  // A pack the mark finds all dead may still hold a live blob whose other copy is in a pack no
+  // admin-tagged segment attests (docs/gc.md "Trust"): that one must be read and copied, not
+  // dropped unread.
+  const records = await effectiveRecords(repo);
+  const recordOf = new Map(records.flatMap((s) => s.packs.map((p) => [p.pack, p] as const)));
+  const trusted = attestedBlobs(records, new Set(chosenOnes.map((c) => c.pack.id!)));
+  const drop: PackUsage[] = [];
+  for (const c of chosenOnes.filter((c) => c.kind === "purge")) {
+    const uncovered = (recordOf.get(c.pack.id!)?.blobs ?? []).filter((b) =>
+      mark.live.has(b.id) && !trusted.has(b.id)
+    );
+    if (uncovered.length === 0) {
+      drop.push(usage.get(c.pack.id!)!);
+      continue;
+    }
+    const liveBytes = Math.min(c.pack.bytes, uncovered.reduce((sum, b) => sum + b.length, 0));
+    const again = compactBreakEven(
+      { ...c.pack, liveBytes, deadBytes: c.pack.bytes - liveBytes },
+      options.table,
+      pricing,
+    );
+    (options.all || again.worthIt ? repack : keep).push(again);
+  }
   const chosen = repack.map((c) => c.pack);
   const survey = await surveyPacks(
     repo.storage,
@@ -107,7 +133,7 @@ export async function planCompact(
     mark,
     drop,
     repack,
-    keep: options.all ? [] : choice.notWorthIt,
+    keep,
     estimate: estimateCompact(chosen, options.table, pricing),
     atHome: estimateCompact(chosen, options.table, { ...pricing, to: "internet" }),
     inRegion: estimateCompact(chosen, options.table, { ...pricing, to: "region" }),

@@ -7,13 +7,19 @@
  * Order (each step durable before the next, docs/format.md §10 and §7.1):
  * 1. new packs and their version-1 segments (the pack uploader's own write order);
  * 2. the superseding segment: it names every segment that names a chosen pack, plus every
- *    segment already superseded (the list is closed), and lists again the other packs of those
- *    segments, so they stay in the effective index.
+ *    segment already superseded (the list is closed), lists again the other packs of those
+ *    segments, so they stay in the effective index, and lists the new packs as **attested**
+ *    (written by this admin run).
+ *
+ * Trust (docs/gc.md "Trust"): a live blob of a chosen pack counts as stored elsewhere only in an
+ * attested pack or a pack this run wrote; a location that some version-1 segment claims (which
+ * an ingest client can write) is never trusted, so a forged segment cannot make a live blob look
+ * duplicated. Before step 2 the live set is taken again and every live blob of a chosen pack is
+ * checked to be stored so, so a superseding segment never hides a live blob.
  *
  * A run stopped before step 2 leaves extra copies of live blobs in new packs (valid: any
- * location of a blob is valid) and nothing retired; a rerun finds those blobs already stored and
- * does not copy them again. Before step 2 every live blob of a chosen pack is checked to be
- * stored outside the chosen packs, so a superseding segment never hides a live blob.
+ * location of a blob is valid) and nothing retired; a rerun copies them again into packs it
+ * attests, and a later compaction drops the unattested copies.
  *
  * @module
  */
@@ -21,12 +27,7 @@
 import { sha256Hex } from "../crypto/hash.ts";
 import { CompressorPool } from "../repository/compressor.ts";
 import { RepoIndex } from "../repository/index.ts";
-import {
-  adminTagKey,
-  encodeIndexSegment,
-  type IndexedPack,
-  openIndexSegment,
-} from "../repository/index_segment.ts";
+import { adminTagKey, encodeIndexSegment, type IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import {
@@ -40,7 +41,9 @@ import { decodePackIndex } from "../repository/pack_index.ts";
 import { type IndexSink, PackUploader } from "../repository/pack_uploader.ts";
 import type { Repository } from "../repository/repository.ts";
 import { withPack } from "../repository/repository.ts";
-import { assertAdmin } from "./admin_gate.ts";
+import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
+import { liveBlobs } from "./gc_mark.ts";
+import { attestedBlobs, effectiveRecords } from "./gc_records.ts";
 
 /** A pack chosen for compaction. */
 export interface ChosenPack {
@@ -97,26 +100,25 @@ export async function executeCompact(
   };
   if (chosen.size === 0) return result;
 
-  // The effective segments, whole: which blobs stay stored outside the chosen packs, and the
-  // records of the segments to supersede.
+  // The effective segments, whole: the records of the segments to supersede, and which blobs
+  // stay stored outside the chosen packs. Only attested packs count (docs/gc.md "Trust"): an
+  // ingest client can write a segment claiming any pack holds any blob.
   const superseded = repo.supersededSegments();
-  const effective = repo.segments().filter((s) => !superseded.has(s.id));
+  const records = await effectiveRecords(repo);
   const affected = new Map<string, IndexedPack[]>();
-  const kept = new Set<string>();
-  for (const s of effective) {
-    const touches = s.packs.some((p) => chosen.has(p));
-    const packs = openIndexSegment(repo.keys.indexKey, await repo.storage.read(layout.index(s.id)))
-      .packs;
-    for (const p of packs) {
-      if (!chosen.has(p.pack)) { for (const b of p.blobs) kept.add(b.id); }
-    }
-    if (touches) affected.set(s.id, packs);
+  for (const s of records) {
+    if (s.packs.some((p) => chosen.has(p.pack))) affected.set(s.id, s.packs);
   }
+  const kept = attestedBlobs(records, chosen);
 
   const fresh = new RepoIndex();
+  const written: IndexedPack[] = [];
   const sink: IndexSink = {
     has: (id) => kept.has(id) || fresh.has(id),
-    add: (packs) => fresh.add(packs),
+    add: (packs) => {
+      fresh.add(packs);
+      written.push(...packs);
+    },
   };
   const compressors = new CompressorPool();
   try {
@@ -141,22 +143,32 @@ export async function executeCompact(
   }
   await onStep("copied");
 
-  // Every live blob the chosen packs held must now be stored elsewhere.
+  // Every blob the chosen packs hold that a snapshot needs must now be stored in an attested
+  // pack or a new one. The live set is taken again: snapshots written since the plan (which may
+  // have waited a day for restores) count too.
+  await repo.loadIndex();
+  const live = await liveBlobs(repo, await repo.snapshots());
+  assertNothingUndecodable(repo, "gc compact");
   for (const packs of affected.values()) {
     for (const p of packs) {
       if (!chosen.has(p.pack)) continue;
       for (const b of p.blobs) {
-        if (work.live.has(b.id) && !sink.has(b.id)) {
+        if ((work.live.has(b.id) || live.has(b.id)) && !sink.has(b.id)) {
           throw new Error(
-            `blob "${b.id}" of pack "${p.pack}" is live but was not copied; nothing was retired ` +
-              "(run gc compact again: the plan is recomputed)",
+            `blob "${b.id}" of pack "${p.pack}" is needed by a snapshot but was not copied ` +
+              "(it became live after the plan, or no attested pack holds it); nothing was " +
+              "retired: run gc compact again, the plan is recomputed",
           );
         }
       }
     }
   }
 
-  const keep = [...affected.values()].flat().filter((p) => !chosen.has(p.pack));
+  // The other packs of the superseded segments stay, as they were; the new packs are attested.
+  const keep = [
+    ...[...affected.values()].flat().filter((p) => !chosen.has(p.pack)),
+    ...written.map((p) => ({ ...p, attested: true })),
+  ];
   const supersedes = [...new Set([...affected.keys(), ...superseded])].sort();
   const segment = encodeIndexSegment(repo.keys.indexKey, keep, {
     supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },

@@ -28,6 +28,9 @@
  *   running meanwhile may show as orphan packs, or as indexed blobs no listed snapshot needs
  *   yet (counted dead): the report is a snapshot in time, and later stages keep their own
  *   grace periods for young packs.
+ * - **Objects that do not decode**: a snapshot manifest or index segment that is damaged or of
+ *   a newer format version stops the mark (`assertNothingUndecodable`, naming the objects):
+ *   without it, what it references would look dead, and compact and purge would delete it.
  *
  * Admin only (`assertAdmin`): trees need the private key, and the report is the basis of what
  * gc deletes; an ingest key is refused before anything is listed.
@@ -42,7 +45,7 @@ import type { BlobLocation } from "../repository/pack.ts";
 import { decodePackIndex } from "../repository/pack_index.ts";
 import { inBatches, type Repository, type SnapshotEntry } from "../repository/repository.ts";
 import { decodeTree } from "../repository/tree.ts";
-import { assertAdmin } from "./admin_gate.ts";
+import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 
 /** The version of a saved mark report (host/ops/gc_mark_store.ts). */
 export const MARK_VERSION = 1;
@@ -137,6 +140,7 @@ export async function markRepository(
     ...await repo.storage.list(layout.prefixes.meta),
   ];
   await repo.loadIndex();
+  assertNothingUndecodable(repo, "gc mark");
   const live = await liveBlobs(repo, snapshots, options.onProgress);
 
   const contents = await packContents(repo);

@@ -11,8 +11,9 @@
  *
  * Safety, in the order the plan applies it:
  * 1. **Reachability.** The live set is computed afresh from every snapshot now in the store. A
- *    live blob that only a retired pack holds (a backup that loaded the index before the
- *    compaction deduplicated against it) **rescues** that pack: execute first writes a
+ *    retired pack holding a live blob that no attested pack in the store also holds (a backup
+ *    that loaded the index before the compaction deduplicated against it; or a copy only an
+ *    unattested segment claims, docs/gc.md "Trust") is **rescued**: execute first writes a
  *    version-1 segment naming it again, so it is back in the effective index and is not deleted.
  *    A live blob that no pack holds at all means the repository is already damaged: the plan
  *    refuses to go on (`check` tells more).
@@ -49,8 +50,9 @@ import {
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { ObjectInfo, StorageClass } from "../storage/storage.ts";
-import { assertAdmin } from "./admin_gate.ts";
+import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 import { liveBlobs } from "./gc_mark.ts";
+import { effectiveRecords } from "./gc_records.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -128,8 +130,15 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     }
     return out;
   };
-  const packs = await listing(layout.prefixes.pack);
+  // Hot copies first: a backup writes `packs/<id>` before `meta/<id>`, so a copy listed here
+  // whose pack is missing from the later listing is truly a stray (docs/format.md §10.5).
   const copies = await listing(layout.prefixes.meta);
+  const packs = await listing(layout.prefixes.pack);
+  /** The store's time of an object in ms; undefined when it gives none (then: too young). */
+  const timeOf = (o: { modified?: string }) => {
+    const t = o.modified ? Date.parse(o.modified) : NaN;
+    return Number.isNaN(t) ? undefined : t;
+  };
 
   // The effective packs: those a segment no honoured segment supersedes names.
   const effectivePacks = new Set(effective.flatMap((s) => s.packs));
@@ -142,14 +151,21 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     if (!superseded.has(s.id)) continue;
     for (const p of s.packs) if (!isEffective(p)) retiredBy.set(p, s.id);
   }
-  const byId = new Map(segments.map((s) => [s.id, s]));
+  // A segment is superseded since the earliest honoured segment that supersedes it was written
+  // (unknown: now); a pack is retired since the *last* of the segments naming it was superseded
+  // (it stayed effective until then).
+  const supersededAt = new Map<string, number>();
   for (const s of segments) {
-    const t = s.modified ? Date.parse(s.modified) : now;
+    const t = timeOf(s) ?? now;
     for (const old of s.supersedes) {
-      for (const p of byId.get(old)?.packs ?? []) {
-        if (!retiredBy.has(p)) continue;
-        retiredSince.set(p, Math.min(retiredSince.get(p) ?? Infinity, t));
-      }
+      supersededAt.set(old, Math.min(supersededAt.get(old) ?? Infinity, t));
+    }
+  }
+  for (const s of segments) {
+    if (!superseded.has(s.id)) continue;
+    const t = supersededAt.get(s.id) ?? now;
+    for (const p of s.packs) {
+      if (retiredBy.has(p)) retiredSince.set(p, Math.max(retiredSince.get(p) ?? -Infinity, t));
     }
   }
 
@@ -167,16 +183,32 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
   let lost = 0;
   let example = "";
   repo.index.add([...retiredRecords.values()]);
+  let live: Set<string>;
   try {
-    for (const id of await liveBlobs(repo, await repo.snapshots())) {
-      const at = repo.index.get(id);
-      if (at === undefined) {
+    live = await liveBlobs(repo, await repo.snapshots());
+    assertNothingUndecodable(repo, "gc purge"); // else their data would look dead
+    for (const id of live) {
+      if (repo.index.get(id) === undefined) {
         lost++;
         example ||= id;
-      } else if (!isEffective(at.pack)) rescue.set(at.pack, retiredRecords.get(at.pack)!);
+      }
     }
   } finally {
     await repo.reloadIndex(); // the effective index again, for whoever uses `repo` next
+  }
+  // A retired pack may go only if every live blob it holds has a copy in an attested pack that
+  // is in the store (docs/gc.md "Trust": an ingest client can write segments claiming any
+  // pack holds any blob). Otherwise it is rescued.
+  const trusted = new Set<string>();
+  for (const s of await effectiveRecords(repo)) {
+    for (const p of s.packs) {
+      if (p.attested && packs.has(p.pack)) { for (const b of p.blobs) trusted.add(b.id); }
+    }
+  }
+  for (const record of retiredRecords.values()) {
+    if (record.blobs.some((b) => live.has(b.id) && !trusted.has(b.id))) {
+      rescue.set(record.pack, record);
+    }
   }
   if (lost > 0) {
     throw new ObjectNotFound(
@@ -199,11 +231,12 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
   for (const [id, o] of packs) {
     if (isEffective(id) || rescue.has(id)) continue;
     const reason = retiredBy.has(id) ? "retired" : "orphan";
-    const modified = o.modified ? Date.parse(o.modified) : undefined;
+    const modified = timeOf(o);
     const copy = copies.get(id);
     const storageClass = o.storageClass ?? repo.config.cold.storageClass;
-    const ageDays = modified === undefined ? Infinity : Math.floor((now - modified) / DAY_MS);
-    const remaining = Number.isFinite(ageDays) && options.minimumDurations !== false
+    // No store time: taken as written now (too young), never as old enough.
+    const ageDays = Math.max(0, Math.floor((now - (modified ?? now)) / DAY_MS));
+    const remaining = options.minimumDurations !== false
       ? remainingDays(ageDays, storageClass, table)
       : 0;
     const gb = toGB(o.size, table);
@@ -217,7 +250,7 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
       bytes: o.size + (copy?.size ?? 0),
       storageClass,
       ...(o.modified ? { modified: o.modified } : {}),
-      ageDays: Number.isFinite(ageDays) ? ageDays : 0,
+      ageDays,
       ...(remaining > 0
         ? { freeOn: new Date(now + remaining * DAY_MS).toISOString().slice(0, 10) }
         : {}),
@@ -233,7 +266,11 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     else plan.delete.push(candidate);
   }
   for (const [id] of copies) {
-    if (!packs.has(id) && !isEffective(id)) plan.strayCopies.push(layout.metaCopy(id));
+    const copy = copies.get(id)!;
+    const young = now - (timeOf(copy) ?? now) < grace; // a backup may be writing its pack
+    if (!packs.has(id) && !isEffective(id) && !young) {
+      plan.strayCopies.push(layout.metaCopy(id));
+    }
   }
 
   // Superseded segments that can go once the deletions are done: every pack they name is then

@@ -8,16 +8,12 @@
  */
 
 import { sha256Hex } from "../crypto/hash.ts";
-import {
-  adminTagKey,
-  encodeIndexSegment,
-  type IndexedPack,
-  openIndexSegment,
-} from "../repository/index_segment.ts";
+import { adminTagKey, encodeIndexSegment, type IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { assertAdmin } from "./admin_gate.ts";
+import { effectiveRecords } from "./gc_records.ts";
 
 export interface ConsolidateResult {
   /** Effective segments before (now superseded). */
@@ -37,11 +33,12 @@ export async function consolidateIndex(repo: Repository): Promise<ConsolidateRes
   if (effective.length <= 1) {
     return { segments: effective.length, packs: repo.index.packCount };
   }
+  // Attested packs keep their flag (only where the admin tag verifies: gc_records.ts); a pack
+  // named by several segments is listed once, attested if any of them attests it.
   const packs = new Map<string, IndexedPack>();
-  for (const s of effective) {
-    const bytes = await repo.storage.read(layout.index(s.id));
-    for (const p of openIndexSegment(repo.keys.indexKey, bytes).packs) {
-      if (!packs.has(p.pack)) packs.set(p.pack, p);
+  for (const s of await effectiveRecords(repo)) {
+    for (const p of s.packs) {
+      if (!packs.has(p.pack) || p.attested) packs.set(p.pack, p);
     }
   }
   const supersedes = [...new Set([...effective.map((s) => s.id), ...superseded])].sort();

@@ -9,6 +9,7 @@
  *
  * "PFIX" | version u8 = 2 | aeadSeal(indexKey, zstd(body2), aad = "PFIX")      (§7.1)
  * body2: u32le supersededCount | supersededCount x segment id (32 raw) | adminTag (32) | body
+ *   (in body2, pack flags bit1 = attested: written by the admin run that wrote the segment)
  * adminTag = HMAC-SHA-256(adminTagKey, u32le supersededCount | ids | body)
  * ```
  *
@@ -45,6 +46,12 @@ export interface IndexedPack {
   metadata: boolean;
   length: number;
   blobs: BlobLocation[];
+  /**
+   * Version 2 only (§7.1, flags bit 1): the admin run that wrote the segment wrote this pack,
+   * so its record is the admin's own (gc trusts only such copies of a blob; an ingest client
+   * can write segments naming any pack). Absent when false.
+   */
+  attested?: boolean;
 }
 
 /** What superseding segments carry (§7.1): the ids of the segments they replace. */
@@ -74,7 +81,7 @@ export function encodeIndexSegment(
   packs: readonly IndexedPack[],
   options: { level?: number; nonce?: Uint8Array; supersession?: Supersession } = {},
 ): Uint8Array {
-  let body = encodeIndexBody(packs);
+  let body = encodeIndexBody(packs, options.supersession !== undefined);
   let version = INDEX_VERSION;
   if (options.supersession) {
     const ids = options.supersession.supersedes;
@@ -146,7 +153,7 @@ export function openIndexSegment(indexKey: Uint8Array, bytes: Uint8Array): Index
   for (let i = 0; i < count; i++) supersedes.push(head.subarray(4 + 32 * i, 36 + 32 * i).toHex());
   return {
     version,
-    packs: decodeIndexBody(body),
+    packs: decodeIndexBody(body, true),
     supersedes,
     verify: (key) => timingSafeEqual(adminTag(key, head, body), tag),
   };
@@ -156,8 +163,11 @@ function adminTag(key: Uint8Array, head: Uint8Array, body: Uint8Array): Uint8Arr
   return new Uint8Array(createHmac("sha256", key).update(head).update(body).digest());
 }
 
-/** The plaintext body (before compression and sealing). Exported for the spec examples. */
-export function encodeIndexBody(packs: readonly IndexedPack[]): Uint8Array {
+/**
+ * The plaintext body (before compression and sealing). Exported for the spec examples and pack
+ * indexes. `attested` allows the attested flag (version 2 bodies only).
+ */
+export function encodeIndexBody(packs: readonly IndexedPack[], attested = false): Uint8Array {
   let size = 4;
   for (const p of packs) size += PACK_RECORD_HEAD + p.blobs.length * BLOB_ENTRY_LENGTH;
   const out = new Uint8Array(size);
@@ -169,8 +179,11 @@ export function encodeIndexBody(packs: readonly IndexedPack[]): Uint8Array {
     if (!Number.isInteger(p.length) || p.length < 0 || p.length > 0xffffffff) {
       throw new RangeError(`pack "${p.pack}" length ${p.length} does not fit 32 bits`);
     }
+    if (p.attested && !attested) {
+      throw new TypeError(`pack "${p.pack}": only a superseding segment may attest a pack`);
+    }
     out.subarray(at, at + 32).setFromHex(p.pack);
-    view.setUint8(at + 32, p.metadata ? 1 : 0);
+    view.setUint8(at + 32, (p.metadata ? 1 : 0) | (p.attested ? 2 : 0));
     view.setUint32(at + 33, p.length, true);
     view.setUint32(at + 37, p.blobs.length, true);
     at += PACK_RECORD_HEAD;
@@ -182,8 +195,11 @@ export function encodeIndexBody(packs: readonly IndexedPack[]): Uint8Array {
   return out;
 }
 
-/** Decodes a plaintext body; `FormatError` on any inconsistency, including trailing bytes. */
-export function decodeIndexBody(body: Uint8Array): IndexedPack[] {
+/**
+ * Decodes a plaintext body; `FormatError` on any inconsistency, including trailing bytes.
+ * `attested` allows the attested flag (version 2 bodies only).
+ */
+export function decodeIndexBody(body: Uint8Array, attested = false): IndexedPack[] {
   const view = viewOf(body);
   if (body.length < 4) throw new FormatError("index segment body is shorter than its count");
   const count = view.getUint32(0, true);
@@ -195,7 +211,7 @@ export function decodeIndexBody(body: Uint8Array): IndexedPack[] {
     }
     const pack = body.subarray(at, at + 32).toHex();
     const flags = view.getUint8(at + 32);
-    if ((flags & ~1) !== 0) {
+    if ((flags & ~(attested ? 3 : 1)) !== 0) {
       throw new FormatError(`index segment: pack "${pack}" has unknown flags ${flags}`);
     }
     const length = view.getUint32(at + 33, true);
@@ -210,7 +226,13 @@ export function decodeIndexBody(body: Uint8Array): IndexedPack[] {
       blobs[j] = readBlobEntry(body, view, at, what, length);
       at += BLOB_ENTRY_LENGTH;
     }
-    packs.push({ pack, metadata: flags === 1, length, blobs });
+    packs.push({
+      pack,
+      metadata: (flags & 1) === 1,
+      length,
+      blobs,
+      ...((flags & 2) === 2 ? { attested: true } : {}),
+    });
   }
   if (at !== body.length) {
     throw new FormatError(`index segment body has ${body.length - at} trailing bytes`);

@@ -48,6 +48,11 @@ export interface SegmentInfo {
   packs: string[];
   /** Ids of the segments it supersedes, when that supersession is honoured (else empty). */
   supersedes: string[];
+  /**
+   * Ids of the packs it attests (§7.1: written by the admin run that wrote it), when its admin
+   * tag verifies under this key (else empty: an ingest key cannot verify).
+   */
+  attested: string[];
   /** The store's time of the object, where the store gives one. */
   modified?: string;
 }
@@ -172,7 +177,8 @@ export class Repository {
       try {
         const segment = openIndexSegment(this.keys.indexKey, await this.storage.read(s.name));
         let supersedes = segment.supersedes;
-        if (supersedes.length > 0 && tagKey && !segment.verify(tagKey)) {
+        const verified = segment.version === 2 && tagKey !== undefined && segment.verify(tagKey);
+        if (supersedes.length > 0 && tagKey && !verified) {
           this.#warn(
             s.name,
             "supersedes other segments without a valid admin tag; its supersession is ignored",
@@ -184,12 +190,14 @@ export class Repository {
           id,
           packs: segment.packs.map((p) => p.pack),
           supersedes,
+          attested: verified ? segment.packs.filter((p) => p.attested).map((p) => p.pack) : [],
           ...(s.modified ? { modified: s.modified } : {}),
         });
         decoded.set(id, segment.packs);
       } catch (err) {
         if (!isDamage(err)) throw err;
         this.#warn(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
+        if (!this.undecodable.includes(s.name)) this.undecodable.push(s.name);
       }
     });
     const superseded = this.supersededSegments();
@@ -233,6 +241,19 @@ export class Repository {
     return [...this.#segments.values()];
   }
 
+  /**
+   * Packs of the effective index that an admin-tagged segment attests (§7.1): the only copies of
+   * a blob garbage collection trusts besides the one it is about to retire.
+   */
+  attestedPacks(): Set<string> {
+    const superseded = this.supersededSegments();
+    const out = new Set<string>();
+    for (const s of this.#segments.values()) {
+      if (!superseded.has(s.id)) { for (const p of s.attested) out.add(p); }
+    }
+    return out;
+  }
+
   /** Ids of the loaded segments that an honoured segment supersedes (§7.1). */
   supersededSegments(): Set<string> {
     const out = new Set<string>();
@@ -254,6 +275,17 @@ export class Repository {
     this.warnings.push(`"${name}" ${what}`);
   }
 
+  /**
+   * The `index/<id>` and `snapshots/<id>` objects skipped because they cannot be decoded
+   * (damaged, or written by a newer format version), by object name, in no order. Also in
+   * `warnings`, with what is wrong; unlike those, never cleared, and names stay after the object
+   * is repaired or deleted (open the repository again). A version-2 segment whose admin tag
+   * does not verify is not here (it is read for its packs), nor is a stray name outside the
+   * layout. Garbage collection refuses to run while this is not empty (host/ops/admin_gate.ts
+   * `assertNothingUndecodable`): what such an object references would look dead.
+   */
+  readonly undecodable: string[] = [];
+
   /** Every snapshot, oldest first. */
   async snapshots(): Promise<SnapshotEntry[]> {
     const objects = await this.storage.list(layout.prefixes.snapshot);
@@ -268,6 +300,7 @@ export class Repository {
       } catch (err) {
         if (!isDamage(err)) throw err;
         this.#warn(o.name, `cannot be decoded (${(err as Error).message}); ignored`);
+        if (!this.undecodable.includes(o.name)) this.undecodable.push(o.name);
       }
     });
     return out.sort((a, b) =>

@@ -1,0 +1,59 @@
+/**
+ * The records of the effective index segments, as garbage collection reads and carries them
+ * (docs/gc.md "Trust"): an ingest client may write segments naming any pack with any
+ * contents, so gc trusts a copy of a blob only in a pack an admin-tagged segment attests
+ * (docs/format.md §7.1). Here the attested flag is kept only where the segment's admin tag
+ * verifies, so a forged flag is never carried into the admin's own segments.
+ *
+ * @module
+ */
+
+import { adminTagKey, type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
+import { requirePrivateKey } from "../repository/keys.ts";
+import { layout } from "../repository/layout.ts";
+import type { Repository } from "../repository/repository.ts";
+
+/** One effective segment's records. */
+export interface SegmentRecords {
+  id: string;
+  packs: IndexedPack[];
+}
+
+/** Reads every effective segment (call `repo.loadIndex()` first). */
+export async function effectiveRecords(repo: Repository): Promise<SegmentRecords[]> {
+  requirePrivateKey(repo.keys, "index segments' admin tags");
+  const tagKey = adminTagKey(repo.keys.privateKey!);
+  const superseded = repo.supersededSegments();
+  const out: SegmentRecords[] = [];
+  for (const s of repo.segments()) {
+    if (superseded.has(s.id)) continue;
+    const segment = openIndexSegment(
+      repo.keys.indexKey,
+      await repo.storage.read(layout.index(s.id)),
+    );
+    const trusted = segment.version === 2 && segment.verify(tagKey);
+    out.push({
+      id: s.id,
+      packs: segment.packs.map((p) => {
+        if (!p.attested || trusted) return p;
+        const { attested: _, ...rest } = p;
+        return rest;
+      }),
+    });
+  }
+  return out;
+}
+
+/** The blob ids held by attested packs, leaving out `except` (packs about to be retired). */
+export function attestedBlobs(
+  records: SegmentRecords[],
+  except: Set<string> = new Set(),
+): Set<string> {
+  const out = new Set<string>();
+  for (const s of records) {
+    for (const p of s.packs) {
+      if (p.attested && !except.has(p.pack)) { for (const b of p.blobs) out.add(b.id); }
+    }
+  }
+  return out;
+}

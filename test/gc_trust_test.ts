@@ -1,0 +1,157 @@
+/**
+ * What garbage collection trusts (docs/gc.md "Trust"), against the attacks and races a review
+ * found: an ingest client's forged index segment cannot get live data packs deleted; a
+ * compaction after `gc index` still gets its grace period; and a hot copy a backup is writing is
+ * not deleted as a stray.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { sha256Hex } from "../host/crypto/hash.ts";
+import { shippedPriceTable } from "../host/cost/price_table.ts";
+import { backup } from "../host/ops/backup.ts";
+import { check } from "../host/ops/check.ts";
+import { executeForget } from "../host/ops/forget.ts";
+import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
+import { executeCompact } from "../host/ops/gc_compact_execute.ts";
+import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
+import { consolidateIndex } from "../host/ops/index_consolidate.ts";
+import {
+  encodeIndexSegment,
+  type IndexedPack,
+  openIndexSegment,
+} from "../host/repository/index_segment.ts";
+import { encodeKeyExport } from "../host/repository/keyfile.ts";
+import { toIngestKeys } from "../host/repository/keys.ts";
+import { layout } from "../host/repository/layout.ts";
+import { objectPath } from "../plugins/storage/local/object_path.ts";
+import { describeTree, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
+
+const table = shippedPriceTable("us-east-1");
+const DAY = 86_400_000;
+
+Deno.test("a forged segment from an ingest client cannot get live data packs retired or deleted", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(1_500_000, 3));
+  await backup(repo, { paths: [src] });
+  await repo.storage.close();
+
+  // The ingest client may read index/* and write segments: one naming fake packs that "hold"
+  // every data blob, newer than the real ones so the index prefers its locations.
+  const ingest = await reopen(dir, {
+    keyFile: encodeKeyExport(toIngestKeys(repo.keys), repo.config.id),
+  }, "ingest");
+  const fakes: IndexedPack[] = [];
+  const realData: string[] = [];
+  for (const o of await ingest.storage.list(layout.prefixes.index)) {
+    for (
+      const p of openIndexSegment(ingest.keys.indexKey, await ingest.storage.read(o.name)).packs
+    ) {
+      if (p.metadata) continue;
+      realData.push(p.pack);
+      fakes.push({ ...p, pack: sha256Hex(new TextEncoder().encode("fake" + p.pack)) });
+    }
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  const forged = encodeIndexSegment(ingest.keys.indexKey, fakes);
+  await ingest.storage.create(layout.index(sha256Hex(forged)), forged);
+  await ingest.storage.close();
+
+  const admin = await reopen(dir);
+  const plan = await planCompact(admin, { table, to: "internet", all: true });
+  for (const p of plan.drop) assert.ok(!realData.includes(p.id), "a real data pack is not dropped");
+  await executeCompact(admin, compactWork(plan));
+  await executePurge(admin, await planPurge(admin, { table, graceMs: 0, acceptEarlyFee: true }));
+  await admin.storage.close();
+
+  // The data is still there: restored from the real packs or from the compaction's copies.
+  const target = await tempDir();
+  await restoreLatest(dir, target);
+  assert.deepEqual(
+    describeTree(join(target, src.split("/").pop()!)),
+    describeTree(src),
+  );
+  const after = await reopen(dir);
+  try {
+    const problems = (await check(after)).problems;
+    // The forged segment's fake packs are reported missing; nothing real is.
+    assert.ok(problems.every((p) => p.pack === undefined || !realData.includes(p.pack)));
+  } finally {
+    await after.storage.close();
+  }
+});
+
+Deno.test("a compaction after gc index still waits out the grace period before purge deletes", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  fs.mkdirSync(join(src, "keep"));
+  fs.mkdirSync(join(src, "gone"));
+  fs.writeFileSync(join(src, "keep/a.bin"), randomBytes(900_000, 11));
+  fs.writeFileSync(join(src, "gone/b.bin"), randomBytes(1_800_000, 12));
+  await backup(repo, { paths: [src] });
+  fs.rmSync(join(src, "gone"), { recursive: true });
+  await backup(repo, { paths: [src] });
+  assert.ok((await consolidateIndex(repo)).segment, "gc index ran");
+  // Everything so far (the backups and the gc index) is ten days old.
+  const old = new Date(Date.now() - 10 * DAY);
+  for (const o of await repo.storage.list("")) {
+    if (!o.name.startsWith("snapshots/")) fs.utimesSync(join(dir, objectPath(o.name)), old, old);
+  }
+  const first = (await repo.snapshots())[0];
+  const m = first.manifest;
+  await executeForget(repo, {
+    keep: [],
+    forget: [{
+      id: first.id,
+      time: m.time,
+      host: m.host,
+      paths: m.paths,
+      tags: m.tags,
+      reasons: [],
+    }],
+  });
+  await repo.storage.close();
+
+  const admin = await reopen(dir);
+  try {
+    const compacted = await executeCompact(
+      admin,
+      compactWork(await planCompact(admin, { table, to: "internet", all: true })),
+    );
+    assert.ok(compacted.retired >= 1);
+    const purge = await planPurge(admin, { table, minimumDurations: false });
+    assert.equal(purge.delete.length, 0, "retired just now: inside the grace period");
+    assert.equal(purge.grace.length, compacted.retired);
+  } finally {
+    await admin.storage.close();
+  }
+});
+
+Deno.test("purge leaves a hot copy whose pack a backup may be writing, within the grace period", async () => {
+  const { repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(300_000, 5));
+  await backup(repo, { paths: [src] });
+  // A metadata pack's hot copy without its cold pack: what a purge may list between a
+  // backup's `packs/<id>` and its segment, or a stray a stopped purge left.
+  const meta = (await repo.storage.list(layout.prefixes.meta))[0].name;
+  const copy = await repo.storage.read(meta);
+  const id = meta.slice(layout.prefixes.meta.length);
+  const stray = copy.slice();
+  stray[stray.length - 1] ^= 1; // another id: a copy no pack or segment has
+  const strayName = layout.metaCopy(sha256Hex(stray));
+  await repo.storage.create(strayName, stray);
+  try {
+    const fresh = await planPurge(repo, { table });
+    assert.ok(!fresh.strayCopies.includes(strayName), "a fresh copy waits for the grace period");
+    const later = await planPurge(repo, { table, now: new Date(Date.now() + 2 * DAY) });
+    assert.ok(later.strayCopies.includes(strayName), "an old stray copy goes");
+    assert.ok(!later.strayCopies.includes(layout.metaCopy(id)), "an indexed pack's copy stays");
+  } finally {
+    await repo.storage.close();
+  }
+});
