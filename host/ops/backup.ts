@@ -5,7 +5,9 @@
  * Commit order (docs/format.md "Write ordering"): every pack, then the index segments naming
  * them, then the snapshot details blob (itself in a durable metadata pack), and only then the
  * snapshot manifest. A run killed at any point leaves no snapshot; a rerun reuses whatever was
- * indexed (the file cache is written last, after the snapshot).
+ * indexed (the file cache is written last, after the snapshot). Just before the manifest, the
+ * index is loaded again: a garbage collection that retired packs the run reused or wrote while
+ * it ran fails the backup before it commits anything (`reuse_guard.ts`).
  *
  * @module
  */
@@ -33,6 +35,7 @@ import type {
 import { compareNames } from "../../plugins/engine/dedup/walker.ts";
 import { cacheFile } from "../cache/location.ts";
 import { CompressorPool } from "../repository/compressor.ts";
+import { ReuseGuard } from "./reuse_guard.ts";
 
 export interface BackupOptions {
   paths: string[];
@@ -74,13 +77,16 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     s.manifest.host === host && sameList(s.manifest.paths, paths)
   ).pop();
 
+  // What the run reuses and writes, to check before the manifest that no garbage collection
+  // retired it meanwhile. A dry run commits nothing, so it needs no check.
+  const guard = dryRun ? undefined : new ReuseGuard(repo);
   const compressors = new CompressorPool();
   const uploader = new PackUploader(
     storage,
     repo.keys,
     repo.config,
     // A dry run must not teach the repository's index about blobs it never wrote.
-    dryRun ? new IndexOverlay(repo.index) : repo.index,
+    dryRun ? new IndexOverlay(repo.index) : guard!.sink(repo.index),
     compressors.compress,
   );
   const cache = openCache(options, repo.config.id);
@@ -101,6 +107,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
               `engine tree entry "${n.name}" references blob "${id}", which was never stored`,
             );
           }
+          guard?.note(id);
         }
       }
       return await uploader.add("tree", encodeTree({ version: 1, nodes: nodes as TreeNode[] }));
@@ -152,6 +159,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     );
     const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
     const root = await storeTree(rootNodes);
+    guard?.note(root);
 
     const base: Omit<SnapshotManifest, "details"> = {
       version: 1,
@@ -192,6 +200,8 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       encodeDetails({ version: 1, manifest: counted, skipped: walked.skipped }),
     );
     await uploader.flush();
+    guard?.note(details);
+    await guard?.verify();
     const manifest: SnapshotManifest = { ...counted, details };
     let id: string | undefined;
     if (!dryRun) {

@@ -1,0 +1,182 @@
+/**
+ * Protects a backup from a garbage collection that runs while it does (docs/gc.md "Purge").
+ *
+ * A backup loads the index once, at its start, and deduplicates against it until its end. If an
+ * admin's `gc compact` meanwhile retires a pack (docs/format.md §7.1) holding a blob the backup
+ * reused, and that blob was dead when the compaction marked (only the backup's own, unwritten
+ * manifest needs it), the compaction does not copy it; once the grace period is over `gc purge`
+ * may delete the pack. A manifest written after that would name a blob no pack holds; one
+ * written before the purge would still name a blob outside the effective index until a purge
+ * rescues it. The same goes for the backup's own packs: until its manifest exists, a compaction
+ * sees them as all dead.
+ *
+ * So, during the run, the backup notes every id that a tree it stores references, and the ids of
+ * its trees and details, and keeps:
+ * - the ids it **reused** (located in a pack it did not write) in a Bloom filter sized for the
+ *   index (about 10 bits per blob; a `Set` of the ids would cost over 100 bytes each), and the
+ *   ids of the packs those came from (a pack holds hundreds of blobs, so this set is small);
+ * - the ids of the packs it wrote itself.
+ *
+ * Just before the manifest, `verify` loads the index again. If no segment was superseded since
+ * the start, nothing was retired and that is all. Otherwise the suspects are the retired packs
+ * the run wrote, and those it reused from that hold a blob in no effective pack now which the
+ * filter says the run may have reused. Each suspect still in the store is **rescued**: a new
+ * version-1 segment names it again (what purge's rescue does), so the manifest's blobs stay in
+ * the effective index; a false positive of the filter (about 0.8% per such blob) only keeps a
+ * dead pack until the next gc. When a suspect is gone already (a purge deleted it, or its
+ * segment, whose blobs cannot be read any more), the backup fails and commits nothing: running
+ * it again stores what is needed.
+ *
+ * A retirement after `verify` is harmless: purge deletes a retired pack only after the grace
+ * period (default one day), and by then the manifest exists and purge rescues what it needs.
+ *
+ * @module
+ */
+
+import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import { BloomFilter } from "../repository/bloom.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import {
+  encodeIndexSegment,
+  type IndexedPack,
+  openIndexSegment,
+} from "../repository/index_segment.ts";
+import { layout } from "../repository/layout.ts";
+import type { IndexSink } from "../repository/pack_uploader.ts";
+import type { Repository } from "../repository/repository.ts";
+
+/**
+ * A garbage collection retired packs this backup reused (or wrote) while it ran. Nothing was
+ * committed; running the backup again stores what is needed.
+ */
+export class RetiredDuringBackup extends Error {
+  override name = "RetiredDuringBackup";
+}
+
+export class ReuseGuard {
+  readonly #repo: Repository;
+  readonly #supersededAtStart: Set<string>;
+  readonly #reused: BloomFilter;
+  /** Packs that reused ids were located in (the index's own id strings: no copies). */
+  readonly #reusedPacks = new Set<string>();
+  /** Packs this run stored. */
+  readonly #ownPacks = new Set<string>();
+
+  /** Call right after the run's `repo.loadIndex()`, before anything is deduplicated. */
+  constructor(repo: Repository) {
+    this.#repo = repo;
+    this.#supersededAtStart = repo.supersededSegments();
+    this.#reused = BloomFilter.forCount(repo.index.blobCount);
+  }
+
+  /** Retired packs `verify` named again so the manifest's blobs stay indexed. */
+  rescued = 0;
+
+  /** Bytes the filter takes. */
+  get filterBytes(): number {
+    return this.#reused.bytes;
+  }
+
+  /** `index` for the run's pack uploader, noting the packs the run stores. */
+  sink(index: IndexSink): IndexSink {
+    return {
+      has: (id) => index.has(id),
+      add: (packs: IndexedPack[]) => {
+        index.add(packs);
+        for (const p of packs) this.#ownPacks.add(p.pack);
+      },
+    };
+  }
+
+  /**
+   * Notes an id the snapshot will reference. One the run stored (pending in the uploader, or
+   * in a pack it wrote) is not kept: `verify` checks the run's packs as a whole.
+   */
+  note(id: string): void {
+    const at = this.#repo.index.get(id);
+    if (at === undefined || this.#ownPacks.has(at.pack)) return;
+    this.#reused.add(id);
+    this.#reusedPacks.add(at.pack);
+  }
+
+  /**
+   * Loads the index again; when a pack the run wrote, or one holding a blob it probably reused,
+   * is no longer in the effective index, names it again in a new segment (`rescued`), or throws
+   * `RetiredDuringBackup` when it is gone from the store already. Call after the last flush of
+   * the uploader and before the manifest is written.
+   */
+  async verify(): Promise<void> {
+    const repo = this.#repo;
+    await repo.loadIndex();
+    const superseded = repo.supersededSegments();
+    const fresh = [...superseded].filter((id) => !this.#supersededAtStart.has(id));
+    if (fresh.length === 0) return;
+
+    const segments = new Map(repo.segments().map((s) => [s.id, s]));
+    const effective = new Set<string>();
+    for (const s of segments.values()) {
+      if (!superseded.has(s.id)) { for (const p of s.packs) effective.add(p); }
+    }
+    const retiredOwn = [...this.#ownPacks].filter((p) => !effective.has(p));
+    const suspects = new Set<string>(retiredOwn);
+    /** The records of the suspects, from the segments that named them. */
+    const records = new Map<string, IndexedPack>();
+    for (const id of fresh) {
+      // Every segment effective at the start was loaded then, and `segments()` keeps it even
+      // once a purge deleted it. One the run never loaded was written after its start by another
+      // client: the run reused nothing from it (its own segments are covered by `retiredOwn`).
+      const info = segments.get(id);
+      if (!info) continue;
+      const retired = new Set(
+        info.packs.filter((p) =>
+          !effective.has(p) && (this.#reusedPacks.has(p) || this.#ownPacks.has(p))
+        ),
+      );
+      if (retired.size === 0) continue;
+      let packs: IndexedPack[];
+      try {
+        packs = openIndexSegment(repo.keys.indexKey, await repo.storage.read(layout.index(id)))
+          .packs;
+      } catch (err) {
+        if (!(err instanceof ObjectNotFound)) throw err;
+        // Purged already, with the packs it retired: their blobs cannot be listed any more.
+        for (const p of retired) suspects.add(p);
+        continue;
+      }
+      for (const p of packs) {
+        if (!retired.has(p.pack)) continue;
+        records.set(p.pack, p);
+        const lost = this.#ownPacks.has(p.pack) || p.blobs.some((b) => {
+          if (!this.#reused.has(b.id)) return false;
+          const now = repo.index.get(b.id);
+          return now === undefined || !effective.has(now.pack);
+        });
+        if (lost) suspects.add(p.pack);
+      }
+    }
+    if (suspects.size === 0) return;
+
+    // Rescue: a suspect pack still in the store, whose record is known, is named again by a new
+    // segment (any client may write one), so it is back in the effective index and no purge
+    // deletes it. A false positive of the filter only keeps a dead pack until the next gc.
+    const rescued: IndexedPack[] = [];
+    for (const p of suspects) {
+      const record = records.get(p);
+      if (record && await repo.storage.stat(layout.pack(p)) !== null) rescued.push(record);
+    }
+    if (rescued.length === suspects.size) {
+      const segment = encodeIndexSegment(repo.keys.indexKey, rescued);
+      await repo.storage.create(layout.index(sha256Hex(segment)), segment);
+      await repo.loadIndex();
+      this.rescued = rescued.length;
+      return;
+    }
+    for (const r of rescued) suspects.delete(r.pack);
+    const [example] = suspects;
+    throw new RetiredDuringBackup(
+      `a garbage collection retired ${suspects.size} pack${suspects.size === 1 ? "" : "s"} ` +
+        `(e.g. "${layout.pack(example)}") that this backup reused or wrote while it ran; ` +
+        "nothing was committed: run the backup again, which stores what is needed",
+    );
+  }
+}
