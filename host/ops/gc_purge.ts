@@ -70,7 +70,7 @@ export interface PurgeOptions {
    * SQLite file bills nothing: its packs are never "young".
    */
   minimumDurations?: boolean;
-  /** "Now", for tests. */
+  /** "Now", for tests (default: the store's clock, see `storeNow`). */
   now?: Date;
 }
 
@@ -115,7 +115,7 @@ export interface PurgePlan {
 /** Lists the store, computes the live set, and sorts the candidates. Deletes nothing. */
 export async function planPurge(repo: Repository, options: PurgeOptions): Promise<PurgePlan> {
   assertAdmin(repo, "gc purge");
-  const now = (options.now ?? new Date()).getTime();
+  const now = options.now?.getTime() ?? await storeNow(repo);
   const grace = options.graceMs ?? DEFAULT_GRACE_MS;
   const table = options.table;
   await repo.loadIndex();
@@ -346,6 +346,23 @@ export async function executePurge(
     await onStep("deleted", name);
   }
   return result;
+}
+
+/**
+ * "Now" by the store's clock, which stamped every object purge compares it with: this machine's
+ * clock, ahead by a day, would make every pack look a day older and skip the grace period. It
+ * writes and deletes a probe outside the layout (`gc-probe/<random>`, STANDARD); a store that
+ * gives no time leaves this machine's clock.
+ */
+async function storeNow(repo: Repository): Promise<number> {
+  const name = `gc-probe/${crypto.randomUUID()}`;
+  await repo.storage.create(name, new Uint8Array(1), { storageClass: "STANDARD" });
+  try {
+    const t = Date.parse((await repo.storage.stat(name))?.modified ?? "");
+    return Number.isNaN(t) ? Date.now() : t;
+  } finally {
+    await repo.storage.delete(name);
+  }
 }
 
 /** What `gb` costs a month in `storageClass`. */
