@@ -18,7 +18,6 @@ import { join } from "node:path";
 import { shippedPriceTable } from "../host/cost/price_table.ts";
 import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
-import { executeForget } from "../host/ops/forget.ts";
 import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
 import { executeCompact } from "../host/ops/gc_compact_execute.ts";
 import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
@@ -37,6 +36,7 @@ import type {
 } from "../host/storage/storage.ts";
 import {
   describeTree,
+  forgetOne,
   newRepo,
   PASSWORD,
   randomBytes,
@@ -157,18 +157,7 @@ async function raceOverReusedBlobs(
   fs.rmSync(join(src, "old"), { recursive: true });
   await backup(repo, { paths: [src] });
   const first = (await repo.snapshots())[0];
-  const m = first.manifest;
-  await executeForget(repo, {
-    keep: [],
-    forget: [{
-      id: first.id,
-      time: m.time,
-      host: m.host,
-      paths: m.paths,
-      tags: m.tags,
-      reasons: [],
-    }],
-  });
+  await forgetOne(repo, first);
   await repo.storage.close();
   fs.mkdirSync(join(src, "old"));
   fs.writeFileSync(join(src, "old/x.bin"), randomBytes(1_800_000, 31));

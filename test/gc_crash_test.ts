@@ -14,11 +14,18 @@ import { join } from "node:path";
 import { shippedPriceTable } from "../host/cost/price_table.ts";
 import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
-import { executeForget } from "../host/ops/forget.ts";
 import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
 import { executeCompact } from "../host/ops/gc_compact_execute.ts";
 import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
-import { describeTree, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
+import {
+  describeTree,
+  forgetOne,
+  newRepo,
+  randomBytes,
+  reopen,
+  restoreLatest,
+  tempDir,
+} from "./helpers.ts";
 
 const table = shippedPriceTable("us-east-1");
 class Stop extends Error {}
@@ -38,18 +45,7 @@ async function lifecycleRepo() {
   write("new/d.bin", 500_000, 14);
   await backup(repo, { paths: [src] });
   const first = (await repo.snapshots())[0];
-  const m = first.manifest;
-  await executeForget(repo, {
-    keep: [],
-    forget: [{
-      id: first.id,
-      time: m.time,
-      host: m.host,
-      paths: m.paths,
-      tags: m.tags,
-      reasons: [],
-    }],
-  });
+  await forgetOne(repo, first);
   await repo.storage.close();
   return { dir, src, name: src.split("/").pop()! };
 }
@@ -149,18 +145,7 @@ Deno.test("gc purge rescues a retired pack that a snapshot needs again, and dele
   await backup(repo, { paths: [src] });
   const first = (await repo.snapshots())[0];
   const manifest = await repo.storage.read(`snapshots/${first.id}`);
-  const m = first.manifest;
-  await executeForget(repo, {
-    keep: [],
-    forget: [{
-      id: first.id,
-      time: m.time,
-      host: m.host,
-      paths: m.paths,
-      tags: m.tags,
-      reasons: [],
-    }],
-  });
+  await forgetOne(repo, first);
   const plan = await planCompact(repo, { table, to: "internet", all: true });
   const compacted = await executeCompact(repo, compactWork(plan));
   assert.ok(compacted.retired >= 2);

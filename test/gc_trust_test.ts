@@ -14,7 +14,6 @@ import { sha256Hex } from "../host/crypto/hash.ts";
 import { shippedPriceTable } from "../host/cost/price_table.ts";
 import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
-import { executeForget } from "../host/ops/forget.ts";
 import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
 import { executeCompact } from "../host/ops/gc_compact_execute.ts";
 import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
@@ -28,7 +27,15 @@ import { encodeKeyExport } from "../host/repository/keyfile.ts";
 import { toIngestKeys } from "../host/repository/keys.ts";
 import { layout } from "../host/repository/layout.ts";
 import { objectPath } from "../plugins/storage/local/object_path.ts";
-import { describeTree, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
+import {
+  describeTree,
+  forgetOne,
+  newRepo,
+  randomBytes,
+  reopen,
+  restoreLatest,
+  tempDir,
+} from "./helpers.ts";
 
 const table = shippedPriceTable("us-east-1");
 const DAY = 86_400_000;
@@ -102,18 +109,7 @@ Deno.test("a compaction after gc index still waits out the grace period before p
     if (!o.name.startsWith("snapshots/")) fs.utimesSync(join(dir, objectPath(o.name)), old, old);
   }
   const first = (await repo.snapshots())[0];
-  const m = first.manifest;
-  await executeForget(repo, {
-    keep: [],
-    forget: [{
-      id: first.id,
-      time: m.time,
-      host: m.host,
-      paths: m.paths,
-      tags: m.tags,
-      reasons: [],
-    }],
-  });
+  await forgetOne(repo, first);
   await repo.storage.close();
 
   const admin = await reopen(dir);

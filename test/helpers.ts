@@ -7,7 +7,8 @@
 
 import fs from "node:fs";
 import { join } from "node:path";
-import { Repository } from "../host/repository/repository.ts";
+import { Repository, type SnapshotEntry } from "../host/repository/repository.ts";
+import { executeForget } from "../host/ops/forget.ts";
 import { openStorage } from "../host/storage/open.ts";
 import type { Role } from "../host/storage/storage.ts";
 import { planRestore, type RestorePlan } from "../host/ops/restore_plan.ts";
@@ -200,4 +201,11 @@ export async function cli(
   }).output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** Forgets one snapshot the way `forget` does (deletes its manifest; nothing else). */
+export async function forgetOne(repo: Repository, s: SnapshotEntry): Promise<void> {
+  const m = s.manifest;
+  const decision = { id: s.id, time: m.time, host: m.host, paths: m.paths, tags: m.tags };
+  await executeForget(repo, { keep: [], forget: [{ ...decision, reasons: [] }] });
 }
