@@ -171,7 +171,8 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
 
   // 1. Reachability. The retired packs still in the store join the in-memory index after the
   // effective ones (whose locations therefore win), so the walk can read a tree that only a
-  // retired metadata pack holds; a live blob located in a retired pack rescues that pack.
+  // retired metadata pack holds; below, a retired pack holding a live blob with no attested
+  // copy is rescued.
   const retiredRecords = new Map<string, IndexedPack>();
   for (const segmentId of new Set(retiredBy.values())) {
     const bytes = await repo.storage.read(layout.index(segmentId));
