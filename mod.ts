@@ -21,3 +21,15 @@ export { diff } from "./host/ops/diff.ts";
 export { check } from "./host/ops/check.ts";
 export { WrongPassphrase } from "./host/repository/errors.ts";
 export * from "./plugins/sdk/errors.ts";
+
+// The admin lifecycle (docs/gc.md): forget, the gc stages, index consolidation, rebuild.
+export { executeForget, planForget } from "./host/ops/forget.ts";
+export { markRepository } from "./host/ops/gc_mark.ts";
+export type { MarkReport } from "./host/ops/gc_mark.ts";
+export { compactWork, planCompact } from "./host/ops/gc_compact.ts";
+export { executeCompact } from "./host/ops/gc_compact_execute.ts";
+export { executePurge, planPurge } from "./host/ops/gc_purge.ts";
+export type { PurgePlan } from "./host/ops/gc_purge.ts";
+export { consolidateIndex } from "./host/ops/index_consolidate.ts";
+export { planRebuild } from "./host/ops/rebuild_plan.ts";
+export { scanMetadata, writeRebuild } from "./host/ops/rebuild.ts";
