@@ -81,7 +81,10 @@ class Interleaved implements Storage {
     );
     return await this.inner.list(prefix);
   }
+  /** Names read, in order (a test checks what a backup reads back). */
+  readonly reads: string[] = [];
   read(name: string, range?: ByteRange): Promise<Uint8Array> {
+    this.reads.push(name);
     return this.inner.read(name, range);
   }
   stat(name: string): Promise<ObjectStat | null> {
@@ -276,4 +279,23 @@ Deno.test("a backup succeeds when gc supersedes segments during the run but reti
   const target = await tempDir();
   await restoreLatest(dir, target);
   assert.deepEqual(describeTree(join(target, src.split("/").pop()!)), describeTree(src));
+});
+
+Deno.test("a backup's last index check does not read back the segments it wrote itself", async () => {
+  const { dir, repo, cacheDir } = await newRepo();
+  await repo.storage.close();
+  const src = await tempDir();
+  fs.writeFileSync(join(src, "a.bin"), randomBytes(2_500_000, 61));
+  const storage = new Interleaved(await openStorage(dir, "admin"), "first pack", async () => {});
+  const own = await Repository.open(storage, { passphrase: PASSWORD });
+  try {
+    await backup(own, { paths: [src], cacheDir });
+  } finally {
+    await own.storage.close();
+  }
+  const after = await reopen(dir);
+  const written = (await after.storage.list(layout.prefixes.index)).length;
+  await after.storage.close();
+  assert.ok(written >= 3, "the run wrote a segment per pack");
+  assert.deepEqual(storage.reads.filter((n) => n.startsWith(layout.prefixes.index)), []);
 });

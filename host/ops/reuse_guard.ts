@@ -77,13 +77,15 @@ export class ReuseGuard {
     return this.#reused.bytes;
   }
 
-  /** `index` for the run's pack uploader, noting the packs the run stores. */
+  /** `index` (the repository's own) for the run's pack uploader, noting the packs the run stores. */
   sink(index: IndexSink): IndexSink {
     return {
       has: (id) => index.has(id),
-      add: (packs: IndexedPack[]) => {
+      add: (packs: IndexedPack[], segment?: string) => {
         index.add(packs);
         for (const p of packs) this.#ownPacks.add(p.pack);
+        // `verify` loads the index again: the run's own segments need not be read back.
+        if (segment !== undefined) this.#repo.adoptSegment(segment, packs);
       },
     };
   }

@@ -50,8 +50,15 @@ export interface UploadStats {
   knownBlobs: number;
 }
 
-/** What the uploader needs of an index: membership, and learning about stored packs. */
-export type IndexSink = Pick<RepoIndex, "has" | "add">;
+/**
+ * What the uploader needs of an index: membership, and learning about stored packs. `add` is
+ * told the id of the durable segment that names them, so a repository can count that segment
+ * as loaded instead of reading it back (`Repository.adoptSegment`).
+ */
+export interface IndexSink {
+  has(id: string): boolean;
+  add(packs: IndexedPack[], segment?: string): void;
+}
 
 /**
  * An index that answers from `base` and its own additions but never adds to `base`: what a dry
@@ -198,8 +205,9 @@ export class PackUploader {
         blobs: pack.blobs,
       };
       const segment = encodeIndexSegment(this.keys.indexKey, [indexed]);
-      await this.storage.create(layout.index(sha256Hex(segment)), segment);
-      this.index.add([indexed]);
+      const segmentId = sha256Hex(segment);
+      await this.storage.create(layout.index(segmentId), segment);
+      this.index.add([indexed], segmentId);
       if (!pack.metadata) this.#unnamedDataPacks.push(indexed);
       for (const b of pack.blobs) this.#pending.delete(b.id);
       this.stats.packs++;

@@ -227,6 +227,17 @@ export class Repository {
     }
   }
 
+  /**
+   * Counts a segment this process wrote as loaded, so `loadIndex` does not read it back: `packs`
+   * must already be in `index` (the pack uploader's sink adds them). A version-1 segment that
+   * supersedes and attests nothing.
+   */
+  adoptSegment(id: string, packs: IndexedPack[]): void {
+    this.#indexLoaded.add(layout.index(id));
+    this.#segments.set(id, { id, packs: packs.map((p) => p.pack), supersedes: [], attested: [] });
+    this.#inIndex.add(id);
+  }
+
   /** Forgets the loaded index and loads it again from the store. */
   async reloadIndex(): Promise<void> {
     this.index.clear();
