@@ -15,18 +15,10 @@ import { check } from "../host/ops/check.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
 import type { Storage } from "../host/storage/storage.ts";
-import { cli, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
+import { cli, initColdRepo, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
 
 async function setup(delay = 1) {
-  const dir = join(await tempDir(), "repo");
-  const location = `local:${dir}?cold=simulate&restore-delay=${delay}`;
-  const env = {
-    PERMAFROST_REPO: location,
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
-  };
-  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
-  assert.equal(init.code, 0, init.stderr);
+  const { dir, location, env } = await initColdRepo(delay);
   const src = await tempDir();
   for (let i = 0; i < 6; i++) fs.writeFileSync(join(src, `f${i}`), randomBytes(700_000, 31 + i));
   const b = await cli(["backup", src], env);

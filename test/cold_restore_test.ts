@@ -10,20 +10,12 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { cli, describeTree, initColdRepo, randomBytes, tempDir } from "./helpers.ts";
 
 const DELAY_SECONDS = 1;
 
 async function setup(delay = DELAY_SECONDS) {
-  const dir = join(await tempDir(), "repo");
-  const repo = `local:${dir}?cold=simulate&restore-delay=${delay}`;
-  const env = {
-    PERMAFROST_REPO: repo,
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
-  };
-  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
-  assert.equal(init.code, 0, init.stderr);
+  const { env } = await initColdRepo(delay);
   const src = await tempDir();
   for (const d of ["a", "b"]) {
     fs.mkdirSync(join(src, d));

@@ -10,21 +10,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { cli, describeTree, initColdRepo, randomBytes, tempDir } from "./helpers.ts";
 
 const json = (s: string) => JSON.parse(s);
 const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 async function setup() {
-  const dir = join(await tempDir(), "repo");
-  const env = {
-    PERMAFROST_REPO: `local:${dir}?cold=simulate&restore-delay=1`,
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
-    PERMAFROST_CONFIRM_USD: "1000",
-  };
-  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
-  assert.equal(init.code, 0, init.stderr);
+  const { dir, env } = await initColdRepo(1, { PERMAFROST_CONFIRM_USD: "1000" });
   const src = await tempDir();
   const write = (rel: string, n: number, seed: number) => {
     fs.mkdirSync(join(src, rel, ".."), { recursive: true });

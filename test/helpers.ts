@@ -209,3 +209,26 @@ export async function forgetOne(repo: Repository, s: SnapshotEntry): Promise<voi
   const decision = { id: s.id, time: m.time, host: m.host, paths: m.paths, tags: m.tags };
   await executeForget(repo, { keep: [], forget: [{ ...decision, reasons: [] }] });
 }
+
+/**
+ * A repository in the local back end's cold-simulation mode (data packs archived until a
+ * restore request, readable `delaySeconds` after it), created through the CLI with 1 MiB packs;
+ * its folder, location, and the environment for `cli()` (own cache and state folders, plus
+ * `env`).
+ */
+export async function initColdRepo(
+  delaySeconds = 1,
+  env: Record<string, string> = {},
+): Promise<{ dir: string; location: string; env: Record<string, string> }> {
+  const dir = join(await tempDir(), "repo");
+  const location = `local:${dir}?cold=simulate&restore-delay=${delaySeconds}`;
+  const all = {
+    PERMAFROST_REPO: location,
+    PERMAFROST_CACHE_DIR: await tempDir(),
+    PERMAFROST_STATE_DIR: await tempDir(),
+    ...env,
+  };
+  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], all);
+  if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
+  return { dir, location, env: all };
+}

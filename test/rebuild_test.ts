@@ -30,7 +30,15 @@ import { layout } from "../host/repository/layout.ts";
 import { PackWriter } from "../host/repository/pack.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
-import { cli, describeTree, PASSWORD, randomBytes, tempDir, TEST_KDF } from "./helpers.ts";
+import {
+  cli,
+  describeTree,
+  initColdRepo,
+  PASSWORD,
+  randomBytes,
+  tempDir,
+  TEST_KDF,
+} from "./helpers.ts";
 
 const DELAY_SECONDS = 1;
 
@@ -39,15 +47,7 @@ const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 /** A repository with two snapshots of a changing folder, and what the CLI says about them. */
 async function setup() {
-  const dir = join(await tempDir(), "repo");
-  const repo = `local:${dir}?cold=simulate&restore-delay=${DELAY_SECONDS}`;
-  const env = {
-    PERMAFROST_REPO: repo,
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
-  };
-  const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
-  assert.equal(init.code, 0, init.stderr);
+  const { dir, env } = await initColdRepo(DELAY_SECONDS);
   const src = await tempDir();
   for (const d of ["a", "b"]) {
     fs.mkdirSync(join(src, d));
