@@ -232,3 +232,25 @@ export async function initColdRepo(
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   return { dir, location, env: all };
 }
+
+/**
+ * The environment of a CLI run against a local S3 server at `endpoint`: no AWS setting of this
+ * machine leaks in (empty is unset for the SDK: no keys or profile another test file set in
+ * this process), and the run gets cache and state folders of its own.
+ */
+export async function awsEnv(endpoint: string) {
+  const none = join(await tempDir(), "none");
+  return {
+    AWS_ENDPOINT_URL_S3: endpoint,
+    AWS_REGION: "us-east-1",
+    AWS_ACCESS_KEY_ID: "",
+    AWS_SECRET_ACCESS_KEY: "",
+    AWS_SESSION_TOKEN: "",
+    AWS_PROFILE: "",
+    AWS_SHARED_CREDENTIALS_FILE: none,
+    AWS_CONFIG_FILE: none,
+    AWS_EC2_METADATA_DISABLED: "true",
+    PERMAFROST_CACHE_DIR: await tempDir(),
+    PERMAFROST_STATE_DIR: await tempDir(),
+  };
+}

@@ -31,7 +31,7 @@ import { identityPolicy, type PolicyRole } from "../host/s3/policy.ts";
 import { RoleHandle } from "../host/storage/role_handle.ts";
 import { s3PluginDir } from "../host/storage/s3_location.ts";
 import { ObjectExists } from "../plugins/sdk/errors.ts";
-import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { awsEnv, cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
 import { RESTORE_MODEL, startMoto } from "./rig/moto.ts";
 import { randomId } from "./storage_conformance.ts";
 
@@ -50,25 +50,6 @@ const s3 = client(moto.endpoint);
 
 const PREFIX = "laptop/home";
 const json = (s: string) => JSON.parse(s);
-
-/** The environment of every CLI run: no AWS setting of this machine leaks in. */
-async function awsEnv(endpoint: string) {
-  const none = join(await tempDir(), "none");
-  return {
-    AWS_ENDPOINT_URL_S3: endpoint,
-    AWS_REGION: "us-east-1",
-    // Empty is unset for the SDK: no keys or profile another test file set in this process.
-    AWS_ACCESS_KEY_ID: "",
-    AWS_SECRET_ACCESS_KEY: "",
-    AWS_SESSION_TOKEN: "",
-    AWS_PROFILE: "",
-    AWS_SHARED_CREDENTIALS_FILE: none,
-    AWS_CONFIG_FILE: none,
-    AWS_EC2_METADATA_DISABLED: "true",
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
-  };
-}
 
 /** Two folders of three ~700 KB random files each: six files in three or four 1 MiB packs. */
 async function sourceTree(): Promise<{ src: string; name: string }> {

@@ -19,7 +19,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { layout } from "../host/repository/layout.ts";
-import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { awsEnv, cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
 import { startMoto } from "./rig/moto.ts";
 import { randomId } from "./storage_conformance.ts";
 
@@ -50,19 +50,10 @@ async function head(bucket: string, name: string) {
 Deno.test("rebuild on S3: packs carry their labels; only the metadata packs are restored from DEEP_ARCHIVE; snapshots, ls and restores are the same", async () => {
   const bucket = `pf-${randomId().slice(0, 20)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const none = join(await tempDir(), "none");
   const env = {
-    AWS_ENDPOINT_URL_S3: moto.endpoint,
-    AWS_REGION: "us-east-1",
+    ...await awsEnv(moto.endpoint),
     AWS_ACCESS_KEY_ID: keys.accessKeyId,
     AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    AWS_SESSION_TOKEN: "",
-    AWS_PROFILE: "",
-    AWS_SHARED_CREDENTIALS_FILE: none,
-    AWS_CONFIG_FILE: none,
-    AWS_EC2_METADATA_DISABLED: "true",
-    PERMAFROST_CACHE_DIR: await tempDir(),
-    PERMAFROST_STATE_DIR: await tempDir(),
     PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
   };
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
