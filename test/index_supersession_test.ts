@@ -105,3 +105,36 @@ Deno.test("gc index consolidates the segments into one; purge then deletes the o
   assert.equal(last.warnings.length, 0);
   await last.storage.close();
 });
+
+Deno.test("a forged superseding segment attests nothing; the admin's own does", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(1_200_000, 8));
+  await backup(repo, { paths: [src] });
+  const [name] = await repo.storage.list(layout.prefixes.index);
+  const record = openIndexSegment(repo.keys.indexKey, await repo.storage.read(name.name)).packs[0];
+  const claim = [{ ...record, attested: true }];
+  const forged = encodeIndexSegment(repo.keys.indexKey, claim, {
+    supersession: { supersedes: [idOf(name.name)], adminTagKey: repo.keys.indexKey },
+  });
+  await repo.storage.create(layout.index(sha256Hex(forged)), forged);
+  const { effectiveRecords } = await import("../host/ops/gc_records.ts");
+  let admin = await reopen(dir);
+  await admin.loadIndex();
+  assert.equal(admin.attestedPacks().size, 0, "a tag that does not verify attests nothing");
+  assert.ok((await effectiveRecords(admin)).every((s) => s.packs.every((p) => !p.attested)));
+  await admin.storage.close();
+
+  const genuine = encodeIndexSegment(repo.keys.indexKey, claim, {
+    supersession: {
+      supersedes: [idOf(name.name)],
+      adminTagKey: adminTagKey(repo.keys.privateKey!),
+    },
+  });
+  await repo.storage.create(layout.index(sha256Hex(genuine)), genuine);
+  await repo.storage.close();
+  admin = await reopen(dir);
+  await admin.loadIndex();
+  assert.deepEqual([...admin.attestedPacks()], [record.pack]);
+  await admin.storage.close();
+});

@@ -8,8 +8,7 @@
  * @module
  */
 
-import { adminTagKey, type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
-import { requirePrivateKey } from "../repository/keys.ts";
+import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 
@@ -19,23 +18,21 @@ export interface SegmentRecords {
   packs: IndexedPack[];
 }
 
-/** Reads every effective segment (call `repo.loadIndex()` first). */
+/**
+ * Reads every effective segment (call `repo.loadIndex()` first). A record keeps its attested
+ * flag only when `loadIndex` verified the segment's admin tag (`SegmentInfo.attested`).
+ */
 export async function effectiveRecords(repo: Repository): Promise<SegmentRecords[]> {
-  requirePrivateKey(repo.keys, "index segments' admin tags");
-  const tagKey = adminTagKey(repo.keys.privateKey!);
   const superseded = repo.supersededSegments();
   const out: SegmentRecords[] = [];
   for (const s of repo.segments()) {
     if (superseded.has(s.id)) continue;
-    const segment = openIndexSegment(
-      repo.keys.indexKey,
-      await repo.storage.read(layout.index(s.id)),
-    );
-    const trusted = segment.version === 2 && segment.verify(tagKey);
+    const attested = new Set(s.attested);
+    const bytes = await repo.storage.read(layout.index(s.id));
     out.push({
       id: s.id,
-      packs: segment.packs.map((p) => {
-        if (!p.attested || trusted) return p;
+      packs: openIndexSegment(repo.keys.indexKey, bytes).packs.map((p) => {
+        if (!p.attested || attested.has(p.pack)) return p;
         const { attested: _, ...rest } = p;
         return rest;
       }),
