@@ -151,3 +151,36 @@ Deno.test("purge leaves a hot copy whose pack a backup may be writing, within th
     await repo.storage.close();
   }
 });
+
+Deno.test("compact refuses to retire a pack a snapshot written during its restore wait needs", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  const moved = join(await tempDir(), "x.bin");
+  fs.writeFileSync(join(src, "keep.bin"), randomBytes(400_000, 1));
+  fs.writeFileSync(join(src, "x.bin"), randomBytes(1_800_000, 2));
+  await backup(repo, { paths: [src] });
+  fs.renameSync(join(src, "x.bin"), moved);
+  await backup(repo, { paths: [src] });
+  await forgetOne(repo, (await repo.snapshots())[0]);
+  await repo.storage.close();
+
+  const admin = await reopen(dir);
+  try {
+    const plan = await planCompact(admin, { table, to: "internet", all: true });
+    assert.ok(plan.drop.length >= 1, "x.bin's packs are dead at plan time");
+    // While gc compact --wait waits for restores, the file comes back and a backup reuses it.
+    fs.renameSync(moved, join(src, "x.bin"));
+    const other = await reopen(dir);
+    await backup(other, { paths: [src] });
+    await other.storage.close();
+    await assert.rejects(
+      executeCompact(admin, compactWork(plan)),
+      /needed by a snapshot but was not copied.*nothing was retired: run gc compact again/,
+    );
+  } finally {
+    await admin.storage.close();
+  }
+  const target = await tempDir();
+  await restoreLatest(dir, target);
+  assert.deepEqual(describeTree(join(target, src.split("/").pop()!)), describeTree(src));
+});
