@@ -1,15 +1,23 @@
 /**
- * Passphrase key derivation (docs/format.md §4 "Key files"): Argon2id v1.3 via libsodium's
- * `crypto_pwhash`, 16-byte random salt, cost parameters stored beside the salt.
+ * Passphrase key derivation (docs/format.md §4 "Key files"): Argon2id v1.3, parallelism 1,
+ * 32-byte output, 16-byte random salt, cost parameters stored beside the salt.
  *
  * Default cost: opslimit 4, memlimit 64 MiB (RFC 9106's second recommended setting is t=3,
- * m=64 MiB; one pass more here), about 0.45 s on the 2-core reference machine. 256 MiB took
- * 1.26 s and, since libsodium's WASM heap never shrinks, kept 256 MiB resident for the whole
- * backup, against the 400 MB peak-RSS budget.
+ * m=64 MiB; one pass more here).
+ *
+ * Two implementations of the one function, giving the same bytes (kdf_test.ts compares them):
+ * - native, `@node-rs/argon2` (the RustCrypto `argon2` crate as a Node-API addon): 0.12-0.13 s
+ *   at the default cost on the 2-core reference machine, run off the main thread;
+ * - libsodium's `crypto_pwhash` (WASM) in a short-lived worker, where the native addon cannot
+ *   load (no prebuilt binary for the platform, or no `--allow-ffi`): 0.53-0.63 s, plus about
+ *   0.15 s to start the worker, at the same cost.
+ * Every command that opens a repository with a passphrase pays this once, so the native one
+ * takes about 0.6 s off each (docs/bench.md "Passphrase KDF").
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { sodiumReady } from "./sealed_box.ts";
 
@@ -68,13 +76,58 @@ export function checkKdfParams(params: KdfParams): void {
 
 /**
  * The 32-byte key Argon2id derives from `passphrase` (Unicode NFC-normalised, then UTF-8) and
- * `params`. Deterministic.
- *
- * Runs in a short-lived worker (`kdf_worker.ts`): libsodium's WASM heap grows to `memlimit` and
- * never shrinks, so deriving in the main thread kept 64 MiB (256 MiB at the old default)
- * resident for the rest of the run; a terminated worker gives it back.
+ * `params`. Deterministic: the native and the WASM implementation give the same key.
  */
 export async function deriveKey(passphrase: string, params: KdfParams): Promise<Uint8Array> {
+  checkKdfParams(params);
+  const native = await nativeArgon2();
+  if (native) return await deriveKeyNative(native, passphrase, params);
+  return await deriveKeyInWorker(passphrase, params);
+}
+
+/** The `@node-rs/argon2` module, or `undefined` where it cannot load here (then WASM is used). */
+type NativeArgon2 = typeof import("@node-rs/argon2");
+let native: Promise<NativeArgon2 | undefined> | undefined;
+
+/** Loads the native addon once; `undefined` when it cannot load (missing binary or permission). */
+export function nativeArgon2(): Promise<NativeArgon2 | undefined> {
+  return native ??= import("@node-rs/argon2").then((m) => m, () => undefined);
+}
+
+/** The addon's `Algorithm.Argon2id` and `Version.V0x13` (const enums its types do not export). */
+const ARGON2ID = 2, V0X13 = 1;
+
+/** `deriveKey` with the native addon (on a thread of its own; its memory is freed after). */
+export async function deriveKeyNative(
+  argon2: NativeArgon2,
+  passphrase: string,
+  params: KdfParams,
+): Promise<Uint8Array> {
+  checkKdfParams(params);
+  const key = await argon2.hashRaw(
+    Buffer.from(new TextEncoder().encode(passphrase.normalize("NFC"))),
+    {
+      algorithm: ARGON2ID,
+      version: V0X13,
+      timeCost: params.opslimit,
+      memoryCost: params.memlimit / 1024, // KiB; checkKdfParams keeps memlimit a multiple of 1024
+      parallelism: 1,
+      outputLen: 32,
+      salt: Buffer.from(params.salt),
+    },
+  );
+  return new Uint8Array(key);
+}
+
+/**
+ * `deriveKey` with libsodium in a short-lived worker (`kdf_worker.ts`): libsodium's WASM heap
+ * grows to `memlimit` and never shrinks, so deriving in the main thread kept 64 MiB (256 MiB at
+ * the old default) resident for the rest of the run; a terminated worker gives it back.
+ */
+export async function deriveKeyInWorker(
+  passphrase: string,
+  params: KdfParams,
+): Promise<Uint8Array> {
   checkKdfParams(params);
   const worker = new Worker(new URL("./kdf_worker.ts", import.meta.url).href, {
     type: "module",

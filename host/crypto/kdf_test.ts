@@ -4,7 +4,11 @@ import {
   DEFAULT_MEMLIMIT,
   DEFAULT_OPSLIMIT,
   deriveKey,
+  deriveKeyHere,
+  deriveKeyInWorker,
+  deriveKeyNative,
   type KdfParams,
+  nativeArgon2,
   newKdfParams,
 } from "./kdf.ts";
 
@@ -46,8 +50,63 @@ Deno.test("checkKdfParams() refuses out-of-range costs and salts", () => {
   assert.throws(() => checkKdfParams(small(new Uint8Array(8))), RangeError);
 });
 
-Deno.test("deriveKey() in its worker gives the same key as deriveKeyHere() in this thread", async () => {
-  const { deriveKeyHere } = await import("./kdf.ts");
+Deno.test("deriveKeyInWorker() gives the same key as deriveKeyHere() in this thread", async () => {
   const params = { salt: new Uint8Array(16).fill(5), opslimit: 1, memlimit: 8 << 20 };
-  assert.deepEqual(await deriveKey("pässword", params), await deriveKeyHere("pässword", params));
+  assert.deepEqual(
+    await deriveKeyInWorker("pässword", params),
+    await deriveKeyHere("pässword", params),
+  );
+});
+
+Deno.test("the native Argon2id gives libsodium's key for every cost, salt and passphrase tried", async () => {
+  const native = await nativeArgon2();
+  assert.ok(native, "the @node-rs/argon2 addon should load on this platform");
+  const cases: [string, KdfParams][] = [
+    ["pässword", { salt: new Uint8Array(16).fill(5), opslimit: 1, memlimit: 8 << 20 }],
+    ["", { salt: new Uint8Array(16), opslimit: 2, memlimit: 8 * 1024 }],
+    ["Ångström \u{1F511}", {
+      salt: new Uint8Array(16).map((_, i) => i * 17),
+      opslimit: 3,
+      memlimit: 1 << 20,
+    }],
+    ["correct horse", { salt: new Uint8Array(16).fill(255), opslimit: 4, memlimit: 3 << 20 }],
+  ];
+  for (const [passphrase, params] of cases) {
+    assert.deepEqual(
+      await deriveKeyNative(native, passphrase, params),
+      await deriveKeyHere(passphrase, params),
+      `${JSON.stringify(passphrase)} opslimit ${params.opslimit} memlimit ${params.memlimit}`,
+    );
+  }
+  // deriveKey takes the native path here, and gives the same key too.
+  const [passphrase, params] = cases[0];
+  assert.deepEqual(await deriveKey(passphrase, params), await deriveKeyHere(passphrase, params));
+});
+
+Deno.test("deriveKey() falls back to libsodium where the native addon cannot load (no --allow-ffi)", async () => {
+  const params = { salt: new Uint8Array(16).fill(5), opslimit: 1, memlimit: 8 << 20 };
+  const script = `
+    import { deriveKey, nativeArgon2 } from ${
+    JSON.stringify(new URL("./kdf.ts", import.meta.url).href)
+  };
+    const native = (await nativeArgon2()) !== undefined;
+    const key = await deriveKey("pässword", { salt: new Uint8Array(16).fill(5), opslimit: 1, memlimit: ${
+    8 << 20
+  } });
+    console.log(JSON.stringify({ native, key: Array.from(key) }));
+  `;
+  const dir = await Deno.makeTempDir({ prefix: "kdf-fallback-" });
+  const file = `${dir}/derive.ts`;
+  await Deno.writeTextFile(file, script);
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--config", config, "--allow-read", "--allow-env", file],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  await Deno.remove(dir, { recursive: true });
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const got = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(got.native, false);
+  assert.deepEqual(new Uint8Array(got.key), await deriveKeyHere("pässword", params));
 });
