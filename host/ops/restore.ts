@@ -2,6 +2,8 @@
  * `restore`: executes a restore plan into a target folder, byte-exact, with modes, mtimes,
  * symlinks and hard links. Reads only the frames the plan names, in pack and offset order,
  * coalescing neighbouring frames into one ranged read; verifies every blob id after decrypting.
+ * File contents are written by a worker thread (`restore_writer.ts`) while this one opens the
+ * next frames.
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { IntegrityError } from "../crypto/errors.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
 import type { PlannedEntry, PlannedFrame, PlannedPack, RestorePlan } from "./restore_plan.ts";
+import { applyMetadata } from "./restore_fs.ts";
+import { RestoreWriter } from "./restore_writer.ts";
 
 /** Frames closer than this are read in one request. */
 const COALESCE_GAP = 1 << 20;
@@ -66,6 +70,8 @@ export async function executeRestore(
     if (file.writePath !== file.path) fs.renameSync(file.writePath, file.path);
     open.delete(file.writePath);
   };
+  // Contents: written by the worker, which reports each file it has finished.
+  const writer = new RestoreWriter(asRoot, (writePath) => open.delete(writePath));
 
   try {
     // 1. Directories, and multi-chunk files pre-sized: the skeleton writes land in. A one-chunk
@@ -117,6 +123,7 @@ export async function executeRestore(
             frame.frameOffset,
             pack.pack,
           );
+          writer.frame(plain); // the writer owns the plaintext from here
           for (const blob of frame.blobs) {
             const data = plain.subarray(blob.offsetInFrame, blob.offsetInFrame + blob.length);
             if (data.length !== blob.length || blobId(repo.keys.macKey, data) !== blob.id) {
@@ -125,32 +132,24 @@ export async function executeRestore(
               );
             }
             for (const t of targets.get(blob.id) ?? []) {
-              if (t.whole) {
-                const fd = fs.openSync(t.file.writePath, "wx", 0o600);
-                try {
-                  writeAll(fd, data, 0);
-                  applyMetadata(t.file.writePath, t.file.node, asRoot, fd);
-                } finally {
-                  fs.closeSync(fd);
-                }
-              } else {
-                const fd = fs.openSync(t.file.writePath, "r+");
-                try {
-                  writeAll(fd, data, t.offset);
-                } finally {
-                  fs.closeSync(fd);
-                }
+              const { file } = t;
+              const renamed = file.writePath !== file.path ? file.path : undefined;
+              const last = --file.left === 0;
+              if (t.whole) writer.whole(file.writePath, data, file.node, renamed);
+              else {
+                writer.range(file.writePath, t.offset, data, last && renamed === undefined);
+                if (last && renamed !== undefined) writer.rename(file.writePath, renamed);
               }
-              if (--t.file.left === 0) finish(t.file);
               written += data.length;
             }
           }
-          release(plain);
+          await writer.room();
         }
         release(bytes);
         options.onProgress?.(0, written);
       }
     }
+    await writer.drain();
 
     // 3. Links, then metadata (directories last, deepest first, so their mtimes stick).
     for (const e of plan.entries) {
@@ -179,12 +178,16 @@ export async function executeRestore(
       readBytes,
     };
   } catch (err) {
+    // Nothing is written after a failure; wait for what the worker is doing before cleaning up.
+    await writer.stop();
     for (const file of open.values()) fs.rmSync(file.writePath, { force: true });
     if (err instanceof Error && open.size > 0) {
       err.message += ` (restore stopped: ${open.size} files were not restored, and nothing ` +
         `half-written was left in their place)`;
     }
     throw err;
+  } finally {
+    writer.close();
   }
 }
 
@@ -298,50 +301,4 @@ function lstatOrNull(path: string): fs.Stats | null {
   } catch {
     return null;
   }
-}
-
-function writeAll(fd: number, data: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < data.length) {
-    done += fs.writeSync(fd, data, done, data.length - done, position + done);
-  }
-}
-
-/**
- * Sets mode, owner (as root) and times; symlinks get only times (and owner). With `fd`, mode and
- * owner go through the open file; times always go by path, since Deno's `futimesSync` rounds
- * milliseconds down (it set 0.089 s as 0.088 s here) where `utimesSync` does not.
- */
-function applyMetadata(path: string, node: TreeNode, asRoot: boolean, fd?: number): void {
-  const mtime = nsToDate(node.mtime);
-  const atime = node.atime !== undefined ? nsToDate(node.atime) : mtime;
-  if (fd !== undefined) {
-    if (asRoot && node.uid !== undefined && node.gid !== undefined) {
-      fs.fchownSync(fd, node.uid, node.gid);
-    }
-    fs.fchmodSync(fd, node.mode);
-    fs.utimesSync(path, atime, mtime);
-    return;
-  }
-  if (node.type === "symlink") {
-    if (asRoot && node.uid !== undefined && node.gid !== undefined) {
-      fs.lchownSync(path, node.uid, node.gid);
-    }
-    fs.lutimesSync(path, atime, mtime);
-    return;
-  }
-  if (asRoot && node.uid !== undefined && node.gid !== undefined) {
-    fs.chownSync(path, node.uid, node.gid);
-  }
-  fs.chmodSync(path, node.mode);
-  fs.utimesSync(path, atime, mtime);
-}
-
-/**
- * Nanoseconds since the epoch (decimal string) as a Date, for utimes. Deno sets file times to
- * the millisecond (docs/format.md §8), and a Date carries exactly that, where a float of seconds
- * can round 0.089 down to 0.088.
- */
-export function nsToDate(ns: string): Date {
-  return new Date(Number(BigInt(ns) / 1_000_000n));
 }

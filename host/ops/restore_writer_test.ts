@@ -1,0 +1,91 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RestoreWriter } from "./restore_writer.ts";
+import type { EntryMetadata } from "./restore_fs.ts";
+
+const enc = new TextEncoder();
+const meta = (mode: number, ms: number): EntryMetadata => ({
+  type: "file",
+  mode,
+  mtime: `${BigInt(ms) * 1_000_000n}`,
+});
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), "restore-writer-"));
+}
+
+Deno.test("RestoreWriter writes whole files and ranges in order, stamps, renames and reports each finished file", async () => {
+  const dir = tempDir();
+  const done: string[] = [];
+  const writer = new RestoreWriter(false, (p) => done.push(p));
+  try {
+    const frame = enc.encode("hello world!");
+    const one = path.join(dir, "one"), two = path.join(dir, "two"), tmp = path.join(dir, "tmp");
+    fs.writeFileSync(two, "............"); // pre-sized, as the restore does for multi-chunk files
+    fs.writeFileSync(path.join(dir, "old"), "replaced");
+    writer.frame(frame);
+    writer.whole(one, frame.subarray(0, 5), meta(0o640, 1_700_000_000_123));
+    writer.range(two, 6, frame.subarray(6, 12), false);
+    writer.range(two, 0, frame.subarray(0, 6), true);
+    writer.whole(tmp, frame.subarray(6), meta(0o600, 1_600_000_000_000), path.join(dir, "old"));
+    await writer.room();
+    assert.equal(frame.buffer.detached, false, "a small batch waits for more before it is sent");
+    await writer.drain();
+    assert.equal(frame.buffer.detached, true, "the frame's buffer was moved to the worker");
+
+    assert.equal(fs.readFileSync(one, "utf8"), "hello");
+    assert.equal(fs.statSync(one).mode & 0o7777, 0o640);
+    assert.equal(fs.statSync(one).mtimeMs, 1_700_000_000_123);
+    assert.equal(fs.readFileSync(two, "utf8"), "hello world!");
+    assert.equal(fs.readFileSync(path.join(dir, "old"), "utf8"), "world!");
+    assert.equal(fs.existsSync(tmp), false);
+    assert.deepEqual(done, [one, two, tmp]);
+  } finally {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("RestoreWriter stops at the first failed write: it names the path, and nothing queued after it is written", async () => {
+  const dir = tempDir();
+  const done: string[] = [];
+  const writer = new RestoreWriter(false, (p) => done.push(p));
+  try {
+    const missing = path.join(dir, "no-such-dir", "file");
+    const frame = new Uint8Array(2 << 20).fill(7); // over one batch: sent at the next room()
+    writer.frame(frame);
+    writer.whole(path.join(dir, "before"), frame.subarray(0, 10), meta(0o644, 0));
+    writer.whole(missing, frame.subarray(0, 10), meta(0o644, 0));
+    writer.whole(path.join(dir, "after"), frame.subarray(0, 10), meta(0o644, 0));
+    await writer.room();
+    const next = new Uint8Array(4);
+    writer.frame(next);
+    writer.whole(path.join(dir, "later"), next, meta(0o644, 0));
+    await assert.rejects(writer.drain(), (err: Error) => err.message.includes(missing));
+    assert.equal(fs.existsSync(path.join(dir, "before")), true);
+    assert.equal(fs.existsSync(path.join(dir, "after")), false);
+    assert.equal(fs.existsSync(path.join(dir, "later")), false);
+    assert.deepEqual(done, [], "no file of a failed batch is reported finished");
+    await assert.rejects(writer.room());
+  } finally {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+Deno.test("RestoreWriter refuses data that is not a view of the current frame", () => {
+  const dir = tempDir();
+  const writer = new RestoreWriter(false, () => {});
+  try {
+    writer.frame(new Uint8Array(8));
+    assert.throws(
+      () => writer.whole(path.join(dir, "x"), new Uint8Array(8), meta(0o644, 0)),
+      TypeError,
+    );
+  } finally {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
