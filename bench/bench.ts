@@ -8,7 +8,8 @@
  * repository, and on S3 served by moto on loopback (s3_run.ts, possibly on a smaller corpus).
  * For both it reports the restore amplification of each top-level directory
  * (amplification.ts). Prints a table (or JSON with `--json`) with the permafrost/restic ratios,
- * and the FastCDC chunker's throughput at the top (report.ts).
+ * and the FastCDC chunker's throughput at the top (report.ts). With `--rounds N` the tools run
+ * N times, alternating their order, and the ratios are the medians of each round's own ratios.
  *
  * Exit code: 0 when every step that could start succeeded (a tool that is not available is
  * reported, not a failure), 1 when a step failed after its repository was created or a restore
@@ -24,7 +25,14 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chunkerThroughput } from "./chunker_bench.ts";
 import { type CorpusInfo, corpusSpec, ensureCorpus, measureTree } from "./corpus.ts";
-import { type BenchReport, fmtBytes, ratios, render } from "./report.ts";
+import {
+  type BenchReport,
+  type BenchRound,
+  fmtBytes,
+  medianRatios,
+  ratios,
+  render,
+} from "./report.ts";
 import { runTool, type ToolResult } from "./run_tool.ts";
 import { permafrostS3Tool } from "./s3_run.ts";
 import { type BenchTool, permafrostTool, resticTool } from "./tools.ts";
@@ -41,6 +49,8 @@ Options:
                    corpus as the other tools; not with DIR)
   --cache DIR      where generated corpora are kept (default ~/.cache/permafrost-bench)
   --tools LIST     comma-separated: permafrost,restic,permafrost-s3 (default all three)
+  --rounds N       run the tools N times, in the order given and then reversed in turn, and
+                   report each round and the median of the rounds' ratios (default 1)
   --no-amplification  skip the restore-amplification dry runs
   --chunker-mib N  MiB for the chunker microbenchmark (default 128; 0 skips it)
   --work DIR       where temporary repositories and restores go (default the system temp dir)
@@ -67,6 +77,7 @@ async function main(): Promise<number> {
         "s3-scale": { type: "string" },
         cache: { type: "string" },
         tools: { type: "string", default: TOOL_NAMES.join(",") },
+        rounds: { type: "string", default: "1" },
         "no-amplification": { type: "boolean", default: false },
         "chunker-mib": { type: "string", default: "128" },
         work: { type: "string", default: os.tmpdir() },
@@ -87,8 +98,11 @@ async function main(): Promise<number> {
   const scale = Number(o.scale), files = o.files === undefined ? undefined : Number(o.files);
   const s3Scale = o["s3-scale"] === undefined ? undefined : Number(o["s3-scale"]);
   const chunkerMib = Number(o["chunker-mib"]);
+  const rounds = Number(o.rounds);
   const bad = !(scale > 0)
     ? "--scale"
+    : !(Number.isInteger(rounds) && rounds >= 1)
+    ? "--rounds"
     : files !== undefined && !(files >= 0 && Number.isInteger(files))
     ? "--files"
     : s3Scale !== undefined && !(s3Scale > 0)
@@ -148,17 +162,30 @@ async function main(): Promise<number> {
     ? corpus!
     : generated(s3Scale);
 
-  const tools: ToolResult[] = [];
-  for (const name of toolNames) {
-    const c = name === "permafrost-s3" ? s3Corpus : corpus!;
-    const r = await runTool(known[name](), c, o.work, {
-      keep: o.keep,
-      amplification: !o["no-amplification"],
-      log,
-    });
-    if (c !== corpus) r.corpus = c;
-    tools.push(r);
+  const runRound = async (order: string[], amplification: boolean): Promise<BenchRound> => {
+    const loadStart = os.loadavg();
+    const tools: ToolResult[] = [];
+    for (const name of order) {
+      const c = name === "permafrost-s3" ? s3Corpus : corpus!;
+      const r = await runTool(known[name](), c, o.work, { keep: o.keep, amplification, log });
+      if (c !== corpus) r.corpus = c;
+      tools.push(r);
+    }
+    return {
+      order,
+      tools,
+      ratios: ratios(tools),
+      loadAverage: { start: loadStart, end: os.loadavg() },
+    };
+  };
+  const done: BenchRound[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (rounds > 1) log(`round ${i + 1} of ${rounds}`);
+    const order = i % 2 === 0 ? toolNames : [...toolNames].reverse();
+    // The amplification dry runs measure the repository, not speed: once is enough.
+    done.push(await runRound(order, i === 0 && !o["no-amplification"]));
   }
+  const tools = done[0].tools;
 
   const report: BenchReport = {
     benchVersion: 2,
@@ -174,12 +201,13 @@ async function main(): Promise<number> {
       { mbPerSec: chunker.mbPerSec, rounds: chunker.rounds, bytes: chunker.bytes },
     corpus,
     tools,
-    ratios: ratios(tools),
+    ratios: rounds > 1 ? medianRatios(done) : done[0].ratios,
+    ...(rounds > 1 ? { rounds: done } : {}),
   };
   if (o.json) console.log(JSON.stringify(report, null, 2));
   else console.log(render(report));
 
-  const failed = tools.some((t) =>
+  const failed = done.flatMap((r) => r.tools).some((t) =>
     (t.available && t.steps.some((s) => s.code !== 0)) || (t.restore && !t.restore.identical) ||
     t.amplification?.error !== undefined
   );

@@ -31,6 +31,44 @@ export interface BenchReport {
   corpus: CorpusInfo | null;
   tools: ToolResult[];
   ratios: Ratio[];
+  /**
+   * With `--rounds N` (N > 1): every round's results, the tools run in turn in the order given
+   * and then reversed. `tools` is then the first round; `ratios` are the medians over the rounds
+   * of each round's own ratio (`medianRatios`).
+   */
+  rounds?: BenchRound[];
+}
+
+/** One round of `--rounds`: the order the tools ran in, their results and the ratios. */
+export interface BenchRound {
+  order: string[];
+  tools: ToolResult[];
+  ratios: Ratio[];
+  loadAverage: { start: number[]; end: number[] };
+}
+
+/**
+ * Per step, the median of the rounds' ratios (each round's permafrost/restic, both measured in
+ * that round: on a shared machine a ratio within one round is steadier than times across rounds).
+ */
+export function medianRatios(rounds: BenchRound[]): Ratio[] {
+  const out: Ratio[] = [];
+  for (const step of STEPS.slice(1)) {
+    const of = rounds.map((r) => r.ratios.find((x) => x.step === step)).filter((x) => x);
+    if (of.length === 0) continue;
+    out.push({
+      step,
+      time: median(of.map((x) => x!.time)),
+      rss: median(of.map((x) => x!.rss)),
+    });
+  }
+  return out;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 export function fmtBytes(n: number): string {
@@ -135,8 +173,14 @@ export function render(report: BenchReport): string {
   for (const t of tools) {
     if (t.amplification) out.push("", ...renderAmplification(t.name, t.amplification));
   }
+  if (report.rounds && report.rounds.length > 1) out.push("", ...renderRounds(report.rounds));
   if (report.ratios.length > 0) {
-    out.push("", "permafrost/restic (lower is better):");
+    out.push(
+      "",
+      report.rounds && report.rounds.length > 1
+        ? `permafrost/restic, median over ${report.rounds.length} rounds (lower is better):`
+        : "permafrost/restic (lower is better):",
+    );
     for (const r of report.ratios) {
       out.push(
         `  ${STEP_LABELS[r.step].padEnd(17)} time ${r.time.toFixed(2)}x  peak RSS ${
@@ -146,6 +190,29 @@ export function render(report: BenchReport): string {
     }
   }
   return out.join("\n");
+}
+
+/** Each round's seconds and ratios, one row per round. */
+function renderRounds(rounds: BenchRound[]): string[] {
+  const steps = STEPS.slice(1);
+  const rows = [["round", "order", "load", ...steps.map((s) => STEP_LABELS[s])]];
+  rounds.forEach((r, i) => {
+    rows.push([
+      String(i + 1),
+      r.order.join(","),
+      r.loadAverage.start[0].toFixed(2),
+      ...steps.map((step) => {
+        const ratio = r.ratios.find((x) => x.step === step);
+        const secs = r.tools.map((t) => t.steps.find((x) => x.step === step))
+          .map((x) => x && x.code === 0 ? x.seconds.toFixed(2) : "-");
+        return `${secs.join("/")} s` + (ratio ? ` ${ratio.time.toFixed(2)}x` : "");
+      }),
+    ]);
+  });
+  return [
+    "rounds (seconds of each tool in the order it ran; permafrost/restic time ratio):",
+    table(rows, 2),
+  ];
 }
 
 function renderAmplification(tool: string, a: Amplification): string[] {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { dirAmplification, summarizeAmplification } from "./amplification.ts";
-import { type BenchReport, render } from "./report.ts";
+import { type BenchReport, type BenchRound, medianRatios, ratios, render } from "./report.ts";
+import type { StepName, ToolResult } from "./run_tool.ts";
 
 const plan = (bytes: number, packBytes: number) =>
   JSON.stringify({ files: 2, bytes, readBytes: bytes, packs: 1, packBytes });
@@ -39,4 +40,65 @@ Deno.test("render() prints each tool's amplification with its summary, and why a
   assert.match(text, /permafrost-s3 not available: no python3/);
   assert.match(text, /^a +2 +40\.0 MB +40\.0 MB +1 +67\.0 MB +1\.68$/m);
   assert.match(text, /min 1\.00, median 1\.34, max 1\.68 \(a\), large\/ 1\.00: every directory/);
+});
+
+Deno.test("with rounds, render() prints each round and the ratios are the medians of the rounds' own ratios", () => {
+  const step = (name: StepName, seconds: number, rss = 100) => ({
+    step: name,
+    seconds,
+    mbPerSec: 1,
+    peakRssBytes: rss,
+    rssSource: "time",
+    rssBySource: { time: rss, hwm: rss, tree: rss },
+    code: 0,
+    repoBytes: 1,
+  });
+  const tool = (name: string, [b, n, r]: number[]): ToolResult => ({
+    name,
+    version: "v",
+    available: true,
+    steps: [step("backup", b), step("backup-nochange", n), step("restore", r)],
+  });
+  const round = (order: string[], pf: number[], rs: number[]): BenchRound => {
+    const tools = order.map((n) => tool(n, n === "permafrost" ? pf : rs));
+    return {
+      order,
+      tools,
+      ratios: ratios(tools),
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+    };
+  };
+  const rounds = [
+    round(["permafrost", "restic"], [10, 2, 9], [10, 4, 10]), // 1.00x 0.50x 0.90x
+    round(["restic", "permafrost"], [12, 3, 20], [10, 2, 10]), // 1.20x 1.50x 2.00x
+    round(["permafrost", "restic"], [9, 3, 10], [10, 3, 10]), // 0.90x 1.00x 1.00x
+  ];
+  const med = medianRatios(rounds);
+  assert.deepEqual(
+    med.map((r) => [r.step, Number(r.time.toFixed(2)), r.rss]),
+    [["backup", 1, 1], ["backup-nochange", 1, 1], ["restore", 1, 1]],
+  );
+  const report: BenchReport = {
+    benchVersion: 2,
+    date: "2026-11-26T00:00:00.000Z",
+    host: {
+      cpus: 2,
+      memoryBytes: 1,
+      os: "linux",
+      deno: "2",
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+    },
+    chunker: null,
+    corpus: null,
+    tools: rounds[0].tools,
+    ratios: med,
+    rounds,
+  };
+  const text = render(report);
+  assert.match(
+    text,
+    /^2 +restic,permafrost +1\.00 +10\.00\/12\.00 s 1\.20x +2\.00\/3\.00 s 1\.50x +10\.00\/20\.00 s 2\.00x$/m,
+  );
+  assert.match(text, /median over 3 rounds/);
+  assert.match(text, /first backup +time 1\.00x/);
 });
