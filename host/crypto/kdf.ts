@@ -39,6 +39,14 @@ export interface KdfParams {
   memlimit: number;
 }
 
+/**
+ * The most memory a new key file may ask for: 1 GiB. Readers accept up to 2 GiB, but
+ * libsodium's WASM build, the fallback, fails from about 2047 MiB (and at 2 GiB) where the
+ * native addon succeeds; a key file written with more could not be opened wherever the addon
+ * does not load.
+ */
+export const MAX_NEW_MEMLIMIT = 1024 * 1024 * 1024;
+
 /** Fresh parameters with a random salt; costs default to the values above. */
 export function newKdfParams(cost: { opslimit?: number; memlimit?: number } = {}): KdfParams {
   const params = {
@@ -47,6 +55,12 @@ export function newKdfParams(cost: { opslimit?: number; memlimit?: number } = {}
     memlimit: cost.memlimit ?? DEFAULT_MEMLIMIT,
   };
   checkKdfParams(params);
+  if (params.memlimit > MAX_NEW_MEMLIMIT) {
+    throw new RangeError(
+      `KDF "memlimit" ${params.memlimit} is over ${MAX_NEW_MEMLIMIT} (1 GiB), the most a new key ` +
+        `file may use so that every implementation can open it`,
+    );
+  }
   return params;
 }
 
@@ -81,7 +95,13 @@ export function checkKdfParams(params: KdfParams): void {
 export async function deriveKey(passphrase: string, params: KdfParams): Promise<Uint8Array> {
   checkKdfParams(params);
   const native = await nativeArgon2();
-  if (native) return await deriveKeyNative(native, passphrase, params);
+  if (native) {
+    try {
+      return await deriveKeyNative(native, passphrase, params);
+    } catch {
+      // Same key either way: a native failure (e.g. it cannot allocate) falls back to WASM.
+    }
+  }
   return await deriveKeyInWorker(passphrase, params);
 }
 

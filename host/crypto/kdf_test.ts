@@ -8,6 +8,7 @@ import {
   deriveKeyInWorker,
   deriveKeyNative,
   type KdfParams,
+  MAX_NEW_MEMLIMIT,
   nativeArgon2,
   newKdfParams,
 } from "./kdf.ts";
@@ -39,6 +40,12 @@ Deno.test("newKdfParams() defaults to opslimit 4, 64 MiB and a random 16-byte sa
   assert.equal(a.memlimit, 64 * 1024 * 1024);
   assert.equal(a.salt.length, 16);
   assert.notDeepEqual(a.salt, newKdfParams().salt);
+});
+
+Deno.test("newKdfParams() refuses more than 1 GiB, which libsodium's fallback cannot derive", () => {
+  assert.equal(newKdfParams({ memlimit: MAX_NEW_MEMLIMIT }).memlimit, MAX_NEW_MEMLIMIT);
+  assert.throws(() => newKdfParams({ memlimit: MAX_NEW_MEMLIMIT + 1024 }), /over .* \(1 GiB\)/);
+  assert.throws(() => newKdfParams({ memlimit: 2 * 1024 * 1024 * 1024 }), RangeError);
 });
 
 Deno.test("checkKdfParams() refuses out-of-range costs and salts", () => {

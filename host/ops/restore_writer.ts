@@ -15,7 +15,8 @@
  *   the operation that finished it (`whole`, `rename`, or a `range` marked as the file's last).
  * - `drain()` sends what is queued and resolves when everything is applied, or rejects with the
  *   first failure. After a failure nothing more is applied: the failing batch stops at the
- *   failing operation, later batches are refused, and `room()` and `drain()` reject.
+ *   failing operation (the files finished before it are still reported to `onDone`), later
+ *   batches are refused, and `room()` and `drain()` reject. A worker that dies fails them too.
  * - `stop()` drops what is not sent yet and waits for the rest, when the restore fails elsewhere.
  * - `close()` ends the worker; call it in every case, after a failure too.
  *
@@ -40,6 +41,12 @@ export type WriteOp =
   }
   | { op: "range"; path: string; offset: number; buffer: number; start: number; end: number }
   | { op: "rename"; path: string; final: string };
+
+/** What the worker answers for a batch: operations applied, and the error that stopped it. */
+export interface ApplyResult {
+  applied: number;
+  error?: { name: string; message: string };
+}
 
 /** Bytes queued or being written before `room()` waits. */
 const MAX_IN_FLIGHT = 32 << 20;
@@ -68,6 +75,12 @@ export class RestoreWriter {
     const channel = new MessageChannel();
     this.#worker.postMessage({ port: channel.port2, asRoot }, [channel.port2]);
     this.#client = new RpcClient(channel.port1);
+    // A worker that dies outside a call (it cannot load, or crashes) would leave its calls
+    // pending for ever: fail them instead, so the restore stops and cleans up.
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      this.#client.close(new Error(`the restore's writer worker failed: ${e.message}`));
+    };
   }
 
   /** Takes over one frame's plaintext; the next `whole` and `range` calls write from it. */
@@ -151,7 +164,9 @@ export class RestoreWriter {
 
   #push(op: WriteOp, finishes: string | undefined): void {
     this.#batch.ops.push(op);
-    if (finishes !== undefined) this.#batch.done.push(finishes);
+    if (finishes !== undefined) {
+      this.#batch.done.push({ op: this.#batch.ops.length - 1, path: finishes });
+    }
   }
 
   /** Frees a frame nothing was written from (one that was is the worker's to free). */
@@ -166,17 +181,21 @@ export class RestoreWriter {
     this.#batch = newBatch();
     this.#bytes += batch.bytes;
     // `prepareValues` transfers each frame buffer the plaintext owns whole (copies any other).
-    const call: Promise<void> = this.#client.call("apply", batch.ops, batch.buffers).then(
-      () => {
-        for (const path of batch.done) this.onDone(path);
-      },
-      (err) => {
-        this.#failure ??= err;
-      },
-    ).finally(() => {
-      this.#bytes -= batch.bytes;
-      this.#inFlight.delete(call);
-    });
+    const call: Promise<void> = this.#client.call<ApplyResult>("apply", batch.ops, batch.buffers)
+      .then(
+        ({ applied, error }) => {
+          for (const d of batch.done) if (d.op < applied) this.onDone(d.path);
+          if (error) {
+            this.#failure ??= Object.assign(new Error(error.message), { name: error.name });
+          }
+        },
+        (err) => {
+          this.#failure ??= err;
+        },
+      ).finally(() => {
+        this.#bytes -= batch.bytes;
+        this.#inFlight.delete(call);
+      });
     this.#inFlight.add(call);
   }
 
@@ -189,8 +208,8 @@ interface Batch {
   ops: WriteOp[];
   buffers: Uint8Array[];
   bytes: number;
-  /** Files the batch finishes, reported to `onDone` once it is applied. */
-  done: string[];
+  /** Files the batch finishes (with the index of the operation that does), for `onDone`. */
+  done: { op: number; path: string }[];
 }
 
 function newBatch(): Batch {

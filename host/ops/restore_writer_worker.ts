@@ -11,20 +11,30 @@ import fs from "node:fs";
 import { serveRpc } from "../../plugins/sdk/rpc.ts";
 import { release } from "../crypto/bytes.ts";
 import { applyMetadata, writeAll } from "./restore_fs.ts";
-import type { WriteOp } from "./restore_writer.ts";
+import type { ApplyResult, WriteOp } from "./restore_writer.ts";
 
 self.onmessage = (e: MessageEvent<{ port: MessagePort; asRoot: boolean }>) => {
   const { asRoot } = e.data;
   let failed = false;
   serveRpc(e.data.port, "restore-writer", {
-    apply: (ops: WriteOp[], buffers: Uint8Array[]) => {
+    /**
+     * Applies `ops` in order. Resolves to how many were applied and, when one failed, its
+     * error: the operations before it are done (the caller reports the files they finished).
+     */
+    apply: (ops: WriteOp[], buffers: Uint8Array[]): ApplyResult => {
+      let applied = 0;
       try {
         // After a failure the restore stops: batches already on their way are not applied.
         if (failed) throw new Error("an earlier write of this restore failed");
-        for (const op of ops) applyOne(op, buffers, asRoot);
+        for (const op of ops) {
+          applyOne(op, buffers, asRoot);
+          applied++;
+        }
+        return { applied };
       } catch (err) {
         failed = true;
-        throw err;
+        const { name, message } = err instanceof Error ? err : new Error(String(err));
+        return { applied, error: { name, message } };
       } finally {
         for (const b of buffers) release(b); // moved here: free now, not at this isolate's next GC
       }
