@@ -178,7 +178,7 @@ export async function executeRestore(
       readBytes,
     };
   } catch (err) {
-    // Nothing is written after a failure; wait for what the worker is doing before cleaning up.
+    // Send nothing more; wait for the batches the worker has, then remove unfinished files.
     await writer.stop();
     for (const file of open.values()) fs.rmSync(file.writePath, { force: true });
     if (err instanceof Error && open.size > 0) {
