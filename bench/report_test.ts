@@ -3,6 +3,23 @@ import { dirAmplification, summarizeAmplification } from "./amplification.ts";
 import { type BenchReport, type BenchRound, medianRatios, ratios, render } from "./report.ts";
 import type { StepName, ToolResult } from "./run_tool.ts";
 
+/** A report with nothing measured yet; the tests fill in tools and ratios. */
+const emptyReport = (loadStart: number[]): BenchReport => ({
+  benchVersion: 2,
+  date: "2026-11-26T00:00:00.000Z",
+  host: {
+    cpus: 2,
+    memoryBytes: 1,
+    os: "linux",
+    deno: "2",
+    loadAverage: { start: loadStart, end: [2, 1, 1] },
+  },
+  chunker: null,
+  corpus: null,
+  tools: [],
+  ratios: [],
+});
+
 const plan = (bytes: number, packBytes: number) =>
   JSON.stringify({ files: 2, bytes, readBytes: bytes, packs: 1, packBytes });
 
@@ -12,17 +29,7 @@ Deno.test("render() prints each tool's amplification with its summary, and why a
     dirAmplification("/c/large", plan(4e8, 4e8)),
   ];
   const report: BenchReport = {
-    benchVersion: 2,
-    date: "2026-11-26T00:00:00.000Z",
-    host: {
-      cpus: 2,
-      memoryBytes: 1,
-      os: "linux",
-      deno: "2",
-      loadAverage: { start: [0.5, 1, 1], end: [2, 1, 1] },
-    },
-    chunker: null,
-    corpus: null,
+    ...emptyReport([0.5, 1, 1]),
     tools: [
       {
         name: "permafrost",
@@ -33,7 +40,6 @@ Deno.test("render() prints each tool's amplification with its summary, and why a
       },
       { name: "permafrost-s3", version: "", available: false, reason: "no python3", steps: [] },
     ],
-    ratios: [],
   };
   const text = render(report);
   assert.match(text, /load average \(1\/5\/15 min\): 0\.50 1\.00 1\.00 at the start/);
@@ -79,17 +85,7 @@ Deno.test("with rounds, render() prints each round and the ratios are the median
     [["backup", 1, 1], ["backup-nochange", 1, 1], ["restore", 1, 1]],
   );
   const report: BenchReport = {
-    benchVersion: 2,
-    date: "2026-11-26T00:00:00.000Z",
-    host: {
-      cpus: 2,
-      memoryBytes: 1,
-      os: "linux",
-      deno: "2",
-      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
-    },
-    chunker: null,
-    corpus: null,
+    ...emptyReport([1, 1, 1]),
     tools: rounds[0].tools,
     ratios: med,
     rounds,
