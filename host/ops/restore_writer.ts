@@ -64,8 +64,13 @@ export class RestoreWriter {
   #bytes = 0;
   #failure: unknown;
 
-  constructor(asRoot: boolean, private onDone: (path: string) => void) {
-    this.#worker = new Worker(new URL("./restore_writer_worker.ts", import.meta.url).href, {
+  /** `workerModule` is the worker's body; tests pass a broken one to see a dead worker handled. */
+  constructor(
+    asRoot: boolean,
+    private onDone: (path: string) => void,
+    workerModule = new URL("./restore_writer_worker.ts", import.meta.url),
+  ) {
+    this.#worker = new Worker(workerModule.href, {
       type: "module",
       name: "restore-writer",
       // Trusted host code. Narrowed to the target, Deno resolved every component of every path

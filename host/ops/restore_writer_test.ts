@@ -93,3 +93,20 @@ Deno.test("RestoreWriter refuses data that is not a view of the current frame", 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test("RestoreWriter fails its calls, instead of waiting for ever, when its worker dies", async () => {
+  const dir = tempDir();
+  const broken = path.join(dir, "broken_worker.ts");
+  fs.writeFileSync(broken, 'throw new Error("worker body failed to start");\n');
+  const writer = new RestoreWriter(false, () => {}, new URL(`file://${broken}`));
+  try {
+    const frame = new Uint8Array(8);
+    writer.frame(frame);
+    writer.whole(path.join(dir, "x"), frame, meta(0o644, 0));
+    await assert.rejects(writer.drain(), /writer worker failed/);
+    assert.equal(fs.existsSync(path.join(dir, "x")), false);
+  } finally {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
