@@ -489,7 +489,10 @@ Deno.test("with ingest credentials and the passphrase, forget and every gc stage
 
 Deno.test("the gc lifecycle on S3: forget, mark, compact (restoring from DEEP_ARCHIVE), purge; restores stay byte-exact", async () => {
   const { bucket, env, src, name } = await setup();
-  fs.rmSync(join(src, "b"), { recursive: true });
+  // b's packs hold f0 and f1, then f2 (b ended its pack: restore locality). With f1 and f2
+  // gone, one pack is all dead (dropped) and one half dead (repacked, from DEEP_ARCHIVE).
+  fs.rmSync(join(src, "b", "f1"));
+  fs.rmSync(join(src, "b", "f2"));
   fs.writeFileSync(join(src, "c"), randomBytes(300_000, 77));
   assert.equal((await cli(["backup", src], env)).code, 0);
   const gcEnv = { ...env, PERMAFROST_CONFIRM_USD: "1000" };

@@ -62,6 +62,13 @@ export async function cmdBackup(ctx: Context): Promise<number> {
         `  ${result.upload.newBlobs} new blobs, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ${
           result.dryRun ? "would be stored" : "stored"
         } in ${result.upload.packs} packs`,
+        ...(result.upload.copies > 0
+          ? [
+            `  ${result.upload.copies} small blobs (${
+              bytes(result.upload.copyBytes)
+            }) stored again near the directories using them, for restore locality`,
+          ]
+          : []),
         ...(result.skipped.length > 0
           ? [`  ${result.skipped.length} entries skipped (see warnings)`]
           : []),

@@ -28,6 +28,7 @@ import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
 import type {
   CacheQuery,
   CacheRecord,
+  DirMark,
   Skipped,
   SourceNode,
   WalkStats,
@@ -127,10 +128,17 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       },
       capabilities: {
         blobs: {
-          store: async (chunks: Uint8Array[]) => {
-            const ids: string[] = [];
-            for (const c of chunks) ids.push(await uploader.add("data", c));
-            return ids;
+          // Every add and mark is queued before anything is awaited, so they apply in the order
+          // the engine sent them even when its calls overlap.
+          store: (chunks: Uint8Array[], marks?: unknown) => {
+            const edges = dirMarks(marks, chunks.length);
+            const ids: Promise<string>[] = [];
+            let m = 0;
+            for (let i = 0; i <= chunks.length; i++) {
+              while (m < edges.length && edges[m].at === i) uploader.mark(edges[m++].edge);
+              if (i < chunks.length) ids.push(uploader.add("data", chunks[i]));
+            }
+            return Promise.all(ids);
           },
         },
         trees: { store: storeTree },
@@ -229,6 +237,30 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     compressors.close();
     cache?.close();
   }
+}
+
+/**
+ * The directory marks of one `blobs.store` call (docs/plugins.md "engine capabilities"),
+ * checked: an engine is a plugin, so anything else is refused rather than guessed at.
+ */
+export function dirMarks(marks: unknown, chunks: number): DirMark[] {
+  if (marks === undefined) return [];
+  if (!Array.isArray(marks)) throw new TypeError("blobs.store: marks must be an array");
+  let last = 0;
+  return marks.map((m) => {
+    const at = (m as DirMark)?.at, edge = (m as DirMark)?.edge;
+    if (
+      !Number.isInteger(at) || at < last || at > chunks || (edge !== "enter" && edge !== "leave")
+    ) {
+      throw new TypeError(
+        `blobs.store: bad directory mark ${
+          JSON.stringify(m)
+        } (want { at: ${last}..${chunks}, edge: "enter" | "leave" }, in order)`,
+      );
+    }
+    last = at;
+    return { at, edge };
+  });
 }
 
 /** Absolute source paths; each must exist, and their base names must differ. */

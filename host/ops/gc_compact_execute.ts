@@ -115,6 +115,8 @@ export async function executeCompact(
   const written: IndexedPack[] = [];
   const sink: IndexSink = {
     has: (id) => kept.has(id) || fresh.has(id),
+    // No engine marks here, so nothing is ever stored twice: `get` only serves the interface.
+    get: (id) => fresh.get(id),
     add: (packs) => {
       fresh.add(packs);
       written.push(...packs);

@@ -86,7 +86,7 @@ export async function planRestore(
     await walkTree(repo, root, "", (p, n) => add(p.replace(/^\//, ""), n));
   }
 
-  const byPack = new Map<string, Map<number, PlannedFrame>>();
+  const needed: { id: string; rel: string }[] = [];
   const seen = new Set<string>();
   let files = 0, dirs = 0, bytes = 0;
   for (const e of entries) {
@@ -98,23 +98,21 @@ export async function planRestore(
     for (const id of e.node.content ?? []) {
       if (seen.has(id)) continue;
       seen.add(id);
-      const blob = repo.index.get(id);
-      if (!blob) {
-        throw new ObjectNotFound(
-          `blob "${id}" of "${e.rel}" is not in the index; run \`permafrost check\``,
-        );
-      }
-      let frames = byPack.get(blob.pack);
-      if (!frames) byPack.set(blob.pack, frames = new Map());
-      let frame = frames.get(blob.frameOffset);
-      if (!frame) {
-        frames.set(
-          blob.frameOffset,
-          frame = { frameOffset: blob.frameOffset, frameLength: blob.frameLength, blobs: [] },
-        );
-      }
-      frame.blobs.push(blob);
+      needed.push({ id, rel: e.rel });
     }
+  }
+  const byPack = new Map<string, Map<number, PlannedFrame>>();
+  for (const blob of chooseCopies((id) => repo.index.copies(id), needed)) {
+    let frames = byPack.get(blob.pack);
+    if (!frames) byPack.set(blob.pack, frames = new Map());
+    let frame = frames.get(blob.frameOffset);
+    if (!frame) {
+      frames.set(
+        blob.frameOffset,
+        frame = { frameOffset: blob.frameOffset, frameLength: blob.frameLength, blobs: [] },
+      );
+    }
+    frame.blobs.push(blob);
   }
   const packs: PlannedPack[] = [];
   let readBytes = 0, packBytes = 0;
@@ -136,4 +134,51 @@ export async function planRestore(
     readBytes,
     packBytes,
   };
+}
+
+/**
+ * One copy of each needed blob, from as few packs as it can: a blob stored more than once
+ * (docs/format.md §7.2) is read from a pack the plan needs anyway when one holds a copy, and
+ * otherwise from the pack holding copies of the most such blobs (a greedy cover; on a tie, the
+ * copy the index lists first, as `RepoIndex.get` would). A cold
+ * restore thaws whole packs, so fewer packs is what a directory's restore costs.
+ */
+export function chooseCopies(
+  copiesOf: (id: string) => BlobEntry[],
+  needed: { id: string; rel: string }[],
+): BlobEntry[] {
+  const chosen: BlobEntry[] = [];
+  const packs = new Set<string>();
+  let open: BlobEntry[][] = [];
+  for (const { id, rel } of needed) {
+    const copies = copiesOf(id);
+    if (copies.length === 0) {
+      throw new ObjectNotFound(
+        `blob "${id}" of "${rel}" is not in the index; run \`permafrost check\``,
+      );
+    }
+    if (copies.length === 1) {
+      chosen.push(copies[0]);
+      packs.add(copies[0].pack);
+    } else open.push(copies);
+  }
+  while (open.length > 0) {
+    const left: BlobEntry[][] = [];
+    for (const copies of open) {
+      const inPlan = copies.find((c) => packs.has(c.pack));
+      if (inPlan) chosen.push(inPlan);
+      else left.push(copies);
+    }
+    if (left.length === 0) break;
+    // Counted in index order, so a tie goes to the copy the index lists first (`get`'s).
+    const votes = new Map<string, number>();
+    for (const copies of left) {
+      for (const c of copies) votes.set(c.pack, (votes.get(c.pack) ?? 0) + 1);
+    }
+    let best = "", most = 0;
+    for (const [pack, n] of votes) if (n > most) [best, most] = [pack, n];
+    packs.add(best);
+    open = left;
+  }
+  return chosen;
 }

@@ -81,6 +81,7 @@ export class ReuseGuard {
   sink(index: IndexSink): IndexSink {
     return {
       has: (id) => index.has(id),
+      get: (id) => index.get(id),
       add: (packs: IndexedPack[], segment?: string) => {
         index.add(packs);
         for (const p of packs) this.#ownPacks.add(p.pack);

@@ -1,8 +1,10 @@
 /**
  * The in-memory repository index: blob id -> where it is stored, built from every effective
  * index segment (docs/format.md §7; superseded segments are left out, §7.1). Segments are append-only; when a blob appears in
- * several packs (two clients stored it at once, or a compaction copied it) the first one
- * loaded wins (the repository loads the newest segments first); any is valid.
+ * several packs (two clients stored it at once, a compaction copied it, or a backup stored a
+ * small copy again near the directory that uses it: docs/format.md §7.2) the first one loaded
+ * is its location (the repository loads the newest segments first); any is valid, and
+ * `copies` names them all, for a restore that picks the ones in packs it needs anyway.
  *
  * @module
  */
@@ -26,6 +28,8 @@ export interface PackInfo {
 
 export class RepoIndex {
   #blobs = new Map<string, BlobEntry>();
+  /** The second and later copies of blobs stored more than once (rare: a map of its own). */
+  #moreCopies = new Map<string, BlobEntry[]>();
   #packs = new Map<string, PackInfo>();
 
   /** Adds every blob of the given packs (a decoded segment, or a pack just written). */
@@ -40,8 +44,15 @@ export class RepoIndex {
         });
       }
       for (const b of p.blobs) {
-        if (!this.#blobs.has(b.id)) {
+        const first = this.#blobs.get(b.id);
+        if (first === undefined) {
           this.#blobs.set(b.id, { ...b, pack: p.pack, metadata: p.metadata });
+        } else if (first.pack !== p.pack) {
+          const more = this.#moreCopies.get(b.id) ?? [];
+          if (!more.some((c) => c.pack === p.pack)) {
+            more.push({ ...b, pack: p.pack, metadata: p.metadata });
+            this.#moreCopies.set(b.id, more);
+          }
         }
       }
     }
@@ -50,6 +61,7 @@ export class RepoIndex {
   /** Forgets everything (the repository rebuilds its effective index). */
   clear(): void {
     this.#blobs.clear();
+    this.#moreCopies.clear();
     this.#packs.clear();
   }
 
@@ -59,6 +71,13 @@ export class RepoIndex {
 
   get(id: string): BlobEntry | undefined {
     return this.#blobs.get(id);
+  }
+
+  /** Every indexed copy of a blob, `get`'s first; empty when it is not indexed. */
+  copies(id: string): BlobEntry[] {
+    const first = this.#blobs.get(id);
+    if (first === undefined) return [];
+    return [first, ...(this.#moreCopies.get(id) ?? [])];
   }
 
   pack(id: string): PackInfo | undefined {

@@ -7,7 +7,16 @@
  * details to the open metadata pack. Metadata packs are written to both tiers (`packs/` and its
  * hot copy `meta/`), with the label "meta" (data packs: "data") so that the cold tier says which
  * is which without a restore (docs/format.md §2). A blob already in the index, or already added
- * in this run, is skipped: content is never stored twice, whichever client stored it first.
+ * in this run, is skipped: content is never stored twice, whichever client stored it first,
+ * with one bounded exception for restore locality below.
+ *
+ * Restore locality (docs/format.md §7.2): engines mark where each directory's walk begins and
+ * ends (`mark`). When a directory that added at least a quarter of a data pack ends, the open
+ * data pack is stored there, so the next directory starts a pack of its own. And a small data
+ * blob this run already stored in a pack closed before the current directory began is stored
+ * once more, in the open pack, so that restoring the directory alone does not thaw a whole
+ * pack of another directory for it; at most `MAX_COPY_SHARE` of the run's data bytes. Blobs
+ * stored by earlier runs are never copied.
  *
  * `flush` stores the open data pack first and waits until every data pack is durable; then it
  * adds a pack-index blob naming the data packs stored since the last one (docs/format.md
@@ -37,6 +46,16 @@ import type { FrameCompressor } from "./compressor.ts";
 const MAX_UPLOADS = 1;
 /** Plaintext queued for the compressor per open pack before `add` waits (then down to half). */
 const MAX_COMPRESS_BACKLOG = 8 << 20;
+/** A directory that added at least this share of a data pack's target size gets its own packs. */
+export const LOCALITY_SHARE = 1 / 4;
+/** Largest blob that is stored again near the directory that uses it (small files, mostly). */
+export const MAX_COPY_BLOB = 1 << 20;
+/** Copies near their directory take at most this share of the data bytes the run added... */
+export const MAX_COPY_SHARE = 0.05;
+/** ...plus this many bytes, so the first directories of a run are not left without any. */
+const COPY_ALLOWANCE = 1 << 20;
+/** Open directories tracked; marks nested deeper than this are ignored. */
+const MAX_DIR_DEPTH = 4096;
 
 export interface UploadStats {
   /** Blobs added that were not yet in the repository. */
@@ -46,9 +65,15 @@ export interface UploadStats {
   /** Bytes of packs written (after compression and encryption). */
   storedBytes: number;
   packs: number;
-  /** Blobs offered that were already stored. */
+  /** Blobs offered that were already stored (copies excluded). */
   knownBlobs: number;
+  /** Blobs already stored that were stored again near the directory using them, and their bytes. */
+  copies: number;
+  copyBytes: number;
 }
+
+/** Where a directory's walk begins or ends, as an engine marks it among its chunks. */
+export type DirEdge = "enter" | "leave";
 
 /**
  * What the uploader needs of an index: membership, and learning about stored packs. `add` is
@@ -57,6 +82,8 @@ export interface UploadStats {
  */
 export interface IndexSink {
   has(id: string): boolean;
+  /** A stored blob's pack (its first copy's), or undefined. */
+  get(id: string): { pack: string } | undefined;
   add(packs: IndexedPack[], segment?: string): void;
 }
 
@@ -70,6 +97,9 @@ export class IndexOverlay implements IndexSink {
   has(id: string): boolean {
     return this.base.has(id) || this.#own.has(id);
   }
+  get(id: string): { pack: string } | undefined {
+    return this.base.get(id) ?? this.#own.get(id);
+  }
   add(packs: IndexedPack[]): void {
     this.#own.add(packs);
   }
@@ -82,9 +112,24 @@ export class PackUploader {
     storedBytes: 0,
     packs: 0,
     knownBlobs: 0,
+    copies: 0,
+    copyBytes: 0,
   };
   #open: { data?: PackWriter; meta?: PackWriter } = {};
-  #pending = new Set<string>();
+  /** Blobs added but not yet durable, with the run's number of their data pack (-1: metadata). */
+  #pending = new Map<string, number>();
+  /** The run's number of the open data pack, or of the next one when none is open. */
+  #dataSeq = 0;
+  /** Data packs this run stored, by id, with their number in the run. */
+  #packSeq = new Map<string, number>();
+  /** The newest pack number of each blob stored again in this run. */
+  #copied = new Map<string, number>();
+  /** Directories being walked (engine marks): the data pack number and bytes at their start. */
+  #dirs: { seq: number; bytes: number }[] = [];
+  /** Marks past `MAX_DIR_DEPTH` not tracked, so their leaves are ignored too. */
+  #untracked = 0;
+  /** Plaintext bytes added to data packs in this run, copies included. */
+  #dataBytes = 0;
   #uploads = new Set<Promise<void>>();
   #failure: unknown;
   /** Data packs stored (durable and indexed) that no pack-index blob names yet. */
@@ -122,7 +167,8 @@ export class PackUploader {
   async #add(type: BlobType, plaintext: Uint8Array): Promise<string> {
     this.#throwIfFailed();
     const id = blobId(this.keys.macKey, plaintext);
-    if (this.has(id)) {
+    const copy = this.has(id);
+    if (copy && !(type === "data" && this.#copyNearby(id, plaintext.length))) {
       this.stats.knownBlobs++;
       if (this.compressor) release(plaintext); // owned, as with a writer that has a compressor
       return id;
@@ -139,19 +185,86 @@ export class PackUploader {
         this.config.pack.frameSize + (1 << 20),
     });
     // `add` may move the bytes to the compressor: take the length first.
-    this.stats.newBytes += plaintext.length;
-    this.stats.newBlobs++;
+    if (copy) {
+      this.stats.copies++;
+      this.stats.copyBytes += plaintext.length;
+      this.#copied.set(id, this.#dataSeq);
+    } else {
+      this.stats.newBytes += plaintext.length;
+      this.stats.newBlobs++;
+    }
+    if (!metadata) this.#dataBytes += plaintext.length;
     writer.add(id, type, plaintext);
-    this.#pending.add(id);
+    this.#pending.set(id, metadata ? -1 : this.#dataSeq);
     if (writer.backlog > MAX_COMPRESS_BACKLOG) await writer.backlogBelow(MAX_COMPRESS_BACKLOG / 2);
     const target = metadata ? this.config.pack.metaSize : this.config.pack.dataSize;
-    if (writer.bytes >= target) {
-      this.#open[slot] = undefined;
-      this.#store(writer);
-      while (this.#uploads.size >= MAX_UPLOADS) await Promise.race(this.#uploads);
-      this.#throwIfFailed();
-    }
+    if (writer.bytes >= target) await this.#handOff(slot);
     return id;
+  }
+
+  /** Stores the open pack of `slot` and waits while too many packs are being stored. */
+  async #handOff(slot: "data" | "meta"): Promise<void> {
+    const writer = this.#open[slot]!;
+    this.#open[slot] = undefined;
+    this.#store(writer, slot === "data" ? this.#dataSeq++ : undefined);
+    while (this.#uploads.size >= MAX_UPLOADS) await Promise.race(this.#uploads);
+    this.#throwIfFailed();
+  }
+
+  /**
+   * Notes where a directory's walk begins or ends among the data blobs added (the engine's
+   * marks, applied in call order with `add`). Where a directory that added at least
+   * `LOCALITY_SHARE` of a data pack ends, the open data pack is stored. Marks only place data:
+   * wrong or missing ones cost locality, never correctness. A failure surfaces from `add` or
+   * `flush`.
+   */
+  mark(edge: DirEdge): void {
+    const run = this.#queue.then(() => edge === "enter" ? this.#enter() : this.#leave());
+    this.#queue = run.catch((err) => {
+      this.#failure ??= err;
+    });
+  }
+
+  #enter(): void {
+    if (this.#dirs.length >= MAX_DIR_DEPTH) this.#untracked++;
+    else this.#dirs.push({ seq: this.#dataSeq, bytes: this.#dataBytes });
+  }
+
+  async #leave(): Promise<void> {
+    if (this.#untracked > 0) {
+      this.#untracked--;
+      return;
+    }
+    const dir = this.#dirs.pop();
+    if (dir === undefined) return;
+    const added = this.#dataBytes - dir.bytes;
+    const open = this.#open.data;
+    if (open && open.count > 0 && added >= this.config.pack.dataSize * LOCALITY_SHARE) {
+      await this.#handOff("data");
+    }
+  }
+
+  /**
+   * Whether an already stored data blob is stored again in the open pack: it is small, this run
+   * stored it (earlier runs' blobs are never copied), every copy is in a pack closed before the
+   * current directory began (so restoring that directory would thaw the whole pack for it), and
+   * the run's copies stay within `MAX_COPY_SHARE` of its data bytes.
+   */
+  #copyNearby(id: string, length: number): boolean {
+    const dir = this.#dirs.at(-1);
+    if (dir === undefined || this.#untracked > 0 || length > MAX_COPY_BLOB) return false;
+    if (this.stats.copyBytes + length > this.#dataBytes * MAX_COPY_SHARE + COPY_ALLOWANCE) {
+      return false;
+    }
+    const pending = this.#pending.get(id);
+    const stored = this.index.get(id);
+    const seq = Math.max(
+      pending ?? -1,
+      this.#copied.get(id) ?? -1,
+      stored ? this.#packSeq.get(stored.pack) ?? -1 : -1,
+    );
+    // -1: stored by an earlier run, or a metadata blob.
+    return seq >= 0 && seq < dir.seq;
   }
 
   /**
@@ -169,7 +282,7 @@ export class PackUploader {
   async #flush(): Promise<void> {
     const data = this.#open.data;
     this.#open.data = undefined;
-    if (data && data.count > 0) this.#store(data);
+    if (data && data.count > 0) this.#store(data, this.#dataSeq++);
     await this.#settle();
     if (this.#unnamedDataPacks.length > 0) {
       const named = this.#unnamedDataPacks;
@@ -188,7 +301,8 @@ export class PackUploader {
     this.#throwIfFailed();
   }
 
-  #store(writer: PackWriter): void {
+  /** Stores a finished pack in the background; `seq` is a data pack's number in the run. */
+  #store(writer: PackWriter, seq?: number): void {
     const upload = (async () => {
       const pack = await writer.finishAsync();
       const length = pack.data.length;
@@ -207,9 +321,12 @@ export class PackUploader {
       const segment = encodeIndexSegment(this.keys.indexKey, [indexed]);
       const segmentId = sha256Hex(segment);
       await this.storage.create(layout.index(segmentId), segment);
+      if (seq !== undefined) this.#packSeq.set(pack.id, seq);
       this.index.add([indexed], segmentId);
       if (!pack.metadata) this.#unnamedDataPacks.push(indexed);
-      for (const b of pack.blobs) this.#pending.delete(b.id);
+      // A blob pending again in a later pack (a copy near its directory) stays pending there.
+      const mine = seq ?? -1;
+      for (const b of pack.blobs) if (this.#pending.get(b.id) === mine) this.#pending.delete(b.id);
       this.stats.packs++;
       this.stats.storedBytes += length;
     })();

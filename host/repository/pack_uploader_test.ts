@@ -5,7 +5,7 @@ import type { CreateOptions, Storage } from "../storage/storage.ts";
 import { newConfig } from "./config.ts";
 import { RepoIndex } from "./index.ts";
 import { generateMasterKeys } from "./keys.ts";
-import { PackUploader } from "./pack_uploader.ts";
+import { MAX_COPY_SHARE, PackUploader } from "./pack_uploader.ts";
 import { CompressorPool } from "./compressor.ts";
 import { openDataKey, PACK_HEADER_LENGTH, readBlob, readPackContents } from "./pack.ts";
 import { decodePackIndex } from "./pack_index.ts";
@@ -136,4 +136,129 @@ Deno.test("flush() names every data pack of the run in a pack-index blob, in a m
   const last = storage.objects.get(storage.log.filter((o) => o.label === "meta").at(-1)!.name)!;
   assert.equal(last[4], 1);
   assert.deepEqual(readPackContents(last, keys).blobs.map((b) => b.type), ["snapshot"]);
+});
+
+/** The ids of the data blobs in each data pack `storage` holds, in the order they were stored. */
+function dataPacks(
+  storage: SlowMemoryStorage,
+  keys: Awaited<ReturnType<typeof generateMasterKeys>>,
+) {
+  return storage.log.filter((o) => o.label === "data").map((o) =>
+    readPackContents(storage.objects.get(o.name)!, keys).blobs.map((b) => b.id)
+  );
+}
+
+Deno.test("mark(): a directory that added a quarter of a data pack ends its pack; a smaller one does not", async () => {
+  const keys = await generateMasterKeys();
+  // Data packs of 40 kB: the floor is 10 kB.
+  const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
+  const storage = new SlowMemoryStorage();
+  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  const blob = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  const id = (b: Uint8Array) => blobId(keys.macKey, b);
+  const [s1, s2, b1, b2, c1] = [blob(3000), blob(3000), blob(6000), blob(6000), blob(2000)];
+  up.mark("enter"); // the root
+  up.mark("enter");
+  up.add("data", s1.slice());
+  up.mark("leave"); // 3 kB: under the floor
+  up.mark("enter");
+  up.add("data", s2.slice());
+  up.mark("leave");
+  up.mark("enter");
+  up.add("data", b1.slice());
+  up.add("data", b2.slice());
+  up.mark("leave"); // 12 kB: the pack ends here
+  up.mark("enter");
+  up.add("data", c1.slice());
+  up.mark("leave");
+  up.mark("leave");
+  await up.flush();
+  assert.deepEqual(dataPacks(storage, keys), [[id(s1), id(s2), id(b1), id(b2)], [id(c1)]]);
+  assert.equal(up.stats.copies, 0);
+});
+
+Deno.test("a small blob of this run is stored again only when its packs closed before the current directory began", async () => {
+  const keys = await generateMasterKeys();
+  const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
+  const index = new RepoIndex();
+  const blob = (n: number) => {
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+    return out;
+  };
+  const id = (b: Uint8Array) => blobId(keys.macKey, b);
+
+  // An earlier run stored `old`.
+  const old = blob(1000);
+  const earlier = new PackUploader(new SlowMemoryStorage(), keys, config, index);
+  await earlier.add("data", old.slice());
+  await earlier.flush();
+
+  const storage = new SlowMemoryStorage();
+  const up = new PackUploader(storage, keys, config, index);
+  const [shared, big, fill1, fill2] = [blob(500), blob((1 << 20) + 1), blob(12_000), blob(12_000)];
+  up.mark("enter"); // the root
+  up.mark("enter"); // a: shared, then the same again in a's own pack (no copy)
+  up.add("data", shared.slice());
+  up.add("data", big.slice()); // alone over the pack size: stored at once
+  up.add("data", fill1.slice());
+  up.add("data", shared.slice());
+  up.mark("leave");
+  up.mark("enter"); // b, after a's packs closed
+  up.add("data", shared.slice()); // copied: its only pack closed before b began
+  up.add("data", shared.slice()); // already in b's open pack
+  up.add("data", big.slice()); // over MAX_COPY_BLOB: never copied
+  up.add("data", old.slice()); // an earlier run's: never copied
+  up.add("data", fill2.slice());
+  up.mark("enter"); // b/inner: shared is in b's open pack, which inner shares
+  up.add("data", shared.slice());
+  up.mark("leave");
+  up.mark("leave");
+  up.mark("leave");
+  await up.flush();
+  assert.equal(up.stats.copies, 1);
+  assert.equal(up.stats.copyBytes, 500);
+  assert.equal(up.stats.knownBlobs, 5);
+  const packs = dataPacks(storage, keys);
+  assert.equal(packs.filter((p) => p.includes(id(shared))).length, 2);
+  assert.ok(packs.at(-1)!.includes(id(shared)) && packs.at(-1)!.includes(id(fill2)));
+  assert.ok(!packs.at(-1)!.includes(id(old)) && !packs.at(-1)!.includes(id(big)));
+  assert.deepEqual(index.copies(id(shared)).length, 2, "both copies indexed");
+});
+
+Deno.test("copies near their directory stay within MAX_COPY_SHARE of the run's data, plus 1 MiB", async () => {
+  const keys = await generateMasterKeys();
+  const config = newConfig({ pack: { dataSize: 1 << 20, metaSize: 1 << 20, frameSize: 64 << 10 } });
+  const storage = new SlowMemoryStorage();
+  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  const files = Array.from({ length: 400 }, () => crypto.getRandomValues(new Uint8Array(10_000)));
+  up.mark("enter");
+  up.mark("enter"); // a: 4 MB, in packs of 1 MiB
+  for (const f of files) up.add("data", f.slice());
+  up.mark("leave");
+  up.mark("enter"); // b: the same files again
+  for (const f of files) up.add("data", f.slice());
+  up.mark("leave");
+  up.mark("leave");
+  await up.flush();
+  const data = 4_000_000 + up.stats.copyBytes;
+  assert.ok(up.stats.copies > 0 && up.stats.copies < 400, `${up.stats.copies} copies`);
+  assert.ok(
+    up.stats.copyBytes <= data * MAX_COPY_SHARE + (1 << 20),
+    `${up.stats.copyBytes} of ${data} bytes`,
+  );
+});
+
+Deno.test("without marks (gc compact, other engines) nothing is stored twice", async () => {
+  const keys = await generateMasterKeys();
+  const config = newConfig({ pack: { dataSize: 20_000, metaSize: 1 << 20, frameSize: 3_000 } });
+  const up = new PackUploader(new SlowMemoryStorage(), keys, config, new RepoIndex());
+  const b = crypto.getRandomValues(new Uint8Array(500));
+  up.add("data", b.slice());
+  for (let i = 0; i < 5; i++) up.add("data", crypto.getRandomValues(new Uint8Array(9000)));
+  up.mark("leave"); // unbalanced marks are ignored
+  await up.add("data", b.slice());
+  await up.flush();
+  assert.equal(up.stats.copies, 0);
+  assert.equal(up.stats.knownBlobs, 1);
 });

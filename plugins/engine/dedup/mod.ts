@@ -46,7 +46,7 @@ servePlugin((ctx) => {
   };
 
   const host: EngineHost = {
-    storeChunks: (chunks) => blobs.call<string[]>("store", chunks),
+    storeChunks: (chunks, marks) => blobs.call<string[]>("store", chunks, marks),
     storeTree: (nodes: SourceNode[]) => trees.call<string>("store", nodes),
     cacheLookup: (queries) => cache.call<(string[] | null)[]>("lookup", queries),
     cacheRecord: (record) => {

@@ -38,10 +38,24 @@ export interface WalkStats {
   cachedFiles: number;
 }
 
+/**
+ * Where a directory's walk begins (`enter`) or ends (`leave`, after its whole subtree) among
+ * the chunks of one `storeChunks` call: before the chunk at index `at` (`chunks.length`: after
+ * the last). Marks are in order. The host uses them to keep each directory's data in few packs
+ * of its own (docs/format.md §7.2); they never change what a snapshot holds.
+ */
+export interface DirMark {
+  at: number;
+  edge: "enter" | "leave";
+}
+
 /** The engine's view of its capability handles, already bound to RPC calls. */
 export interface EngineHost {
-  /** Stores data chunks; resolves to their blob ids, in order. The chunks are transferred. */
-  storeChunks(chunks: Uint8Array[]): Promise<string[]>;
+  /**
+   * Stores data chunks; resolves to their blob ids, in order. The chunks are transferred.
+   * `marks` says where directories begin and end among them.
+   */
+  storeChunks(chunks: Uint8Array[], marks: DirMark[]): Promise<string[]>;
   /** Stores one directory's nodes (sorted by UTF-8 name) as a tree; resolves to its id. */
   storeTree(nodes: SourceNode[]): Promise<string>;
   /** For each query, the content of an unchanged file from the cache, or null. */

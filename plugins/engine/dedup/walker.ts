@@ -12,7 +12,7 @@
 import fs from "node:fs";
 import { Chunker, type ChunkerParams } from "./fastcdc.ts";
 import { lstat, type Stat } from "./stat.ts";
-import type { EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
+import type { DirMark, EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
 
 /** Read size for large files; each read is fed to the chunker. */
 const READ_SIZE = 4 << 20;
@@ -21,6 +21,8 @@ const MAX_IN_FLIGHT = 16 << 20;
 /** A batch of small blobs is sent in one call once it holds this many bytes or blobs. */
 const BATCH_BYTES = 4 << 20;
 const BATCH_COUNT = 256;
+/** A batch is also sent once it holds this many directory marks (a walk of unchanged files). */
+const BATCH_MARKS = 2048;
 /** Subdirectories listed, stat'ed and looked up in the cache ahead of the one being walked. */
 const PREFETCH_DIRS = 4;
 
@@ -65,11 +67,7 @@ export type Node = SourceNode;
 export class Walker {
   readonly stats: WalkStats = { files: 0, dirs: 0, bytes: 0, readBytes: 0, cachedFiles: 0 };
   readonly skipped: Skipped[] = [];
-  #batch: { chunks: Uint8Array[]; bytes: number; waiters: Waiter[] } = {
-    chunks: [],
-    bytes: 0,
-    waiters: [],
-  };
+  #batch: Batch = { chunks: [], bytes: 0, waiters: [], marks: [] };
   #inFlight = 0;
   #inFlightDone: Array<() => void> = [];
   #pending = new Set<Promise<unknown>>();
@@ -148,6 +146,7 @@ export class Walker {
     this.#scans.delete(abs);
     const scan = await (prefetched ?? this.#scan(abs, rel));
     if (scan === undefined) return undefined;
+    this.#mark("enter");
     const { kept, files } = scan;
     const cached = await scan.cached;
     files.forEach((e, i) => {
@@ -183,6 +182,7 @@ export class Walker {
       const held = await this.#entry(e.abs, e.name, e.rel, e.st);
       if (held) nodes.push(held.node);
     }
+    this.#mark("leave");
     const order = new Map(kept.map((e, i) => [e.name, i]));
     const id = Promise.all(nodes).then((list) =>
       this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!))
@@ -374,12 +374,19 @@ export class Walker {
     return { id };
   }
 
+  /** Marks where a directory's walk begins or ends, among the chunks sent (see `DirMark`). */
+  #mark(edge: DirMark["edge"]): void {
+    const b = this.#batch;
+    b.marks.push({ at: b.chunks.length, edge });
+    if (b.marks.length >= BATCH_MARKS) this.#flushBatch();
+  }
+
   #flushBatch(): Promise<void> {
     const b = this.#batch;
-    if (b.chunks.length === 0) return Promise.resolve();
-    this.#batch = { chunks: [], bytes: 0, waiters: [] };
+    if (b.chunks.length === 0 && b.marks.length === 0) return Promise.resolve();
+    this.#batch = { chunks: [], bytes: 0, waiters: [], marks: [] };
     const bytes = b.bytes;
-    const call = this.host.storeChunks(b.chunks).then(
+    const call = this.host.storeChunks(b.chunks, b.marks).then(
       (ids) => b.waiters.forEach((w) => w.resolve(ids[w.index])),
       (err) => b.waiters.forEach((w) => w.reject(err)),
     ).finally(() => {
@@ -405,6 +412,14 @@ export class Walker {
 /** A walked entry whose node is complete once the host has stored what it references. */
 interface Held {
   node: Promise<Node>;
+}
+
+/** Chunks waiting to be sent in one `storeChunks` call, with the directory marks among them. */
+interface Batch {
+  chunks: Uint8Array[];
+  bytes: number;
+  waiters: Waiter[];
+  marks: DirMark[];
 }
 
 interface Waiter {

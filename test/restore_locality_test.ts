@@ -1,0 +1,117 @@
+/**
+ * Restore locality end to end (docs/format.md §7.2): the dedup engine marks directories, the
+ * backup gives a large enough directory packs of its own and stores a small file copied from
+ * another directory once more near it, and a restore of that directory then needs only its own
+ * packs. Earlier runs' blobs are never stored again.
+ */
+
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { backup, dirMarks } from "../host/ops/backup.ts";
+import { planRestore } from "../host/ops/restore_plan.ts";
+import { newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
+
+/** Data packs of 256 KiB: a directory adding 64 KiB (a quarter) gets packs of its own. */
+const DATA_SIZE = 256 << 10;
+
+function write(root: string, rel: string, data: Uint8Array): void {
+  fs.mkdirSync(join(root, rel, ".."), { recursive: true });
+  fs.writeFileSync(join(root, rel), data);
+}
+
+Deno.test("a file copied between two large directories is stored near each, so each restores from its own pack", async () => {
+  const src = await tempDir();
+  const shared = randomBytes(3000, 11);
+  write(src, "a/shared.txt", shared);
+  write(src, "a/fill.bin", randomBytes(100_000, 12));
+  write(src, "b/copy.txt", shared);
+  write(src, "b/fill.bin", randomBytes(100_000, 13));
+  write(src, "b/again.txt", shared); // a second copy in b is not stored a third time
+  const { dir, repo, cacheDir } = await newRepo({ dataSize: DATA_SIZE });
+  const result = await backup(repo, { paths: [src], cacheDir });
+  await repo.storage.close();
+  assert.equal(result.upload.copies, 1, "one copy of shared.txt, for b");
+  assert.equal(result.upload.copyBytes, shared.length);
+  // New bytes: the files' 203,000 once each, and the trees; the copy is not new data.
+  const trees = result.manifest.stats.newBytes - 203_000;
+  assert.ok(trees > 0 && trees < shared.length, `${trees} bytes of trees`);
+
+  const name = src.split("/").pop()!;
+  const owner = await reopen(dir);
+  try {
+    const snap = await owner.snapshot("latest");
+    const planOf = (p: string) => planRestore(owner, snap.id, snap.manifest.root, `/${name}/${p}`);
+    const a = await planOf("a"), b = await planOf("b");
+    assert.equal(a.packs.length, 1, "a sits in one pack");
+    assert.equal(b.packs.length, 1, "b needs only its own pack, not a's for shared.txt");
+    assert.notEqual(a.packs[0].pack, b.packs[0].pack, "a's end closed its pack");
+    assert.ok(b.packBytes < 2 * b.bytes, `amplification ${b.packBytes / b.bytes}`);
+    // The whole snapshot still reads each blob once.
+    const all = await planRestore(owner, snap.id, snap.manifest.root);
+    const blobs = all.packs.flatMap((p) => p.frames.flatMap((f) => f.blobs.map((x) => x.id)));
+    assert.equal(new Set(blobs).size, blobs.length);
+  } finally {
+    await owner.storage.close();
+  }
+
+  const target = await tempDir();
+  await restoreLatest(dir, target, `/${name}/b`);
+  assert.deepEqual(fs.readFileSync(join(target, "b/copy.txt")), Buffer.from(shared));
+  assert.deepEqual(fs.readFileSync(join(target, "b/again.txt")), Buffer.from(shared));
+  assert.deepEqual(
+    fs.readFileSync(join(target, "b/fill.bin")),
+    Buffer.from(randomBytes(100_000, 13)),
+  );
+
+  // A later run deduplicates against what earlier runs stored, whatever the locality.
+  write(src, "c/copy.txt", shared);
+  write(src, "c/fill.bin", randomBytes(100_000, 14));
+  const again = await reopen(dir);
+  try {
+    const second = await backup(again, { paths: [src], cacheDir });
+    assert.equal(second.upload.copies, 0, "blobs of earlier runs are never stored again");
+    const trees = second.manifest.stats.newBytes - 100_000;
+    assert.ok(trees > 0 && trees < shared.length, `only c/fill.bin is new, and trees (${trees})`);
+  } finally {
+    await again.storage.close();
+  }
+});
+
+Deno.test("directories under the locality floor share packs: no pack is cut for them", async () => {
+  const src = await tempDir();
+  for (let i = 0; i < 6; i++) write(src, `d${i}/f.bin`, randomBytes(20_000, 30 + i));
+  const { dir, repo, cacheDir } = await newRepo({ dataSize: DATA_SIZE });
+  const result = await backup(repo, { paths: [src], cacheDir });
+  await repo.storage.close();
+  assert.equal(result.upload.copies, 0);
+  const owner = await reopen(dir);
+  try {
+    const snap = await owner.snapshot("latest");
+    const plan = await planRestore(owner, snap.id, snap.manifest.root);
+    // 120 kB in directories of 20 kB each, under the 64 KiB floor: one data pack for all.
+    assert.equal(plan.packs.filter((p) => !p.metadata).length, 1);
+  } finally {
+    await owner.storage.close();
+  }
+});
+
+Deno.test("backup refuses directory marks out of order or out of range from an engine", () => {
+  assert.deepEqual(dirMarks(undefined, 3), []);
+  assert.deepEqual(dirMarks([{ at: 0, edge: "enter" }, { at: 3, edge: "leave" }], 3), [
+    { at: 0, edge: "enter" },
+    { at: 3, edge: "leave" },
+  ]);
+  for (
+    const bad of [
+      "x",
+      [{ at: 4, edge: "enter" }],
+      [{ at: 2, edge: "enter" }, { at: 1, edge: "leave" }],
+      [{ at: 0.5, edge: "enter" }],
+      [{ at: 0, edge: "sideways" }],
+      [null],
+    ]
+  ) {
+    assert.throws(() => dirMarks(bad, 3), TypeError, JSON.stringify(bad));
+  }
+});
