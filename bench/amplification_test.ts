@@ -4,10 +4,10 @@ import os from "node:os";
 import path from "node:path";
 import {
   dirAmplification,
+  measuredDirs,
   median,
   snapshotPathOf,
   summarizeAmplification,
-  topLevelDirs,
 } from "./amplification.ts";
 
 const dir = (p: string, fileBytes: number, packBytes: number) =>
@@ -62,29 +62,47 @@ Deno.test("summarizeAmplification() gives min, median, max, the worst directory 
   ]);
   assert.deepEqual(s, {
     dirs: 3,
+    floor: 16 << 20,
+    atFloor: 0,
+    maxAtFloor: null,
+    worstAtFloor: null,
     min: 1.1,
     median: 1.5,
     max: 2.5,
     worst: "/c/b",
     large: 1.1,
     target: 2,
-    withinTarget: false,
+    withinTarget: true,
   });
+  // From the floor up a directory is held to the target; below it, it is only reported.
+  const held = summarizeAmplification([dir("/c/a", 100, 250), dir("/c/b", 40e6, 90e6)])!;
+  assert.equal(held.atFloor, 1);
+  assert.equal(held.maxAtFloor, 2.25);
+  assert.equal(held.worstAtFloor, "/c/b");
+  assert.equal(held.withinTarget, false);
   assert.equal(summarizeAmplification([dir("/c/a", 100, 200)])?.withinTarget, true);
   assert.equal(summarizeAmplification([dir("/c/a", 100, 200)])?.large, null);
   assert.equal(summarizeAmplification([dir("/c/empty", 0, 0)]), null);
 });
 
-Deno.test("topLevelDirs() lists only directories, sorted, and snapshotPathOf() roots them at the base name", () => {
+Deno.test("measuredDirs() names every top-level directory and the deeper ones from the floor up", () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "amplification-test-"));
   try {
-    fs.mkdirSync(path.join(root, "b"));
-    fs.mkdirSync(path.join(root, "a"));
-    fs.writeFileSync(path.join(root, "file.txt"), "x");
-    assert.deepEqual(topLevelDirs(root), ["a", "b"]);
-    assert.equal(snapshotPathOf(root, "a"), `/${path.basename(root)}/a`);
-    assert.equal(snapshotPathOf(`${root}/`, "a"), `/${path.basename(root)}/a`);
+    for (const d of ["a/big/deeper", "a/small", "b"]) {
+      fs.mkdirSync(path.join(root, d), { recursive: true });
+    }
+    fs.writeFileSync(path.join(root, "a/big/deeper/f"), new Uint8Array(600));
+    fs.writeFileSync(path.join(root, "a/big/g"), new Uint8Array(500));
+    fs.writeFileSync(path.join(root, "a/small/h"), new Uint8Array(999));
+    fs.writeFileSync(path.join(root, "top.txt"), new Uint8Array(5000));
+    assert.deepEqual(measuredDirs(root, 1000), ["a", "a/big", "b"]);
   } finally {
     fs.rmSync(root, { recursive: true });
   }
+});
+
+Deno.test("snapshotPathOf() roots a directory at the backed-up tree's base name", () => {
+  const root = path.join(os.tmpdir(), "corpus");
+  assert.equal(snapshotPathOf(root, "a"), "/corpus/a");
+  assert.equal(snapshotPathOf(`${root}/`, "a"), "/corpus/a");
 });

@@ -216,11 +216,14 @@ function renderRounds(rounds: BenchRound[]): string[] {
 }
 
 function renderAmplification(tool: string, a: Amplification): string[] {
+  const floor = a.summary ? fmtBytes(a.summary.floor) : "the floor";
   const out = [
-    `restore amplification, ${tool}: bytes of the packs a restore of one top-level directory`,
-    `thaws / bytes of its files (from \`restore latest:/DIR --dry-run --json\`; ${
+    `restore amplification, ${tool}: bytes of the packs a restore of one directory thaws / bytes`,
+    `of its files (from \`restore latest:/DIR --dry-run --json\`; ${
       a.seconds.toFixed(1)
-    } s):`,
+    } s), for each top-level directory and each deeper one of at least ${floor};`,
+    `* marks directories under ${floor}, which share packs with their neighbours and are not held`,
+    "to the target:",
   ];
   const rows = [[
     "directory",
@@ -231,9 +234,11 @@ function renderAmplification(tool: string, a: Amplification): string[] {
     "pack bytes",
     "ratio",
   ]];
+  const top = a.dirs[0]?.path.split("/").slice(0, 2).join("/") ?? "";
   for (const d of a.dirs) {
+    const below = a.summary !== null && d.fileBytes < a.summary.floor;
     rows.push([
-      d.path.split("/").pop()!,
+      d.path.slice(top.length + 1) + (below ? " *" : ""),
       String(d.files),
       fmtBytes(d.fileBytes),
       fmtBytes(d.readBytes),
@@ -246,12 +251,18 @@ function renderAmplification(tool: string, a: Amplification): string[] {
   const s = a.summary;
   if (s) {
     out.push(
-      `min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${s.max.toFixed(2)} (${
-        s.worst.split("/").pop()
-      })` + (s.large === null ? "" : `, large/ ${s.large.toFixed(2)}`) +
-        (s.withinTarget
-          ? `: every directory within the target (${s.target.toFixed(1)})`
-          : `: over the target (${s.target.toFixed(1)})`),
+      `all ${s.dirs}: min ${s.min.toFixed(2)}, median ${s.median.toFixed(2)}, max ${
+        s.max.toFixed(2)
+      } (${s.worst.slice(top.length + 1)})` +
+        (s.large === null ? "" : `, large/ ${s.large.toFixed(2)}`),
+      s.maxAtFloor === null
+        ? `no directory of at least ${floor}: nothing held to the target (${s.target.toFixed(1)})`
+        : `${s.atFloor} of at least ${floor}: max ${s.maxAtFloor.toFixed(2)} (${
+          s.worstAtFloor!.slice(top.length + 1)
+        })` +
+          (s.withinTarget
+            ? `: every one within the target (${s.target.toFixed(1)})`
+            : `: over the target (${s.target.toFixed(1)})`),
     );
   }
   if (a.error) out.push(`FAILED: ${a.error}`);

@@ -26,7 +26,9 @@ const plan = (bytes: number, packBytes: number) =>
 Deno.test("render() prints each tool's amplification with its summary, and why a tool did not run", () => {
   const dirs = [
     dirAmplification("/c/a", plan(40e6, 67e6)),
+    dirAmplification("/c/a/deep", plan(20e6, 30e6)),
     dirAmplification("/c/large", plan(4e8, 4e8)),
+    dirAmplification("/c/small", plan(1e6, 67e6)),
   ];
   const report: BenchReport = {
     ...emptyReport([0.5, 1, 1]),
@@ -45,7 +47,10 @@ Deno.test("render() prints each tool's amplification with its summary, and why a
   assert.match(text, /load average \(1\/5\/15 min\): 0\.50 1\.00 1\.00 at the start/);
   assert.match(text, /permafrost-s3 not available: no python3/);
   assert.match(text, /^a +2 +40\.0 MB +40\.0 MB +1 +67\.0 MB +1\.68$/m);
-  assert.match(text, /min 1\.00, median 1\.34, max 1\.68 \(a\), large\/ 1\.00: every directory/);
+  assert.match(text, /^a\/deep +2 +20\.0 MB /m);
+  assert.match(text, /^small \* +2 +1\.0 MB .* 67\.00$/m);
+  assert.match(text, /all 4: min 1\.00, median 1\.59, max 67\.00 \(small\), large\/ 1\.00/);
+  assert.match(text, /3 of at least 16\.8 MB: max 1\.68 \(a\): every one within the target/);
 });
 
 Deno.test("with rounds, render() prints each round and the ratios are the medians of the rounds' own ratios", () => {
