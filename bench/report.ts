@@ -221,9 +221,9 @@ function renderAmplification(tool: string, a: Amplification): string[] {
     `restore amplification, ${tool}: bytes of the packs a restore of one directory thaws / bytes`,
     `of its files (from \`restore latest:/DIR --dry-run --json\`; ${
       a.seconds.toFixed(1)
-    } s), for each top-level directory and each deeper one of at least ${floor};`,
-    `* marks directories under ${floor}, which share packs with their neighbours and are not held`,
-    "to the target:",
+    } s), for each top-level`,
+    `directory and each deeper one of at least ${floor}; * marks directories under ${floor},`,
+    "which share packs with their neighbours and are not held to the target:",
   ];
   const rows = [[
     "directory",

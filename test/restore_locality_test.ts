@@ -10,7 +10,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { backup, dirMarks } from "../host/ops/backup.ts";
 import { planRestore } from "../host/ops/restore_plan.ts";
-import { newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
+import { cli, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
 
 /** Data packs of 256 KiB: a directory adding 64 KiB (a quarter) gets packs of its own. */
 const DATA_SIZE = 256 << 10;
@@ -114,4 +114,27 @@ Deno.test("backup refuses directory marks out of order or out of range from an e
   ) {
     assert.throws(() => dirMarks(bad, 3), TypeError, JSON.stringify(bad));
   }
+});
+
+Deno.test("backup --locality-floor gives smaller directories packs of their own; a bad size is a usage error", async () => {
+  const src = await tempDir();
+  for (let i = 0; i < 4; i++) write(src, `d${i}/f.bin`, randomBytes(120_000, 40 + i));
+  const dataPacks = async (floor: string[]) => {
+    const env = { PERMAFROST_REPO: join(await tempDir(), "repo") };
+    const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
+    assert.equal(init.code, 0, init.stderr);
+    const b = await cli(["backup", src, "--json", ...floor], env);
+    assert.equal(b.code, 0, b.stderr);
+    const { upload } = JSON.parse(b.stdout);
+    return upload.packs as number;
+  };
+  // Four directories of 120 kB in packs of 1 MiB: under the default floor (256 KiB) they share
+  // one data pack; from a floor of 100 KiB each ends its own.
+  assert.equal(await dataPacks([]), 1 + 2, "one data pack, two metadata packs");
+  assert.equal(await dataPacks(["--locality-floor", "100KiB"]), 4 + 2);
+  const bad = await cli(["backup", src, "--locality-floor", "lots"], {
+    PERMAFROST_REPO: join(await tempDir(), "repo"),
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /--locality-floor: size "lots"/);
 });

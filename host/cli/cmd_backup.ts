@@ -7,6 +7,7 @@ import type { StorageClass } from "../storage/storage.ts";
 import { type BackupEstimate, defaultAssumptions, estimateBackup } from "../cost/mod.ts";
 import { uploadParts } from "../cost/store_cost.ts";
 import { bytes, type Context, printable, UsageError } from "./context.ts";
+import { parseSize } from "./size.ts";
 import { initRepository } from "./cmd_init.ts";
 import { Progress, scanTotals } from "./progress.ts";
 import { approveCost, budgetFlag } from "./confirm.ts";
@@ -14,7 +15,8 @@ import { render, usd } from "./estimate_render.ts";
 import { type RepoPricing, repoPricing } from "./pricing.ts";
 
 /**
- * `backup PATH... [--tag T] [--exclude GLOB] [--dry-run] [--host H] [--estimate] [--budget USD]`
+ * `backup PATH... [--tag T] [--exclude GLOB] [--dry-run] [--host H] [--locality-floor SIZE]
+ * [--estimate] [--budget USD]`
  *
  * `--estimate` runs the backup dry and prices what it would write; `--budget` does the same
  * first and refuses a backup whose estimate is over budget (docs/cost-model.md §10.1).
@@ -22,6 +24,7 @@ import { type RepoPricing, repoPricing } from "./pricing.ts";
 export async function cmdBackup(ctx: Context): Promise<number> {
   if (ctx.positionals.length === 0) throw new UsageError("backup needs at least one PATH");
   const budget = budgetFlag(ctx);
+  const floor = localityFloor(ctx); // a bad flag is refused before anything is opened
   const { location, isDefault } = ctx.repoOrDefault();
   let repo: Repository;
   if (isDefault && !(await exists(location))) {
@@ -34,7 +37,7 @@ export async function cmdBackup(ctx: Context): Promise<number> {
   try {
     if (ctx.bool("estimate") || budget !== undefined) {
       const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
-      const dry = await runBackup(ctx, repo, true);
+      const dry = await runBackup(ctx, repo, true, floor);
       const priced = priceBackup(repo, dry, pricing);
       const shown = () => backupEstimateText(ctx, priced, pricing);
       if (ctx.bool("estimate")) {
@@ -43,7 +46,7 @@ export async function cmdBackup(ctx: Context): Promise<number> {
       }
       await approveCost(ctx, priced.estimate, { action: "the backup", shown, threshold: false });
     }
-    const result = await runBackup(ctx, repo, ctx.bool("dry-run"));
+    const result = await runBackup(ctx, repo, ctx.bool("dry-run"), floor);
     const s = result.manifest.stats;
     ctx.print({
       snapshot: result.id ?? null,
@@ -79,7 +82,23 @@ export async function cmdBackup(ctx: Context): Promise<number> {
   }
 }
 
-async function runBackup(ctx: Context, repo: Repository, dryRun: boolean): Promise<BackupResult> {
+/** `--locality-floor SIZE`, or undefined for the default (a quarter of the data pack target). */
+function localityFloor(ctx: Context): number | undefined {
+  const text = ctx.string("locality-floor");
+  if (text === undefined) return undefined;
+  try {
+    return parseSize(text);
+  } catch (err) {
+    throw new UsageError(`--locality-floor: ${(err as Error).message}`);
+  }
+}
+
+async function runBackup(
+  ctx: Context,
+  repo: Repository,
+  dryRun: boolean,
+  localityFloor: number | undefined,
+): Promise<BackupResult> {
   const progress = new Progress(
     dryRun ? "scanning" : "backup",
     !ctx.json && Deno.stderr.isTerminal(),
@@ -96,6 +115,7 @@ async function runBackup(ctx: Context, repo: Repository, dryRun: boolean): Promi
       dryRun,
       host: ctx.string("host"),
       cacheDir: ctx.cacheDir(),
+      localityFloor,
       onProgress: (f, b) => progress.add(f, b),
       onWarning: (path, reason) => {
         // The dry run ahead of a real one (for --budget) leaves the warnings to the real one.

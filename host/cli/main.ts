@@ -66,6 +66,7 @@ const options = {
   content: { type: "boolean" },
   "read-data": { type: "boolean" },
   "pack-size": { type: "string" },
+  "locality-floor": { type: "string" },
   "kdf-memlimit": { type: "string" },
   "cold-class": { type: "string" },
   tier: { type: "string" },

@@ -47,6 +47,8 @@ export interface BackupOptions {
   host?: string;
   /** Folder for the per-client cache; `undefined` disables it. */
   cacheDir?: string;
+  /** Bytes from which a directory gets data packs of its own (docs/format.md §7.2). */
+  localityFloor?: number;
   onProgress?: (files: number, bytes: number) => void;
   onWarning?: (path: string, reason: string) => void;
 }
@@ -89,6 +91,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     // A dry run must not teach the repository's index about blobs it never wrote.
     dryRun ? new IndexOverlay(repo.index) : guard!.sink(repo.index),
     compressors.compress,
+    { localityFloor: options.localityFloor },
   );
   const cache = openCache(options, repo.config.id);
   const excludes = options.excludes ?? [];

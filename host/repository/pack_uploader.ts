@@ -72,6 +72,17 @@ export interface UploadStats {
   copyBytes: number;
 }
 
+/** How a run places data for restore locality. */
+export interface UploaderOptions {
+  /**
+   * Bytes a directory must add for the open data pack to end where the directory ends; default
+   * `LOCALITY_SHARE` of the data pack target. Lower: small directories get packs of their own,
+   * at the price of more, smaller packs (more PUT requests). Ends no pack when larger than the
+   * pack target.
+   */
+  localityFloor?: number;
+}
+
 /** Where a directory's walk begins or ends, as an engine marks it among its chunks. */
 export type DirEdge = "enter" | "leave";
 
@@ -142,7 +153,17 @@ export class PackUploader {
     private index: IndexSink,
     /** Compresses frames off the main thread when given (see compressor.ts). */
     private compressor?: FrameCompressor,
-  ) {}
+    options: UploaderOptions = {},
+  ) {
+    const floor = options.localityFloor ?? config.pack.dataSize * LOCALITY_SHARE;
+    if (!Number.isSafeInteger(floor) || floor < 0) {
+      throw new RangeError(`locality floor ${floor} is not a whole number of bytes`);
+    }
+    this.#localityFloor = floor;
+  }
+
+  /** Bytes a directory must add for the open data pack to end where it ends. */
+  readonly #localityFloor: number;
 
   /** Whether a blob is stored or pending in this run. */
   has(id: string): boolean {
@@ -239,7 +260,7 @@ export class PackUploader {
     if (dir === undefined) return;
     const added = this.#dataBytes - dir.bytes;
     const open = this.#open.data;
-    if (open && open.count > 0 && added >= this.config.pack.dataSize * LOCALITY_SHARE) {
+    if (open && open.count > 0 && added >= this.#localityFloor) {
       await this.#handOff("data");
     }
   }
