@@ -110,6 +110,9 @@ Deno.test("backup refuses directory marks out of order or out of range from an e
       [{ at: 0.5, edge: "enter" }],
       [{ at: 0, edge: "sideways" }],
       [null],
+      // deno-lint-ignore no-sparse-arrays
+      [{ at: 0, edge: "enter" }, , { at: 1, edge: "leave" }],
+      Array.from({ length: 10_000 }, () => ({ at: 0, edge: "enter" })),
     ]
   ) {
     assert.throws(() => dirMarks(bad, 3), TypeError, JSON.stringify(bad));

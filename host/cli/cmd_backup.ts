@@ -86,11 +86,14 @@ export async function cmdBackup(ctx: Context): Promise<number> {
 function localityFloor(ctx: Context): number | undefined {
   const text = ctx.string("locality-floor");
   if (text === undefined) return undefined;
+  let floor: number;
   try {
-    return parseSize(text);
+    floor = parseSize(text);
   } catch (err) {
     throw new UsageError(`--locality-floor: ${(err as Error).message}`);
   }
+  if (floor < 1) throw new UsageError("--locality-floor must be at least 1 byte");
+  return floor;
 }
 
 async function runBackup(

@@ -242,6 +242,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   }
 }
 
+/** The most directory marks one `blobs.store` call may carry. */
+const MAX_MARKS_PER_CALL = 8192;
+
 /**
  * The directory marks of one `blobs.store` call (docs/plugins.md "engine capabilities"),
  * checked: an engine is a plugin, so anything else is refused rather than guessed at.
@@ -249,21 +252,30 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
 export function dirMarks(marks: unknown, chunks: number): DirMark[] {
   if (marks === undefined) return [];
   if (!Array.isArray(marks)) throw new TypeError("blobs.store: marks must be an array");
+  // The dedup engine sends at most 2,048 per call; a longer list is refused before it is read.
+  if (marks.length > MAX_MARKS_PER_CALL) {
+    throw new TypeError(
+      `blobs.store: ${marks.length} marks in one call (at most ${MAX_MARKS_PER_CALL})`,
+    );
+  }
+  const out: DirMark[] = [];
   let last = 0;
-  return marks.map((m) => {
+  for (let i = 0; i < marks.length; i++) {
+    const m = marks[i]; // a hole in a sparse array is undefined, and refused below
     const at = (m as DirMark)?.at, edge = (m as DirMark)?.edge;
     if (
       !Number.isInteger(at) || at < last || at > chunks || (edge !== "enter" && edge !== "leave")
     ) {
       throw new TypeError(
         `blobs.store: bad directory mark ${
-          JSON.stringify(m)
-        } (want { at: ${last}..${chunks}, edge: "enter" | "leave" }, in order)`,
+          JSON.stringify(m) ?? "(none)"
+        } at ${i} (want { at: ${last}..${chunks}, edge: "enter" | "leave" }, in order)`,
       );
     }
     last = at;
-    return { at, edge };
-  });
+    out.push({ at, edge });
+  }
+  return out;
 }
 
 /** Absolute source paths; each must exist, and their base names must differ. */

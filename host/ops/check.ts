@@ -175,8 +175,9 @@ async function verifyPack(repo: Repository, pack: string, bytes: Uint8Array): Pr
     if (blobId(repo.keys.macKey, data) !== b.id) {
       problems.push({ pack, blob: b.id, message: "blob does not match its id" });
     }
-    const indexed = repo.index.get(b.id);
-    if (indexed && indexed.pack === pack && indexed.frameOffset !== b.frameOffset) {
+    // Any copy may be read (a restore picks among them, docs/format.md §7.2): check this pack's.
+    const indexed = repo.index.copies(b.id).find((c) => c.pack === pack);
+    if (indexed && indexed.frameOffset !== b.frameOffset) {
       problems.push({ pack, blob: b.id, message: "the index and the pack disagree" });
     }
   }

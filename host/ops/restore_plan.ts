@@ -149,7 +149,7 @@ export function chooseCopies(
 ): BlobEntry[] {
   const chosen: BlobEntry[] = [];
   const packs = new Set<string>();
-  let open: BlobEntry[][] = [];
+  const open: BlobEntry[][] = [];
   for (const { id, rel } of needed) {
     const copies = copiesOf(id);
     if (copies.length === 0) {
@@ -162,23 +162,88 @@ export function chooseCopies(
       packs.add(copies[0].pack);
     } else open.push(copies);
   }
-  while (open.length > 0) {
-    const left: BlobEntry[][] = [];
-    for (const copies of open) {
-      const inPlan = copies.find((c) => packs.has(c.pack));
-      if (inPlan) chosen.push(inPlan);
-      else left.push(copies);
+  // Blobs with a copy in a pack already needed take it; the rest go to a greedy cover: the pack
+  // holding copies of the most of them, again and again. Counts are kept per pack and lowered as
+  // blobs are placed, and a heap finds the largest, so this stays near linear in the copies.
+  const left: BlobEntry[][] = [];
+  for (const copies of open) {
+    const inPlan = copies.find((c) => packs.has(c.pack));
+    if (inPlan) chosen.push(inPlan);
+    else left.push(copies);
+  }
+  if (left.length === 0) return chosen;
+  const holders = new Map<string, { count: number; order: number; blobs: number[] }>();
+  left.forEach((copies, i) => {
+    for (const c of copies) {
+      let h = holders.get(c.pack);
+      if (!h) holders.set(c.pack, h = { count: 0, order: holders.size, blobs: [] });
+      h.count++;
+      h.blobs.push(i);
     }
-    if (left.length === 0) break;
-    // Counted in index order, so a tie goes to the copy the index lists first (`get`'s).
-    const votes = new Map<string, number>();
-    for (const copies of left) {
-      for (const c of copies) votes.set(c.pack, (votes.get(c.pack) ?? 0) + 1);
+  });
+  // Counted in index order, so a tie goes to the pack met first (the copy `RepoIndex.get` gives).
+  const heap = new MaxHeap<{ pack: string; count: number; order: number }>((a, b) =>
+    a.count - b.count || b.order - a.order
+  );
+  for (const [pack, h] of holders) heap.push({ pack, count: h.count, order: h.order });
+  const placed = new Array<boolean>(left.length).fill(false);
+  let unplaced = left.length;
+  while (unplaced > 0) {
+    const top = heap.pop()!;
+    const h = holders.get(top.pack)!;
+    if (top.count !== h.count) { // stale: its blobs were placed meanwhile
+      if (h.count > 0) heap.push({ pack: top.pack, count: h.count, order: h.order });
+      continue;
     }
-    let best = "", most = 0;
-    for (const [pack, n] of votes) if (n > most) [best, most] = [pack, n];
-    packs.add(best);
-    open = left;
+    for (const i of h.blobs) {
+      if (placed[i]) continue;
+      placed[i] = true;
+      unplaced--;
+      let taken = false;
+      for (const c of left[i]) {
+        if (!taken && c.pack === top.pack) {
+          chosen.push(c);
+          taken = true;
+        }
+        holders.get(c.pack)!.count--;
+      }
+    }
   }
   return chosen;
+}
+
+/** A binary max-heap ordered by `compare` (positive: the first is larger). */
+class MaxHeap<T> {
+  #items: T[] = [];
+  constructor(private compare: (a: T, b: T) => number) {}
+
+  push(item: T): void {
+    const a = this.#items;
+    a.push(item);
+    for (let i = a.length - 1; i > 0;) {
+      const up = (i - 1) >> 1;
+      if (this.compare(a[i], a[up]) <= 0) break;
+      [a[i], a[up]] = [a[up], a[i]];
+      i = up;
+    }
+  }
+
+  pop(): T | undefined {
+    const a = this.#items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last;
+      for (let i = 0;;) {
+        const l = 2 * i + 1, r = l + 1;
+        let big = i;
+        if (l < a.length && this.compare(a[l], a[big]) > 0) big = l;
+        if (r < a.length && this.compare(a[r], a[big]) > 0) big = r;
+        if (big === i) break;
+        [a[i], a[big]] = [a[big], a[i]];
+        i = big;
+      }
+    }
+    return top;
+  }
 }

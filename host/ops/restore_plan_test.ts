@@ -44,3 +44,27 @@ Deno.test("chooseCopies() names the file of a blob that is not indexed", () => {
     (e) => e instanceof ObjectNotFound && /"gone" of "dir\/file"/.test(e.message),
   );
 });
+
+Deno.test("chooseCopies() takes exactly one indexed copy of each blob, however the copies lie", () => {
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  for (let round = 0; round < 20; round++) {
+    const index = new RepoIndex();
+    const contents = Array.from({ length: 12 }, () => [] as string[]);
+    const ids = Array.from({ length: 60 }, (_, i) => `b${i}`);
+    for (const id of ids) {
+      const copies = 1 + rand(3);
+      for (let k = 0; k < copies; k++) {
+        const p = contents[rand(12)];
+        if (!p.includes(id)) p.push(id);
+      }
+    }
+    contents.forEach((c, i) =>
+      c.length > 0 && index.add([pack(`p${String(i).padStart(2, "0")}`, c)])
+    );
+    const needed = ids.filter(() => rand(2) === 0).map((id) => ({ id, rel: id }));
+    const chosen = chooseCopies((id) => index.copies(id), needed);
+    assert.deepEqual(chosen.map((b) => b.id).sort(), needed.map((n) => n.id).sort());
+    for (const b of chosen) assert.ok(index.copies(b.id).some((c) => c.pack === b.pack));
+  }
+});

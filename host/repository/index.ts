@@ -35,7 +35,10 @@ export class RepoIndex {
   /** Adds every blob of the given packs (a decoded segment, or a pack just written). */
   add(packs: IndexedPack[]): void {
     for (const p of packs) {
-      if (!this.#packs.has(p.pack)) {
+      // A pack named again (by a later segment) is checked for copies already recorded; a new
+      // pack cannot hold one yet, so adding it stays linear in its blobs.
+      const known = this.#packs.has(p.pack);
+      if (!known) {
         this.#packs.set(p.pack, {
           id: p.pack,
           metadata: p.metadata,
@@ -47,13 +50,13 @@ export class RepoIndex {
         const first = this.#blobs.get(b.id);
         if (first === undefined) {
           this.#blobs.set(b.id, { ...b, pack: p.pack, metadata: p.metadata });
-        } else if (first.pack !== p.pack) {
-          const more = this.#moreCopies.get(b.id) ?? [];
-          if (!more.some((c) => c.pack === p.pack)) {
-            more.push({ ...b, pack: p.pack, metadata: p.metadata });
-            this.#moreCopies.set(b.id, more);
-          }
+          continue;
         }
+        const more = this.#moreCopies.get(b.id);
+        if (first.pack === p.pack || (known && more?.some((c) => c.pack === p.pack))) continue;
+        const copy = { ...b, pack: p.pack, metadata: p.metadata };
+        if (more) more.push(copy);
+        else this.#moreCopies.set(b.id, [copy]);
       }
     }
   }

@@ -77,8 +77,7 @@ export interface UploaderOptions {
   /**
    * Bytes a directory must add for the open data pack to end where the directory ends; default
    * `LOCALITY_SHARE` of the data pack target. Lower: small directories get packs of their own,
-   * at the price of more, smaller packs (more PUT requests). Ends no pack when larger than the
-   * pack target.
+   * at the price of more, smaller packs (more PUT requests). At least 1.
    */
   localityFloor?: number;
 }
@@ -141,6 +140,8 @@ export class PackUploader {
   #untracked = 0;
   /** Plaintext bytes added to data packs in this run, copies included. */
   #dataBytes = 0;
+  /** `#dataBytes` when the open data pack was opened (or the last one handed off). */
+  #openedAt = 0;
   #uploads = new Set<Promise<void>>();
   #failure: unknown;
   /** Data packs stored (durable and indexed) that no pack-index blob names yet. */
@@ -156,8 +157,8 @@ export class PackUploader {
     options: UploaderOptions = {},
   ) {
     const floor = options.localityFloor ?? config.pack.dataSize * LOCALITY_SHARE;
-    if (!Number.isSafeInteger(floor) || floor < 0) {
-      throw new RangeError(`locality floor ${floor} is not a whole number of bytes`);
+    if (!Number.isSafeInteger(floor) || floor < 1) {
+      throw new RangeError(`locality floor ${floor} is not a positive whole number of bytes`);
     }
     this.#localityFloor = floor;
   }
@@ -228,6 +229,7 @@ export class PackUploader {
     const writer = this.#open[slot]!;
     this.#open[slot] = undefined;
     this.#store(writer, slot === "data" ? this.#dataSeq++ : undefined);
+    if (slot === "data") this.#openedAt = this.#dataBytes;
     while (this.#uploads.size >= MAX_UPLOADS) await Promise.race(this.#uploads);
     this.#throwIfFailed();
   }
@@ -260,7 +262,13 @@ export class PackUploader {
     if (dir === undefined) return;
     const added = this.#dataBytes - dir.bytes;
     const open = this.#open.data;
-    if (open && open.count > 0 && added >= this.#localityFloor) {
+    // The open pack must hold a quarter of the floor too: the end of every ancestor of a large
+    // directory (or a run of nested marks from a faulty engine) does not make a tiny pack each.
+    // So every pack ended early holds floor/4, which bounds how many there are.
+    const inOpen = this.#dataBytes - this.#openedAt;
+    if (
+      open && open.count > 0 && added >= this.#localityFloor && inOpen * 4 >= this.#localityFloor
+    ) {
       await this.#handOff("data");
     }
   }
@@ -304,6 +312,7 @@ export class PackUploader {
     const data = this.#open.data;
     this.#open.data = undefined;
     if (data && data.count > 0) this.#store(data, this.#dataSeq++);
+    this.#openedAt = this.#dataBytes;
     await this.#settle();
     if (this.#unnamedDataPacks.length > 0) {
       const named = this.#unnamedDataPacks;

@@ -262,3 +262,19 @@ Deno.test("without marks (gc compact, other engines) nothing is stored twice", a
   assert.equal(up.stats.copies, 0);
   assert.equal(up.stats.knownBlobs, 1);
 });
+
+Deno.test("nested directory ends do not make a tiny pack each: a pack ended early holds a quarter of the floor", async () => {
+  const keys = await generateMasterKeys();
+  // Packs of 40 kB, floor 10 kB: an early end needs 2.5 kB in the open pack.
+  const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
+  const storage = new SlowMemoryStorage();
+  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  for (let i = 0; i < 200; i++) up.mark("enter");
+  up.add("data", crypto.getRandomValues(new Uint8Array(12_000)));
+  for (let i = 0; i < 200; i++) {
+    up.add("data", crypto.getRandomValues(new Uint8Array(5)));
+    up.mark("leave"); // every ancestor added over 10 kB
+  }
+  await up.flush();
+  assert.equal(dataPacks(storage, keys).length, 2, "the first end, then the rest in one pack");
+});
