@@ -1,23 +1,8 @@
 import assert from "node:assert/strict";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import { RepoIndex } from "../repository/index.ts";
-import type { IndexedPack } from "../repository/index_segment.ts";
+import { fakePack as pack } from "../repository/index_fixture.ts";
 import { chooseCopies } from "./restore_plan.ts";
-
-/** A data pack holding `ids`, one 100-byte blob per 1000-byte frame. */
-const pack = (name: string, ids: string[]): IndexedPack => ({
-  pack: name.padEnd(64, "0"),
-  metadata: false,
-  length: 1000 * ids.length,
-  blobs: ids.map((id, i) => ({
-    id,
-    type: "data" as const,
-    frameOffset: 1000 * i,
-    frameLength: 1000,
-    offsetInFrame: 0,
-    length: 100,
-  })),
-});
 
 const packsOf = (index: RepoIndex, ids: string[]) =>
   new Set(
