@@ -236,8 +236,8 @@ export class PackUploader {
 
   /**
    * Notes where a directory's walk begins or ends among the data blobs added (the engine's
-   * marks, applied in call order with `add`). Where a directory that added at least
-   * `LOCALITY_SHARE` of a data pack ends, the open data pack is stored. Marks only place data:
+   * marks, applied in call order with `add`). Where a directory that added at least the
+   * locality floor ends, the open data pack is stored (if it holds a quarter of the floor). Marks only place data:
    * wrong or missing ones cost locality, never correctness. A failure surfaces from `add` or
    * `flush`.
    */
@@ -277,7 +277,8 @@ export class PackUploader {
    * Whether an already stored data blob is stored again in the open pack: it is small, this run
    * stored it (earlier runs' blobs are never copied), every copy is in a pack closed before the
    * current directory began (so restoring that directory would thaw the whole pack for it), and
-   * the run's copies stay within `MAX_COPY_SHARE` of its data bytes.
+   * the run's copies stay within `MAX_COPY_SHARE` of its data bytes (copies included) plus
+   * `COPY_ALLOWANCE`.
    */
   #copyNearby(id: string, length: number): boolean {
     const dir = this.#dirs.at(-1);

@@ -278,3 +278,21 @@ Deno.test("nested directory ends do not make a tiny pack each: a pack ended earl
   await up.flush();
   assert.equal(dataPacks(storage, keys).length, 2, "the first end, then the rest in one pack");
 });
+
+Deno.test("a store failure in a pack ended by a directory mark fails flush(), and nothing of it is indexed", async () => {
+  const keys = await generateMasterKeys();
+  const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
+  const storage = new SlowMemoryStorage();
+  storage.create = (name: string) =>
+    Promise.reject(new Deno.errors.PermissionDenied(`cannot write "${name}"`));
+  const index = new RepoIndex();
+  const up = new PackUploader(storage, keys, config, index);
+  const b = crypto.getRandomValues(new Uint8Array(12_000));
+  up.mark("enter");
+  const added = up.add("data", b.slice());
+  up.mark("leave"); // 12 kB over the 10 kB floor: the pack is stored here, and that fails
+  await added;
+  await assert.rejects(up.flush(), Deno.errors.PermissionDenied);
+  await assert.rejects(up.add("data", new Uint8Array(10)), Deno.errors.PermissionDenied);
+  assert.equal(index.has(blobId(keys.macKey, b)), false);
+});
