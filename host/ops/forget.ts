@@ -6,7 +6,9 @@
  * - Ages come from the store's own timestamp of each `snapshots/<id>` object where the store
  *   gives one, else from the manifest's claimed `time`; a claimed time more than an hour from
  *   the store's is reported (`disagreements`), so a client cannot push real snapshots out of a
- *   policy by lying about when it ran.
+ *   policy by lying about when it ran. The claimed time only orders snapshots the store dated
+ *   to the same instant (S3 dates to the whole second), so `--keep-last 1` after two backups in
+ *   one second keeps the later one.
  * - Execute deletes only the `snapshots/<id>` objects of forgotten snapshots, one at a time.
  *   Each delete is atomic and leaves a consistent repository (a snapshot is either listed and
  *   complete, or gone); packs and index segments are untouched (garbage collection's job). A run
@@ -71,7 +73,14 @@ export async function planForget(
     if (store !== undefined && disagree(m.time, store)) {
       disagreements.push({ id, claimed: m.time, store });
     }
-    return { id, time: store ?? m.time, host: m.host, paths: m.paths, tags: m.tags };
+    return {
+      id,
+      time: store ?? m.time,
+      claimed: m.time,
+      host: m.host,
+      paths: m.paths,
+      tags: m.tags,
+    };
   });
   return {
     ...applyKeepPolicy(dated, policy),

@@ -24,6 +24,13 @@
 export interface PolicySnapshot {
   id: string;
   time: string;
+  /**
+   * The client's claimed time (ISO 8601), only to order snapshots whose `time` is the same
+   * instant: S3 dates objects to the whole second, so two backups a second apart can tie, and
+   * `last 1` must then keep the one written later. It can reorder nothing the store dated
+   * apart. Ties left after it go by id.
+   */
+  claimed?: string;
   host: string;
   paths: string[];
   tags: string[];
@@ -90,8 +97,10 @@ export function applyKeepPolicy(snapshots: PolicySnapshot[], policy: KeepPolicy)
   }
   const plan: KeepPlan = { keep: [], forget: [] };
   for (const key of [...groups.keys()].sort()) {
-    const group = groups.get(key)!.map((s) => ({ s, at: timeOf(s) }))
-      .sort((a, b) => b.at - a.at || (a.s.id < b.s.id ? 1 : a.s.id > b.s.id ? -1 : 0));
+    const group = groups.get(key)!.map((s) => ({ s, at: timeOf(s), claimed: claimedOf(s) }))
+      .sort((a, b) =>
+        b.at - a.at || b.claimed - a.claimed || (a.s.id < b.s.id ? 1 : a.s.id > b.s.id ? -1 : 0)
+      );
     const reasons = group.map((): string[] => []);
     for (const [name, bucketOf, reason] of bucketRules) {
       let left = policy[name] ?? 0;
@@ -174,6 +183,12 @@ function timeOf(s: PolicySnapshot): number {
   const at = Date.parse(s.time);
   if (Number.isNaN(at)) throw new RangeError(`snapshot "${s.id}" has no valid time ("${s.time}")`);
   return at;
+}
+
+/** The claimed time as a tie-break; a missing or unreadable one sorts as oldest. */
+function claimedOf(s: PolicySnapshot): number {
+  const at = s.claimed === undefined ? NaN : Date.parse(s.claimed);
+  return Number.isNaN(at) ? -Infinity : at;
 }
 
 /** The ISO 8601 week of a UTC date: `2026-W48`. */

@@ -103,6 +103,28 @@ Deno.test("each host and set of paths is its own group", () => {
   assert.equal(plan.forget.length, timeline.length + other.length + morePaths.length - 3);
 });
 
+Deno.test("snapshots the store dated to the same second are ordered by their claimed time, then id", () => {
+  // S3 dates objects to the whole second: two backups in one second tie on `time`.
+  const second = "2026-01-10T03:00:00.000Z";
+  const tied = (id: string, claimed?: string): PolicySnapshot => ({
+    id,
+    time: second,
+    claimed,
+    host: "laptop",
+    paths: ["/home"],
+    tags: [],
+  });
+  // by id alone "z" would win; "a" claims the later time, so keep-last 1 keeps "a"
+  const both = [tied("z", "2026-01-10T03:00:00.100Z"), tied("a", "2026-01-10T03:00:00.900Z")];
+  assert.deepEqual(ids(run({ last: 1 }, both)), { keep: "a", forget: "z" });
+  assert.deepEqual(ids(run({ last: 1 }, [...both].reverse())), { keep: "a", forget: "z" });
+  // the claim orders only within a tie: a store time a second later wins over any claim
+  const later = { ...tied("b", "2020-01-01T00:00:00Z"), time: "2026-01-10T03:00:01.000Z" };
+  assert.deepEqual(ids(run({ last: 1 }, [...both, later])), { keep: "b", forget: "az" });
+  // without claims, ties go by id (highest first), as before
+  assert.deepEqual(ids(run({ last: 1 }, [tied("a"), tied("z")])), { keep: "z", forget: "a" });
+});
+
 Deno.test("a policy without any rule is refused rather than forgetting everything", () => {
   assert.throws(() => run({}), RangeError);
   assert.throws(() => run({ tags: [] }), RangeError);
