@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { backup, dirMarks } from "../host/ops/backup.ts";
+import { markRepository } from "../host/ops/gc_mark.ts";
 import { planRestore } from "../host/ops/restore_plan.ts";
 import { cli, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
 
@@ -51,6 +52,10 @@ Deno.test("a file copied between two large directories is stored near each, so e
     const all = await planRestore(owner, snap.id, snap.manifest.root);
     const blobs = all.packs.flatMap((p) => p.frames.flatMap((f) => f.blobs.map((x) => x.id)));
     assert.equal(new Set(blobs).size, blobs.length);
+    // gc counts both copies of shared.txt live: right after a backup nothing is dead.
+    const mark = await markRepository(owner);
+    assert.equal(mark.blobs.dead, 0);
+    assert.equal(mark.tiers.cold.deadBytes, 0);
   } finally {
     await owner.storage.close();
   }

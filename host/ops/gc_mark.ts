@@ -11,10 +11,12 @@
  *   rebuild needs them: one that names a data pack still holding live data counts as live in
  *   the pack usage (it is in `packIndexes`, not in `live`, which is what snapshots reach and
  *   what compaction copies; a compaction's own uploader writes pack-index blobs for its packs).
- * - **A blob in several packs** (docs/format.md §7: two clients stored it at once, or
- *   compaction copied it): the copy the index maps it to is the live one; other copies are
- *   dead. The in-memory index keeps one location per blob, so when a pack holds more blobs
- *   than the index maps to it, its full entry is read again from the segment naming it.
+ * - **A blob in several packs** (docs/format.md §7: two clients stored it at once, a backup
+ *   stored a small copy again near a directory using it, §7.2, or a compaction copied it):
+ *   every copy of a needed blob is live, except a copy in an unattested pack while an attested
+ *   pack (§7.1, written by an admin run) holds the blob. That is the rule `gc compact` copies
+ *   by (gc_compact_execute.ts): it skips exactly such blobs. So a backup's locality copies
+ *   are not dead data, and the copies a stopped compaction left are.
  * - **Stored bytes** are not exact per blob, since a frame compresses many blobs together
  *   (§6.2): each frame's sealed `frameLength` is shared among its blobs in proportion to their
  *   plaintext `length`. The rest of the pack (header, table of contents, trailer) is live
@@ -144,14 +146,18 @@ export async function markRepository(
   const live = await liveBlobs(repo, snapshots, options.onProgress);
 
   const contents = await packContents(repo);
+  const attested = attestedPacks(repo);
+  const redundant = (id: string, pack: string) =>
+    attested.size > 0 && !attested.has(pack) &&
+    repo.index.copies(id).some((c) => attested.has(c.pack));
   // Pack-index blobs live in metadata packs only, so data packs are measured without them.
   let packIndexes = new Set<string>();
   const usageOf = (info: { id: string; metadata: boolean; length: number }) =>
-    packUsage(info, contents.get(info.id) ?? [], (b) => {
-      const at = repo.index.get(b.id);
-      return (live.has(b.id) || packIndexes.has(b.id)) && at !== undefined && at.pack === info.id &&
-        at.frameOffset === b.frameOffset && at.offsetInFrame === b.offsetInFrame;
-    });
+    packUsage(
+      info,
+      contents.get(info.id) ?? [],
+      (b) => (live.has(b.id) || packIndexes.has(b.id)) && !redundant(b.id, info.id),
+    );
   // Data packs first: whether a pack-index blob is still needed depends on them.
   const usage = new Map<string, PackUsage>();
   for (const info of repo.index.packs()) if (!info.metadata) usage.set(info.id, usageOf(info));
@@ -358,15 +364,23 @@ function tierUsage(packs: PackUsage[], orphans: OrphanPack[], tier: Tier): TierU
   };
 }
 
+/** The packs an effective segment attests (docs/format.md §7.1; verified by `loadIndex`). */
+function attestedPacks(repo: Repository): Set<string> {
+  const superseded = repo.supersededSegments();
+  return new Set(
+    repo.segments().filter((seg) => !superseded.has(seg.id)).flatMap((seg) => seg.attested),
+  );
+}
+
 /**
- * Every indexed pack's blob entries. From the in-memory index, which keeps one location per
- * blob; when a pack holds more blobs than the index maps to it (copies of blobs whose mapped
- * copy is elsewhere), its full list is read again from an effective segment naming it (§7: a
- * pack's entry in a segment equals its TOC).
+ * Every indexed pack's blob entries, from the in-memory index, which keeps every copy of a
+ * blob. A pack listing the same blob twice is rare (the index keeps one of the two); then
+ * the pack's full list is read again from an effective segment naming it (§7: a pack's entry
+ * in a segment equals its TOC).
  */
 async function packContents(repo: Repository): Promise<Map<string, BlobLocation[]>> {
   const byPack = new Map<string, BlobLocation[]>();
-  for (const b of repo.index.blobs()) {
+  for (const b of repo.index.locations()) {
     const list = byPack.get(b.pack);
     if (list) list.push(b);
     else byPack.set(b.pack, [b]);

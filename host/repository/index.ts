@@ -91,8 +91,15 @@ export class RepoIndex {
     return this.#packs.values();
   }
 
+  /** Each indexed blob once, at `get`'s location. */
   blobs(): IterableIterator<BlobEntry> {
     return this.#blobs.values();
+  }
+
+  /** Every indexed copy of every blob: `blobs()`, then the second and later copies. */
+  *locations(): IterableIterator<BlobEntry> {
+    yield* this.#blobs.values();
+    for (const more of this.#moreCopies.values()) yield* more;
   }
 
   get blobCount(): number {
