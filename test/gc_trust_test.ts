@@ -16,6 +16,7 @@ import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
 import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
 import { executeCompact } from "../host/ops/gc_compact_execute.ts";
+import { liveBlobs, markRepository } from "../host/ops/gc_mark.ts";
 import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
 import { consolidateIndex } from "../host/ops/index_consolidate.ts";
 import {
@@ -96,6 +97,59 @@ Deno.test("a forged segment from an ingest client cannot get live data packs ret
     describeTree(join(target, src.split("/").pop()!)),
     describeTree(src),
   );
+});
+
+Deno.test("a forged claim that an attested pack holds a pack's blobs does not make them dead, nor that pack dropped", async () => {
+  const { dir, repo } = await newRepo();
+  const first = await tempDir();
+  await Deno.writeFile(`${first}/a.bin`, randomBytes(300_000, 1));
+  await backup(repo, { paths: [first] });
+  // A compaction writes the first backup's data again, into a pack its segment attests.
+  const old = [...repo.index.packs()].filter((p) => !p.metadata).map((p) => p.id);
+  await executeCompact(repo, {
+    repack: old.map((id) => ({ id, metadata: false })),
+    drop: [],
+    live: await liveBlobs(repo, await repo.snapshots()),
+  });
+  const attested = [...repo.attestedPacks()].find((id) => !repo.index.pack(id)!.metadata)!;
+  const second = await tempDir();
+  await Deno.writeFile(`${second}/b.bin`, randomBytes(300_000, 2));
+  await backup(repo, { paths: [second] });
+  await repo.storage.close();
+
+  // The ingest client claims the attested pack holds the second backup's data, and names that
+  // backup's pack again with no blobs at all.
+  const ingest = await reopen(dir, {
+    keyFile: encodeKeyExport(toIngestKeys(repo.keys), repo.config.id),
+  }, "ingest");
+  const records: IndexedPack[] = [];
+  for (const o of await ingest.storage.list(layout.prefixes.index)) {
+    records.push(
+      ...openIndexSegment(ingest.keys.indexKey, await ingest.storage.read(o.name)).packs,
+    );
+  }
+  const target = records.find((p) => !p.metadata && p.pack !== attested && !old.includes(p.pack))!;
+  const honest = records.find((p) => p.pack === attested)!;
+  const forged = encodeIndexSegment(ingest.keys.indexKey, [
+    // a version-1 segment carries no attestation: the claim is only where the blobs are
+    { pack: honest.pack, metadata: false, length: honest.length, blobs: target.blobs },
+    { ...target, blobs: [] },
+  ]);
+  await ingest.storage.create(layout.index(sha256Hex(forged)), forged);
+  await ingest.storage.close();
+
+  const admin = await reopen(dir);
+  try {
+    const usage = (await markRepository(admin)).packs.find((p) => p.id === target.pack)!;
+    assert.deepEqual([usage.deadBlobs, usage.deadBytes], [0, 0], "the claim proves nothing");
+    const plan = await planCompact(admin, { table, to: "internet", all: true });
+    assert.ok(!plan.drop.some((p) => p.id === target.pack), "not dropped unread");
+    await executeCompact(admin, compactWork(plan));
+    await executePurge(admin, await planPurge(admin, { table, graceMs: 0, acceptEarlyFee: true }));
+    assert.ok(await admin.storage.stat(layout.pack(target.pack)), "still stored");
+  } finally {
+    await admin.storage.close();
+  }
 });
 
 Deno.test("a compaction after gc index still waits out the grace period before purge deletes", async () => {

@@ -89,8 +89,8 @@ function markText(
 ): string {
   const b = mark.blobs;
   const lines = [
-    `marked ${location}: ${mark.snapshots} snapshots need ${b.live} blobs; ${b.dead} blobs ` +
-    `in the packs are dead`,
+    `marked ${location}: ${mark.snapshots} snapshots; ${b.live} blob copies in the packs ` +
+    `are live, ${b.dead} dead`,
     "",
     `${"tier".padEnd(6)}${"packs".padStart(7)}${"live".padStart(12)}${"dead".padStart(12)}  ` +
     "orphans",

@@ -26,6 +26,7 @@ import {
 } from "../cost/compact_cost.ts";
 import type { Estimate } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
+import type { IndexedPack } from "../repository/index_segment.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { StorageClass } from "../storage/storage.ts";
@@ -104,12 +105,17 @@ export async function planCompact(
   // A pack the mark finds all dead may still hold a live blob whose other copy is in a pack no
   // admin-tagged segment attests (docs/gc.md "Trust"): that one must be read and copied, not
   // dropped unread.
+  // Every record naming a pack counts (the union, as the execute's final check reads them): a
+  // forged one listing none of its blobs must not hide the honest one.
   const records = await effectiveRecords(repo);
-  const recordOf = new Map(records.flatMap((s) => s.packs.map((p) => [p.pack, p] as const)));
+  const blobsOf = new Map<string, IndexedPack["blobs"]>();
+  for (const s of records) {
+    for (const p of s.packs) blobsOf.set(p.pack, [...blobsOf.get(p.pack) ?? [], ...p.blobs]);
+  }
   const trusted = attestedBlobs(records, new Set(chosenOnes.map((c) => c.pack.id!)));
   const drop: PackUsage[] = [];
   for (const c of chosenOnes.filter((c) => c.kind === "purge")) {
-    const uncovered = (recordOf.get(c.pack.id!)?.blobs ?? []).filter((b) =>
+    const uncovered = (blobsOf.get(c.pack.id!) ?? []).filter((b) =>
       mark.live.has(b.id) && !trusted.has(b.id)
     );
     if (uncovered.length === 0) {

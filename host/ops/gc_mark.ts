@@ -14,8 +14,8 @@
  * - **A blob in several packs** (docs/format.md §7: two clients stored it at once, a backup
  *   stored a small copy again near a directory using it, §7.2, or a compaction copied it):
  *   every copy of a needed blob is live, except a copy in an unattested pack while an attested
- *   pack (§7.1, written by an admin run) holds the blob. That is the rule `gc compact` copies
- *   by (gc_compact_execute.ts): it skips exactly such blobs. So a backup's locality copies
+ *   pack (§7.1, written by an admin run) holds the blob by its own verified record. That is the
+ *   rule `gc compact` copies by (gc_compact_execute.ts): it skips exactly such blobs. So a backup's locality copies
  *   are not dead data, and the copies a stopped compaction left are.
  * - **Stored bytes** are not exact per blob, since a frame compresses many blobs together
  *   (§6.2): each frame's sealed `frameLength` is shared among its blobs in proportion to their
@@ -48,6 +48,7 @@ import { decodePackIndex } from "../repository/pack_index.ts";
 import { inBatches, type Repository, type SnapshotEntry } from "../repository/repository.ts";
 import { decodeTree } from "../repository/tree.ts";
 import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
+import { attestedBlobs, effectiveRecords } from "./gc_records.ts";
 
 /** The version of a saved mark report (host/ops/gc_mark_store.ts). */
 export const MARK_VERSION = 1;
@@ -146,10 +147,11 @@ export async function markRepository(
   const live = await liveBlobs(repo, snapshots, options.onProgress);
 
   const contents = await packContents(repo);
-  const attested = attestedPacks(repo);
-  const redundant = (id: string, pack: string) =>
-    attested.size > 0 && !attested.has(pack) &&
-    repo.index.copies(id).some((c) => attested.has(c.pack));
+  // What attested packs hold, from their own verified records: a version-1 segment claiming an
+  // attested pack holds some blob must not make that blob's other copies look dead.
+  const attested = repo.attestedPacks();
+  const held = attested.size > 0 ? attestedBlobs(await effectiveRecords(repo)) : new Set();
+  const redundant = (id: string, pack: string) => !attested.has(pack) && held.has(id);
   // Pack-index blobs live in metadata packs only, so data packs are measured without them.
   let packIndexes = new Set<string>();
   const usageOf = (info: { id: string; metadata: boolean; length: number }) =>
@@ -362,14 +364,6 @@ function tierUsage(packs: PackUsage[], orphans: OrphanPack[], tier: Tier): TierU
     orphans: stray.length,
     orphanBytes: stray.reduce((sum, o) => sum + o.bytes, 0),
   };
-}
-
-/** The packs an effective segment attests (docs/format.md §7.1; verified by `loadIndex`). */
-function attestedPacks(repo: Repository): Set<string> {
-  const superseded = repo.supersededSegments();
-  return new Set(
-    repo.segments().filter((seg) => !superseded.has(seg.id)).flatMap((seg) => seg.attested),
-  );
 }
 
 /**
