@@ -7,6 +7,11 @@
  * that references them is committed (`commit`), so a killed backup can never leave the cache
  * pointing at data that was not stored. Deleting the cache file is always safe.
  *
+ * Racy entries are not written (git's "racily clean" rule): a file whose mtime or ctime is
+ * within a margin before the run started, or later, could change again within the same
+ * timestamp tick after it was read, and then match its row with other content. Such a file is
+ * read again by the next run, whose row is then trusted.
+ *
  * @module
  */
 
@@ -14,6 +19,14 @@ import { DatabaseSync } from "node:sqlite";
 import type { CacheQuery, CacheRecord } from "../../plugins/engine/dedup/types.ts";
 
 const SCHEMA_VERSION = 1;
+
+/**
+ * A time this close to the run's start, or later, is not trusted. Sub-second times: the
+ * kernel's clock tick (to 10 ms) and millisecond rounding. A whole-second time is taken to come
+ * from a file system that stores seconds (FAT: two): `COARSE_RACY_MARGIN_MS`.
+ */
+export const RACY_MARGIN_MS = 20;
+export const COARSE_RACY_MARGIN_MS = 2_000;
 
 /** A row of the `files` table. */
 interface Row {
@@ -77,9 +90,15 @@ export class FileCache {
     for (const r of records) this.#pending.set(r.path, r);
   }
 
-  /** Writes the recorded entries in one transaction. Call only after the snapshot is committed. */
-  commit(): void {
+  /**
+   * Writes the recorded entries in one transaction, leaving out racy ones (module comment):
+   * those with an mtime or ctime later than `startedAt` (ms since the epoch, when the run began
+   * reading) less `RACY_MARGIN_MS` (`COARSE_RACY_MARGIN_MS` for a whole-second time). Call only
+   * after the snapshot is committed.
+   */
+  commit(startedAt: number): void {
     if (this.#pending.size === 0) return;
+    const safe = (ns: string) => settledBefore(ns, startedAt);
     const now = new Date().toISOString();
     const put = this.#db.prepare(
       "INSERT OR REPLACE INTO files (path, size, mtime, ctime, inode, content, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -87,6 +106,7 @@ export class FileCache {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       for (const r of this.#pending.values()) {
+        if (!safe(r.mtime) || !safe(r.ctime)) continue;
         put.run(r.path, r.size, r.mtime, r.ctime, r.inode, JSON.stringify(r.content), now);
       }
       this.#db.exec("COMMIT");
@@ -100,4 +120,15 @@ export class FileCache {
   close(): void {
     this.#db.close();
   }
+}
+
+/**
+ * Whether a nanosecond decimal time is before `startedAt` (ms) less its margin; anything that is
+ * not such a time is not.
+ */
+function settledBefore(ns: string, startedAt: number): boolean {
+  if (!/^[0-9]{1,30}$/.test(ns)) return false;
+  const t = BigInt(ns);
+  const margin = t % 1_000_000_000n === 0n ? COARSE_RACY_MARGIN_MS : RACY_MARGIN_MS;
+  return t < BigInt(startedAt - margin) * 1_000_000n;
 }

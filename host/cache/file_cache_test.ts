@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { FileCache } from "./file_cache.ts";
+import { COARSE_RACY_MARGIN_MS, FileCache, RACY_MARGIN_MS } from "./file_cache.ts";
 
 const entry = (path: string, content: string[]) => ({
   path,
@@ -17,7 +17,7 @@ Deno.test("the file cache answers a batch: hits, changed files and unknown paths
   const names = ["/a", '/quote"d', "/ünïcødé ☃", "/comma,and]bracket", "/b"];
   cache.record(names.map((n, i) => entry(n, [`id${i}`])));
   assert.deepEqual(cache.lookup(names.map((n) => entry(n, []))), names.map(() => null));
-  cache.commit(); // entries count only once committed
+  cache.commit(Date.now()); // entries count only once committed
   cache.close();
 
   const again = new FileCache(file);
@@ -33,4 +33,34 @@ Deno.test("the file cache answers a batch: hits, changed files and unknown paths
   assert.deepEqual(got, [["id4"], null, null, ["id1"], ["id2"], null, ["id4"]]);
   assert.deepEqual(again.lookup([]), []);
   again.close();
+});
+
+Deno.test("entries whose mtime or ctime is close to the run's start, or after it, are not written", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const startedAt = Date.parse("2026-11-26T22:00:00.500Z");
+  const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
+  const at = (path: string, mtimeMs: number, ctimeMs = mtimeMs) => ({
+    ...entry(path, [path]),
+    mtime: ns(mtimeMs),
+    ctime: ns(ctimeMs),
+  });
+  const wholeSecond = Date.parse("2026-11-26T21:59:59.000Z"); // 1.5 s before the start
+  const records = [
+    at("/settled", startedAt - RACY_MARGIN_MS - 1),
+    at("/within-the-tick", startedAt - RACY_MARGIN_MS + 1),
+    at("/written-during-the-run", startedAt + 5_000),
+    at("/ctime-racy", startedAt - 60_000, startedAt - 1),
+    at("/whole-second-recent", wholeSecond), // may be a 2 s file system's stamp
+    at("/whole-second-old", startedAt - COARSE_RACY_MARGIN_MS - 500),
+    { ...entry("/unreadable-time", ["x"]), mtime: "soon" },
+  ];
+  const cache = new FileCache(file);
+  cache.record(records);
+  cache.commit(startedAt);
+  const got = cache.lookup(records);
+  cache.close();
+  assert.deepEqual(
+    records.filter((_, i) => got[i] !== null).map((r) => r.path),
+    ["/settled", "/whole-second-old"],
+  );
 });

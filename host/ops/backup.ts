@@ -71,6 +71,7 @@ export interface BackupResult {
 /** Backs up `options.paths` into `repo` and commits a snapshot. */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   const paths = checkSources(options.paths);
+  const startedAt = Date.now(); // before any file is read: the file cache's racy limit
   const dryRun = options.dryRun === true;
   const storage = dryRun ? new DryRunStorage(repo.storage) : repo.storage;
   await repo.loadIndex();
@@ -220,7 +221,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       id = sha256Hex(bytes);
       await storage.create(layout.snapshot(id), bytes);
       try {
-        cache?.commit();
+        cache?.commit(startedAt);
       } catch (err) {
         // The snapshot is saved; a cache that cannot be written only costs a re-read next time.
         options.onWarning?.(cache!.file, `file cache not updated: ${(err as Error).message}`);
