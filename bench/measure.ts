@@ -158,6 +158,7 @@ export async function measure(c: Command): Promise<Measured> {
     }
     treeSum = Math.max(treeSum, sum);
   };
+  sample(); // a child that exits before the first poll is still seen once
   const timer = setInterval(sample, POLL_MS);
   const out = await child.output();
   const seconds = (performance.now() - t0) / 1000;
