@@ -16,6 +16,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { shippedPriceTable } from "../host/cost/price_table.ts";
+import { COARSE_RACY_MARGIN_MS } from "../host/cache/file_cache.ts";
 import { backup } from "../host/ops/backup.ts";
 import { check } from "../host/ops/check.ts";
 import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
@@ -165,6 +166,9 @@ async function raceOverReusedBlobs(
   fs.mkdirSync(join(src, "old"));
   fs.writeFileSync(join(src, "old/x.bin"), randomBytes(1_800_000, 31));
   fs.writeFileSync(join(src, "new.bin"), randomBytes(300_000, 33));
+  // Settled past the file cache's racy margin, so a failed run that wrongly committed the cache
+  // would leave rows the rerun hits (rerunRestores checks it has none).
+  await new Promise((r) => setTimeout(r, COARSE_RACY_MARGIN_MS + 100));
 
   let retired = 0;
   const racing = await racingRepo(dir, "first pack", async () => {

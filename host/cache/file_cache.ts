@@ -18,7 +18,8 @@
 import { DatabaseSync } from "node:sqlite";
 import type { CacheQuery, CacheRecord } from "../../plugins/engine/dedup/types.ts";
 
-const SCHEMA_VERSION = 1;
+/** 2: rows are never racy (below); a version-1 cache may hold racy rows and is dropped. */
+const SCHEMA_VERSION = 2;
 
 /**
  * A time this close to the run's start, or later, is not trusted. Sub-second times: the
@@ -127,7 +128,7 @@ export class FileCache {
  * not such a time is not.
  */
 function settledBefore(ns: string, startedAt: number): boolean {
-  if (!/^[0-9]{1,30}$/.test(ns)) return false;
+  if (!/^-?[0-9]{1,30}$/.test(ns)) return false; // before 1970 is negative
   const t = BigInt(ns);
   const margin = t % 1_000_000_000n === 0n ? COARSE_RACY_MARGIN_MS : RACY_MARGIN_MS;
   return t < BigInt(startedAt - margin) * 1_000_000n;

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { COARSE_RACY_MARGIN_MS, FileCache, RACY_MARGIN_MS } from "./file_cache.ts";
 
 const entry = (path: string, content: string[]) => ({
@@ -52,6 +53,7 @@ Deno.test("entries whose mtime or ctime is close to the run's start, or after it
     at("/ctime-racy", startedAt - 60_000, startedAt - 1),
     at("/whole-second-recent", wholeSecond), // may be a 2 s file system's stamp
     at("/whole-second-old", startedAt - COARSE_RACY_MARGIN_MS - 500),
+    at("/before-1970", -86_400_000),
     { ...entry("/unreadable-time", ["x"]), mtime: "soon" },
   ];
   const cache = new FileCache(file);
@@ -61,6 +63,22 @@ Deno.test("entries whose mtime or ctime is close to the run's start, or after it
   cache.close();
   assert.deepEqual(
     records.filter((_, i) => got[i] !== null).map((r) => r.path),
-    ["/settled", "/whole-second-old"],
+    ["/settled", "/whole-second-old", "/before-1970"],
   );
+});
+
+Deno.test("a cache written before racy rows were left out (schema 1) is dropped, not trusted", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const old = new DatabaseSync(file);
+  old.exec(`
+    CREATE TABLE files (
+      path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
+      inode TEXT NOT NULL, content TEXT NOT NULL, seen TEXT NOT NULL
+    ) WITHOUT ROWID;
+    INSERT INTO files VALUES ('/a', 10, '1', '2', '3', '["id"]', 'then');
+    PRAGMA user_version = 1;`);
+  old.close();
+  const cache = new FileCache(file);
+  assert.deepEqual(cache.lookup([entry("/a", [])]), [null]);
+  cache.close();
 });
