@@ -104,9 +104,8 @@ export async function planCompact(
   const repack = chosenOnes.filter((c) => c.kind === "repack");
   // A pack the mark finds all dead may still hold a live blob whose other copy is in a pack no
   // admin-tagged segment attests (docs/gc.md "Trust"): that one must be read and copied, not
-  // dropped unread.
-  // Every record naming a pack counts (the union, as the execute's final check reads them): a
-  // forged one listing none of its blobs must not hide the honest one.
+  // dropped unread. Every record naming the pack counts (the union, as the execute's final check
+  // reads them): a forged one listing none of its blobs must not hide the honest one.
   const records = await effectiveRecords(repo);
   const blobsOf = new Map<string, IndexedPack["blobs"]>();
   for (const s of records) {

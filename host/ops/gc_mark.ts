@@ -15,8 +15,8 @@
  *   stored a small copy again near a directory using it, §7.2, or a compaction copied it):
  *   every copy of a needed blob is live, except a copy in an unattested pack while an attested
  *   pack (§7.1, written by an admin run) holds the blob by its own verified record. That is the
- *   rule `gc compact` copies by (gc_compact_execute.ts): it skips exactly such blobs. So a backup's locality copies
- *   are not dead data, and the copies a stopped compaction left are.
+ *   rule `gc compact` copies by (gc_compact_execute.ts): it skips exactly such blobs. So a
+ *   backup's locality copies are not dead data, and the copies a stopped compaction left are.
  * - **Stored bytes** are not exact per blob, since a frame compresses many blobs together
  *   (§6.2): each frame's sealed `frameLength` is shared among its blobs in proportion to their
  *   plaintext `length`. The rest of the pack (header, table of contents, trailer) is live
