@@ -10,7 +10,10 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { backup, dirMarks } from "../host/ops/backup.ts";
 import { markRepository } from "../host/ops/gc_mark.ts";
+import { executeRestore } from "../host/ops/restore.ts";
 import { planRestore } from "../host/ops/restore_plan.ts";
+import { layout } from "../host/repository/layout.ts";
+import { ObjectNotFound } from "../plugins/sdk/errors.ts";
 import { cli, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
 
 /** Data packs of 256 KiB: a directory adding 64 KiB (a quarter) gets packs of its own. */
@@ -80,6 +83,45 @@ Deno.test("a file copied between two large directories is stored near each, so e
     assert.ok(trees > 0 && trees < shared.length, `only c/fill.bin is new, and trees (${trees})`);
   } finally {
     await again.storage.close();
+  }
+});
+
+Deno.test("a restore whose pack is missing reads its blobs from other copies; a blob with none fails clearly", async () => {
+  const src = await tempDir();
+  const shared = randomBytes(3000, 21);
+  write(src, "a/shared.txt", shared);
+  write(src, "a/fill.bin", randomBytes(100_000, 22));
+  write(src, "b/copy.txt", shared);
+  write(src, "b/fill.bin", randomBytes(100_000, 23));
+  const { dir, repo, cacheDir } = await newRepo({ dataSize: DATA_SIZE });
+  assert.equal((await backup(repo, { paths: [src], cacheDir })).upload.copies, 1);
+  await repo.storage.close();
+  const name = src.split("/").pop()!;
+
+  const owner = await reopen(dir);
+  try {
+    const snap = await owner.snapshot("latest");
+    const planOf = (p: string) => planRestore(owner, snap.id, snap.manifest.root, `/${name}/${p}`);
+    const one = await planOf("a/shared.txt");
+    assert.equal(one.packs.length, 1);
+    const chosen = one.packs[0].pack;
+    await owner.storage.delete(layout.pack(chosen));
+
+    const warnings: string[] = [];
+    const target = await tempDir();
+    await executeRestore(owner, one, { target, onWarning: (m) => warnings.push(m) });
+    assert.deepEqual(fs.readFileSync(join(target, "shared.txt")), Buffer.from(shared));
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /not found.*1 blobs still due are read from other copies/);
+
+    // The fill file of the directory whose pack is gone has no other copy.
+    const gone = (await planOf("a")).packs.some((p) => p.pack === chosen) ? "a" : "b";
+    await assert.rejects(
+      executeRestore(owner, await planOf(`${gone}/fill.bin`), { target: await tempDir() }),
+      (err: Error) => err instanceof ObjectNotFound && err.message.includes(chosen),
+    );
+  } finally {
+    await owner.storage.close();
   }
 });
 

@@ -206,6 +206,7 @@ async function restoreNow(ctx: Context, repo: Repository, plan: RestorePlan, tar
     return await executeRestore(repo, plan, {
       target,
       onProgress: (f, b) => progress.set(f, b),
+      onWarning: (message) => progress.note(`warning: ${message}`),
     });
   } finally {
     progress.done();

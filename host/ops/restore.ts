@@ -2,6 +2,8 @@
  * `restore`: executes a restore plan into a target folder, byte-exact, with modes, mtimes,
  * symlinks and hard links. Reads only the frames the plan names, in pack and offset order,
  * coalescing neighbouring frames into one ranged read; verifies every blob id after decrypting.
+ * A pack that is missing or does not verify gives up the blobs not yet written to other copies
+ * the index knows, when each has one (docs/security.md "Poison deduplication").
  * File contents are written by a worker thread (`restore_writer.ts`) while this one opens the
  * next frames.
  *
@@ -13,9 +15,17 @@ import { dirname, join, resolve } from "node:path";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
+import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
-import type { PlannedEntry, PlannedFrame, PlannedPack, RestorePlan } from "./restore_plan.ts";
+import {
+  chooseCopies,
+  type PlannedEntry,
+  type PlannedFrame,
+  type PlannedPack,
+  plannedPacks,
+  type RestorePlan,
+} from "./restore_plan.ts";
 import { applyMetadata } from "./restore_fs.ts";
 import { RestoreWriter } from "./restore_writer.ts";
 
@@ -27,6 +37,8 @@ const MAX_READ = 4 << 20;
 export interface RestoreOptions {
   target: string;
   onProgress?: (files: number, bytes: number) => void;
+  /** A pack that could not be read, whose blobs were read from other copies instead. */
+  onWarning?: (message: string) => void;
 }
 
 export interface RestoreResult {
@@ -102,10 +114,13 @@ export async function executeRestore(
       }
     }
 
-    // 2. Contents, pack by pack, one ranged read per run of nearby frames.
+    // 2. Contents, pack by pack, one ranged read per run of nearby frames. A pack that is
+    //    missing or damaged gives up only the blobs not yet written: they are read from other
+    //    copies the index knows (docs/security.md "Poison deduplication"), if each has one.
     let written = 0;
     let readBytes = 0;
-    for (const pack of plan.packs) {
+    const delivered = new Set<string>();
+    const restorePack = async (pack: PlannedPack) => {
       const key = await repo.dataKey(pack.pack, pack.metadata);
       for (const run of frameRuns(pack)) {
         const first = run[0].frameOffset;
@@ -142,11 +157,30 @@ export async function executeRestore(
               }
               written += data.length;
             }
+            delivered.add(blob.id);
           }
           await writer.room();
         }
         release(bytes);
         options.onProgress?.(0, written);
+      }
+    };
+    const queue = [...plan.packs];
+    const failed = new Set<string>();
+    for (let i = 0; i < queue.length; i++) {
+      const pack = queue[i];
+      try {
+        await restorePack(pack);
+      } catch (err) {
+        if (!(err instanceof ObjectNotFound || err instanceof IntegrityError)) throw err;
+        failed.add(pack.pack);
+        const due = pack.frames.flatMap((f) => f.blobs).filter((b) => !delivered.has(b.id));
+        const elsewhere = otherCopies(repo, due, failed);
+        if (elsewhere === undefined) throw err;
+        options.onWarning?.(
+          `${err.message}; its ${due.length} blobs still due are read from other copies`,
+        );
+        queue.push(...elsewhere);
       }
     }
     await writer.drain();
@@ -301,4 +335,19 @@ function lstatOrNull(path: string): fs.Stats | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Packs holding another copy of each of `due`, outside the `failed` packs; undefined when some
+ * blob has no other copy.
+ */
+function otherCopies(
+  repo: Repository,
+  due: { id: string }[],
+  failed: Set<string>,
+): PlannedPack[] | undefined {
+  const copiesOf = (id: string) => repo.index.copies(id).filter((c) => !failed.has(c.pack));
+  if (due.some((b) => copiesOf(b.id).length === 0)) return undefined;
+  const needed = due.map((b) => ({ id: b.id, rel: "" })); // each has a copy: no error to name
+  return plannedPacks(repo.index, chooseCopies(copiesOf, needed)).packs;
 }

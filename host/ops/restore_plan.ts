@@ -7,7 +7,7 @@
  */
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import type { BlobEntry } from "../repository/index.ts";
+import type { BlobEntry, RepoIndex } from "../repository/index.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
 import { locate, walkTree } from "./snapshot_path.ts";
@@ -101,8 +101,30 @@ export async function planRestore(
       needed.push({ id, rel: e.rel });
     }
   }
+  const { packs, readBytes, packBytes } = plannedPacks(
+    repo.index,
+    chooseCopies((id) => repo.index.copies(id), needed),
+  );
+  return {
+    snapshot: snapshotId,
+    path: located.path,
+    entries,
+    packs,
+    files,
+    dirs,
+    bytes,
+    readBytes,
+    packBytes,
+  };
+}
+
+/** The packs holding `blobs` (one copy each), with their needed frames in offset order. */
+export function plannedPacks(
+  index: RepoIndex,
+  blobs: Iterable<BlobEntry>,
+): { packs: PlannedPack[]; readBytes: number; packBytes: number } {
   const byPack = new Map<string, Map<number, PlannedFrame>>();
-  for (const blob of chooseCopies((id) => repo.index.copies(id), needed)) {
+  for (const blob of blobs) {
     let frames = byPack.get(blob.pack);
     if (!frames) byPack.set(blob.pack, frames = new Map());
     let frame = frames.get(blob.frameOffset);
@@ -117,23 +139,13 @@ export async function planRestore(
   const packs: PlannedPack[] = [];
   let readBytes = 0, packBytes = 0;
   for (const [pack, frames] of byPack) {
-    const info = repo.index.pack(pack)!;
+    const info = index.pack(pack)!;
     const sorted = [...frames.values()].sort((a, b) => a.frameOffset - b.frameOffset);
     for (const f of sorted) readBytes += f.frameLength;
     packBytes += info.length;
     packs.push({ pack, metadata: info.metadata, length: info.length, frames: sorted });
   }
-  return {
-    snapshot: snapshotId,
-    path: located.path,
-    entries,
-    packs,
-    files,
-    dirs,
-    bytes,
-    readBytes,
-    packBytes,
-  };
+  return { packs, readBytes, packBytes };
 }
 
 /**
