@@ -12,6 +12,8 @@ import { backup, dirMarks } from "../host/ops/backup.ts";
 import { markRepository } from "../host/ops/gc_mark.ts";
 import { executeRestore } from "../host/ops/restore.ts";
 import { planRestore } from "../host/ops/restore_plan.ts";
+import { sha256Hex } from "../host/crypto/hash.ts";
+import { encodeIndexSegment } from "../host/repository/index_segment.ts";
 import { layout } from "../host/repository/layout.ts";
 import { ObjectNotFound } from "../plugins/sdk/errors.ts";
 import { cli, newRepo, randomBytes, reopen, restoreLatest, tempDir } from "./helpers.ts";
@@ -112,7 +114,7 @@ Deno.test("a restore whose pack is missing reads its blobs from other copies; a 
     await executeRestore(owner, one, { target, onWarning: (m) => warnings.push(m) });
     assert.deepEqual(fs.readFileSync(join(target, "shared.txt")), Buffer.from(shared));
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /not found.*1 blobs still due are read from other copies/);
+    assert.match(warnings[0], /not found.*; 1 blobs are read from other copies/);
 
     // The fill file of the directory whose pack is gone has no other copy.
     const gone = (await planOf("a")).packs.some((p) => p.pack === chosen) ? "a" : "b";
@@ -120,6 +122,70 @@ Deno.test("a restore whose pack is missing reads its blobs from other copies; a 
       executeRestore(owner, await planOf(`${gone}/fill.bin`), { target: await tempDir() }),
       (err: Error) => err instanceof ObjectNotFound && err.message.includes(chosen),
     );
+  } finally {
+    await owner.storage.close();
+  }
+});
+
+Deno.test("a restore reads a blob from its real copy when a forged entry points into a frame of a pack it reads anyway", async () => {
+  const src = await tempDir();
+  const files = { "a/fill.bin": 31, "b/small.bin": 32, "b/fill.bin": 33 } as const;
+  for (const [rel, seed] of Object.entries(files)) {
+    write(src, rel, randomBytes(rel.endsWith("small.bin") ? 20_000 : 100_000, seed));
+  }
+  const { dir, repo, cacheDir } = await newRepo({ dataSize: DATA_SIZE });
+  await backup(repo, { paths: [src], cacheDir });
+  const name = src.split("/").pop()!;
+  const snap = await repo.snapshot("latest");
+  const only = async (p: string) =>
+    (await planRestore(repo, snap.id, snap.manifest.root, `/${name}/${p}`)).packs;
+  const [a] = await only("a/fill.bin"), small = await only("b/small.bin");
+  assert.equal(small.length, 1);
+  assert.notEqual(a.pack, small[0].pack);
+  // An ingest client claims a's pack also holds b/small.bin's one blob, at a's first frame.
+  const real = small[0].frames[0].blobs[0];
+  const length = repo.index.pack(a.pack)!.length;
+  const claim = {
+    ...real,
+    frameOffset: a.frames[0].frameOffset, // an entry past a pack's end is refused when loaded
+    frameLength: a.frames[0].frameLength,
+    offsetInFrame: 0,
+  };
+  const segment = encodeIndexSegment(repo.keys.indexKey, [
+    { pack: a.pack, metadata: false, length, blobs: [claim] },
+  ]);
+  await repo.storage.create(layout.index(sha256Hex(segment)), segment.slice());
+  await repo.storage.close();
+
+  const owner = await reopen(dir);
+  try {
+    const latest = await owner.snapshot("latest");
+    const plan = await planRestore(owner, latest.id, latest.manifest.root, `/${name}`);
+    // The copy cover takes either copy (both packs are needed anyway); make it the forged one.
+    for (const p of plan.packs) {
+      for (const f of p.frames) f.blobs = f.blobs.filter((x) => x.id !== real.id);
+      p.frames = p.frames.filter((f) => f.blobs.length > 0);
+    }
+    const fromA = plan.packs.find((p) => p.pack === a.pack)!;
+    fromA.frames.push({
+      frameOffset: claim.frameOffset,
+      frameLength: claim.frameLength,
+      blobs: [{ ...claim, pack: a.pack, metadata: false }],
+    });
+    fromA.frames.sort((x, y) => x.frameOffset - y.frameOffset);
+    assert.equal(owner.index.copies(real.id).length, 2, "the index knows both copies");
+    const warnings: string[] = [];
+    const target = await tempDir();
+    await executeRestore(owner, plan, { target, onWarning: (m) => warnings.push(m) });
+    for (const [rel, seed] of Object.entries(files)) {
+      assert.deepEqual(
+        fs.readFileSync(join(target, name, rel)),
+        Buffer.from(randomBytes(rel.endsWith("small.bin") ? 20_000 : 100_000, seed)),
+        rel,
+      );
+    }
+    assert.ok(warnings.length >= 1, "the fallback is reported");
+    assert.ok(warnings.every((m) => /read from other copies/.test(m)), warnings.join("\n"));
   } finally {
     await owner.storage.close();
   }

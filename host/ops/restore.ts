@@ -16,7 +16,8 @@ import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import type { Repository } from "../repository/repository.ts";
+import { isDamage, type Repository } from "../repository/repository.ts";
+import type { BlobEntry } from "../repository/index.ts";
 import type { TreeNode } from "../repository/tree.ts";
 import {
   chooseCopies,
@@ -120,6 +121,8 @@ export async function executeRestore(
     let written = 0;
     let readBytes = 0;
     const delivered = new Set<string>();
+    /** Blobs whose entry pointed at other bytes, in the pack being read. */
+    let mismatched: BlobEntry[] = [];
     const restorePack = async (pack: PlannedPack) => {
       const key = await repo.dataKey(pack.pack, pack.metadata);
       for (const run of frameRuns(pack)) {
@@ -142,9 +145,10 @@ export async function executeRestore(
           for (const blob of frame.blobs) {
             const data = plain.subarray(blob.offsetInFrame, blob.offsetInFrame + blob.length);
             if (data.length !== blob.length || blobId(repo.keys.macKey, data) !== blob.id) {
-              throw new IntegrityError(
-                `pack "${pack.pack}" is damaged: blob "${blob.id}" does not match its id`,
-              );
+              // This entry is wrong (the frame itself verified): its blob is read elsewhere,
+              // the frame's other blobs from here.
+              mismatched.push(blob);
+              continue;
             }
             for (const t of targets.get(blob.id) ?? []) {
               const { file } = t;
@@ -165,23 +169,54 @@ export async function executeRestore(
         options.onProgress?.(0, written);
       }
     };
+    // A copy is ruled out with its pack when the pack is missing, or alone when its frame does
+    // not verify: a pack that is damaged in one frame still serves the others.
+    const missing = new Set<string>();
+    const bad = new Set<string>();
+    const usable = (c: BlobEntry) =>
+      !missing.has(c.pack) && !bad.has(frameKey(c.pack, c)) && !bad.has(entryKey(c));
     const queue = [...plan.packs];
-    const failed = new Set<string>();
     for (let i = 0; i < queue.length; i++) {
       const pack = queue[i];
+      mismatched = [];
+      let failure: unknown;
       try {
         await restorePack(pack);
       } catch (err) {
-        if (!(err instanceof ObjectNotFound || err instanceof IntegrityError)) throw err;
-        failed.add(pack.pack);
-        const due = pack.frames.flatMap((f) => f.blobs).filter((b) => !delivered.has(b.id));
-        const elsewhere = otherCopies(repo, due, failed);
-        if (elsewhere === undefined) throw err;
-        options.onWarning?.(
-          `${err.message}; its ${due.length} blobs still due are read from other copies`,
-        );
-        queue.push(...elsewhere);
+        if (!(err instanceof ObjectNotFound) && !isDamage(err)) throw err;
+        failure = err;
       }
+      const elsewhere = (due: BlobEntry[], message: string) => {
+        const packs = otherCopies(repo, due, usable);
+        if (packs === undefined) return false;
+        options.onWarning?.(`${message}; ${due.length} blobs are read from other copies`);
+        queue.push(...packs);
+        return true;
+      };
+      if (mismatched.length > 0) {
+        for (const b of mismatched) bad.add(entryKey(b));
+        const message = `pack "${pack.pack}" is damaged: ${mismatched.length} blobs (e.g. ` +
+          `"${mismatched[0].id}") do not match their ids`;
+        if (!elsewhere(mismatched, message)) throw new IntegrityError(message);
+      }
+      if (failure === undefined) continue;
+      const handled = new Set(mismatched.map((b) => b.id));
+      const frames = pack.frames
+        .map((f) => ({
+          ...f,
+          blobs: f.blobs.filter((b) => !delivered.has(b.id) && !handled.has(b.id)),
+        }))
+        .filter((f) => f.blobs.length > 0);
+      if (frames.length === 0) continue;
+      const gone = failure instanceof ObjectNotFound;
+      if (!gone && frames.length > 1) {
+        // Which frame is damaged is not known (one read spans several): each on its own.
+        queue.push(...frames.map((f) => ({ ...pack, frames: [f] })));
+        continue;
+      }
+      if (gone) missing.add(pack.pack);
+      else bad.add(frameKey(pack.pack, frames[0]));
+      if (!elsewhere(frames.flatMap((f) => f.blobs), (failure as Error).message)) throw failure;
     }
     await writer.drain();
 
@@ -338,16 +373,24 @@ function lstatOrNull(path: string): fs.Stats | null {
 }
 
 /**
- * Packs holding another copy of each of `due`, outside the `failed` packs; undefined when some
- * blob has no other copy.
+ * Packs holding another usable copy of each of `due`; undefined when some blob has none.
  */
 function otherCopies(
   repo: Repository,
   due: { id: string }[],
-  failed: Set<string>,
+  usable: (c: BlobEntry) => boolean,
 ): PlannedPack[] | undefined {
-  const copiesOf = (id: string) => repo.index.copies(id).filter((c) => !failed.has(c.pack));
+  const copiesOf = (id: string) => repo.index.copies(id).filter(usable);
   if (due.some((b) => copiesOf(b.id).length === 0)) return undefined;
   const needed = due.map((b) => ({ id: b.id, rel: "" })); // each has a copy: no error to name
   return plannedPacks(repo.index, chooseCopies(copiesOf, needed)).packs;
+}
+
+function frameKey(pack: string, frame: { frameOffset: number }): string {
+  return `${pack}@${frame.frameOffset}`;
+}
+
+/** One index entry: a blob's id at its place in a pack. */
+function entryKey(b: BlobEntry): string {
+  return `${b.pack}@${b.frameOffset}+${b.offsetInFrame}:${b.id}`;
 }

@@ -426,7 +426,7 @@ export class Repository {
 }
 
 /** Whether an error says an object's bytes are bad (as opposed to the store failing). */
-function isDamage(err: unknown): boolean {
+export function isDamage(err: unknown): boolean {
   return err instanceof Error &&
     (err.name === "FormatError" || err.name === "IntegrityError" || err instanceof RangeError);
 }
