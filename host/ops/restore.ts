@@ -2,8 +2,10 @@
  * `restore`: executes a restore plan into a target folder, byte-exact, with modes, mtimes,
  * symlinks and hard links. Reads only the frames the plan names, in pack and offset order,
  * coalescing neighbouring frames into one ranged read; verifies every blob id after decrypting.
- * A pack that is missing or does not verify gives up the blobs not yet written to other copies
- * the index knows, when each has one (docs/security.md "Poison deduplication").
+ * When a pack is missing, the blobs not yet written from it are read from other copies the index
+ * knows; when a frame does not verify, only its blobs are; when a blob's bytes do not match its
+ * id (a wrong entry), only that blob is. A blob with no other copy stops the restore, naming the
+ * pack (docs/security.md "Poison deduplication").
  * File contents are written by a worker thread (`restore_writer.ts`) while this one opens the
  * next frames.
  *
