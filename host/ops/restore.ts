@@ -178,6 +178,14 @@ export async function executeRestore(
     const usable = (c: BlobEntry) =>
       !missing.has(c.pack) && !bad.has(frameKey(c.pack, c)) && !bad.has(entryKey(c));
     const queue = [...plan.packs];
+    /** Queues other copies of `due`, with a warning; false when some blob has none. */
+    const elsewhere = (due: BlobEntry[], message: string) => {
+      const packs = otherCopies(repo, due, usable);
+      if (packs === undefined) return false;
+      options.onWarning?.(`${message}; ${due.length} blobs are read from other copies`);
+      queue.push(...packs);
+      return true;
+    };
     for (let i = 0; i < queue.length; i++) {
       const pack = queue[i];
       mismatched = [];
@@ -188,13 +196,6 @@ export async function executeRestore(
         if (!(err instanceof ObjectNotFound) && !isDamage(err)) throw err;
         failure = err;
       }
-      const elsewhere = (due: BlobEntry[], message: string) => {
-        const packs = otherCopies(repo, due, usable);
-        if (packs === undefined) return false;
-        options.onWarning?.(`${message}; ${due.length} blobs are read from other copies`);
-        queue.push(...packs);
-        return true;
-      };
       if (mismatched.length > 0) {
         for (const b of mismatched) bad.add(entryKey(b));
         const message = `pack "${pack.pack}" is damaged: ${mismatched.length} blobs (e.g. ` +
@@ -384,8 +385,7 @@ function otherCopies(
 ): PlannedPack[] | undefined {
   const copiesOf = (id: string) => repo.index.copies(id).filter(usable);
   if (due.some((b) => copiesOf(b.id).length === 0)) return undefined;
-  const needed = due.map((b) => ({ id: b.id, rel: "" })); // each has a copy: no error to name
-  return plannedPacks(repo.index, chooseCopies(copiesOf, needed)).packs;
+  return plannedPacks(repo.index, chooseCopies(copiesOf, due)).packs;
 }
 
 function frameKey(pack: string, frame: { frameOffset: number }): string {

@@ -157,7 +157,7 @@ export function plannedPacks(
  */
 export function chooseCopies(
   copiesOf: (id: string) => BlobEntry[],
-  needed: { id: string; rel: string }[],
+  needed: { id: string; rel?: string }[],
 ): BlobEntry[] {
   const chosen: BlobEntry[] = [];
   const packs = new Set<string>();
@@ -166,7 +166,7 @@ export function chooseCopies(
     const copies = copiesOf(id);
     if (copies.length === 0) {
       throw new ObjectNotFound(
-        `blob "${id}" of "${rel}" is not in the index; run \`permafrost check\``,
+        `blob "${id}"${rel ? ` of "${rel}"` : ""} is not in the index; run \`permafrost check\``,
       );
     }
     if (copies.length === 1) {
