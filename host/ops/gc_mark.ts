@@ -150,7 +150,8 @@ export async function markRepository(
   // What attested packs hold, from their own verified records: a version-1 segment claiming an
   // attested pack holds some blob must not make that blob's other copies look dead.
   const attested = repo.attestedPacks();
-  const held = attested.size > 0 ? attestedBlobs(await effectiveRecords(repo)) : new Set();
+  // Only segments that attest a pack are read: the others hold no attested record.
+  const held = attestedBlobs(await effectiveRecords(repo, (seg) => seg.attested.length > 0));
   const redundant = (id: string, pack: string) => !attested.has(pack) && held.has(id);
   // Pack-index blobs live in metadata packs only, so data packs are measured without them.
   let packIndexes = new Set<string>();

@@ -10,7 +10,7 @@
 
 import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
-import type { Repository } from "../repository/repository.ts";
+import type { Repository, SegmentInfo } from "../repository/repository.ts";
 
 /** One effective segment's records. */
 export interface SegmentRecords {
@@ -19,14 +19,18 @@ export interface SegmentRecords {
 }
 
 /**
- * Reads every effective segment (call `repo.loadIndex()` first). A record keeps its attested
- * flag only when `loadIndex` verified the segment's admin tag (`SegmentInfo.attested`).
+ * Reads every effective segment, or those `which` accepts (call `repo.loadIndex()` first). A
+ * record keeps its attested flag only when `loadIndex` verified the segment's admin tag
+ * (`SegmentInfo.attested`).
  */
-export async function effectiveRecords(repo: Repository): Promise<SegmentRecords[]> {
+export async function effectiveRecords(
+  repo: Repository,
+  which: (s: SegmentInfo) => boolean = () => true,
+): Promise<SegmentRecords[]> {
   const superseded = repo.supersededSegments();
   const out: SegmentRecords[] = [];
   for (const s of repo.segments()) {
-    if (superseded.has(s.id)) continue;
+    if (superseded.has(s.id) || !which(s)) continue;
     const attested = new Set(s.attested);
     const bytes = await repo.storage.read(layout.index(s.id));
     out.push({
