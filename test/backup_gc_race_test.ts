@@ -34,6 +34,7 @@ import type {
   ObjectStat,
   RestoreOptions,
   Storage,
+  Stray,
 } from "../host/storage/storage.ts";
 import {
   describeTree,
@@ -96,6 +97,12 @@ class Interleaved implements Storage {
   }
   delete(name: string): Promise<void> {
     return this.inner.delete(name);
+  }
+  strays(): Promise<Stray[]> {
+    return this.inner.strays();
+  }
+  removeStray(name: string): Promise<void> {
+    return this.inner.removeStray(name);
   }
   close(): Promise<void> {
     return this.inner.close();

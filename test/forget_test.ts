@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { sha256Hex } from "../host/crypto/hash.ts";
 import { layout } from "../host/repository/layout.ts";
 import { encodeSnapshot } from "../host/repository/snapshot.ts";
-import { cli, describeTree, reopen, tempDir, writeSampleTree } from "./helpers.ts";
+import {
+  cli,
+  describeTree,
+  initColdRepo,
+  randomBytes,
+  reopen,
+  tempDir,
+  writeSampleTree,
+} from "./helpers.ts";
 
 /**
  * A repository with four snapshots of one folder (tags t1, t2, t3, then "forged": a copy of
@@ -121,4 +129,72 @@ Deno.test("forget without a keep policy is a usage error", async () => {
   const bad = await cli(["forget", "--keep-within", "soon"], { PERMAFROST_REPO: repo });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /not a duration/);
+});
+
+/** Every object file under `packs/` and `snapshots/` of a local repository folder. */
+function storedFiles(repo: string): string[] {
+  const packs = join(repo, "packs");
+  const fans = fs.existsSync(packs) ? fs.readdirSync(packs).map((f) => join(packs, f)) : [];
+  return [
+    ...fans.flatMap((fan) => fs.readdirSync(fan).map((f) => join(fan, f))),
+    ...fs.readdirSync(join(repo, "snapshots")).map((f) => join(repo, "snapshots", f)),
+  ];
+}
+
+Deno.test("forget --keep-daily after a rebuild keeps and forgets the same snapshots, dated as before it", async () => {
+  // Four backups that the store received on three days (its time of an object in a local
+  // repository is the file's mtime: set here, since a test cannot wait days). Each run's packs
+  // are dated a little before its manifest, as a backup stores them.
+  const { dir, env } = await initColdRepo(0);
+  const src = await tempDir();
+  const days = [
+    "2026-01-01T10:00:00Z",
+    "2026-01-01T20:00:00Z",
+    "2026-01-03T09:00:00Z",
+    "2026-01-06T09:00:00Z",
+  ];
+  const ids: string[] = [];
+  const dated = new Set<string>();
+  for (const [i, day] of days.entries()) {
+    fs.writeFileSync(join(src, `day${i}.bin`), randomBytes(100_000, i + 1));
+    const b = await cli(["backup", src, "--json"], env);
+    assert.equal(b.code, 0, b.stderr);
+    ids.push(JSON.parse(b.stdout).snapshot);
+    for (const file of storedFiles(dir).filter((f) => !dated.has(f))) {
+      const at = new Date(Date.parse(day) + (file.includes("/snapshots/") ? 60_000 : 0));
+      fs.utimesSync(file, at, at);
+      dated.add(file);
+    }
+  }
+  const forget = async () => {
+    const r = await cli(["forget", "--keep-daily", "7", "--dry-run", "--json"], env);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = JSON.parse(r.stdout);
+    const decided = (list: { id: string; time: string }[]) => list.map((s) => [s.id, s.time]);
+    return { keep: decided(plan.keep), forget: decided(plan.forget), plan };
+  };
+  const before = await forget();
+  // Newest first; the first backup of 1 January is not its day's newest.
+  assert.deepEqual(before.keep.map(([id]) => id), [ids[3], ids[2], ids[1]]);
+  assert.deepEqual(before.forget.map(([id]) => id), [ids[0]]);
+
+  // The hot tier is lost and rebuilt from the cold packs: every manifest is written today.
+  for (const hot of ["index", "snapshots", "meta"]) {
+    fs.rmSync(join(dir, hot), { recursive: true, force: true });
+  }
+  const requested = await cli(["rebuild"], env);
+  assert.equal(requested.code, 4, requested.stderr);
+  const rebuilt = await cli(["rebuild", "--json"], env);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.deepEqual(JSON.parse(rebuilt.stdout).snapshots.ids.toSorted(), ids.toSorted());
+
+  const after = await forget();
+  assert.deepEqual(after.keep, before.keep);
+  assert.deepEqual(after.forget, before.forget);
+  assert.deepEqual(after.plan.fallbacks, []);
+  const datedBy = [...after.plan.keep, ...after.plan.forget].map((s: { datedBy: string }) =>
+    s.datedBy
+  );
+  assert.deepEqual(datedBy, ["pack", "pack", "pack", "pack"]);
+  assert.equal(after.plan.dating.packsRead, 4, "one metadata pack per snapshot, read once");
 });

@@ -2,8 +2,8 @@
  * `permafrost rebuild` on S3 (moto, test/rig/moto.ts), end to end through the CLI: packs are
  * labelled in S3 user metadata, every hot object but `config` and `keys/*` is deleted, and the
  * rebuild restores only the metadata packs from DEEP_ARCHIVE (moto's restores finish at once)
- * and gives back the same snapshots, listings and restored bytes. The set-up follows
- * test/s3_flow_test.ts.
+ * and gives back the same snapshots, listings, retention dates and restored bytes. The set-up
+ * follows test/s3_flow_test.ts.
  *
  * @module
  */
@@ -76,6 +76,20 @@ Deno.test("rebuild on S3: packs carry their labels; only the metadata packs are 
   assert.equal(meta.length + data.length, packs.length, "every pack is labelled in S3");
   assert.ok(meta.length >= 2 && data.length >= 2, `${meta.length} meta, ${data.length} data`);
 
+  // Retention dates before the hot tier is lost: the store's times (S3: LastModified, to the
+  // second) of the packs holding the snapshots' details, or of the manifests.
+  const retention = async () => {
+    const r = await cli(["forget", "--keep-daily", "7", "--dry-run", "--json"], env);
+    assert.equal(r.code, 0, r.stderr);
+    const plan = json(r.stdout);
+    const dates = [...plan.keep, ...plan.forget].map((s: { id: string; time: string }) => [
+      s.id,
+      s.time,
+    ]);
+    return { dates, fallbacks: plan.fallbacks };
+  };
+  const dated = await retention();
+
   for (const n of await names(bucket)) {
     if (/^(index|snapshots|meta)\//.test(n)) {
       await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${n}` }));
@@ -97,6 +111,9 @@ Deno.test("rebuild on S3: packs carry their labels; only the metadata packs are 
   }
   assert.equal((await cli(["snapshots", "--json"], env)).stdout, snapshots);
   assert.equal((await cli(["ls", "latest", "--json"], env)).stdout, ls);
+  const redated = await retention();
+  assert.deepEqual(redated.dates, dated.dates, "forget dates the snapshots as before the rebuild");
+  assert.deepEqual(redated.fallbacks, [], "each by a pack that holds its details, or its manifest");
 
   const target = await tempDir();
   const r = await cli(["restore", "latest", "--target", target, "--wait", "--poll", "1"], env);

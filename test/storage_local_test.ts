@@ -1,5 +1,9 @@
 import { openStorage } from "../host/storage/open.ts";
-import { storageConformance } from "./storage_conformance.ts";
+import { randomBytes, randomId, storageConformance } from "./storage_conformance.ts";
+
+/** What a create killed before its link leaves in the folder `root`: a file in `tmp/`. */
+const interruptWrite = (root: string) => (size: number) =>
+  Deno.writeFile(`${root}/tmp/${randomId().slice(0, 32)}`, randomBytes(size));
 
 storageConformance("local", async () => {
   const dir = await Deno.makeTempDir({ prefix: "pf-local-" });
@@ -8,8 +12,9 @@ storageConformance("local", async () => {
     storage,
     reopen: () => openStorage(`${dir}/repo`, "admin"),
     cleanup: () => Deno.remove(dir, { recursive: true }),
+    interruptWrite: interruptWrite(`${dir}/repo`),
   };
-});
+}, { strays: true });
 
 const RESTORE_DELAY_SECONDS = 1;
 
@@ -23,7 +28,8 @@ storageConformance(
       storage,
       reopen: () => openStorage(location, "admin"),
       cleanup: () => Deno.remove(dir, { recursive: true }),
+      interruptWrite: interruptWrite(`${dir}/repo`),
     };
   },
-  { cold: { restoreDelaySeconds: RESTORE_DELAY_SECONDS }, labels: "archived" },
+  { cold: { restoreDelaySeconds: RESTORE_DELAY_SECONDS }, labels: "archived", strays: true },
 );

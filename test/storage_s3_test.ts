@@ -13,11 +13,13 @@
 import assert from "node:assert/strict";
 import {
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { layout } from "../host/repository/layout.ts";
 import { startPlugin } from "../host/plugin/sandbox.ts";
@@ -59,13 +61,39 @@ async function freshBucket(): Promise<{ bucket: string; location: string }> {
 storageConformance(
   "s3 (moto)",
   async () => {
-    const { location } = await freshBucket();
+    const { bucket, location } = await freshBucket();
     const storage = await openStorage(location, "admin", { create: true });
-    return { storage, reopen: () => openStorage(location, "admin"), cleanup: async () => {} };
+    return {
+      storage,
+      reopen: () => openStorage(location, "admin"),
+      cleanup: async () => {},
+      interruptWrite: (size) => startUpload(bucket, layout.pack(randomId()), size),
+    };
   },
   // moto checks If-None-Match, then writes: not atomic (test/rig/moto.ts). Real S3 is.
-  { cold: { restoreDelaySeconds: 0 }, racyCreateOnly: true, labels: "all" },
+  {
+    cold: { restoreDelaySeconds: 0 },
+    racyCreateOnly: true,
+    labels: "all",
+    strays: true,
+    fixedStrayTime: true,
+  },
 );
+
+/** What a create killed during a multipart upload leaves: the upload, with one part. */
+async function startUpload(bucket: string, name: string, size: number): Promise<void> {
+  const Key = `${PREFIX}/${name}`;
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }));
+  await s3.send(
+    new UploadPartCommand({
+      Bucket: bucket,
+      Key,
+      UploadId,
+      PartNumber: 1,
+      Body: randomBytes(size),
+    }),
+  );
+}
 
 /** Runs `fn` on a fresh repository (admin role) in a fresh bucket. */
 async function withRepo(

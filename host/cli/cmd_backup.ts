@@ -1,18 +1,42 @@
 import { backup, type BackupResult } from "../ops/backup.ts";
-import type { Repository } from "../repository/repository.ts";
+import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import { idOf, kindOf, layout, tierOf } from "../repository/layout.ts";
 import { encodeSnapshot } from "../repository/snapshot.ts";
 import type { StorageClass } from "../storage/storage.ts";
 import { type BackupEstimate, defaultAssumptions, estimateBackup } from "../cost/mod.ts";
 import { uploadParts } from "../cost/store_cost.ts";
-import { bytes, type Context, printable, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
 import { parseSize } from "./size.ts";
-import { initRepository } from "./cmd_init.ts";
+import {
+  createOrOpen,
+  holdsRepository,
+  newRepositoryOptions,
+  newRepositorySettings,
+} from "./cmd_init.ts";
 import { Progress, scanTotals } from "./progress.ts";
-import { approveCost, budgetFlag } from "./confirm.ts";
+import { approveCost, budgetFlag, budgetOption } from "./confirm.ts";
 import { render, usd } from "./estimate_render.ts";
-import { type RepoPricing, repoPricing } from "./pricing.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+
+/**
+ * The gate is `--budget` alone: a backup asks no question, so no `--yes`. A new repository's
+ * settings are taken for the default repository a first backup creates, and refused otherwise.
+ */
+export const backupOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...budgetOption,
+  ...regionOption,
+  ...newRepositoryOptions,
+  tag: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+  "dry-run": { type: "boolean" },
+  host: { type: "string" },
+  "locality-floor": { type: "string" },
+  estimate: { type: "boolean" },
+} as const satisfies OptionTable;
 
 /**
  * `backup PATH... [--tag T] [--exclude GLOB] [--dry-run] [--host H] [--locality-floor SIZE]
@@ -20,66 +44,156 @@ import { type RepoPricing, repoPricing } from "./pricing.ts";
  *
  * `--estimate` runs the backup dry and prices what it would write; `--budget` does the same
  * first and refuses a backup whose estimate is over budget (docs/cost-model.md §10.1).
+ *
+ * Without `--repo` (or `PERMAFROST_REPO`) the default repository is used, and created by the
+ * first backup. A dry run, an estimate, and the estimate before a `--budget` check create
+ * nothing: while the default repository does not exist they compare with a new, empty one in a
+ * scratch folder, removed after.
  */
 export async function cmdBackup(ctx: Context): Promise<number> {
   if (ctx.positionals.length === 0) throw new UsageError("backup needs at least one PATH");
   const budget = budgetFlag(ctx);
   const floor = localityFloor(ctx); // a bad flag is refused before anything is opened
   const { location, isDefault } = ctx.repoOrDefault();
+  const missing = isDefault && !(await holdsRepository(location));
+  if (!missing) refuseNewRepositoryOptions(ctx, location, isDefault);
+  const writes = !ctx.bool("dry-run") && !ctx.bool("estimate");
+  if (missing && (!writes || budget !== undefined)) {
+    console.error(
+      `no repository given, and the default repository at ${location} does not exist yet: ` +
+        (writes
+          ? "the estimate compares with a new, empty one; the backup creates it if it goes ahead"
+          : "comparing with a new, empty one, and creating nothing"),
+    );
+    const status = await onScratchRepository(ctx, async (repo) => {
+      const target = { repo, location, cache: false };
+      return await priceFirst(ctx, target, budget, floor) ??
+        (writes ? undefined : await backupStep(ctx, target, floor));
+    });
+    if (status !== undefined) return status;
+  }
   let repo: Repository;
-  if (isDefault && !(await exists(location))) {
+  if (missing) {
     console.error(`no repository given: creating the default repository at ${location}`);
-    repo = await initRepository(ctx, location);
+    repo = await createOrOpen(ctx, location);
   } else {
     if (isDefault) console.error(`using the default repository at ${location}`);
     repo = await ctx.open(location);
   }
   try {
-    if (ctx.bool("estimate") || budget !== undefined) {
-      const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
-      const dry = await runBackup(ctx, repo, true, floor);
-      const priced = priceBackup(repo, dry, pricing);
-      const shown = () => backupEstimateText(ctx, priced, pricing);
-      if (ctx.bool("estimate")) {
-        ctx.print(backupEstimateJson(priced, pricing), shown);
-        return 0;
-      }
-      await approveCost(ctx, priced.estimate, { action: "the backup", shown, threshold: false });
-    }
-    const result = await runBackup(ctx, repo, ctx.bool("dry-run"), floor);
-    const s = result.manifest.stats;
-    ctx.print({
-      snapshot: result.id ?? null,
-      dryRun: result.dryRun,
-      repository: location,
-      stats: s,
-      upload: result.upload,
-      walk: result.walk,
-      skipped: result.skipped,
-    }, () =>
-      [
-        result.dryRun ? "dry run: nothing was written" : `snapshot ${result.id!.slice(0, 8)} saved`,
-        `  ${s.files} files, ${s.dirs} dirs, ${
-          bytes(s.bytes)
-        } (${result.walk.cachedFiles} files unchanged)`,
-        `  ${result.upload.newBlobs} new blobs, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ${
-          result.dryRun ? "would be stored" : "stored"
-        } in ${result.upload.packs} packs`,
-        ...(result.upload.copies > 0
-          ? [
-            `  ${result.upload.copies} small blobs (${
-              bytes(result.upload.copyBytes)
-            }) stored again near the directories using them, for restore locality`,
-          ]
-          : []),
-        ...(result.skipped.length > 0
-          ? [`  ${result.skipped.length} entries skipped (see warnings)`]
-          : []),
-      ].join("\n"));
-    return 0;
+    const target = { repo, location, cache: true };
+    const status = missing ? undefined : await priceFirst(ctx, target, budget, floor);
+    return status ?? await backupStep(ctx, target, floor);
   } finally {
     await repo.storage.close();
   }
+}
+
+/** Where a backup goes: the repository, its location, and whether it keeps a file cache. */
+interface Target {
+  repo: Repository;
+  location: string;
+  /** False for a scratch repository: its file cache would outlive it. */
+  cache: boolean;
+}
+
+/**
+ * `--estimate` (prints the estimate, and resolves with the exit status) and `--budget` (refuses
+ * a backup over it): a dry run into the target, priced. Undefined when the backup goes on.
+ */
+async function priceFirst(
+  ctx: Context,
+  target: Target,
+  budget: number | undefined,
+  floor: number | undefined,
+): Promise<number | undefined> {
+  if (!ctx.bool("estimate") && budget === undefined) return undefined;
+  const { repo, location } = target;
+  const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+  const dry = await runBackup(ctx, target, true, floor);
+  const priced = priceBackup(repo, dry, pricing);
+  const shown = () => backupEstimateText(ctx, priced, pricing);
+  if (ctx.bool("estimate")) {
+    ctx.print(backupEstimateJson(priced, pricing), shown);
+    return 0;
+  }
+  await approveCost(ctx, priced.estimate, { action: "the backup", shown, threshold: false });
+  return undefined;
+}
+
+/** `--pack-size`, `--cold-class`, `--kdf-memlimit` are refused unless a repository is created. */
+function refuseNewRepositoryOptions(ctx: Context, location: string, isDefault: boolean): void {
+  const given = Object.keys(newRepositoryOptions).find((o) => ctx.string(o) !== undefined);
+  if (given === undefined) return;
+  throw new UsageError(
+    `--${given} is a setting of a new repository, and this backup creates none: ` +
+      (isDefault
+        ? `the default repository at ${location} exists`
+        : "backup creates only the default repository, the first time (use `permafrost init`)"),
+  );
+}
+
+/**
+ * Runs `fn` on a new repository with the settings given (`--pack-size`, `--cold-class`), in a
+ * scratch folder removed after: what a first backup into the default repository, which does not
+ * exist yet, compares with.
+ */
+async function onScratchRepository<T>(
+  ctx: Context,
+  fn: (repo: Repository) => Promise<T>,
+): Promise<T> {
+  const { config } = newRepositorySettings(ctx);
+  const dir = await Deno.makeTempDir({ prefix: "permafrost-scratch-" });
+  try {
+    const storage = await openStorage(dir, "admin", { create: true });
+    try {
+      // Nobody opens it again: the cheapest key derivation the format accepts will do.
+      const repo = await Repository.init(storage, crypto.randomUUID(), {
+        config,
+        kdf: { opslimit: 1, memlimit: 8 << 10 },
+      });
+      return await fn(repo);
+    } finally {
+      await storage.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The backup, or with `--dry-run` the dry run, and what it stored or would store. */
+async function backupStep(ctx: Context, target: Target, floor: number | undefined) {
+  const result = await runBackup(ctx, target, ctx.bool("dry-run"), floor);
+  const s = result.manifest.stats;
+  ctx.print({
+    snapshot: result.id ?? null,
+    dryRun: result.dryRun,
+    repository: target.location,
+    stats: s,
+    upload: result.upload,
+    walk: result.walk,
+    skipped: result.skipped,
+  }, () =>
+    [
+      result.dryRun ? "dry run: nothing was written" : `snapshot ${result.id!.slice(0, 8)} saved`,
+      `  ${s.files} files, ${s.dirs} dirs, ${
+        bytes(s.bytes)
+      } (${result.walk.cachedFiles} files unchanged)`,
+      `  ${result.upload.newBlobs} new blobs, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ${
+        result.dryRun ? "would be stored" : "stored"
+      } in ${result.upload.packs} packs`,
+      ...(result.upload.copies > 0
+        ? [
+          `  ${result.upload.copies} small blobs (${
+            bytes(result.upload.copyBytes)
+          }) stored again near the directories using them, for restore locality`,
+        ]
+        : []),
+      ...(result.skipped.length > 0
+        ? [`  ${result.skipped.length} entries skipped (see warnings)`]
+        : []),
+    ].join("\n"));
+  return 0;
 }
 
 /** `--locality-floor SIZE`, or undefined for the default (a quarter of the data pack target). */
@@ -98,7 +212,7 @@ function localityFloor(ctx: Context): number | undefined {
 
 async function runBackup(
   ctx: Context,
-  repo: Repository,
+  target: Target,
   dryRun: boolean,
   localityFloor: number | undefined,
 ): Promise<BackupResult> {
@@ -111,13 +225,13 @@ async function runBackup(
     progress.total(t.files, t.bytes);
   }
   try {
-    return await backup(repo, {
+    return await backup(target.repo, {
       paths: ctx.positionals,
       tags: ctx.strings("tag"),
       excludes: ctx.strings("exclude"),
       dryRun,
       host: ctx.string("host"),
-      cacheDir: ctx.cacheDir(),
+      cacheDir: target.cache ? ctx.cacheDir() : undefined,
       localityFloor,
       onProgress: (f, b) => progress.add(f, b),
       onWarning: (path, reason) => {
@@ -243,14 +357,4 @@ function notes(pricing: RepoPricing): string[] {
     "the estimate read and chunked the source files (a dry run); nothing was written",
     ...(pricing.note ? [pricing.note] : []),
   ];
-}
-
-async function exists(location: string): Promise<boolean> {
-  const storage = await openStorage(location, "ingest").catch(() => undefined);
-  if (!storage) return false;
-  try {
-    return (await storage.stat(layout.config())) !== null;
-  } finally {
-    await storage.close();
-  }
 }

@@ -2,9 +2,12 @@ import { check } from "../ops/check.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { surveyPacks } from "../cold/pack_survey.ts";
-import { type Context, UsageError } from "./context.ts";
-import { approveCost } from "./confirm.ts";
-import { type RepoPricing, repoPricing } from "./pricing.ts";
+import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { approveCost, costGateOptions } from "./confirm.ts";
+import { type OptionTable, refuseExtraArguments } from "./options.ts";
+import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+import { strayNote } from "./stray_note.ts";
+import { thawOptions } from "./thaw_step.ts";
 import {
   priceReads,
   type ReadEstimate,
@@ -19,6 +22,18 @@ import {
   wholePackReads,
 } from "./check_subset.ts";
 
+export const checkOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...thawOptions,
+  ...costGateOptions,
+  ...regionOption,
+  "read-data": { type: "boolean" },
+  "read-data-subset": { type: "string" },
+  estimate: { type: "boolean" },
+  to: { type: "string" },
+} as const satisfies OptionTable;
+
 /**
  * `check [--read-data | --read-data-subset N%|N] [--estimate] [--budget USD] [--yes]`, and with
  * a subset `[--tier T] [--days N] [--wait] [--poll S]`. Exit status 0 when no problem is found,
@@ -31,6 +46,7 @@ import {
  * the repository is on a store that bills.
  */
 export async function cmdCheck(ctx: Context): Promise<number> {
+  refuseExtraArguments(ctx, 0);
   const readData = ctx.bool("read-data");
   const subsetText = ctx.string("read-data-subset");
   if (readData && subsetText !== undefined) {
@@ -89,6 +105,7 @@ export async function cmdCheck(ctx: Context): Promise<number> {
             p.pack ? `pack ${p.pack.slice(0, 12)}: ` : ""
           }${p.blob ? `blob ${p.blob.slice(0, 12)}: ` : ""}${p.message}`
         ),
+        ...strayNote(result.strays),
         result.problems.length === 0
           ? "no problems found"
           : `${result.problems.length} problems found`,

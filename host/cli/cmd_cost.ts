@@ -7,9 +7,16 @@
  */
 
 import { type DeadData, PROJECTION_MONTHS, repositoryBill } from "../ops/repository_bill.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { render, usd } from "./estimate_render.ts";
-import { repoPricing } from "./pricing.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, repoPricing } from "./pricing.ts";
+
+export const costOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...regionOption,
+} as const satisfies OptionTable;
 
 export async function cmdCost(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {

@@ -6,8 +6,10 @@
  * @module
  */
 
-import { bytes as humanBytes, type Context, UsageError } from "./context.ts";
+import { bytes as humanBytes, type Context, jsonOption, UsageError } from "./context.ts";
 import { render } from "./estimate_render.ts";
+import type { Command, CommandGroup, OptionTable } from "./options.ts";
+import { regionOption } from "./pricing.ts";
 import { parseSize } from "./size.ts";
 import { type RestoreTier, type StorageClass, storageClasses } from "../storage/storage.ts";
 import {
@@ -23,24 +25,56 @@ import {
 } from "../cost/mod.ts";
 import { priceTableOf } from "./pricing.ts";
 
-const scenarios = ["store", "restore", "delete", "rebuild"] as const;
-type Scenario = typeof scenarios[number];
+/** What every scenario takes: the objects' total size and class, the prices, the output. */
+const shape = {
+  ...regionOption,
+  ...jsonOption,
+  size: { type: "string" },
+  "object-size": { type: "string" },
+  class: { type: "string" },
+} as const satisfies OptionTable;
 
-/** `estimate store|restore|delete|rebuild`: prints the itemised estimate. */
-export function cmdEstimate(ctx: Context): Promise<number> {
-  const scenario = ctx.positionals[0];
-  if (!scenarios.includes(scenario as Scenario)) {
-    throw new UsageError(
+/** Reading the objects back: `restore` and `rebuild`. */
+const reading = {
+  ...shape,
+  tier: { type: "string" },
+  to: { type: "string" },
+  days: { type: "string" },
+  "free-egress": { type: "string" },
+} as const satisfies OptionTable;
+
+const scenarioOptions = {
+  store: { ...shape, months: { type: "string" }, "part-size": { type: "string" } },
+  restore: reading,
+  delete: { ...shape, "age-days": { type: "string" } },
+  rebuild: reading,
+} as const satisfies Record<string, OptionTable>;
+
+type Scenario = keyof typeof scenarioOptions;
+const scenarios = Object.keys(scenarioOptions) as Scenario[];
+
+/** `estimate store|restore|delete|rebuild`, each with its options: prints the itemised estimate. */
+export const estimateCommands: CommandGroup = {
+  subcommands: Object.fromEntries(
+    scenarios.map((s): [Scenario, Command] => [
+      s,
+      { options: scenarioOptions[s], run: (ctx) => cmdEstimate(s, ctx) },
+    ]),
+  ),
+  refuse: (scenario) =>
+    new UsageError(
       scenario === undefined
         ? `say what to estimate: ${scenarios.join(", ")}`
         : `unknown estimate "${scenario}"; one of: ${scenarios.join(", ")}`,
-    );
-  }
-  if (ctx.positionals.length > 1) {
-    throw new UsageError(`unexpected argument "${ctx.positionals[1]}"`);
+    ),
+};
+
+function cmdEstimate(scenario: Scenario, ctx: Context): Promise<number> {
+  if (ctx.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
   const table = priceTable(ctx);
-  const { title, result } = run(scenario as Scenario, ctx, table);
+  const { title, result } = run(scenario, ctx, table);
   ctx.print(result, () => render(title, result, table));
   return Promise.resolve(0);
 }

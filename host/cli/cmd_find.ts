@@ -1,5 +1,8 @@
 import { find } from "../ops/find.ts";
-import { bytes, type Context, printable, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+
+export const findOptions = { ...repoOptions, ...jsonOption } as const satisfies OptionTable;
 
 /** `find PATTERN...`: the snapshots that hold matching paths. */
 export async function cmdFind(ctx: Context): Promise<number> {

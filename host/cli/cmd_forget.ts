@@ -7,9 +7,28 @@ import {
   type KeepPolicy,
   parseDuration,
 } from "../ops/keep_policy.ts";
-import { type Context, printable, UsageError } from "./context.ts";
+import { type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
+import { type OptionTable, refuseExtraArguments } from "./options.ts";
 
 const counts = ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const;
+
+/** Deleting manifests is free: a dry run, no `--estimate`. */
+export const forgetOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  "keep-last": { type: "string" },
+  "keep-hourly": { type: "string" },
+  "keep-daily": { type: "string" },
+  "keep-weekly": { type: "string" },
+  "keep-monthly": { type: "string" },
+  "keep-yearly": { type: "string" },
+  "keep-within": { type: "string" },
+  "keep-tag": { type: "string", multiple: true },
+  host: { type: "string" },
+  path: { type: "string", multiple: true },
+  tag: { type: "string", multiple: true },
+  "dry-run": { type: "boolean" },
+} as const satisfies OptionTable;
 
 /**
  * `forget --keep-last N ... [--keep-within DUR] [--keep-tag T] [--host H] [--path P] [--tag T]
@@ -17,6 +36,7 @@ const counts = ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as con
  * snapshots' manifests one by one. Packs and index segments are left for garbage collection.
  */
 export async function cmdForget(ctx: Context): Promise<number> {
+  refuseExtraArguments(ctx, 0);
   const policy = policyFlags(ctx);
   const repo = await ctx.open();
   try {
@@ -39,6 +59,8 @@ export async function cmdForget(ctx: Context): Promise<number> {
         forget: plan.forget,
         deleted,
         disagreements: plan.disagreements,
+        fallbacks: plan.fallbacks,
+        dating: plan.dating,
         untouched: plan.untouched,
       },
       () =>
@@ -96,7 +118,7 @@ function planText(plan: ForgetPlan): string {
       groups.get(key)![side].push(s);
     }
   }
-  const flagged = new Set(plan.disagreements.map((d) => d.id));
+  const flagged = new Set([...plan.disagreements, ...plan.fallbacks].map((d) => d.id));
   const row = (verb: string, s: KeepDecision) =>
     `  ${verb}  ${s.id.slice(0, 8)}  ${s.time.replace("T", " ").slice(0, 19)}  ${
       printable(s.tags.join(",") || "-")
@@ -119,6 +141,12 @@ function planText(plan: ForgetPlan): string {
     lines.push(
       `! ${d.id.slice(0, 8)}: claimed time disagrees with the store; the store's time was used ` +
         `(claimed ${d.claimed}, store ${d.store})`,
+    );
+  }
+  for (const f of plan.fallbacks) {
+    lines.push(
+      `! ${f.id.slice(0, 8)}: dated by its manifest's store time (which a rebuild resets), ` +
+        `not by the pack of its details: ${f.reason}`,
     );
   }
   return lines.join("\n");

@@ -1,39 +1,32 @@
 /**
- * `gc STAGE`: garbage collection in stages (DESIGN §6, docs/gc.md). One table maps each stage
- * to its command, so adding a stage is one line.
+ * `gc STAGE`: garbage collection in stages (docs/gc.md). One table maps each stage to its
+ * command and the options it takes, so adding a stage is one line.
  *
  * @module
  */
 
-import { cmdGcCompact } from "./cmd_gc_compact.ts";
-import { cmdGcIndex } from "./cmd_gc_index.ts";
-import { cmdGcMark } from "./cmd_gc_mark.ts";
-import { cmdGcPurge } from "./cmd_gc_purge.ts";
-import { Context, UsageError } from "./context.ts";
+import { cmdGcCompact, gcCompactOptions } from "./cmd_gc_compact.ts";
+import { cmdGcIndex, gcIndexOptions } from "./cmd_gc_index.ts";
+import { cmdGcMark, gcMarkOptions } from "./cmd_gc_mark.ts";
+import { cmdGcPurge, gcPurgeOptions } from "./cmd_gc_purge.ts";
+import { UsageError } from "./context.ts";
+import type { CommandGroup } from "./options.ts";
 
-const stages: Record<string, (ctx: Context) => Promise<number>> = {
-  mark: cmdGcMark,
-  compact: cmdGcCompact,
-  purge: cmdGcPurge,
-  index: cmdGcIndex,
+const stages = {
+  mark: { options: gcMarkOptions, run: cmdGcMark },
+  compact: { options: gcCompactOptions, run: cmdGcCompact },
+  purge: { options: gcPurgeOptions, run: cmdGcPurge },
+  index: { options: gcIndexOptions, run: cmdGcIndex },
 };
 
-/** Runs the stage named by the first argument with the rest; a `UsageError` lists the stages. */
-export async function cmdGc(ctx: Context): Promise<number> {
-  const [stage, ...rest] = ctx.positionals;
-  const run = stage !== undefined && Object.hasOwn(stages, stage) ? stages[stage] : undefined;
-  if (!run) {
+export const gcCommands: CommandGroup = {
+  subcommands: stages,
+  refuse(stage) {
     const names = Object.keys(stages).join(", ");
-    throw new UsageError(
+    return new UsageError(
       stage === undefined
         ? `gc needs a stage: ${names}`
         : `unknown gc stage "${stage}"; the stages are: ${names}`,
     );
-  }
-  const sub = new Context(rest, ctx.flags);
-  try {
-    return await run(sub);
-  } finally {
-    sub.reportWarnings();
-  }
-}
+  },
+};

@@ -14,12 +14,28 @@ import type { Destination } from "../cost/egress.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { type CompactPlan, compactWork, planCompact } from "../ops/gc_compact.ts";
 import { executeCompact } from "../ops/gc_compact_execute.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
-import { approveCost } from "./confirm.ts";
-import { commandLine, emitJobSpec } from "./job_flags.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { approveCost, costGateOptions } from "./confirm.ts";
+import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { render, usd } from "./estimate_render.ts";
-import { repoPricing } from "./pricing.ts";
-import { thawFlags, thawPacks, WAITING } from "./thaw_step.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, repoPricing } from "./pricing.ts";
+import { thawFlags, thawOptions, thawPacks, WAITING } from "./thaw_step.ts";
+
+export const gcCompactOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...thawOptions,
+  ...costGateOptions,
+  ...regionOption,
+  ...jobOptions,
+  all: { type: "boolean" },
+  horizon: { type: "string" },
+  to: { type: "string" },
+  "accept-early-fee": { type: "boolean" },
+  estimate: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+} as const satisfies OptionTable;
 
 export async function cmdGcCompact(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {

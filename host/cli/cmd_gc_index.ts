@@ -1,29 +1,43 @@
 /**
- * `gc index`: admin only. Consolidates the index segments into one (host/ops/index_consolidate.ts)
- * so every later command reads one object instead of one per backup run. Deletes nothing; the
- * superseded segments go with the next `gc purge`.
+ * `gc index [--dry-run] [--json]`: admin only. Consolidates the index segments into one
+ * (host/ops/index_consolidate.ts) so every later command reads one object instead of one per
+ * backup run. Deletes nothing; the superseded segments go with the next `gc purge`. With
+ * `--dry-run` it says what it would write, and writes nothing.
  *
  * @module
  */
 
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { consolidateIndex } from "../ops/index_consolidate.ts";
-import { type Context, UsageError } from "./context.ts";
+import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+
+/** One PUT: nothing to price, so a dry run and no `--estimate`. */
+export const gcIndexOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  "dry-run": { type: "boolean" },
+} as const satisfies OptionTable;
 
 export async function cmdGcIndex(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
+  const dryRun = ctx.bool("dry-run");
   const repo = await ctx.open(ctx.requireRepo());
   try {
     assertAdmin(repo, "gc index"); // before anything is listed
     await proveDeleteAllowed(repo, "gc index");
-    const result = await consolidateIndex(repo);
+    const result = await consolidateIndex(repo, { dryRun });
+    const s = (n: number) => n === 1 ? "" : "s";
     ctx.print(
-      result,
+      { ...result, dryRun },
       () =>
         result.segment === undefined
-          ? `the index is ${result.segments} segment${result.segments === 1 ? "" : "s"} already`
+          ? `the index is ${result.segments} segment${s(result.segments)} already`
+          : dryRun
+          ? `dry run: nothing was written; would write one segment naming ${result.packs} ` +
+            `pack${s(result.packs)} in place of ${result.segments}`
           : `wrote one segment naming ${result.packs} packs in place of ${result.segments}; ` +
             "`permafrost gc purge` deletes the old ones",
     );

@@ -20,9 +20,18 @@ import {
 import { saveMark } from "../ops/gc_mark_store.ts";
 import { type RepositoryBill, repositoryBill } from "../ops/repository_bill.ts";
 import { deadDataText } from "./cmd_cost.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { usd } from "./estimate_render.ts";
-import { repoPricing } from "./pricing.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, repoPricing } from "./pricing.ts";
+
+/** It reads hot objects and writes nothing in the repository: no dry run. */
+export const gcMarkOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...regionOption,
+  threshold: { type: "string" },
+} as const satisfies OptionTable;
 
 /** Packs listed in the human output, most dead bytes first. */
 const TOP_PACKS = 10;

@@ -12,10 +12,22 @@ import { estimate, lineItem, noTime } from "../cost/estimate.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { DEFAULT_GRACE_MS, executePurge, planPurge, type PurgePlan } from "../ops/gc_purge.ts";
 import { parseDuration } from "../ops/keep_policy.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
-import { approveCost } from "./confirm.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { approveCost, costGateOptions } from "./confirm.ts";
 import { usd } from "./estimate_render.ts";
-import { repoPricing } from "./pricing.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, repoPricing } from "./pricing.ts";
+
+export const gcPurgeOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...costGateOptions,
+  ...regionOption,
+  grace: { type: "string" },
+  "accept-early-fee": { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  estimate: { type: "boolean" },
+} as const satisfies OptionTable;
 
 export async function cmdGcPurge(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
@@ -58,7 +70,13 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
       () =>
         `deleted ${result.deletedPacks} packs (${bytes(result.bytes)}, ${result.deletedObjects} ` +
         `objects) and ${result.deletedSegments} superseded index segments` +
-        (result.rescued > 0 ? `; ${result.rescued} retired packs were indexed again` : ""),
+        (result.rescued > 0 ? `; ${result.rescued} retired packs were indexed again` : "") +
+        (result.namedAgain > 0
+          ? `; ${result.namedAgain} packs were kept, as a backup indexed them meanwhile`
+          : "") +
+        (result.removedStrays > 0
+          ? `; removed ${result.removedStrays} partial uploads (${bytes(result.strayBytes)})`
+          : ""),
     );
     return 0;
   } finally {
@@ -125,6 +143,17 @@ function planText(plan: PurgePlan): string {
   lines.push(`index:  ${plan.segments.length} superseded segments to delete`);
   if (plan.strayCopies.length > 0) {
     lines.push(`stray:  ${plan.strayCopies.length} hot copies whose pack is gone`);
+  }
+  if (plan.strays.length > 0 || plan.youngStrays > 0) {
+    lines.push(
+      `stray:  ${plan.strays.length} partial uploads of interrupted writes (${
+        bytes(sum(plan.strays.map((s) => s.size)))
+      }) to remove` +
+        (plan.youngStrays > 0 ? `; ${plan.youngStrays} within the grace period are left` : ""),
+    );
+  }
+  if (plan.straysRefused !== undefined) {
+    lines.push(`stray:  partial uploads could not be listed: ${plan.straysRefused}`);
   }
   return lines.join("\n");
 }

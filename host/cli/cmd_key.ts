@@ -2,20 +2,33 @@ import { sha256Hex } from "../crypto/hash.ts";
 import { encodeKeyExport, wrapKeyFile } from "../repository/keyfile.ts";
 import { toIngestKeys } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
-import { type Context, UsageError } from "./context.ts";
+import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { type CommandGroup, refuseExtraArguments } from "./options.ts";
 import { parseSize } from "./size.ts";
 
-/** `key ingest --out FILE` and `key passwd`. */
-export async function cmdKey(ctx: Context): Promise<number> {
-  const [sub] = ctx.positionals;
-  if (sub === "ingest") return await keyIngest(ctx);
-  if (sub === "passwd") return await keyPasswd(ctx);
-  throw new UsageError(
-    `unknown key command "${sub ?? ""}": use "key ingest --out FILE" or "key passwd"`,
-  );
-}
+/** `key ingest --out FILE` and `key passwd`, each with the options it takes. */
+export const keyCommands: CommandGroup = {
+  subcommands: {
+    // Writes a file here, nothing in the repository: no dry run.
+    ingest: { options: { ...repoOptions, ...jsonOption, out: { type: "string" } }, run: keyIngest },
+    passwd: {
+      options: {
+        ...repoOptions,
+        ...jsonOption,
+        "kdf-memlimit": { type: "string" },
+        "dry-run": { type: "boolean" },
+      },
+      run: keyPasswd,
+    },
+  },
+  refuse: (sub) =>
+    new UsageError(
+      `unknown key command "${sub ?? ""}": use "key ingest --out FILE" or "key passwd"`,
+    ),
+};
 
 async function keyIngest(ctx: Context): Promise<number> {
+  refuseExtraArguments(ctx, 0);
   const out = ctx.string("out");
   if (!out) throw new UsageError("key ingest needs --out FILE");
   const repo = await ctx.open();
@@ -44,17 +57,31 @@ async function keyIngest(ctx: Context): Promise<number> {
   return 0;
 }
 
+/** With `--dry-run`: opens the repository, checks, says what it would do; asks and writes nothing. */
 async function keyPasswd(ctx: Context): Promise<number> {
+  refuseExtraArguments(ctx, 0);
+  const memlimit = ctx.string("kdf-memlimit");
+  if (memlimit) parseSize(memlimit);
   const repo = await ctx.open();
   try {
     if (!repo.canRead || !repo.keyObject) {
       throw new UsageError("key passwd needs the repository passphrase, not a key file");
     }
+    if (ctx.bool("dry-run")) {
+      ctx.print(
+        { dryRun: true, removed: repo.keyObject },
+        () =>
+          `dry run: nothing was written; would wrap the master key under a new passphrase in a ` +
+          `new key object and remove ${repo.keyObject}`,
+      );
+      return 0;
+    }
     const next = await ctx.newPassphrase();
-    const memlimit = ctx.string("kdf-memlimit");
+    // Bound to this repository's config (docs/format.md §4.1), also when a version 1 key opened it.
     const bytes = await wrapKeyFile(
       repo.keys,
       next,
+      repo.config.id,
       memlimit ? { opslimit: 2, memlimit: parseSize(memlimit) } : undefined,
     );
     const name = layout.key(sha256Hex(bytes));

@@ -1,9 +1,13 @@
 import { ls } from "../ops/ls.ts";
-import { bytes, type Context, printable, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
+import { type OptionTable, refuseExtraArguments } from "./options.ts";
+
+export const lsOptions = { ...repoOptions, ...jsonOption } as const satisfies OptionTable;
 
 /** `ls SNAP [PATH]`: entries of a snapshot (recursively below PATH). */
 export async function cmdLs(ctx: Context): Promise<number> {
   const [ref, path] = ctx.positionals;
+  refuseExtraArguments(ctx, 2);
   if (!ref) throw new UsageError("ls needs a snapshot (an id, a prefix, or latest)");
   const repo = await ctx.open();
   try {

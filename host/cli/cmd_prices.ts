@@ -14,28 +14,36 @@
  */
 
 import { dirname } from "node:path";
-import { type Context, UsageError } from "./context.ts";
-import { cachedPricePath, knownRegion, priceTableOf } from "./pricing.ts";
+import { type Context, jsonOption, UsageError } from "./context.ts";
+import type { CommandGroup } from "./options.ts";
+import { cachedPricePath, knownRegion, priceTableOf, regionOption } from "./pricing.ts";
 import { parsePriceTable, type PriceTable, shippedPriceTable } from "../cost/mod.ts";
 import { type FigureChange, refreshPriceTable, regionFileOf } from "../cost/price_refresh.ts";
 import rulesJson from "../cost/prices/rules.json" with { type: "json" };
 
-const verbs = ["show", "refresh"] as const;
-
 /** The Price List Query API answers in us-east-1 (also eu-central-1 and ap-south-1). */
 const pricingEndpointRegion = "us-east-1";
 
-export async function cmdPrices(ctx: Context): Promise<number> {
-  const verb = ctx.positionals[0];
-  if (!verbs.includes(verb as typeof verbs[number])) {
-    throw new UsageError(
+/** Both take a region; `refresh` writes the local price cache, nothing in a repository. */
+const options = { ...regionOption, ...jsonOption } as const;
+
+/** `prices show` and `prices refresh`. */
+export const pricesCommands: CommandGroup = {
+  subcommands: {
+    show: { options, run: (ctx) => cmdPrices("show", ctx) },
+    refresh: { options, run: (ctx) => cmdPrices("refresh", ctx) },
+  },
+  refuse: (verb) =>
+    new UsageError(
       verb === undefined
-        ? `say what to do: ${verbs.join(", ")}`
-        : `unknown prices command "${verb}"; one of: ${verbs.join(", ")}`,
-    );
-  }
-  if (ctx.positionals.length > 1) {
-    throw new UsageError(`unexpected argument "${ctx.positionals[1]}"`);
+        ? "say what to do: show, refresh"
+        : `unknown prices command "${verb}"; one of: show, refresh`,
+    ),
+};
+
+async function cmdPrices(verb: "show" | "refresh", ctx: Context): Promise<number> {
+  if (ctx.positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
   const region = ctx.string("region") ?? "us-east-1";
   knownRegion(region);

@@ -20,20 +20,34 @@ import {
 import { count, planRebuild, type RebuildPlan } from "../ops/rebuild_plan.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
-import { approveCost } from "./confirm.ts";
-import { commandLine, emitJobSpec } from "./job_flags.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { approveCost, costGateOptions } from "./confirm.ts";
+import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
-import { type RepoPricing, repoPricing } from "./pricing.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
 import {
   checkClassOffers,
   checkTierOffered,
   restoresRequested,
   type ThawFlags,
   thawFlags,
+  thawOptions,
   WAITING,
   waitUntilReadable,
 } from "./thaw_step.ts";
+
+export const rebuildOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...thawOptions,
+  ...costGateOptions,
+  ...regionOption,
+  ...jobOptions,
+  to: { type: "string" },
+  "dry-run": { type: "boolean" },
+  estimate: { type: "boolean" },
+} as const satisfies OptionTable;
 
 /** A rebuild is rarely worth paying for speed (docs/cost-model.md §6): bulk unless told. */
 const DEFAULT_TIER: RestoreTier = "bulk";

@@ -15,10 +15,11 @@ import {
 import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
 import { fasterTier, requestThaw } from "../cold/thaw.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
-import { bytes, type Context, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { Progress } from "./progress.ts";
-import { approveCost } from "./confirm.ts";
-import { type RepoPricing, repoPricing } from "./pricing.ts";
+import { approveCost, costGateOptions } from "./confirm.ts";
+import { type OptionTable, refuseExtraArguments } from "./options.ts";
+import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
 import {
   type ObjectRead,
   priceReads,
@@ -29,9 +30,23 @@ import {
   checkTierOffered,
   restoresRequested,
   thawFlags,
+  thawOptions,
   WAITING,
   waitUntilReadable,
 } from "./thaw_step.ts";
+
+export const restoreOptions = {
+  ...repoOptions,
+  ...jsonOption,
+  ...thawOptions,
+  ...costGateOptions,
+  ...regionOption,
+  target: { type: "string" },
+  resume: { type: "string" },
+  "dry-run": { type: "boolean" },
+  estimate: { type: "boolean" },
+  to: { type: "string" },
+} as const satisfies OptionTable;
 
 const DEFAULT_TIER: RestoreTier = "standard";
 const DEFAULT_DAYS = 3;
@@ -154,6 +169,7 @@ function parseRequest(ctx: Context): Request {
     return { location: job.repo, snapshotRef: job.snapshot, path: job.path, job };
   }
   const [spec] = ctx.positionals;
+  refuseExtraArguments(ctx, 1);
   const target = ctx.string("target");
   if (!spec) throw new UsageError("restore needs a snapshot, e.g. latest or latest:/docs/file.txt");
   if (!target && !ctx.bool("dry-run") && !ctx.bool("estimate")) {

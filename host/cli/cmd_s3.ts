@@ -9,6 +9,28 @@ import {
   policySizeLimits,
 } from "../s3/policy.ts";
 import { type Context, UsageError } from "./context.ts";
+import type { CommandGroup } from "./options.ts";
+
+/** `s3 policy`: prints JSON whatever is asked, so no `--json`; opens no repository. */
+export const s3Commands: CommandGroup = {
+  subcommands: {
+    policy: {
+      options: {
+        bucket: { type: "string" },
+        prefix: { type: "string" },
+        partition: { type: "string" },
+        role: { type: "string" },
+        versioned: { type: "boolean" },
+        "bypass-governance": { type: "boolean" },
+        "bucket-policy": { type: "boolean" },
+        "admin-principal": { type: "string", multiple: true },
+        "ingest-principal": { type: "string", multiple: true },
+      },
+      run: cmdS3Policy,
+    },
+  },
+  refuse: (sub) => new UsageError(`unknown s3 command "${sub ?? ""}": use "s3 policy"`),
+};
 
 /**
  * `s3 policy`: prints the IAM identity policy of a role, or the bucket policy, as JSON on
@@ -16,11 +38,8 @@ import { type Context, UsageError } from "./context.ts";
  * a usage error (exit 2); a policy too large for one user's inline policies is printed with a
  * note on stderr.
  */
-export function cmdS3(ctx: Context): Promise<number> {
-  const [sub, ...rest] = ctx.positionals;
-  if (sub !== "policy") {
-    throw new UsageError(`unknown s3 command "${sub ?? ""}": use "s3 policy"`);
-  }
+function cmdS3Policy(ctx: Context): Promise<number> {
+  const rest = ctx.positionals;
   if (rest.length > 0) throw new UsageError(`s3 policy takes no arguments, got "${rest[0]}"`);
   const bucket = ctx.string("bucket");
   if (!bucket) throw new UsageError("s3 policy needs --bucket BUCKET");

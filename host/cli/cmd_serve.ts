@@ -16,7 +16,16 @@ import { KeepOpen } from "../web/command_json.ts";
 import { RepoSource } from "../web/repo_source.ts";
 import { isLoopback, parseListen } from "../web/listen.ts";
 import { serve } from "../web/serve.ts";
-import { type Context, UsageError } from "./context.ts";
+import { type Context, repoOptions, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+import { regionOption } from "./pricing.ts";
+
+export const serveOptions = {
+  ...repoOptions,
+  ...regionOption,
+  listen: { type: "string" },
+  token: { type: "string" },
+} as const satisfies OptionTable;
 
 const DEFAULT_LISTEN = "127.0.0.1:0";
 const MIN_TOKEN_LENGTH = 16;

@@ -1,7 +1,11 @@
-import { bytes, type Context } from "./context.ts";
+import { bytes, type Context, jsonOption, repoOptions } from "./context.ts";
+import { type OptionTable, refuseExtraArguments } from "./options.ts";
+
+export const snapshotsOptions = { ...repoOptions, ...jsonOption } as const satisfies OptionTable;
 
 /** `snapshots`: every snapshot, oldest first (works with the ingest key). */
 export async function cmdSnapshots(ctx: Context): Promise<number> {
+  refuseExtraArguments(ctx, 0);
   const repo = await ctx.open();
   try {
     const all = await repo.snapshots();

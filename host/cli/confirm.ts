@@ -10,6 +10,16 @@
 import type { Estimate } from "../cost/mod.ts";
 import { type Context, UsageError } from "./context.ts";
 import { usd } from "./estimate_render.ts";
+import type { OptionTable } from "./options.ts";
+
+/** `--budget USD` ({@link budgetFlag}): for a command whose gate is the budget alone. */
+export const budgetOption = { budget: { type: "string" } } as const satisfies OptionTable;
+
+/** The options {@link approveCost} reads, for the tables of the commands it gates. */
+export const costGateOptions = {
+  ...budgetOption,
+  yes: { type: "boolean", short: "y" },
+} as const satisfies OptionTable;
 
 /** The default of `PERMAFROST_CONFIRM_USD`. */
 export const DEFAULT_CONFIRM_USD = 1;

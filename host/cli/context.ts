@@ -11,9 +11,19 @@ import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import type { Role } from "../storage/storage.ts";
 import { defaultCacheDir, defaultRepository } from "../cache/location.ts";
+import type { OptionTable } from "./options.ts";
 import { readSecret } from "./secret.ts";
 
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** `--repo` and `--key-file`: how a command that opens a repository finds it and its key. */
+export const repoOptions = {
+  repo: { type: "string" },
+  "key-file": { type: "string" },
+} as const satisfies OptionTable;
+
+/** `--json`: for the commands whose output goes through {@link Context.print}. */
+export const jsonOption = { json: { type: "boolean" } } as const satisfies OptionTable;
 
 /** A mistake in how a command was called: printed with the command's usage, exit status 2. */
 export class UsageError extends Error {
@@ -21,7 +31,15 @@ export class UsageError extends Error {
 }
 
 export class Context {
-  constructor(readonly positionals: string[], readonly flags: Flags) {}
+  /**
+   * `options` is the command's option table (`options.ts`), which the command line was parsed
+   * with: reading an option outside it is a bug, thrown as one, never a silent `undefined`.
+   */
+  constructor(
+    readonly positionals: string[],
+    readonly flags: Flags,
+    readonly options?: OptionTable,
+  ) {}
 
   /** Repositories this command opened, whose warnings `reportWarnings` prints. */
   #opened: Repository[] = [];
@@ -37,23 +55,30 @@ export class Context {
     return this.flags.json === true;
   }
 
+  /** The value of option `name`, which the command's table must declare. */
+  #value(name: string): Flags[string] {
+    if (this.options && !Object.hasOwn(this.options, name)) {
+      throw new Error(`bug: the command reads --${name}, which its option table does not declare`);
+    }
+    return this.flags[name];
+  }
+
   string(name: string): string | undefined {
-    const v = this.flags[name];
+    const v = this.#value(name);
     if (Array.isArray(v)) return v[v.length - 1] as string;
     return typeof v === "string" ? v : undefined;
   }
 
   strings(name: string): string[] {
-    const v = this.flags[name];
+    const v = this.#value(name);
     if (v === undefined) return [];
     return (Array.isArray(v) ? v : [v]).map(String);
   }
 
   bool(name: string): boolean {
-    return this.flags[name] === true;
+    return this.#value(name) === true;
   }
 
-  /** The repository location, or `undefined` when none is configured. */
   /** `--repo`, else `PERMAFROST_REPO`; `undefined` when neither is set (or both are empty). */
   repoLocation(): string | undefined {
     return this.string("repo") || Deno.env.get("PERMAFROST_REPO") || undefined;
@@ -76,9 +101,14 @@ export class Context {
     return defaultCacheDir();
   }
 
+  /** The key file's path (`--key-file`, else `PERMAFROST_KEY_FILE`), if one is configured. */
+  keyFilePath(): string | undefined {
+    return this.string("key-file") ?? (Deno.env.get("PERMAFROST_KEY_FILE") || undefined);
+  }
+
   /** The key file's bytes, if one is configured. */
   keyFile(): Uint8Array | undefined {
-    const path = this.string("key-file") ?? Deno.env.get("PERMAFROST_KEY_FILE");
+    const path = this.keyFilePath();
     if (!path) return undefined;
     try {
       return Deno.readFileSync(path);
@@ -145,7 +175,7 @@ export class Context {
     const storage = await openStorage(location, role);
     try {
       const repo = keyFile
-        ? await Repository.open(storage, { keyFile })
+        ? await Repository.open(storage, { keyFile, keyFileName: this.keyFilePath() })
         : await Repository.open(storage, { passphrase: await this.passphrase() });
       this.#opened.push(repo);
       return repo;

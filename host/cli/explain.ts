@@ -9,7 +9,11 @@ import { layout } from "../repository/layout.ts";
 import { UsageError } from "./context.ts";
 
 const hints: Record<string, string> = {
-  WrongPassphrase: "check PERMAFROST_PASSWORD / PERMAFROST_PASSWORD_FILE",
+  // The messages of ForeignKey (a key file or key object of another repository) and
+  // NoUsableKey (every key object damaged) name the object and what to do; WrongPassphrase
+  // gets the passphrase's source (`passphraseTried`).
+  ForeignKey: "",
+  NoUsableKey: "",
   NotARepository: "create one with `permafrost init`, or check --repo / PERMAFROST_REPO",
   KeyCannotRead: "",
   IntegrityError: "run `permafrost check --read-data` to list every damaged pack",
@@ -52,8 +56,27 @@ export function explain(err: unknown): { message: string; status: number } {
       const role = refusals.find(([request]) => request.test(err.message))?.[1];
       if (role) return { message: `${err.message}; ${role} ${pickCredentials}`, status: 1 };
     }
+    if (err.name === "WrongPassphrase") {
+      return { message: `${err.message} (tried ${passphraseTried()})`, status: 1 };
+    }
     const hint = hints[err.name];
     return { message: hint ? `${err.message} (${hint})` : err.message, status: 1 };
   }
   return { message: String(err), status: 1 };
+}
+
+/**
+ * Where the passphrase that was tried came from, in the order `Context.passphrase` looks:
+ * `PERMAFROST_PASSWORD`, else the file `PERMAFROST_PASSWORD_FILE` names, else the prompt.
+ */
+function passphraseTried(): string {
+  const env = (name: string) => Deno.env.get(name) || undefined;
+  const file = env("PERMAFROST_PASSWORD_FILE");
+  if (env("PERMAFROST_PASSWORD")) {
+    return `the passphrase in PERMAFROST_PASSWORD${
+      file ? `, which comes before PERMAFROST_PASSWORD_FILE "${file}"` : ""
+    }`;
+  }
+  if (file) return `the passphrase in the file "${file}" (PERMAFROST_PASSWORD_FILE)`;
+  return "the passphrase typed at the prompt";
 }

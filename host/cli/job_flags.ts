@@ -35,6 +35,14 @@ import {
   jobSpec,
 } from "../ops/job_spec.ts";
 import { type Context, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+
+/** The options {@link emitJobSpec} reads, for the tables of the commands that offer it. */
+export const jobOptions = {
+  "emit-job": { type: "string" },
+  image: { type: "string" },
+  "job-role": { type: "string" },
+} as const satisfies OptionTable;
 
 export interface EmitJobOptions {
   /** Bytes the job reads and writes: sizes the task (`jobSize`). */

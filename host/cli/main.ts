@@ -9,132 +9,88 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
 import { Context, UsageError } from "./context.ts";
-import { cmdBackup } from "./cmd_backup.ts";
-import { cmdCat } from "./cmd_cat.ts";
-import { cmdCheck } from "./cmd_check.ts";
-import { cmdDiff } from "./cmd_diff.ts";
-import { cmdFind } from "./cmd_find.ts";
-import { cmdInit } from "./cmd_init.ts";
-import { cmdKey } from "./cmd_key.ts";
-import { cmdLs } from "./cmd_ls.ts";
-import { cmdRestore } from "./cmd_restore.ts";
-import { cmdS3 } from "./cmd_s3.ts";
-import { cmdSnapshots } from "./cmd_snapshots.ts";
-import { cmdEstimate } from "./cmd_estimate.ts";
-import { cmdCost } from "./cmd_cost.ts";
-import { cmdServe } from "./cmd_serve.ts";
-import { cmdPrices } from "./cmd_prices.ts";
-import { cmdForget } from "./cmd_forget.ts";
-import { cmdRebuild } from "./cmd_rebuild.ts";
-import { cmdGc } from "./cmd_gc.ts";
+import { backupOptions, cmdBackup } from "./cmd_backup.ts";
+import { catOptions, cmdCat } from "./cmd_cat.ts";
+import { checkOptions, cmdCheck } from "./cmd_check.ts";
+import { cmdDiff, diffOptions } from "./cmd_diff.ts";
+import { cmdFind, findOptions } from "./cmd_find.ts";
+import { cmdInit, initOptions } from "./cmd_init.ts";
+import { keyCommands } from "./cmd_key.ts";
+import { cmdLs, lsOptions } from "./cmd_ls.ts";
+import { cmdRestore, restoreOptions } from "./cmd_restore.ts";
+import { s3Commands } from "./cmd_s3.ts";
+import { cmdSnapshots, snapshotsOptions } from "./cmd_snapshots.ts";
+import { estimateCommands } from "./cmd_estimate.ts";
+import { cmdCost, costOptions } from "./cmd_cost.ts";
+import { cmdServe, serveOptions } from "./cmd_serve.ts";
+import { pricesCommands } from "./cmd_prices.ts";
+import { cmdForget, forgetOptions } from "./cmd_forget.ts";
+import { cmdRebuild, rebuildOptions } from "./cmd_rebuild.ts";
+import { gcCommands } from "./cmd_gc.ts";
 import { explain } from "./explain.ts";
+import {
+  type Command,
+  type CommandGroup,
+  parseCommandLine,
+  scanCommandLine,
+  unionOf,
+} from "./options.ts";
 
-const commands: Record<string, (ctx: Context) => Promise<number>> = {
-  init: cmdInit,
-  key: cmdKey,
-  backup: cmdBackup,
-  snapshots: cmdSnapshots,
-  ls: cmdLs,
-  restore: cmdRestore,
-  find: cmdFind,
-  diff: cmdDiff,
-  cat: cmdCat,
-  check: cmdCheck,
-  s3: cmdS3,
-  estimate: cmdEstimate,
-  cost: cmdCost,
-  serve: cmdServe,
-  prices: cmdPrices,
-  forget: cmdForget,
-  rebuild: cmdRebuild,
-  gc: cmdGc,
+/** Every command, with the options it takes (`options.ts`); groups have subcommands. */
+export const commands: Record<string, Command | CommandGroup> = {
+  init: { options: initOptions, run: cmdInit },
+  key: keyCommands,
+  backup: { options: backupOptions, run: cmdBackup },
+  snapshots: { options: snapshotsOptions, run: cmdSnapshots },
+  ls: { options: lsOptions, run: cmdLs },
+  restore: { options: restoreOptions, run: cmdRestore },
+  find: { options: findOptions, run: cmdFind },
+  diff: { options: diffOptions, run: cmdDiff },
+  cat: { options: catOptions, run: cmdCat },
+  check: { options: checkOptions, run: cmdCheck },
+  s3: s3Commands,
+  estimate: estimateCommands,
+  cost: { options: costOptions, run: cmdCost },
+  serve: { options: serveOptions, run: cmdServe },
+  prices: pricesCommands,
+  forget: { options: forgetOptions, run: cmdForget },
+  rebuild: { options: rebuildOptions, run: cmdRebuild },
+  gc: gcCommands,
 };
 
-const options = {
-  repo: { type: "string" },
-  "key-file": { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  tag: { type: "string", multiple: true },
-  exclude: { type: "string", multiple: true },
-  "dry-run": { type: "boolean" },
-  host: { type: "string" },
-  target: { type: "string" },
-  out: { type: "string" },
-  content: { type: "boolean" },
-  "read-data": { type: "boolean" },
-  "pack-size": { type: "string" },
-  "locality-floor": { type: "string" },
-  "kdf-memlimit": { type: "string" },
-  "cold-class": { type: "string" },
-  tier: { type: "string" },
-  days: { type: "string" },
-  wait: { type: "boolean" },
-  poll: { type: "string" },
-  resume: { type: "string" },
-  role: { type: "string" },
-  bucket: { type: "string" },
-  prefix: { type: "string" },
-  partition: { type: "string" },
-  "bucket-policy": { type: "boolean" },
-  versioned: { type: "boolean" },
-  "bypass-governance": { type: "boolean" },
-  "admin-principal": { type: "string", multiple: true },
-  "ingest-principal": { type: "string", multiple: true },
-  size: { type: "string" },
-  "object-size": { type: "string" },
-  class: { type: "string" },
-  months: { type: "string" },
-  to: { type: "string" },
-  "age-days": { type: "string" },
-  region: { type: "string" },
-  "free-egress": { type: "string" },
-  "part-size": { type: "string" },
-  estimate: { type: "boolean" },
-  budget: { type: "string" },
-  yes: { type: "boolean", short: "y" },
-  listen: { type: "string" },
-  token: { type: "string" },
-  path: { type: "string", multiple: true },
-  "keep-last": { type: "string" },
-  "keep-hourly": { type: "string" },
-  "keep-daily": { type: "string" },
-  "keep-weekly": { type: "string" },
-  "keep-monthly": { type: "string" },
-  "keep-yearly": { type: "string" },
-  "keep-within": { type: "string" },
-  "keep-tag": { type: "string", multiple: true },
-  "read-data-subset": { type: "string" },
-  threshold: { type: "string" },
-  horizon: { type: "string" },
-  "accept-early-fee": { type: "boolean" },
-  all: { type: "boolean" },
-  grace: { type: "string" },
-  "emit-job": { type: "string" },
-  image: { type: "string" },
-  "job-role": { type: "string" },
-} as const;
+/** Each command as users type it ("forget", "gc index"), with its options and what runs it. */
+export function everyCommand(): { name: string; command: Command }[] {
+  return Object.entries(commands).flatMap(([verb, c]) =>
+    "subcommands" in c
+      ? Object.entries(c.subcommands).map(([sub, command]) => ({ name: `${verb} ${sub}`, command }))
+      : [{ name: verb, command: c }]
+  );
+}
+
+const everyOption = unionOf(everyCommand().map((c) => c.command.options));
 
 export async function main(argv: string[]): Promise<number> {
   let verb: string | undefined;
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-    verb = parsed.positionals[0];
+    const scanned = scanCommandLine(argv, everyOption);
+    verb = scanned.positionals[0];
     if (!verb || verb === "help") {
-      console.log(help(parsed.positionals[1] ?? "permafrost"));
-      return verb ? 0 : parsed.values.help ? 0 : 2;
+      console.log(help(scanned.positionals[1] ?? "permafrost"));
+      return verb ? 0 : scanned.help ? 0 : 2;
     }
-    const command = commands[verb];
-    if (!command) throw new UsageError(`unknown command "${verb}"`);
-    if (parsed.values.help) {
+    const entry = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
+    if (!entry) throw new UsageError(`unknown command "${verb}"`);
+    if (scanned.help) {
       console.log(help(verb));
       return 0;
     }
-    const ctx = new Context(parsed.positionals.slice(1), parsed.values);
+    // Which command, then its own options: all of it before anything is opened or asked.
+    const { name, command, words } = resolve(verb, entry, scanned.positionals[1]);
+    const parsed = parseCommandLine(name, command.options, argv);
+    const ctx = new Context(parsed.positionals.slice(words), parsed.values, command.options);
     try {
-      return await command(ctx);
+      return await command.run(ctx);
     } finally {
       ctx.reportWarnings();
     }
@@ -142,11 +98,23 @@ export async function main(argv: string[]): Promise<number> {
     const { message, status } = explain(err);
     console.error(`permafrost: ${message}`);
     if (status === 2) {
-      console.error(`run "permafrost ${verb && commands[verb] ? verb + " " : ""}--help" for usage`);
+      const topic = verb && Object.hasOwn(commands, verb) ? `${verb} ` : "";
+      console.error(`run "permafrost ${topic}--help" for usage`);
     }
     if (Deno.env.get("PERMAFROST_DEBUG") && err instanceof Error) console.error(err.stack);
     return status;
   }
+}
+
+/** The command `verb` (and `sub`, for a group) names, and how many positionals name it. */
+function resolve(
+  verb: string,
+  entry: Command | CommandGroup,
+  sub: string | undefined,
+): { name: string; command: Command; words: number } {
+  if (!("subcommands" in entry)) return { name: verb, command: entry, words: 1 };
+  if (sub === undefined || !Object.hasOwn(entry.subcommands, sub)) throw entry.refuse(sub);
+  return { name: `${verb} ${sub}`, command: entry.subcommands[sub], words: 2 };
 }
 
 function help(topic: string): string {

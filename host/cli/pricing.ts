@@ -18,6 +18,10 @@ import { defaultCacheDir } from "../cache/location.ts";
 import { parseS3Location } from "../storage/s3_location.ts";
 import type { StorageClass } from "../storage/storage.ts";
 import { type Context, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+
+/** `--region R`, which {@link repoPricing} reads: for the tables of the commands that price. */
+export const regionOption = { region: { type: "string" } } as const satisfies OptionTable;
 
 export interface RepoPricing {
   table: PriceTable;

@@ -20,6 +20,15 @@ import {
   type StorageClass,
 } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
+import type { OptionTable } from "./options.ts";
+
+/** The options {@link thawFlags} reads, for the tables of the commands that restore packs. */
+export const thawOptions = {
+  tier: { type: "string" },
+  days: { type: "string" },
+  wait: { type: "boolean" },
+  poll: { type: "string" },
+} as const satisfies OptionTable;
 
 /** Exit status: packs are being restored from cold storage; run the command again later. */
 export const WAITING = 4;

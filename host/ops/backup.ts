@@ -5,9 +5,12 @@
  * Commit order (docs/format.md "Write ordering"): every pack, then the index segments naming
  * them, then the snapshot details blob (itself in a durable metadata pack), and only then the
  * snapshot manifest. A run killed at any point leaves no snapshot; a rerun reuses whatever was
- * indexed (the file cache is written last, after the snapshot). Just before the manifest, the
- * index is loaded again: a garbage collection that retired packs the run reused or wrote while
- * it ran fails the backup before it commits anything (`reuse_guard.ts`).
+ * indexed (the file cache is written last, after the snapshot). The run deduplicates only
+ * against packs that a listing of `packs/` at its start shows stored, at their length, and whose
+ * index records agree (`dedup_trust.ts`); anything else it stores again. Just before the
+ * manifest, the index is loaded and `packs/` listed again: a garbage collection that retired or
+ * deleted packs the run reused or wrote while it ran fails the backup before it commits
+ * anything (`reuse_guard.ts`).
  *
  * @module
  */
@@ -21,7 +24,7 @@ import { layout } from "../repository/layout.ts";
 import { IndexOverlay, PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
 import type { Repository } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
-import { encodeTree, type TreeNode } from "../repository/tree.ts";
+import { encodeTree, type TreeNode, treeOf } from "../repository/tree.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
 import type { ObjectInfo } from "../storage/storage.ts";
 import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
@@ -36,7 +39,9 @@ import type {
 import { compareNames } from "../../plugins/engine/dedup/walker.ts";
 import { cacheFile } from "../cache/location.ts";
 import { CompressorPool } from "../repository/compressor.ts";
+import { DedupTrust } from "./dedup_trust.ts";
 import { ReuseGuard } from "./reuse_guard.ts";
+import { BackupXattrs } from "./backup_xattrs.ts";
 
 export interface BackupOptions {
   paths: string[];
@@ -82,8 +87,9 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   ).pop();
 
   // What the run reuses and writes, to check before the manifest that no garbage collection
-  // retired it meanwhile. A dry run commits nothing, so it needs no check.
-  const guard = dryRun ? undefined : new ReuseGuard(repo);
+  // retired or deleted it meanwhile. A dry run commits nothing, so it needs neither check (its
+  // numbers may then count as reused a blob whose pack is gone).
+  const guard = dryRun ? undefined : new ReuseGuard(repo, await trustedIndex(repo, options));
   const compressors = new CompressorPool();
   const uploader = new PackUploader(
     storage,
@@ -102,7 +108,10 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
       : undefined;
     if (filter) plugins.push(filter);
-    const storeTree = async (nodes: SourceNode[]) => {
+    // Extended attributes are read here, by the host: the engine has no FFI (docs/plugins.md).
+    const xattrs = new BackupXattrs(paths, (p, reason) => options.onWarning?.(p, reason));
+    const storeTree = async (nodes: SourceNode[], dir?: unknown) => {
+      xattrs.directory(dir, nodes);
       // The engine is a plugin: a tree it sends may only reference blobs already stored (or
       // queued) in this run, so no snapshot can point at data that was never written.
       for (const n of nodes) {
@@ -115,7 +124,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
           guard?.note(id);
         }
       }
-      return await uploader.add("tree", encodeTree({ version: 1, nodes: nodes as TreeNode[] }));
+      return await uploader.add("tree", encodeTree(treeOf(nodes as TreeNode[])));
     };
     const engine = await startPlugin({
       kind: "engine",
@@ -169,6 +178,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       "backup",
       paths,
     );
+    walked.nodes.forEach((n, i) => paths[i] !== undefined && xattrs.entry(paths[i], n));
     const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
     const root = await storeTree(rootNodes);
     guard?.note(root);
@@ -190,7 +200,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
         newBlobs: 0,
         newBytes: 0,
         storedBytes: 0,
-        skipped: walked.skipped.length,
+        skipped: walked.skipped.length + xattrs.notKept.length,
       },
     };
     // Every tree and data pack durable first (with the pack index naming the data packs), so
@@ -209,7 +219,11 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     };
     const details = await uploader.add(
       "snapshot",
-      encodeDetails({ version: 1, manifest: counted, skipped: walked.skipped }),
+      encodeDetails({
+        version: 1,
+        manifest: counted,
+        skipped: [...walked.skipped, ...xattrs.notKept],
+      }),
     );
     await uploader.flush();
     guard?.note(details);
@@ -230,7 +244,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     return {
       id,
       manifest,
-      skipped: walked.skipped,
+      skipped: [...walked.skipped, ...xattrs.notKept],
       upload: uploader.stats,
       walk: walked.stats,
       dryRun,
@@ -241,6 +255,34 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     compressors.close();
     cache?.close();
   }
+}
+
+/**
+ * Checks the loaded index against the store (`DedupTrust.load`) and warns once when some of it
+ * cannot be trusted: those blobs are stored again.
+ */
+async function trustedIndex(repo: Repository, options: BackupOptions): Promise<DedupTrust> {
+  const trust = await DedupTrust.load(repo);
+  const { gone, disputed } = trust;
+  if (gone.size > 0) {
+    const [example] = gone;
+    options.onWarning?.(
+      layout.pack(example),
+      `is not in the store at the length the index gives${
+        gone.size > 1 ? ` (nor are ${gone.size - 1} other indexed packs)` : ""
+      }; this backup stores their blobs again. \`permafrost check\` names what else they affect`,
+    );
+  }
+  if (disputed.length > 0) {
+    options.onWarning?.(
+      layout.pack(disputed[0]),
+      `is named by index segments that disagree on its contents${
+        disputed.length > 1 ? ` (as are ${disputed.length - 1} other packs)` : ""
+      }, so one of them is forged; this backup stores again the blobs they do not agree on. ` +
+        "Run `permafrost check --read-data`",
+    );
+  }
+  return trust;
 }
 
 /** The most directory marks one `blobs.store` call may carry. */

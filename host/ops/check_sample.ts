@@ -82,10 +82,37 @@ export function subsetText(spec: SubsetSpec, seed: string): string {
 
 /** The first `size` of `packIds` in the seed's order (module doc); ties cannot occur. */
 export function pickSample(packIds: Iterable<string>, seed: string, size: number): string[] {
-  const keyed = [...packIds].map((id) => ({
-    id,
-    key: sha256Hex(utf8(`permafrost check sample v1\n${seed}\n${id}`)),
-  }));
+  const keyed = [...packIds].map((id) => ({ id, key: sampleKey(seed, id) }));
   keyed.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
   return keyed.slice(0, size).map((k) => k.id);
+}
+
+/** How many sample keys `seedPicking` computes at most before it gives up. */
+const PICK_WORK = 2_000_000;
+
+/**
+ * A seed whose sample of one pack (`--read-data-subset 1@SEED`) is `pack`, among `packIds`, so
+ * a message can name the check that reads just that pack; undefined when none is found within
+ * a bounded search. Seeds are tried in turn (`<first 8 digits of pack>.<n>`); each picks
+ * `pack` with chance 1/N for N packs, and a seed that does not is mostly ruled out after a few
+ * keys, so the search costs about N·ln N hashes (a second for 100,000 packs).
+ */
+export function seedPicking(pack: string, packIds: Iterable<string>): string | undefined {
+  const others = [...packIds].filter((id) => id !== pack);
+  let work = 0;
+  for (let n = 0; work < PICK_WORK; n++) {
+    const seed = `${pack.slice(0, 8)}.${n}`;
+    const key = sampleKey(seed, pack);
+    const after = (id: string) => {
+      work++;
+      return sampleKey(seed, id) > key;
+    };
+    work++;
+    if (others.every(after)) return seed;
+  }
+  return undefined;
+}
+
+function sampleKey(seed: string, id: string): string {
+  return sha256Hex(utf8(`permafrost check sample v1\n${seed}\n${id}`));
 }

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { defaultSeed, parseSubset, pickSample, sampleSize, subsetText } from "./check_sample.ts";
+import {
+  defaultSeed,
+  parseSubset,
+  pickSample,
+  sampleSize,
+  seedPicking,
+  subsetText,
+} from "./check_sample.ts";
 
 const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(64, "0"));
 
@@ -45,4 +52,13 @@ Deno.test("the default seed is the UTC date, and the subset is written back with
   assert.equal(subsetText({ percent: 2.5 }, "2026-11-27"), "2.5%@2026-11-27");
   assert.equal(subsetText({ count: 3, seed: "x" }, "x"), "3@x");
   assert.deepEqual(parseSubset(subsetText({ percent: 2.5 }, "d")), { percent: 2.5, seed: "d" });
+});
+
+Deno.test("seedPicking gives a seed whose sample of one pack is the pack asked for", () => {
+  for (const pack of [ids[0], ids[17], ids[39]]) {
+    const seed = seedPicking(pack, ids);
+    assert.ok(seed !== undefined && parseSubset(`1@${seed}`).seed === seed, seed);
+    assert.deepEqual(pickSample(ids, seed, 1), [pack]);
+  }
+  assert.deepEqual(pickSample([ids[3]], seedPicking(ids[3], [ids[3]])!, 1), [ids[3]]);
 });

@@ -3,12 +3,16 @@
  *
  * - Admin only (DESIGN §3): `assertAdmin` (admin_gate.ts) refuses an ingest key or a storage handle without
  *   `delete` before anything is listed or deleted.
- * - Ages come from the store's own timestamp of each `snapshots/<id>` object where the store
- *   gives one, else from the manifest's claimed `time`; a claimed time more than an hour from
- *   the store's is reported (`disagreements`), so a client cannot push real snapshots out of a
- *   policy by lying about when it ran. The claimed time only orders snapshots the store dated
- *   to the same instant (S3 dates to the whole second), so `--keep-last 1` after two backups in
- *   one second keeps the later one.
+ * - Ages are times the store set, never the client (docs/format.md §9.1; `snapshot_dates.ts`):
+ *   the earlier of the store's time of `snapshots/<id>` and of the cold pack `packs/<P>` that
+ *   holds the snapshot's details blob, P's holding of it checked from P's own bytes with the
+ *   private key. A rebuild writes every manifest anew but leaves the packs alone, so retention
+ *   decides after it exactly as before. Where that pack cannot be checked, the manifest's time
+ *   is used and the plan says why (`fallbacks`); without any store time, the claimed `time`.
+ *   A claimed time more than an hour from the date used is reported (`disagreements`), so a
+ *   client cannot push real snapshots out of a policy by lying about when it ran. The claimed
+ *   time only orders snapshots dated to the same instant (S3 dates to the whole second), so
+ *   `--keep-last 1` after two backups in one second keeps the later one.
  * - Execute deletes only the `snapshots/<id>` objects of forgotten snapshots, one at a time.
  *   Each delete is atomic and leaves a consistent repository (a snapshot is either listed and
  *   complete, or gone); packs and index segments are untouched (garbage collection's job). A run
@@ -17,10 +21,17 @@
  * @module
  */
 
-import { idOf, kindOf, layout } from "../repository/layout.ts";
+import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { assertAdmin } from "./admin_gate.ts";
-import { applyKeepPolicy, type KeepPlan, type KeepPolicy, splitTags } from "./keep_policy.ts";
+import {
+  applyKeepPolicy,
+  type KeepPlan,
+  type KeepPolicy,
+  type PolicySnapshot,
+  splitTags,
+} from "./keep_policy.ts";
+import { type DatedBy, dateSnapshots } from "./snapshot_dates.ts";
 
 /** Claimed and store times further apart than this are reported. */
 export const CLOCK_TOLERANCE_MS = 60 * 60 * 1000;
@@ -42,9 +53,24 @@ export interface TimeDisagreement {
   store: string;
 }
 
-export interface ForgetPlan extends KeepPlan {
+/** A snapshot as `forget` dates it: `time` is the store's, `datedBy` says which object's. */
+export interface DatedSnapshot extends PolicySnapshot {
+  datedBy: DatedBy;
+}
+
+/** A snapshot that the pack holding its details did not date, and why. */
+export interface DatingFallback {
+  id: string;
+  reason: string;
+}
+
+export interface ForgetPlan extends KeepPlan<DatedSnapshot> {
   /** Snapshots whose claimed time disagrees with the store (the store's time was used). */
   disagreements: TimeDisagreement[];
+  /** Snapshots dated by their manifest because the pack holding their details could not be. */
+  fallbacks: DatingFallback[];
+  /** What dating read: metadata packs read whole, and their bytes. */
+  dating: { packsRead: number; bytesRead: number };
   /** Snapshots the filter left out. */
   untouched: number;
 }
@@ -56,11 +82,8 @@ export async function planForget(
   filter: ForgetFilter = {},
 ): Promise<ForgetPlan> {
   assertAdmin(repo, "forget");
-  const storeTimes = new Map<string, string>();
-  for (const o of await repo.storage.list(layout.prefixes.snapshot)) {
-    if (kindOf(o.name) === "snapshot" && o.modified) storeTimes.set(idOf(o.name), o.modified);
-  }
   const disagreements: TimeDisagreement[] = [];
+  const fallbacks: DatingFallback[] = [];
   const tagLists = (filter.tags ?? []).map(splitTags);
   const all = await repo.snapshots();
   const chosen = all.filter(({ manifest: m }) =>
@@ -68,15 +91,18 @@ export async function planForget(
     (filter.paths ?? []).every((p) => m.paths.includes(p)) &&
     (tagLists.length === 0 || tagLists.some((list) => list.every((t) => m.tags.includes(t))))
   );
-  const dated = chosen.map(({ id, manifest: m }) => {
-    const store = storeTimes.get(id);
-    if (store !== undefined && disagree(m.time, store)) {
-      disagreements.push({ id, claimed: m.time, store });
+  const { dates, packsRead, bytesRead } = await dateSnapshots(repo, chosen);
+  const dated = chosen.map(({ id, manifest: m }): DatedSnapshot => {
+    const date = dates.get(id)!;
+    if (date.by !== "claimed" && disagree(m.time, date.time)) {
+      disagreements.push({ id, claimed: m.time, store: date.time });
     }
+    if (date.fallback !== undefined) fallbacks.push({ id, reason: date.fallback });
     return {
       id,
-      time: store ?? m.time,
+      time: date.time,
       claimed: m.time,
+      datedBy: date.by,
       host: m.host,
       paths: m.paths,
       tags: m.tags,
@@ -85,6 +111,8 @@ export async function planForget(
   return {
     ...applyKeepPolicy(dated, policy),
     disagreements,
+    fallbacks,
+    dating: { packsRead, bytesRead },
     untouched: all.length - chosen.length,
   };
 }

@@ -23,6 +23,12 @@
  * 3. **Minimum storage duration.** A pack younger than its class's minimum is billed for the
  *    remaining days whether it is deleted or not: it is listed with the date it becomes free,
  *    unless `acceptEarlyFee`, when it is deleted and its fee shown.
+ * 4. **Named again.** Just before it deletes a pack, execute loads the index again (one listing
+ *    of `index/`, and the segments new since): a pack a segment now names (a backup rescued it,
+ *    or wrote the segment of its new pack, after the plan) is kept.
+ *
+ * Strays (host/ops/strays.ts), what interrupted writes left that is not an object, are removed
+ * once older than `graceMs` (a younger one may be a write under way).
  *
  * The plan reads the retired packs' segments into the in-memory index for its walk, and loads
  * the effective index again before it returns.
@@ -31,7 +37,7 @@
  * repository, and running purge again finishes the job): the rescue segment; then per pack its
  * hot copy, then the pack; then the superseded segments that no longer name any pack still in
  * the store except effective ones, and only those an effective segment supersedes (so none can
- * come back into the effective index).
+ * come back into the effective index); then the strays.
  *
  * @module
  */
@@ -49,10 +55,11 @@ import {
 } from "../repository/index_segment.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
-import type { ObjectInfo, StorageClass } from "../storage/storage.ts";
+import type { ObjectInfo, StorageClass, Stray } from "../storage/storage.ts";
 import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 import { liveBlobs } from "./gc_mark.ts";
 import { effectiveRecords } from "./gc_records.ts";
+import { listStrays } from "./strays.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -107,6 +114,12 @@ export interface PurgePlan {
   segments: string[];
   /** Hot copies `meta/<id>` whose cold pack is already gone (a purge stopped midway). */
   strayCopies: string[];
+  /** What interrupted writes left (host/ops/strays.ts), older than the grace period. */
+  strays: Stray[];
+  /** Strays within the grace period: left, as a write may be under way. */
+  youngStrays: number;
+  /** Why the strays could not be listed (credentials without the permission), else absent. */
+  straysRefused?: string;
   bytes: number;
   earlyFeeUsd: number;
   monthlySavingUsd: number;
@@ -118,6 +131,10 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
   const now = options.now?.getTime() ?? await storeNow(repo);
   const grace = options.graceMs ?? DEFAULT_GRACE_MS;
   const table = options.table;
+  // Snapshots before the index: a backup writes its segments before its manifest, so every
+  // snapshot listed here has its blobs in the index loaded next. One committed later is not
+  // counted live; what it needs is kept by its backup's guard and by "named again" (execute).
+  const snapshots = await repo.snapshots();
   await repo.loadIndex();
   const segments = repo.segments();
   const superseded = repo.supersededSegments();
@@ -186,7 +203,7 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
   repo.index.add([...retiredRecords.values()]);
   let live: Set<string>;
   try {
-    live = await liveBlobs(repo, await repo.snapshots());
+    live = await liveBlobs(repo, snapshots);
     assertNothingUndecodable(repo, "gc purge"); // else their data would look dead
     for (const id of live) {
       if (repo.index.get(id) === undefined) {
@@ -225,6 +242,8 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     rescue: [...rescue.values()],
     segments: [],
     strayCopies: [],
+    strays: [],
+    youngStrays: 0,
     bytes: 0,
     earlyFeeUsd: 0,
     monthlySavingUsd: 0,
@@ -284,6 +303,13 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     if (done && !s.packs.some((p) => rescue.has(p))) plan.segments.push(layout.index(s.id));
   }
 
+  const strays = await listStrays(repo.storage);
+  if (strays.refused !== undefined) plan.straysRefused = strays.refused;
+  for (const s of strays.strays) {
+    if (now - (timeOf(s) ?? now) < grace) plan.youngStrays++;
+    else plan.strays.push(s);
+  }
+
   for (const c of plan.delete) {
     plan.bytes += c.bytes;
     plan.earlyFeeUsd += c.earlyFeeUsd;
@@ -301,6 +327,10 @@ export interface PurgeResult {
   deletedObjects: number;
   deletedSegments: number;
   bytes: number;
+  /** Planned packs kept because a segment named them by the time they were due. */
+  namedAgain: number;
+  removedStrays: number;
+  strayBytes: number;
 }
 
 /**
@@ -319,6 +349,9 @@ export async function executePurge(
     deletedObjects: 0,
     deletedSegments: 0,
     bytes: 0,
+    namedAgain: 0,
+    removedStrays: 0,
+    strayBytes: 0,
   };
   if (plan.rescue.length > 0) {
     const segment = encodeIndexSegment(repo.keys.indexKey, plan.rescue);
@@ -333,6 +366,12 @@ export async function executePurge(
     await onStep("deleted", name);
   }
   for (const c of plan.delete) {
+    // The plan is as old as its walk of every snapshot: a backup may have named the pack since.
+    await repo.loadIndex();
+    if (repo.index.pack(c.pack) !== undefined) {
+      result.namedAgain++;
+      continue;
+    }
     for (const name of c.objects) {
       await repo.storage.delete(name);
       result.deletedObjects++;
@@ -345,6 +384,12 @@ export async function executePurge(
     await repo.storage.delete(name);
     result.deletedSegments++;
     await onStep("deleted", name);
+  }
+  for (const s of plan.strays) {
+    await repo.storage.removeStray(s.name);
+    result.removedStrays++;
+    result.strayBytes += s.size;
+    await onStep("deleted", s.name);
   }
   return result;
 }

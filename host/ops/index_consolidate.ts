@@ -19,12 +19,21 @@ export interface ConsolidateResult {
   /** Effective segments before (now superseded). */
   segments: number;
   packs: number;
-  /** The new segment, or undefined when there was at most one effective segment. */
+  /**
+   * The new segment (with `dryRun`, the one it would be), or undefined when there was at most
+   * one effective segment.
+   */
   segment?: string;
 }
 
-/** Writes the consolidated segment; writes nothing when the index is one segment already. */
-export async function consolidateIndex(repo: Repository): Promise<ConsolidateResult> {
+/**
+ * Writes the consolidated segment; writes nothing when the index is one segment already, or
+ * with `dryRun` (which still reads and encodes everything, so its numbers are a real run's).
+ */
+export async function consolidateIndex(
+  repo: Repository,
+  options: { dryRun?: boolean } = {},
+): Promise<ConsolidateResult> {
   assertAdmin(repo, "gc index");
   requirePrivateKey(repo.keys, "index segments to supersede them");
   await repo.loadIndex();
@@ -46,6 +55,7 @@ export async function consolidateIndex(repo: Repository): Promise<ConsolidateRes
     supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },
   });
   const name = layout.index(sha256Hex(segment));
+  if (options.dryRun) return { segments: effective.length, packs: packs.size, segment: name };
   await repo.storage.create(name, segment);
   await repo.loadIndex();
   return { segments: effective.length, packs: packs.size, segment: name };

@@ -1,7 +1,7 @@
 /**
  * Keep policies for `forget` (DESIGN §6, stage 1): which snapshots a policy keeps, and why.
- * Pure: no storage, no clock. The caller decides each snapshot's `time` (the store's own
- * timestamp where it has one, docs/security.md: a client's claimed time must not decide
+ * Pure: no storage, no clock. The caller decides each snapshot's `time` (forget: a time the
+ * store set, `snapshot_dates.ts`; docs/security.md: a client's claimed time must not decide
  * retention).
  *
  * Semantics (as restic's `forget`):
@@ -50,15 +50,13 @@ export interface KeepPolicy {
   tags?: string[];
 }
 
-/** A snapshot and why it is kept (empty for a forgotten one). */
-export interface KeepDecision extends PolicySnapshot {
-  reasons: string[];
-}
+/** A snapshot (with whatever else the caller gave) and why it is kept (empty if forgotten). */
+export type KeepDecision<T extends PolicySnapshot = PolicySnapshot> = T & { reasons: string[] };
 
 /** Both lists newest first, group by group (groups ordered by host, then paths). */
-export interface KeepPlan {
-  keep: KeepDecision[];
-  forget: KeepDecision[];
+export interface KeepPlan<T extends PolicySnapshot = PolicySnapshot> {
+  keep: KeepDecision<T>[];
+  forget: KeepDecision<T>[];
 }
 
 const bucketRules = [
@@ -76,8 +74,11 @@ export function hasRule(policy: KeepPolicy): boolean {
     policy.within !== undefined || (policy.tags?.length ?? 0) > 0;
 }
 
-/** Splits snapshots into kept (with reasons) and forgotten by `policy`. */
-export function applyKeepPolicy(snapshots: PolicySnapshot[], policy: KeepPolicy): KeepPlan {
+/** Splits snapshots into kept (with reasons) and forgotten by `policy`; other fields stay. */
+export function applyKeepPolicy<T extends PolicySnapshot>(
+  snapshots: readonly T[],
+  policy: KeepPolicy,
+): KeepPlan<T> {
   if (!hasRule(policy)) {
     throw new RangeError("a keep policy needs at least one rule; without one it would forget all");
   }
@@ -90,12 +91,12 @@ export function applyKeepPolicy(snapshots: PolicySnapshot[], policy: KeepPolicy)
   const within = policy.within === undefined ? undefined : parseDuration(policy.within);
   const tagLists = (policy.tags ?? []).map(splitTags);
 
-  const groups = new Map<string, PolicySnapshot[]>();
+  const groups = new Map<string, T[]>();
   for (const s of snapshots) {
     const key = groupKey(s);
     groups.set(key, [...groups.get(key) ?? [], s]);
   }
-  const plan: KeepPlan = { keep: [], forget: [] };
+  const plan: KeepPlan<T> = { keep: [], forget: [] };
   for (const key of [...groups.keys()].sort()) {
     const group = groups.get(key)!.map((s) => ({ s, at: timeOf(s), claimed: claimedOf(s) }))
       .sort((a, b) =>

@@ -5,7 +5,8 @@
  * When a pack is missing, the blobs not yet written from it are read from other copies the index
  * knows; when a frame does not verify, only its blobs are; when a blob's bytes do not match its
  * id (a wrong entry), only that blob is. A blob with no other copy stops the restore, naming the
- * pack (docs/security.md "Poison deduplication").
+ * pack, a file that needs it, and the check that finds what is wrong (docs/security.md "Poison
+ * deduplication").
  * File contents are written by a worker thread (`restore_writer.ts`) while this one opens the
  * next frames.
  *
@@ -13,7 +14,7 @@
  */
 
 import fs from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, posix, relative, resolve, sep } from "node:path";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
@@ -29,6 +30,7 @@ import {
   plannedPacks,
   type RestorePlan,
 } from "./restore_plan.ts";
+import { seedPicking } from "./check_sample.ts";
 import { applyMetadata } from "./restore_fs.ts";
 import { RestoreWriter } from "./restore_writer.ts";
 
@@ -40,7 +42,10 @@ const MAX_READ = 4 << 20;
 export interface RestoreOptions {
   target: string;
   onProgress?: (files: number, bytes: number) => void;
-  /** A pack that could not be read, whose blobs were read from other copies instead. */
+  /**
+   * A pack that could not be read, whose blobs were read from other copies instead; extended
+   * attributes that could not be set (one message for all).
+   */
   onWarning?: (message: string) => void;
 }
 
@@ -178,6 +183,13 @@ export async function executeRestore(
     const usable = (c: BlobEntry) =>
       !missing.has(c.pack) && !bad.has(frameKey(c.pack, c)) && !bad.has(entryKey(c));
     const queue = [...plan.packs];
+    /** The snapshot path of a file that needs blob `id`, for messages. */
+    const fileOf = (id: string) => {
+      const file = targets.get(id)?.[0]?.file;
+      if (file === undefined) return undefined;
+      const base = plan.path === "/" ? "/" : posix.dirname(plan.path);
+      return posix.join(base, relative(target, file.path).split(sep).join("/"));
+    };
     /** Queues other copies of `due`, with a warning; false when some blob has none. */
     const elsewhere = (due: BlobEntry[], message: string) => {
       const packs = otherCopies(repo, due, usable);
@@ -198,9 +210,12 @@ export async function executeRestore(
       }
       if (mismatched.length > 0) {
         for (const b of mismatched) bad.add(entryKey(b));
-        const message = `pack "${pack.pack}" is damaged: ${mismatched.length} blobs (e.g. ` +
-          `"${mismatched[0].id}") do not match their ids`;
-        if (!elsewhere(mismatched, message)) throw new IntegrityError(message);
+        const message = `pack "${pack.pack}" does not hold what the index says: ` +
+          `${mismatched.length} blobs (e.g. "${mismatched[0].id}") are not where an index entry ` +
+          "puts them (the entry is wrong, or forged)";
+        if (!elsewhere(mismatched, message)) {
+          throw noOtherCopy(repo, pack.pack, new IntegrityError(message), mismatched, fileOf);
+        }
       }
       if (failure === undefined) continue;
       const handled = new Set(mismatched.map((b) => b.id));
@@ -219,28 +234,39 @@ export async function executeRestore(
       }
       if (gone) missing.add(pack.pack);
       else bad.add(frameKey(pack.pack, frames[0]));
-      if (!elsewhere(frames.flatMap((f) => f.blobs), (failure as Error).message)) throw failure;
+      const due = frames.flatMap((f) => f.blobs);
+      if (!elsewhere(due, (failure as Error).message)) {
+        throw noOtherCopy(repo, pack.pack, failure as Error, due, fileOf);
+      }
     }
     await writer.drain();
 
     // 3. Links, then metadata (directories last, deepest first, so their mtimes stick).
+    const unset = [...writer.warnings]; // extended attributes that could not be set
     for (const e of plan.entries) {
       const path = abs(e.rel);
       if (e.node.type === "symlink") {
         if (occupied.has(path)) clearFile(path);
         fs.symlinkSync(e.node.target ?? "", path);
-        applyMetadata(path, e.node, asRoot);
+        unset.push(...applyMetadata(path, e.node, asRoot));
       } else if (e.linkTo !== undefined) {
         if (occupied.has(path)) clearFile(path);
         fs.linkSync(abs(e.linkTo), path);
       }
     }
-    for (const e of later) applyMetadata(abs(e.rel), e.node, asRoot);
+    for (const e of later) unset.push(...applyMetadata(abs(e.rel), e.node, asRoot));
     options.onProgress?.(plan.files, written);
     const dirs = plan.entries.filter((e) => e.node.type === "dir").sort((a, b) =>
       b.rel.length - a.rel.length
     );
-    for (const e of dirs) applyMetadata(abs(e.rel), e.node, asRoot);
+    for (const e of dirs) unset.push(...applyMetadata(abs(e.rel), e.node, asRoot));
+    if (unset.length > 0) {
+      options.onWarning?.(
+        `${unset.length} extended attributes could not be set (${unset.slice(0, 3).join("; ")}${
+          unset.length > 3 ? "; …" : ""
+        }); the files are restored without them`,
+      );
+    }
     return {
       target,
       files: plan.files,
@@ -386,6 +412,41 @@ function otherCopies(
   const copiesOf = (id: string) => repo.index.copies(id).filter(usable);
   if (due.some((b) => copiesOf(b.id).length === 0)) return undefined;
   return plannedPacks(repo.index, chooseCopies(copiesOf, due)).packs;
+}
+
+/**
+ * The error that stops a restore: blobs of `pack` that no other copy the index knows can give.
+ * `cause` says what is wrong with the pack; added: a file that needs them, and what to run to
+ * learn more: `check` names the snapshots a missing pack breaks; a check that reads just this
+ * pack (`check_sample.ts` `seedPicking`) names its damage and any index segment claiming a blob
+ * it does not hold (docs/security.md "Poison deduplication").
+ */
+function noOtherCopy(
+  repo: Repository,
+  pack: string,
+  cause: Error,
+  due: { id: string }[],
+  fileOf: (id: string) => string | undefined,
+): Error {
+  const files = [...new Set(due.map((b) => fileOf(b.id)).filter((f) => f !== undefined))];
+  const needed = files.length === 0
+    ? ""
+    : ` of "${files[0]}"${files.length > 1 ? ` and ${files.length - 1} other files` : ""}`;
+  let todo: string;
+  if (cause instanceof ObjectNotFound) {
+    todo = "run `permafrost check` to list the snapshots that need it";
+  } else {
+    const seed = seedPicking(pack, [...repo.index.packs()].map((p) => p.id));
+    todo = seed === undefined
+      ? "run `permafrost check --read-data` to find what is wrong with it"
+      : `run \`permafrost check --read-data-subset 1@${seed}\` to read just this pack and ` +
+        "find what is wrong with it (a damaged frame or header, or an index segment that " +
+        "claims what it does not hold)";
+  }
+  if (!cause.message.includes(pack)) cause.message = `pack "${pack}": ${cause.message}`;
+  cause.message += `; ${due.length} blobs${needed} have no other copy the index knows, so ` +
+    `they cannot be restored: ${todo}`;
+  return cause;
 }
 
 function frameKey(pack: string, frame: { frameOffset: number }): string {

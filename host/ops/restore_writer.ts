@@ -9,6 +9,9 @@
  * - `frame(plain)` hands over one opened frame's plaintext: the writer owns it from then on (it
  *   is moved to the worker, or freed if nothing is written from it). `whole` and `range` take
  *   views of the current frame's plaintext; they queue work and return at once.
+ * - Zeros are not written where they can be holes (`writeSparse` in `restore_fs.ts`): `whole`
+ *   makes a new file, and `range` writes into a file that must read as zeros where it has not
+ *   been written yet (new, pre-sized with `ftruncate`), so a sparse file is restored sparse.
  * - `room()`, called between frames, sends the queued batch once it is large enough and waits
  *   while more than `MAX_IN_FLIGHT` bytes are being written.
  * - `onDone(path)` is called, with the path the file was written at, once the worker has applied
@@ -45,6 +48,8 @@ export type WriteOp =
 /** What the worker answers for a batch: operations applied, and the error that stopped it. */
 export interface ApplyResult {
   applied: number;
+  /** Extended attributes that could not be set (`applyMetadata`), one message each. */
+  warnings?: string[];
   error?: { name: string; message: string };
 }
 
@@ -55,6 +60,8 @@ const BATCH_BYTES = 1 << 20;
 const BATCH_OPS = 256;
 
 export class RestoreWriter {
+  /** Messages of the metadata the worker could not set (extended attributes), in order. */
+  readonly warnings: string[] = [];
   #worker: Worker;
   #client: RpcClient;
   #batch: Batch = newBatch();
@@ -100,7 +107,10 @@ export class RestoreWriter {
     this.#push({ op: "whole", path, final, ...at, meta }, path);
   }
 
-  /** Writes `data` at `offset` of the existing file `path`; `last` marks the file's last write. */
+  /**
+   * Writes `data` at `offset` of the file `path`, new and pre-sized (zeros are skipped, see the
+   * contract); `last` marks the file's last write.
+   */
   range(path: string, offset: number, data: Uint8Array, last: boolean): void {
     const at = this.#locate(data);
     this.#push({ op: "range", path, offset, ...at }, last ? path : undefined);
@@ -188,8 +198,9 @@ export class RestoreWriter {
     // `prepareValues` transfers each frame buffer the plaintext owns whole (copies any other).
     const call: Promise<void> = this.#client.call<ApplyResult>("apply", batch.ops, batch.buffers)
       .then(
-        ({ applied, error }) => {
+        ({ applied, error, warnings }) => {
           for (const d of batch.done) if (d.op < applied) this.onDone(d.path);
+          this.warnings.push(...warnings ?? []);
           if (error) {
             this.#failure ??= Object.assign(new Error(error.message), { name: error.name });
           }

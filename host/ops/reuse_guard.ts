@@ -30,6 +30,14 @@
  * A retirement after `verify` is harmless: purge deletes a retired pack only after the grace
  * period (default one day), and by then the manifest exists and purge rescues what it needs.
  *
+ * The guard also keeps the run to blobs that are stored (`dedup_trust.ts`): its index answers
+ * "not stored" for a blob whose only copies are in packs missing at the start of the run (or
+ * disputed), so the run stores it again. And `verify` ends with one listing of `packs/`: when a
+ * pack the run wrote or reused from is not there at its length any more (a `gc purge` with a
+ * short grace deleted the run's new pack before its segment existed, or a pack it reused), the
+ * backup fails with `PacksGone` and commits nothing; the rerun's own check at its start then
+ * stores those blobs again.
+ *
  * @module
  */
 
@@ -44,6 +52,7 @@ import {
 import { layout } from "../repository/layout.ts";
 import type { IndexSink } from "../repository/pack_uploader.ts";
 import type { Repository } from "../repository/repository.ts";
+import { type DedupTrust, listStoredPacks } from "./dedup_trust.ts";
 
 /**
  * A garbage collection retired packs this backup reused (or wrote) while it ran. Nothing was
@@ -53,18 +62,32 @@ export class RetiredDuringBackup extends Error {
   override name = "RetiredDuringBackup";
 }
 
+/**
+ * A pack this backup wrote or reused from was not in the store (at its length) just before the
+ * manifest: a garbage collection deleted it while the backup ran. Nothing was committed; the
+ * rerun stores what is needed.
+ */
+export class PacksGone extends Error {
+  override name = "PacksGone";
+}
+
 export class ReuseGuard {
   readonly #repo: Repository;
+  readonly #trust: DedupTrust;
   readonly #supersededAtStart: Set<string>;
   readonly #reused: BloomFilter;
-  /** Packs that reused ids were located in (the index's own id strings: no copies). */
-  readonly #reusedPacks = new Set<string>();
-  /** Packs this run stored. */
-  readonly #ownPacks = new Set<string>();
+  /** Packs that reused ids were located in (the index's own id strings), with their lengths. */
+  readonly #reusedPacks = new Map<string, number>();
+  /** Packs this run stored, with their lengths. */
+  readonly #ownPacks = new Map<string, number>();
 
-  /** Call right after the run's `repo.loadIndex()`, before anything is deduplicated. */
-  constructor(repo: Repository) {
+  /**
+   * Call right after the run's `repo.loadIndex()`, with the trust checked against it
+   * (`DedupTrust.load`), before anything is deduplicated.
+   */
+  constructor(repo: Repository, trust: DedupTrust) {
     this.#repo = repo;
+    this.#trust = trust;
     this.#supersededAtStart = repo.supersededSegments();
     this.#reused = BloomFilter.forCount(repo.index.blobCount);
   }
@@ -77,14 +100,19 @@ export class ReuseGuard {
     return this.#reused.bytes;
   }
 
-  /** `index` (the repository's own) for the run's pack uploader, noting the packs the run stores. */
+  /**
+   * `index` (the repository's own) for the run's pack uploader: a blob the trust distrusts is
+   * not stored as far as the run knows (so it stores it again), and the packs the run stores
+   * are noted.
+   */
   sink(index: IndexSink): IndexSink {
     return {
-      has: (id) => index.has(id),
-      get: (id) => index.get(id),
+      has: (id) => index.has(id) && !this.#trust.distrusts(id),
+      get: (id) => this.#trust.trustedCopy(id),
       add: (packs: IndexedPack[], segment?: string) => {
         index.add(packs);
-        for (const p of packs) this.#ownPacks.add(p.pack);
+        this.#trust.stored(packs);
+        for (const p of packs) this.#ownPacks.set(p.pack, p.length);
         // `verify` loads the index again: the run's own segments need not be read back.
         if (segment !== undefined) this.#repo.adoptSegment(segment, packs);
       },
@@ -96,21 +124,42 @@ export class ReuseGuard {
    * in a pack it wrote) is not kept: `verify` checks the run's packs as a whole.
    */
   note(id: string): void {
-    const at = this.#repo.index.get(id);
+    const at = this.#trust.trustedCopy(id);
     if (at === undefined || this.#ownPacks.has(at.pack)) return;
     this.#reused.add(id);
-    this.#reusedPacks.add(at.pack);
+    if (!this.#reusedPacks.has(at.pack)) {
+      this.#reusedPacks.set(at.pack, this.#trust.storedLength(at.pack)!);
+    }
   }
 
   /**
-   * Loads the index again; when a pack the run wrote, or one holding a blob it probably reused,
-   * is no longer in the effective index, names it again in a new segment (`rescued`), or throws
-   * `RetiredDuringBackup` when it is gone from the store already. Call after the last flush of
-   * the uploader and before the manifest is written.
+   * Loads the index again and lists `packs/`; when a pack the run wrote, or one holding a blob
+   * it probably reused, is no longer in the effective index, names it again in a new segment
+   * (`rescued`), or throws `RetiredDuringBackup` when it is gone from the store already. Then
+   * throws `PacksGone` when a pack the run wrote or reused from is not in the listing at its
+   * length. Call after the last flush of the uploader and before the manifest is written.
    */
   async verify(): Promise<void> {
+    await this.#repo.loadIndex();
+    const stored = await listStoredPacks(this.#repo.storage);
+    await this.#rescueRetired(stored);
+    const gone = [...this.#ownPacks, ...this.#reusedPacks].filter(([p, length]) =>
+      stored.get(p) !== length
+    );
+    if (gone.length === 0) return;
+    const example = layout.pack(gone[0][0]);
+    const packs = gone.length === 1 ? "1 pack" : `${gone.length} packs`;
+    throw new PacksGone(
+      `${packs} this backup wrote or reused (e.g. "${example}") are no longer in the store at ` +
+        "the length the index gives: a garbage collection deleted them while the backup ran " +
+        "(give `gc purge --grace` a period longer than any backup); nothing was committed: run " +
+        "the backup again, which stores what is needed",
+    );
+  }
+
+  /** The first part of `verify`: rescues what a garbage collection retired meanwhile. */
+  async #rescueRetired(stored: ReadonlyMap<string, number>): Promise<void> {
     const repo = this.#repo;
-    await repo.loadIndex();
     const superseded = repo.supersededSegments();
     const fresh = [...superseded].filter((id) => !this.#supersededAtStart.has(id));
     if (fresh.length === 0) return;
@@ -120,7 +169,7 @@ export class ReuseGuard {
     for (const s of segments.values()) {
       if (!superseded.has(s.id)) { for (const p of s.packs) effective.add(p); }
     }
-    const retiredOwn = [...this.#ownPacks].filter((p) => !effective.has(p));
+    const retiredOwn = [...this.#ownPacks.keys()].filter((p) => !effective.has(p));
     const suspects = new Set<string>(retiredOwn);
     /** The records of the suspects, from the segments that named them. */
     const records = new Map<string, IndexedPack>();
@@ -165,7 +214,7 @@ export class ReuseGuard {
     const rescued: IndexedPack[] = [];
     for (const p of suspects) {
       const record = records.get(p);
-      if (record && await repo.storage.stat(layout.pack(p)) !== null) rescued.push(record);
+      if (record && stored.get(p) === record.length) rescued.push(record);
     }
     if (rescued.length === suspects.size) {
       const segment = encodeIndexSegment(repo.keys.indexKey, rescued);

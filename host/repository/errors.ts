@@ -17,3 +17,19 @@ export class FormatError extends Error {
 export class WrongPassphrase extends Error {
   override name = "WrongPassphrase";
 }
+
+/**
+ * A key object or key file that belongs to another repository (docs/format.md §4.1, §4.2): its
+ * message names it and both repositories. It can open nothing here, whatever the passphrase.
+ */
+export class ForeignKey extends Error {
+  override name = "ForeignKey";
+}
+
+/**
+ * No key object of the repository could be tried: each is damaged or belongs to another
+ * repository (docs/format.md §4.1). The message names each object, what is wrong, what to do.
+ */
+export class NoUsableKey extends Error {
+  override name = "NoUsableKey";
+}

@@ -1,12 +1,14 @@
 /**
  * Key files (docs/format.md §4): the passphrase-wrapped key object `keys/<id>` stored in the
- * repository, and the unwrapped export used with `--key-file`.
+ * repository, and the unwrapped export used with `--key-file`. A version 2 key object belongs to
+ * one repository (its config id, authenticated by the seal); version 1 objects, written before,
+ * belong to none and are still read.
  *
  * @module
  */
 
 import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from "../crypto/aead.ts";
-import { utf8 } from "../crypto/bytes.ts";
+import { concatBytes, utf8 } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import {
@@ -15,12 +17,17 @@ import {
   type KdfParams as DerivationParams,
   newKdfParams,
 } from "../crypto/kdf.ts";
-import { FormatError, WrongPassphrase } from "./errors.ts";
+import { ForeignKey, FormatError, WrongPassphrase } from "./errors.ts";
 import { Fields, isHex64, parseJson } from "./_fields.ts";
 import { checkKeys, KEY_FIELDS, type RepoKeys } from "./keys.ts";
 
-/** Additional authenticated data of the sealed key material. */
+/** Additional authenticated data of version 1 sealed key material (docs/format.md §3.2). */
 export const KEY_FILE_AAD = utf8("permafrost key v1");
+/** Version 2's additional data: these 17 bytes, then the 32 raw bytes of the repository id. */
+const KEY_FILE_AAD_V2 = utf8("permafrost key v2");
+
+/** The key object version writers write (docs/format.md §4.1, §12). */
+export const KEY_FILE_VERSION = 2;
 
 /** Argon2id choices for `wrapKeyFile`; omitted fields get a random salt and the default costs. */
 export interface KdfOptions {
@@ -40,33 +47,70 @@ export interface FixedInputs {
 
 /** The plaintext header of a key object: readable without the passphrase. */
 export interface KeyFileInfo {
+  version: 1 | 2;
   kind: "master" | "ingest";
+  /**
+   * The id of the repository (its config) the key object belongs to: version 2 only, where the
+   * seal authenticates it. A version 1 object names no repository.
+   */
+  repository?: string;
   created: string;
   kdf: DerivationParams;
 }
 
 /**
- * Wraps `keys` under `passphrase`: JSON
- * `{"version":1,"kind","created","kdf":{"name":"argon2id13","salt","opslimit","memlimit"},"data"}`
- * where `data` is base64 of aeadSeal(argon2id(passphrase), key material JSON, "permafrost key v1").
- * The object's name is `keys/<sha256 hex of the returned bytes>`.
+ * Wraps `keys` under `passphrase` for the repository whose config id is `repository`, as a
+ * version 2 key object (docs/format.md §4.1):
+ * `{"version":2,"kind","repository","created","kdf":{"name":"argon2id13","salt","opslimit",
+ * "memlimit"},"data"}`, where `data` is base64 of aeadSeal(argon2id(passphrase), key material
+ * JSON, "permafrost key v2" || the 32 bytes of `repository`). The object's name is
+ * `keys/<sha256 hex of the returned bytes>`.
  */
 export async function wrapKeyFile(
   keys: RepoKeys,
   passphrase: string,
+  repository: string,
   kdf: KdfOptions = {},
   fixed: FixedInputs = {},
+): Promise<Uint8Array> {
+  if (!isHex64(repository)) {
+    throw new TypeError(`repository id "${repository}" is not 64 hex digits`);
+  }
+  return await wrap(keys, passphrase, { version: 2, repository }, kdf, fixed);
+}
+
+/**
+ * A version 1 key object, bound to no repository. Writers MUST write version 2 (§4.1): this is
+ * for the spec's version 1 example and for tests that a version 1 repository still opens.
+ */
+export async function wrapKeyFileV1(
+  keys: RepoKeys,
+  passphrase: string,
+  kdf: KdfOptions = {},
+  fixed: FixedInputs = {},
+): Promise<Uint8Array> {
+  return await wrap(keys, passphrase, { version: 1 }, kdf, fixed);
+}
+
+async function wrap(
+  keys: RepoKeys,
+  passphrase: string,
+  binding: { version: 1 } | { version: 2; repository: string },
+  kdf: KdfOptions,
+  fixed: FixedInputs,
 ): Promise<Uint8Array> {
   checkKeys(keys, "key material");
   const params = newKdfParams(kdf);
   if (kdf.salt !== undefined) params.salt = kdf.salt;
   checkKdfParams(params);
   const wrappingKey = await deriveKey(passphrase, params);
-  const sealed = aeadSeal(wrappingKey, utf8(keyMaterialJson(keys)), KEY_FILE_AAD, fixed.nonce);
+  const aad = sealAad(binding);
+  const sealed = aeadSeal(wrappingKey, utf8(keyMaterialJson(keys)), aad, fixed.nonce);
   wrappingKey.fill(0);
   return utf8(JSON.stringify({
-    version: 1,
+    version: binding.version,
     kind: keys.role,
+    ...(binding.version === 2 ? { repository: binding.repository } : {}),
     created: fixed.created ?? new Date().toISOString(),
     kdf: {
       name: "argon2id13",
@@ -78,26 +122,55 @@ export async function wrapKeyFile(
   }));
 }
 
+/** The additional data that binds sealed key material to its version and repository (§3.2). */
+function sealAad(info: { version: 1 | 2; repository?: string }): Uint8Array {
+  if (info.version === 1) return KEY_FILE_AAD;
+  return concatBytes([KEY_FILE_AAD_V2, Uint8Array.fromHex(info.repository!)]);
+}
+
 /** Reads the plaintext header of a key object (no passphrase needed). `FormatError` if malformed. */
 export function readKeyFileInfo(bytes: Uint8Array, name = keyName(bytes)): KeyFileInfo {
   return parseKeyFile(bytes, name).info;
 }
 
+/** How `unwrapKeyFile` names the object and which repository it must belong to. */
+export interface UnwrapOptions {
+  /** The name in messages: the object name (`keys/<id>`); default the object's id. */
+  name?: string;
+  /**
+   * The config id of the repository being opened: a version 2 object bound to another one is
+   * refused with `ForeignKey` before any key derivation. Version 1 objects name none.
+   */
+  repository?: string;
+}
+
 /**
  * Opens a key object with `passphrase`. Throws `WrongPassphrase`
- * (`the passphrase does not open key "<name>"`, name defaulting to the object id) when the
- * passphrase does not authenticate, and `FormatError` for malformed JSON or an unknown version.
+ * (`the passphrase does not open key "<name>"`) when the seal does not authenticate (a wrong
+ * passphrase, or sealed bytes or an authenticated header field changed: the two cannot be told
+ * apart), `ForeignKey` for a version 2 object of another repository than `options.repository`,
+ * and `FormatError` for malformed JSON or an unknown version.
  */
 export async function unwrapKeyFile(
   bytes: Uint8Array,
   passphrase: string,
-  name = keyName(bytes),
+  options: UnwrapOptions = {},
 ): Promise<RepoKeys> {
+  const name = options.name ?? keyName(bytes);
   const { info, data } = parseKeyFile(bytes, name);
+  if (
+    options.repository !== undefined && info.repository !== undefined &&
+    info.repository !== options.repository
+  ) {
+    throw new ForeignKey(
+      `key object "${name}" belongs to repository "${short(info.repository)}", not to this ` +
+        `one ("${short(options.repository)}")`,
+    );
+  }
   const wrappingKey = await deriveKey(passphrase, info.kdf);
   let plain: Uint8Array;
   try {
-    plain = aeadOpen(wrappingKey, data, KEY_FILE_AAD);
+    plain = aeadOpen(wrappingKey, data, sealAad(info));
   } catch (e) {
     if (e instanceof IntegrityError) {
       throw new WrongPassphrase(`the passphrase does not open key "${name}"`);
@@ -110,6 +183,11 @@ export async function unwrapKeyFile(
   const keys = readKeyMaterial(new Fields(parseJson(plain, what), what), info.kind);
   checkKeys(keys, what);
   return keys;
+}
+
+/** The first 8 hex digits of a repository id, as messages show it. */
+function short(id: string): string {
+  return id.slice(0, 8);
 }
 
 /**
@@ -143,11 +221,13 @@ function keyName(bytes: Uint8Array): string {
   return sha256Hex(bytes);
 }
 
+/** Parses a key object of version 1 or 2 (docs/format.md §4.1); `FormatError` if malformed. */
 function parseKeyFile(bytes: Uint8Array, name: string): { info: KeyFileInfo; data: Uint8Array } {
   const what = `key "${name}"`;
   const f = new Fields(parseJson(bytes, what), what);
-  f.literal("version", [1]);
+  const version = f.literal("version", [1, 2] as const);
   const kind = f.literal("kind", ["master", "ingest"] as const);
+  const repository = version === 2 ? f.hex64("repository") : undefined;
   const created = f.isoTime("created");
   const k = f.object("kdf");
   k.literal("name", ["argon2id13"]);
@@ -165,7 +245,9 @@ function parseKeyFile(bytes: Uint8Array, name: string): { info: KeyFileInfo; dat
   const data = f.base64Any("data");
   if (data.length < AEAD_OVERHEAD) throw f.error("data", "is too short to be sealed key material");
   f.done();
-  return { info: { kind, created, kdf }, data };
+  const info: KeyFileInfo = { version, kind, created, kdf };
+  if (repository !== undefined) info.repository = repository;
+  return { info, data };
 }
 
 function keyMaterialJson(keys: RepoKeys): string {

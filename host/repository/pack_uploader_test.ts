@@ -47,6 +47,12 @@ class SlowMemoryStorage implements Storage {
     this.objects.delete(name);
     return Promise.resolve();
   }
+  strays() {
+    return Promise.resolve([]); // every create completes
+  }
+  removeStray() {
+    return Promise.resolve();
+  }
   close() {
     return Promise.resolve();
   }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { KeyCannotRead, ObjectNotFound } from "../../plugins/sdk/errors.ts";
+import { KeyCannotRead, ObjectExists, ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import type { ByteRange, Storage } from "../storage/storage.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import {
@@ -15,10 +15,17 @@ import {
   newConfig,
   type RepoConfig,
 } from "./config.ts";
-import { WrongPassphrase } from "./errors.ts";
+import { ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
 import { RepoIndex } from "./index.ts";
 import { adminTagKey, type IndexedPack, openIndexSegment } from "./index_segment.ts";
-import { decodeKeyExport, type KdfParams, unwrapKeyFile, wrapKeyFile } from "./keyfile.ts";
+import {
+  decodeKeyExport,
+  type KdfParams,
+  type KeyFileInfo,
+  readKeyFileInfo,
+  unwrapKeyFile,
+  wrapKeyFile,
+} from "./keyfile.ts";
 import { generateMasterKeys, type RepoKeys, requirePrivateKey } from "./keys.ts";
 import { idOf, kindOf, layout } from "./layout.ts";
 import { blobFromFrame, openDataKey, openFrameAsync, PACK_HEADER_LENGTH } from "./pack.ts";
@@ -32,6 +39,8 @@ const FRAME_CACHE_BYTES = 16 << 20;
 export interface Credentials {
   passphrase?: string;
   keyFile?: Uint8Array;
+  /** How messages name the key file (its path), when `keyFile` is given. */
+  keyFileName?: string;
 }
 
 /** A snapshot manifest with its id. */
@@ -88,8 +97,12 @@ export class Repository {
   }
 
   /**
-   * Creates a repository in an empty location: config first, then the passphrase-wrapped key.
-   * Refuses a location that already has a config.
+   * Creates a repository in a location without a config (docs/format.md §4.1 "Creating a
+   * repository"): first the passphrase-wrapped key object, bound to the new config's id, then
+   * the config, which is the commit point. When another `init` wrote its config first, this one
+   * removes its own key object (which could open nothing: no config has its id) and throws
+   * `AlreadyExists` saying so. The winner removes the key objects that interrupted or losing
+   * inits left, while the location holds no data (`warnings` names each).
    */
   static async init(
     storage: Storage,
@@ -101,14 +114,58 @@ export class Repository {
     }
     const config = newConfig(options.config);
     const keys = await generateMasterKeys();
-    const keyFile = await wrapKeyFile(keys, passphrase, options.kdf);
-    const keyId = sha256Hex(keyFile);
-    await storage.create(layout.key(keyId), keyFile);
-    await storage.create(layout.config(), encodeConfig(config));
-    return new Repository(storage, config, keys, layout.key(keyId));
+    const keyFile = await wrapKeyFile(keys, passphrase, config.id, options.kdf);
+    const keyObject = layout.key(sha256Hex(keyFile));
+    await storage.create(keyObject, keyFile);
+    try {
+      await storage.create(layout.config(), encodeConfig(config));
+    } catch (err) {
+      // Any other failure leaves the outcome unknown: the key object stays (it is bound to this
+      // config's id, so it opens nothing unless this config was written after all).
+      if (!(err instanceof ObjectExists)) throw err;
+      throw await lostInit(storage, keyObject);
+    }
+    const repo = new Repository(storage, config, keys, keyObject);
+    await repo.#removeLeftoverKeys();
+    return repo;
   }
 
-  /** Opens a repository with a passphrase (trying each key object) or an exported key file. */
+  /**
+   * Right after `init` wrote the config: removes every other key object, when the location
+   * holds no index segment, snapshot or pack. None of them can hold this repository's keys (only
+   * this process has them), and with no data there is nothing they could open: an `init`
+   * killed before its config, or one that lost to this one, left them (docs/format.md §4.1).
+   * Where data is present (a location whose config was lost, say), nothing is removed.
+   */
+  async #removeLeftoverKeys(): Promise<void> {
+    const others = (await this.storage.list(layout.prefixes.key))
+      .map((k) => k.name)
+      .filter((name) => name !== this.keyObject && kindOf(name) === "key");
+    if (others.length === 0) return;
+    const { index, snapshot, pack, meta } = layout.prefixes;
+    for (const prefix of [index, snapshot, pack, meta]) {
+      if ((await this.storage.list(prefix)).length > 0) return;
+    }
+    for (const name of others) {
+      try {
+        await this.storage.delete(name);
+        this.#warn(name, "was left by an init that was interrupted or lost to this one; removed");
+      } catch (err) {
+        this.#warn(
+          name,
+          `was left by an init that was interrupted or lost to this one, and could not be ` +
+            `removed (${errorText(err)}); it opens nothing here: delete it`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Opens a repository with an exported key file (which must name this config's id, §4.2), or
+   * with a passphrase, trying each key object of this repository (§4.1): a damaged one, or a
+   * version 2 one of another repository, is skipped with a warning naming it. When none opens,
+   * the error names every key object and what is wrong with it.
+   */
   static async open(storage: Storage, credentials: Credentials): Promise<Repository> {
     let configBytes: Uint8Array;
     try {
@@ -123,10 +180,11 @@ export class Repository {
     if (credentials.keyFile) {
       const { repoId, keys } = decodeKeyExport(credentials.keyFile);
       if (repoId !== config.id) {
-        throw new WrongPassphrase(
-          `the key file belongs to repository "${repoId.slice(0, 8)}", not "${
-            config.id.slice(0, 8)
-          }"`,
+        const file = credentials.keyFileName ? `key file "${credentials.keyFileName}"` : "key file";
+        throw new ForeignKey(
+          `the ${file} belongs to repository "${short(repoId)}", not to "${short(config.id)}", ` +
+            `the repository at this location: use a key file exported from "${short(config.id)}" ` +
+            "(`permafrost key ingest`), or its passphrase",
         );
       }
       return new Repository(storage, config, keys);
@@ -134,34 +192,50 @@ export class Repository {
     if (credentials.passphrase === undefined) {
       throw new TypeError("no passphrase or key file given");
     }
-    const keyObjects = (await storage.list(layout.prefixes.key)).filter((k) =>
-      kindOf(k.name) === "key"
-    );
-    if (keyObjects.length === 0) throw new NotARepository("the repository has no key objects");
-    const unreadable: string[] = [];
-    for (const k of keyObjects) {
+    const names = (await storage.list(layout.prefixes.key))
+      .map((k) => k.name)
+      .filter((name) => kindOf(name) === "key")
+      .sort();
+    const tried: string[] = [];
+    const skipped: { name: string; why: string }[] = [];
+    for (const name of names) {
+      let bytes: Uint8Array;
+      let info: KeyFileInfo;
       try {
-        const keys = await unwrapKeyFile(await storage.read(k.name), credentials.passphrase);
-        const repo = new Repository(storage, config, keys, k.name);
-        for (const name of unreadable) repo.#warn(name, "is not a valid key object; skipped");
+        bytes = await readKeyObject(storage, name);
+        info = readKeyFileInfo(bytes, name);
+      } catch (err) {
+        if (err instanceof ObjectNotFound) continue; // removed since listed (an init's leftover)
+        if (!isDamage(err)) throw err;
+        skipped.push({ name, why: invalidKeyText(err) });
+        continue;
+      }
+      if (info.repository !== undefined && info.repository !== config.id) {
+        skipped.push({ name, why: foreignKeyText(info.repository, config.id) });
+        continue;
+      }
+      try {
+        const keys = await unwrapKeyFile(bytes, credentials.passphrase, {
+          name,
+          repository: config.id,
+        });
+        const repo = new Repository(storage, config, keys, name);
+        for (const s of skipped) repo.#warn(s.name, `${s.why}; skipped`);
         return repo;
       } catch (err) {
-        // A damaged or planted key object must not lock the owner out: skip it, say so.
-        if (err instanceof WrongPassphrase) continue;
-        if (!isDamage(err)) throw err;
-        unreadable.push(k.name);
+        if (err instanceof WrongPassphrase) tried.push(name);
+        else if (isDamage(err)) skipped.push({ name, why: invalidKeyText(err) });
+        else throw err;
       }
     }
-    throw new WrongPassphrase(
-      `the passphrase opens none of the repository's keys${
-        unreadable.length > 0 ? ` (${unreadable.length} key objects are not valid)` : ""
-      }`,
-    );
+    throw noKeyOpens(tried, skipped);
   }
 
   /**
    * Loads index segments not loaded yet into `index`: the **effective** index, made of every
-   * segment that no honoured version-2 segment supersedes (docs/format.md §7.1). A supersession
+   * segment that no honoured version-2 segment supersedes (docs/format.md §7.1). A segment that
+   * does not decode, or whose name is not the SHA-256 of its bytes (§2), is skipped
+   * (`undecodable`). A supersession
    * is honoured when its admin tag verifies under this key's private key; an ingest key, which
    * cannot verify, honours every one (a forged one can only make it store data again). When a
    * new segment supersedes one already in `index`, the index is rebuilt from the segments.
@@ -175,7 +249,9 @@ export class Repository {
       this.#indexLoaded.add(s.name);
       if (kindOf(s.name) !== "index") return this.#warn(s.name, "is not an index segment; ignored");
       try {
-        const segment = openIndexSegment(this.keys.indexKey, await this.storage.read(s.name));
+        const bytes = await this.storage.read(s.name);
+        const segment = openIndexSegment(this.keys.indexKey, bytes);
+        if (!this.#ownName(s.name, bytes)) return;
         let supersedes = segment.supersedes;
         const verified = segment.version === 2 && tagKey !== undefined && segment.verify(tagKey);
         if (supersedes.length > 0 && tagKey && !verified) {
@@ -196,8 +272,7 @@ export class Repository {
         decoded.set(id, segment.packs);
       } catch (err) {
         if (!isDamage(err)) throw err;
-        this.#warn(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
-        if (!this.undecodable.includes(s.name)) this.undecodable.push(s.name);
+        this.#skip(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
       }
     });
     const superseded = this.supersededSegments();
@@ -286,32 +361,64 @@ export class Repository {
     this.warnings.push(`"${name}" ${what}`);
   }
 
+  /** Skips an object that gc must not do without: a warning, and its name in `undecodable`. */
+  #skip(name: string, what: string): void {
+    this.#warn(name, what);
+    if (!this.undecodable.includes(name)) this.undecodable.push(name);
+  }
+
+  /** `snapshots/<id>` objects skipped by `#ownName`, with the SHA-256 of their bytes. */
+  #misnamed = new Map<string, string>();
+
+  /**
+   * Whether the whole object `bytes`, read from `name`, is what its name says: `<id>` is the
+   * SHA-256 of the stored bytes (docs/format.md §2). When not, it is skipped (`#skip`): another
+   * object's bytes, swapped, copied or planted under this name, must never be read as the one
+   * the name denotes (a swapped manifest would restore the other snapshot).
+   */
+  #ownName(name: string, bytes: Uint8Array): boolean {
+    const sha = sha256Hex(bytes);
+    if (sha === idOf(name)) return true;
+    const own = name.slice(0, name.indexOf("/") + 1) + sha;
+    if (kindOf(name) === "snapshot") this.#misnamed.set(name, sha);
+    this.#skip(
+      name,
+      `holds the bytes of "${own}", not its own (swapped, copied or planted under this name: ` +
+        `its name is not the SHA-256 of its bytes); ignored. To repair it, store those bytes ` +
+        `as "${own}" unless that object holds them already, then delete "${name}"`,
+    );
+    return false;
+  }
+
   /**
    * The `index/<id>` and `snapshots/<id>` objects skipped because they cannot be decoded
    * (damaged, or written by a newer format version), by object name, in no order. Also in
    * `warnings`, with what is wrong; unlike those, never cleared, and names stay after the object
-   * is repaired or deleted (open the repository again). A version-2 segment whose admin tag
+   * is repaired or deleted (open the repository again). An object whose name is not the
+   * SHA-256 of its bytes (docs/format.md §2) is here too: it decodes, but as another object,
+   * and what it references would look dead just the same. A version-2 segment whose admin tag
    * does not verify is not here (it is read for its packs), nor is a stray name outside the
    * layout. Garbage collection refuses to run while this is not empty (host/ops/admin_gate.ts
    * `assertNothingUndecodable`): what such an object references would look dead.
    */
   readonly undecodable: string[] = [];
 
-  /** Every snapshot, oldest first. */
+  /**
+   * Every snapshot, oldest first. A manifest that does not decode, or whose name is not the
+   * SHA-256 of its bytes (docs/format.md §2), is skipped (`undecodable`).
+   */
   async snapshots(): Promise<SnapshotEntry[]> {
     const objects = await this.storage.list(layout.prefixes.snapshot);
     const out: SnapshotEntry[] = [];
     await inBatches(objects, 16, async (o) => {
       if (kindOf(o.name) !== "snapshot") return this.#warn(o.name, "is not a snapshot; ignored");
       try {
-        out.push({
-          id: idOf(o.name),
-          manifest: decodeSnapshot(this.keys.indexKey, await this.storage.read(o.name)),
-        });
+        const bytes = await this.storage.read(o.name);
+        const manifest = decodeSnapshot(this.keys.indexKey, bytes);
+        if (this.#ownName(o.name, bytes)) out.push({ id: idOf(o.name), manifest });
       } catch (err) {
         if (!isDamage(err)) throw err;
-        this.#warn(o.name, `cannot be decoded (${(err as Error).message}); ignored`);
-        if (!this.undecodable.includes(o.name)) this.undecodable.push(o.name);
+        this.#skip(o.name, `cannot be decoded (${(err as Error).message}); ignored`);
       }
     });
     return out.sort((a, b) =>
@@ -325,15 +432,29 @@ export class Repository {
     );
   }
 
-  /** Finds a snapshot by `latest`, a full id or a unique id prefix. */
+  /**
+   * Finds a snapshot by `latest`, a full id or a unique id prefix. A ref that only a skipped,
+   * mis-named manifest matches (`snapshots`) is refused with what is wrong, never read.
+   */
   async snapshot(ref: string): Promise<SnapshotEntry> {
     const all = await this.snapshots();
-    if (all.length === 0) throw new ObjectNotFound("the repository has no snapshots yet");
-    if (ref === "latest") return all[all.length - 1];
+    if (ref === "latest" && all.length > 0) return all[all.length - 1];
     const hits = all.filter((s) => s.id.startsWith(ref.toLowerCase()));
     if (hits.length === 1) return hits[0];
-    if (hits.length === 0) throw new ObjectNotFound(`no snapshot "${ref}"`);
-    throw new TypeError(`snapshot prefix "${ref}" is ambiguous; give more digits`);
+    if (hits.length > 1) {
+      throw new TypeError(`snapshot prefix "${ref}" is ambiguous; give more digits`);
+    }
+    const skipped = [...this.#misnamed].find(([name]) => idOf(name).startsWith(ref.toLowerCase()));
+    if (skipped) {
+      throw new ObjectNotFound(
+        `snapshot "${ref}" cannot be used: "${skipped[0]}" holds the bytes of snapshot ` +
+          `"${skipped[1]}", not its own (swapped, copied or planted under this name); run ` +
+          "`permafrost check` to list every such object and how to repair it",
+      );
+    }
+    throw new ObjectNotFound(
+      all.length === 0 ? "the repository has no snapshots yet" : `no snapshot "${ref}"`,
+    );
   }
 
   /** The data key of a pack (reads and unseals its header once). */
@@ -342,7 +463,11 @@ export class Repository {
     let key = this.#dataKeys.get(pack);
     if (!key) {
       const header = await this.readPack(pack, metadata, { offset: 0, length: PACK_HEADER_LENGTH });
-      key = openDataKey(header, this.keys);
+      try {
+        key = openDataKey(header, this.keys);
+      } catch (err) {
+        throw withPack(err, pack);
+      }
       this.#dataKeys.set(pack, key);
     }
     return key;
@@ -425,16 +550,110 @@ export class Repository {
   }
 }
 
+/**
+ * Reads key object `name`, checking that its name is the SHA-256 of its bytes (docs/format.md
+ * §2): `FormatError` when not (changed, or another key object copied under this name).
+ */
+async function readKeyObject(storage: Storage, name: string): Promise<Uint8Array> {
+  const bytes = await storage.read(name);
+  const sha = sha256Hex(bytes);
+  if (sha !== idOf(name)) {
+    throw new FormatError(
+      `its name is not the SHA-256 of its bytes (${sha.slice(0, 16)}…): it was changed, or ` +
+        "copied under this name",
+    );
+  }
+  return bytes;
+}
+
+/**
+ * `init` lost the race for the config to another `init`: removes this one's key object (best
+ * effort) and says what happened, and what is left when the removal failed.
+ */
+async function lostInit(storage: Storage, keyObject: string): Promise<Error> {
+  let winner = "";
+  try {
+    winner = ` ("${short(decodeConfig(await storage.read(layout.config())).id)}")`;
+  } catch {
+    // unreadable: the message names no id
+  }
+  let left: string;
+  try {
+    await storage.delete(keyObject);
+    left = "its key object was removed, so nothing of it is left";
+  } catch (err) {
+    left = `its key object "${keyObject}" could not be removed (${errorText(err)}); it belongs ` +
+      "to no config and opens nothing: delete it";
+  }
+  return new Deno.errors.AlreadyExists(
+    `another init created a repository here${winner} at the same time, so this one did not: ` +
+      `${left}. Open that repository with its passphrase, or init another location`,
+  );
+}
+
+/** Why a key object is skipped: it does not parse (or its name is not its hash). */
+function invalidKeyText(err: unknown): string {
+  return `is not a valid key object (damaged, or written by a newer Permafrost): ${errorText(err)}`;
+}
+
+/** Why a version 2 key object of another repository is skipped (docs/format.md §4.1). */
+function foreignKeyText(theirs: string, ours: string): string {
+  return `belongs to another repository ("${short(theirs)}"), not this one ("${short(ours)}"): ` +
+    "an init that lost a race or was interrupted left it, and it opens nothing here; delete it";
+}
+
+/**
+ * The error when no key object opens with the passphrase: `WrongPassphrase` naming the key
+ * objects tried, or, when none could be tried, `NoUsableKey` naming each and what is wrong.
+ */
+function noKeyOpens(tried: string[], skipped: { name: string; why: string }[]): Error {
+  if (tried.length === 0 && skipped.length === 0) {
+    return new NoUsableKey(
+      'the repository has no key objects ("keys/<id>"), so no passphrase can open it: put back ' +
+        "the copies you kept (docs/format.md §2)",
+    );
+  }
+  const others = skipped.map((s) => `"${s.name}" ${s.why}`).join("; ");
+  if (tried.length > 0) {
+    return new WrongPassphrase(
+      `the passphrase opens none of the repository's key objects (${
+        tried.map((n) => `"${n}"`).join(", ")
+      }): it is not this repository's passphrase, or ${
+        tried.length === 1 ? "that key object is" : "they are"
+      } damaged (compare with the copy you kept, docs/format.md §2)${
+        others ? `; skipped: ${others}` : ""
+      }`,
+    );
+  }
+  return new NoUsableKey(
+    `no key object of this repository can be opened, whatever the passphrase: ${others}. Put ` +
+      "back the copy of the repository's key object you kept (docs/format.md §2)",
+  );
+}
+
+/** The first 8 hex digits of a repository id, as messages show it. */
+function short(id: string): string {
+  return id.slice(0, 8);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 /** Whether an error says an object's bytes are bad (as opposed to the store failing). */
 export function isDamage(err: unknown): boolean {
   return err instanceof Error &&
     (err.name === "FormatError" || err.name === "IntegrityError" || err instanceof RangeError);
 }
 
-/** Adds the pack (and blob) to an integrity error so the user knows what is damaged. */
+/**
+ * Adds the pack (and blob) to a damage error (`isDamage`: a frame, header or sealed data key
+ * that does not open, a malformed header) so the user knows what is damaged; once.
+ */
 export function withPack(err: unknown, pack: string, blob?: string): unknown {
-  if (err instanceof Error && err.name === "IntegrityError") {
-    err.message = `pack "${pack}"${blob ? ` (blob "${blob}")` : ""} is damaged: ${err.message}`;
+  if (isDamage(err) && !(err as Error).message.startsWith(`pack "${pack}"`)) {
+    const e = err as Error;
+    e.message = `pack "${pack}"${blob ? ` (blob "${blob}")` : ""} is damaged: ${e.message}`;
   }
   return err;
 }

@@ -16,7 +16,7 @@ import { publicKeyOf, sealTo } from "../crypto/sealed_box.ts";
 import type { BlobLocation, BlobType } from "./blob_table.ts";
 import { encodeConfig, type RepoConfig } from "./config.ts";
 import { encodeIndexBody, encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
-import { encodeKeyExport, wrapKeyFile } from "./keyfile.ts";
+import { encodeKeyExport, wrapKeyFile, wrapKeyFileV1 } from "./keyfile.ts";
 import { encodePackIndex } from "./pack_index.ts";
 import { type RepoKeys, toIngestKeys } from "./keys.ts";
 import {
@@ -106,14 +106,19 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
   };
   jsonBytes("config", encodeConfig(config));
 
-  const keyFile = await wrapKeyFile(keys, EXAMPLE.passphrase, {
-    ...EXAMPLE.kdf,
-    salt: EXAMPLE.salt,
-  }, {
+  // §11.2: the key object as writers write it (version 2, bound to the example repository),
+  // and as version 1 wrote it (still read).
+  const kdf = { ...EXAMPLE.kdf, salt: EXAMPLE.salt };
+  const keyFile = await wrapKeyFile(keys, EXAMPLE.passphrase, EXAMPLE.repository, kdf, {
+    created: EXAMPLE.created,
+    nonce: exampleNonce(9),
+  });
+  jsonBytes("key-file", keyFile);
+  const keyFileV1 = await wrapKeyFileV1(keys, EXAMPLE.passphrase, kdf, {
     created: EXAMPLE.created,
     nonce: exampleNonce(1),
   });
-  jsonBytes("key-file", keyFile);
+  jsonBytes("key-file-v1", keyFileV1);
   jsonBytes("key-export", encodeKeyExport(toIngestKeys(keys), EXAMPLE.repository));
 
   // A tiny repository: three data blobs (one file), its tree, and the snapshot details.
@@ -223,6 +228,18 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
     zstd: false,
   });
   json("snapshot-manifest-decoded", manifest);
+
+  // §8, tree version 2: the same directory with two extended attributes on its file.
+  const attrs: [string, string][] = [["user.comment", "greeting"], [
+    "user.mime_type",
+    "text/plain",
+  ]];
+  const treeV2: Tree = {
+    version: 2,
+    nodes: [{ ...tree.nodes[0], xattrs: attrs.map(([n, v]) => [n, utf8(v).toBase64()]) }],
+  };
+  jsonBytes("tree-v2", encodeTree(treeV2));
+  json("tree-v2-xattrs-decoded", Object.fromEntries(attrs));
   return out;
 }
 

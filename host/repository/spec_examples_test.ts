@@ -9,7 +9,7 @@ import { publicKeyOf } from "../crypto/sealed_box.ts";
 import { decompress } from "../crypto/zstd.ts";
 import { decodeConfig } from "./config.ts";
 import { decodeIndexSegment } from "./index_segment.ts";
-import { decodeKeyExport, unwrapKeyFile } from "./keyfile.ts";
+import { decodeKeyExport, readKeyFileInfo, unwrapKeyFile } from "./keyfile.ts";
 import { type RepoKeys, toIngestKeys } from "./keys.ts";
 import { openDataKey, readBlob, readPackContents } from "./pack.ts";
 import { decodeDetails, decodeSnapshot, encodeSnapshot, manifestNonce } from "./snapshot.ts";
@@ -75,9 +75,24 @@ Deno.test("spec example config decodes with decodeConfig()", () => {
   assert.equal(c.cold.storageClass, "DEEP_ARCHIVE");
 });
 
-Deno.test("spec example key object opens with the example passphrase to the example keys", async () => {
-  assert.deepEqual(await unwrapKeyFile(bytes("key-file"), k.passphrase), keys);
+Deno.test("spec example key object opens with the example passphrase to the example keys, for the example repository only", async () => {
+  const repository = k.repository;
+  assert.equal(readKeyFileInfo(bytes("key-file")).repository, repository);
+  assert.deepEqual(await unwrapKeyFile(bytes("key-file"), k.passphrase, { repository }), keys);
   await assert.rejects(() => unwrapKeyFile(bytes("key-file"), "wrong"), {
+    name: "WrongPassphrase",
+  });
+  await assert.rejects(
+    () => unwrapKeyFile(bytes("key-file"), k.passphrase, { repository: "ab".repeat(32) }),
+    { name: "ForeignKey" },
+  );
+});
+
+Deno.test("spec example version 1 key object still opens to the example keys, for any repository", async () => {
+  assert.equal(readKeyFileInfo(bytes("key-file-v1")).version, 1);
+  const repository = "ab".repeat(32);
+  assert.deepEqual(await unwrapKeyFile(bytes("key-file-v1"), k.passphrase, { repository }), keys);
+  await assert.rejects(() => unwrapKeyFile(bytes("key-file-v1"), "wrong"), {
     name: "WrongPassphrase",
   });
 });
@@ -116,6 +131,18 @@ Deno.test("spec example tree and details are the blobs stored in the metadata pa
   const details = decodeDetails(bytes("snapshot-details"));
   assert.equal(metaPack.blobs[1].text, block("snapshot-details"));
   assert.equal(details.manifest.root, metaPack.blobs[0].id);
+});
+
+Deno.test("spec example tree version 2 is the example tree plus the documented attributes", () => {
+  const v1 = decodeTree(bytes("tree"));
+  const v2 = decodeTree(bytes("tree-v2"));
+  assert.equal(v2.version, 2);
+  const { xattrs, ...rest } = v2.nodes[0];
+  assert.deepEqual(rest, v1.nodes[0]);
+  const decoded = Object.fromEntries(
+    xattrs!.map(([name, value]) => [name, new TextDecoder().decode(Uint8Array.fromBase64(value))]),
+  );
+  assert.deepEqual(decoded, json("tree-v2-xattrs-decoded"));
 });
 
 Deno.test("spec example index segment decodes to the packs it names, body as documented", () => {

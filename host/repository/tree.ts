@@ -2,6 +2,8 @@
  * Trees (docs/format.md §8): one directory, stored as a blob of type "tree" in a metadata pack.
  * Canonical UTF-8 JSON `{"version":1,"nodes":[...]}` with node fields in a fixed order and
  * absent optional fields omitted, so equal directories encode to equal bytes (and dedup).
+ * Version 2 is version 1 plus nodes' extended attributes (`xattrs`); a tree is version 2 only
+ * when a node has some (`treeOf`), so every other tree keeps the bytes and id it had.
  *
  * @module
  */
@@ -19,9 +21,20 @@ import type { TreeNode } from "../../plugins/sdk/tree_node.ts";
 
 /** A directory: `nodes` sorted by name in UTF-8 byte order, names unique. */
 export interface Tree {
-  version: 1;
+  /** 2 when some node has `xattrs`, else 1 (docs/format.md §8, §12). */
+  version: 1 | 2;
   nodes: TreeNode[];
 }
+
+/** The tree of `nodes` at the lowest version that holds them: 2 only with extended attributes. */
+export function treeOf(nodes: TreeNode[]): Tree {
+  return { version: nodes.some((n) => n.xattrs !== undefined) ? 2 : 1, nodes };
+}
+
+/** Limits on one extended attribute (Linux's XATTR_NAME_MAX and XATTR_SIZE_MAX). */
+const XATTR_NAME_BYTES = 255;
+const XATTR_VALUE_BYTES = 65536;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 const NODE_FIELDS = [
   "name",
@@ -39,6 +52,7 @@ const NODE_FIELDS = [
   "inode",
   "dev",
   "links",
+  "xattrs",
 ] as const;
 
 const TYPE_FIELDS: Record<TreeNode["type"], readonly string[]> = {
@@ -74,10 +88,15 @@ export function encodeTree(tree: Tree): Uint8Array {
 /** Parses and validates a tree blob; `FormatError` naming the node and field. */
 export function decodeTree(bytes: Uint8Array): Tree {
   const f = new Fields(parseJson(bytes, "tree"), "tree");
-  f.literal("version", [1]);
+  const version = f.literal("version", [1, 2]);
   const raw = f.array("nodes");
   f.done();
-  const nodes = raw.map((value, i) => readNode(new Fields(value, "tree", `nodes[${i}].`)));
+  const nodes = raw.map((value, i) => readNode(new Fields(value, "tree", `nodes[${i}].`), version));
+  if (version === 2 && !nodes.some((n) => n.xattrs !== undefined)) {
+    throw new FormatError(
+      "tree version 2 has no node with extended attributes (must be version 1)",
+    );
+  }
   for (let i = 1; i < nodes.length; i++) {
     if (compareNames(nodes[i - 1].name, nodes[i].name) >= 0) {
       throw new FormatError(
@@ -85,10 +104,10 @@ export function decodeTree(bytes: Uint8Array): Tree {
       );
     }
   }
-  return { version: 1, nodes };
+  return { version, nodes };
 }
 
-function readNode(f: Fields): TreeNode {
+function readNode(f: Fields, version: 1 | 2): TreeNode {
   const name = f.string("name");
   if (
     name === "" || name === "." || name === ".." || name.includes("/") || name.includes("\0") ||
@@ -133,6 +152,47 @@ function readNode(f: Fields): TreeNode {
     if (node.dev.startsWith("-")) throw f.error("dev", "must not be negative");
     node.links = f.int("links", 2, 0xffffffff);
   }
+  if (version === 2 && f.has("xattrs")) node.xattrs = readXattrs(f);
   f.done();
   return node;
+}
+
+/**
+ * A node's `xattrs` (tree version 2): a non-empty array of [name, value] pairs, names unique and
+ * in UTF-8 byte order, 1..255 bytes without NUL; values canonical padded base64 of at most
+ * 65,536 bytes.
+ */
+function readXattrs(f: Fields): [string, string][] {
+  const raw = f.array("xattrs");
+  if (raw.length === 0) throw f.error("xattrs", "must not be empty (omit the field instead)");
+  const pairs = raw.map((pair, j): [string, string] => {
+    const at = `xattrs[${j}]`;
+    if (
+      !Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" ||
+      typeof pair[1] !== "string"
+    ) {
+      throw f.error(at, "must be a [name, value] pair of strings");
+    }
+    const [name, value] = pair;
+    const nameBytes = utf8(name).length;
+    if (
+      nameBytes === 0 || nameBytes > XATTR_NAME_BYTES || name.includes("\0") || !name.isWellFormed()
+    ) {
+      throw f.error(at, `has an invalid name ${JSON.stringify(name)}`);
+    }
+    const bytes = BASE64.test(value) ? Uint8Array.fromBase64(value) : undefined;
+    if (bytes === undefined || bytes.toBase64() !== value) {
+      throw f.error(at, "must have a canonical padded base64 value");
+    }
+    if (bytes.length > XATTR_VALUE_BYTES) {
+      throw f.error(at, `has a value of ${bytes.length} bytes (at most ${XATTR_VALUE_BYTES})`);
+    }
+    return [name, value];
+  });
+  for (let j = 1; j < pairs.length; j++) {
+    if (compareNames(pairs[j - 1][0], pairs[j][0]) >= 0) {
+      throw f.error(`xattrs[${j}]`, "is out of order or repeated");
+    }
+  }
+  return pairs;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { FormatError } from "./errors.ts";
-import { compareNames, decodeTree, encodeTree, type Tree, type TreeNode } from "./tree.ts";
+import { compareNames, decodeTree, encodeTree, type Tree, type TreeNode, treeOf } from "./tree.ts";
 
 const id = (c: string) => c.repeat(64);
 const enc = new TextEncoder();
@@ -133,4 +133,48 @@ Deno.test("decodeTree() refuses unknown fields, versions and non-JSON", () => {
   assert.throws(() => decodeTree(enc.encode(JSON.stringify(good))), /"nodes\[0\]\.xattrs"/);
   assert.throws(() => decodeTree(enc.encode('{"version":2,"nodes":[]}')), FormatError);
   assert.throws(() => decodeTree(enc.encode("not json")), FormatError);
+});
+
+Deno.test("treeOf() keeps a tree without extended attributes at version 1, byte for byte", () => {
+  assert.equal(treeOf(tree.nodes).version, 1);
+  assert.deepEqual(encodeTree(treeOf(tree.nodes)), encodeTree(tree));
+});
+
+Deno.test("a tree with extended attributes is version 2, and decodes to the same attributes", () => {
+  const nodes: TreeNode[] = [
+    { ...tree.nodes[0], xattrs: [["user.a", "aGk="], ["user.b", ""], ["user.\u00e9", "AA=="]] },
+    tree.nodes[1],
+  ];
+  const t = treeOf(nodes);
+  assert.equal(t.version, 2);
+  const bytes = encodeTree(t);
+  // The last field of a node, after the others in their §8 order.
+  assert.match(dec.decode(bytes), /"content":\["1{64}"\],"xattrs":\[\["user\.a","aGk="\],/);
+  assert.deepEqual(decodeTree(bytes), t);
+});
+
+Deno.test("extended attributes that break the rules of docs/format.md §8 are a FormatError", () => {
+  const withXattrs = (xattrs: unknown, version = 2) =>
+    enc.encode(JSON.stringify({ version, nodes: [{ ...tree.nodes[1], xattrs }] }));
+  decodeTree(withXattrs([["user.a", "aGk="]])); // the valid form
+  const bad: [unknown, RegExp][] = [
+    [[], /must not be empty/],
+    [[["user.b", ""], ["user.a", ""]], /out of order or repeated/],
+    [[["user.a", ""], ["user.a", ""]], /out of order or repeated/],
+    [[["user.a"]], /pair of strings/],
+    [[["", ""]], /invalid name/],
+    [[["user.\0", ""]], /invalid name/],
+    [[["user." + "x".repeat(251), ""]], /invalid name/],
+    [[["user.a", "aGk"]], /canonical padded base64/],
+    [[["user.a", "aGl="]], /canonical padded base64/], // non-zero padding bits
+    [[["user.a", new Uint8Array(65537).toBase64()]], /at most 65536/],
+  ];
+  for (const [xattrs, message] of bad) {
+    assert.throws(() => decodeTree(withXattrs(xattrs)), message, JSON.stringify(xattrs));
+  }
+  // Version 1 has no such field, and version 2 needs one node that has it.
+  assert.throws(() => decodeTree(withXattrs([["user.a", ""]], 1)), /not part of this format/);
+  const v2 = { version: 2, nodes: [tree.nodes[1]] };
+  assert.throws(() => decodeTree(enc.encode(JSON.stringify(v2))), /must be version 1/);
+  assert.throws(() => encodeTree({ version: 1, nodes: [{ ...tree.nodes[1], xattrs: [] }] }));
 });

@@ -12,6 +12,7 @@ import type {
   ObjectStat,
   RestoreOptions,
   Storage,
+  Stray,
 } from "./storage.ts";
 
 export class DryRunStorage implements Storage {
@@ -41,6 +42,12 @@ export class DryRunStorage implements Storage {
     return this.inner.list(prefix);
   }
   delete(_name: string): Promise<void> {
+    return Promise.resolve();
+  }
+  strays(): Promise<Stray[]> {
+    return this.inner.strays();
+  }
+  removeStray(_name: string): Promise<void> {
     return Promise.resolve();
   }
   close(): Promise<void> {

@@ -7,6 +7,7 @@
 
 import type { PluginPolicy } from "../plugin/permissions.ts";
 import { startPlugin } from "../plugin/sandbox.ts";
+import { OrderlyBackend } from "./orderly_close.ts";
 import { RoleHandle } from "./role_handle.ts";
 import { defaultScheme, storageSchemes } from "./schemes.ts";
 import type { Role, Storage } from "./storage.ts";
@@ -30,7 +31,9 @@ export interface OpenOptions {
  * a malformed location.
  * Without `create`, a missing repository rejects with `Deno.errors.NotFound`. The result is a
  * {@link RoleHandle}: methods the role lacks reject with `CapabilityRefused`. Close it to stop
- * the plugin worker.
+ * the plugin worker: closing waits for the calls in flight, so no write is cut in the middle,
+ * and SIGINT or SIGTERM while it is open close it the same way before the process exits
+ * (`orderly_close.ts`).
  */
 export async function openStorage(
   location: string,
@@ -46,7 +49,10 @@ export async function openStorage(
     throw new TypeError(`storage location scheme "${scheme}:" is not supported`);
   }
   const start = await opener(rest, { location, create: options.create === true });
-  const plugin = await startPlugin({ kind: "storage", ...start, policy: options.policy });
+  const plugin = new OrderlyBackend(
+    await startPlugin({ kind: "storage", ...start, policy: options.policy }),
+    location,
+  );
   try {
     const handle = new RoleHandle(plugin, role);
     if (options.create) await plugin.call("init");

@@ -146,6 +146,6 @@ Deno.test("a closed storage rejects further calls", async () => {
     const s = await openStorage(dir, "admin");
     await s.close();
     await s.close();
-    await assert.rejects(s.stat(layout.config()), /plugin "local" is closed/);
+    await assert.rejects(s.stat(layout.config()), /storage ".*" is closed/);
   });
 });

@@ -19,6 +19,7 @@ import {
   type Storage,
   type StorageClass,
   storageMethodsByRole,
+  type Stray,
 } from "./storage.ts";
 
 /** What a role handle needs from a storage plugin (a `PluginHandle` fits). */
@@ -88,6 +89,14 @@ export class RoleHandle implements Storage {
 
   delete(name: string): Promise<void> {
     return this.#call("delete", name);
+  }
+
+  strays(): Promise<Stray[]> {
+    return this.#call("strays");
+  }
+
+  removeStray(name: string): Promise<void> {
+    return this.#call("removeStray", name);
   }
 
   close(): Promise<void> {

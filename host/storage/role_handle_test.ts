@@ -79,3 +79,24 @@ Deno.test("an admin role handle can delete", async () => {
 Deno.test("a role handle for an unknown role cannot be made", () => {
   assert.throws(() => new RoleHandle(recorder(), "root" as "admin"), TypeError);
 });
+
+Deno.test("only the admin role handle removes strays; a reader lists them, an ingest handle neither", async () => {
+  const stray = "tmp/0123";
+  const admin = recorder();
+  await new RoleHandle(admin, "admin").strays();
+  await new RoleHandle(admin, "admin").removeStray(stray);
+  assert.deepEqual(admin.calls, ["strays undefined", `removeStray ${stray}`]);
+
+  const reader = recorder();
+  await new RoleHandle(reader, "reader").strays();
+  await assert.rejects(
+    new RoleHandle(reader, "reader").removeStray(stray),
+    new CapabilityRefused(`the reader role cannot "removeStray" objects`),
+  );
+  assert.deepEqual(reader.calls, ["strays undefined"]);
+
+  const ingest = recorder();
+  await assert.rejects(new RoleHandle(ingest, "ingest").strays(), CapabilityRefused);
+  await assert.rejects(new RoleHandle(ingest, "ingest").removeStray(stray), CapabilityRefused);
+  assert.deepEqual(ingest.calls, []);
+});

@@ -23,6 +23,7 @@ export {
   restoreTiers,
   type StorageClass,
   storageClasses,
+  type Stray,
 } from "../../plugins/sdk/storage_types.ts";
 import type {
   ByteRange,
@@ -30,6 +31,7 @@ import type {
   ObjectInfo,
   ObjectStat,
   RestoreOptions,
+  Stray,
 } from "../../plugins/sdk/storage_types.ts";
 
 /**
@@ -56,6 +58,14 @@ import type {
  *   `tier` than the running one is an upgrade the store may honour), and when the object is
  *   not archived (nothing to do). A missing object rejects with `ObjectNotFound`.
  * - `delete` removes an object; deleting a missing object resolves. Only the admin role has it.
+ * - `strays` lists what interrupted writes left behind that is not an object (a temporary file,
+ *   an incomplete multipart upload: `Stray`), in no promised order; never an object, never a
+ *   write that completed. A stray may belong to a write still under way in another process: a
+ *   caller removes only strays older than a grace period (docs/gc.md "Purge"). A back end whose
+ *   writes leave nothing behind (transactions) returns none.
+ * - `removeStray` removes one by the name `strays` gave; removing one that is gone resolves, and
+ *   a name that is not a stray's rejects with `TypeError` (it never removes an object). Only the
+ *   admin role has it.
  * - `TransientError` may be retried by the caller; every other error is permanent.
  */
 export interface Storage {
@@ -65,6 +75,8 @@ export interface Storage {
   list(prefix: string): Promise<ObjectInfo[]>;
   requestRestore(name: string, options: RestoreOptions): Promise<void>;
   delete(name: string): Promise<void>;
+  strays(): Promise<Stray[]>;
+  removeStray(name: string): Promise<void>;
   /** Releases the back end (terminates its worker). Idempotent. */
   close(): Promise<void>;
 }
@@ -72,8 +84,18 @@ export interface Storage {
 /** The storage methods each role may call (DESIGN §3); the host grants exactly these. */
 export const storageMethodsByRole = {
   ingest: ["create", "list", "stat", "readHot"],
-  reader: ["create", "list", "stat", "readHot", "read", "requestRestore"],
-  admin: ["create", "list", "stat", "readHot", "read", "requestRestore", "delete"],
+  reader: ["create", "list", "stat", "readHot", "read", "requestRestore", "strays"],
+  admin: [
+    "create",
+    "list",
+    "stat",
+    "readHot",
+    "read",
+    "requestRestore",
+    "strays",
+    "delete",
+    "removeStray",
+  ],
 } as const;
 
 export type Role = keyof typeof storageMethodsByRole;

@@ -22,6 +22,8 @@ export class KeepOpen implements Storage {
   list: Storage["list"] = (prefix) => this.inner.list(prefix);
   requestRestore: Storage["requestRestore"] = (name, o) => this.inner.requestRestore(name, o);
   delete: Storage["delete"] = (name) => this.inner.delete(name);
+  strays: Storage["strays"] = () => this.inner.strays();
+  removeStray: Storage["removeStray"] = (name) => this.inner.removeStray(name);
   close(): Promise<void> {
     return Promise.resolve();
   }

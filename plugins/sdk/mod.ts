@@ -40,4 +40,5 @@ export {
   restoreTiers,
   type StorageClass,
   storageClasses,
+  type Stray,
 } from "./storage_types.ts";

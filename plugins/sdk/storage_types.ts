@@ -1,7 +1,7 @@
 /**
  * The value types of the storage contract (`host/storage/storage.ts`), shared by the host and
  * the storage plugins: byte ranges, listings, availability of archived objects, storage
- * classes and restore tiers. Types and constants only.
+ * classes, restore tiers and strays. Types and constants only.
  *
  * @module
  */
@@ -79,6 +79,23 @@ export interface CreateOptions {
    * whose own bytes can be read instead. A label that does not match rejects with `TypeError`.
    */
   label?: string;
+}
+
+/**
+ * What an interrupted write left in a store that is not an object (`strays`): a local store's
+ * temporary file, an S3 multipart upload that was never completed. Never read; it only costs
+ * space, and money, until it is removed (`removeStray`).
+ */
+export interface Stray {
+  /**
+   * The back end's name for it, for `removeStray` and for people: e.g. `tmp/<random>` (local),
+   * `packs/<id>?uploadId=<id>` (S3). Not an object name.
+   */
+  name: string;
+  /** Bytes it holds (S3: of the parts uploaded so far). */
+  size: number;
+  /** When the write began or last wrote to it (ISO 8601, the store's clock), where known. */
+  modified?: string;
 }
 
 /** Options of `requestRestore`. */

@@ -14,6 +14,9 @@
  *   (a tree blob id); symlinks carry `target`. No node carries another type's fields.
  * - `inode`/`dev` (decimal strings) and `links` are set together, when `links > 1`, so hard
  *   links can be restored as links.
+ * - `xattrs`: extended attributes as [name, value as padded base64] pairs, in name order. The
+ *   host sets them from what it reads itself (an engine cannot read them); a tree with any is
+ *   tree version 2.
  */
 export interface TreeNode {
   name: string;
@@ -31,4 +34,5 @@ export interface TreeNode {
   inode?: string;
   dev?: string;
   links?: number;
+  xattrs?: [string, string][];
 }

@@ -47,7 +47,7 @@ servePlugin((ctx) => {
 
   const host: EngineHost = {
     storeChunks: (chunks, marks) => blobs.call<string[]>("store", chunks, marks),
-    storeTree: (nodes: SourceNode[]) => trees.call<string>("store", nodes),
+    storeTree: (nodes: SourceNode[], dir: string) => trees.call<string>("store", nodes, dir),
     cacheLookup: (queries) => cache.call<(string[] | null)[]>("lookup", queries),
     cacheRecord: (record) => {
       records.push(record);

@@ -56,8 +56,11 @@ export interface EngineHost {
    * `marks` says where directories begin and end among them.
    */
   storeChunks(chunks: Uint8Array[], marks: DirMark[]): Promise<string[]>;
-  /** Stores one directory's nodes (sorted by UTF-8 name) as a tree; resolves to its id. */
-  storeTree(nodes: SourceNode[]): Promise<string>;
+  /**
+   * Stores one directory's nodes (sorted by UTF-8 name) as a tree; resolves to its id. `dir` is
+   * the directory's absolute path, where the host reads the entries' extended attributes.
+   */
+  storeTree(nodes: SourceNode[], dir: string): Promise<string>;
   /** For each query, the content of an unchanged file from the cache, or null. */
   cacheLookup(queries: CacheQuery[]): Promise<(string[] | null)[]>;
   /** Remembers a file read in this run (fire and forget). */

@@ -87,6 +87,9 @@ export class Walker {
     if (held === undefined) {
       throw new TypeError(`source "${path}" is not a file, directory or symlink`);
     }
+    // Observed before the drain, which throws first when the host failed to store (a full
+    // disk): unobserved, its rejection would crash this worker with a stack trace.
+    held.node.catch(() => {});
     await this.#drain();
     const node = await held.node;
     if (node === undefined) throw new TypeError(`source "${path}" cannot be listed`);
@@ -185,7 +188,7 @@ export class Walker {
     this.#mark("leave");
     const order = new Map(kept.map((e, i) => [e.name, i]));
     const id = Promise.all(nodes).then((list) =>
-      this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!))
+      this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!), abs)
     );
     id.catch(() => {}); // observed by the parent (or source())
     this.#pending.add(id);

@@ -15,7 +15,13 @@ import {
   type StorageClass,
 } from "./cold_simulation.ts";
 import { parentOf, randomHex, syncDir } from "./durable_file.ts";
-import { type ByteRange, labelPattern, type ObjectInfo, type ObjectStat } from "../../sdk/mod.ts";
+import {
+  type ByteRange,
+  labelPattern,
+  type ObjectInfo,
+  type ObjectStat,
+  type Stray,
+} from "../../sdk/mod.ts";
 import { checkName, isReserved, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
 
 type Range = ByteRange;
@@ -37,7 +43,8 @@ const STAT_BATCH = 64;
  * - `create` writes `<root>/tmp/<random>`, fsyncs it, hard-links it to its final path (the link
  *   fails if the name exists, so no create can replace an object, even racing another
  *   process), unlinks the temporary name and fsyncs the final folder (skipped on Windows,
- *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects.
+ *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects, and
+ *   `strays` lists them (`tmp/<file>`, with their size and modification time).
  * - Folders are created as needed, each fsync'd into its parent; `init()` creates the root.
  * - Without `cold`, the storage class and the label are recorded nowhere and every object is
  *   readable. With it, GLACIER and DEEP_ARCHIVE objects need `requestRestore` before `read` (see
@@ -91,6 +98,20 @@ export class LocalStore {
     if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
       throw new TypeError(`label "${label}" of object "${name}" is not valid`);
     }
+    try {
+      await this.#create(name, data, storageClass, label, afterWrite);
+    } catch (e) {
+      throw diskFull(e, `object "${name}"`, this.root) ?? e;
+    }
+  }
+
+  async #create(
+    name: string,
+    data: Uint8Array,
+    storageClass: StorageClass,
+    label: string | undefined,
+    afterWrite?: () => void,
+  ): Promise<void> {
     const final = this.#abs(objectPath(name));
     const dir = parentOf(final);
     const tmp = this.#abs(`${TMP_DIR}/${randomHex()}`);
@@ -208,6 +229,42 @@ export class LocalStore {
     }
     await syncDir(parentOf(path));
     await this.#cold?.forget(name);
+  }
+
+  /** The files in `tmp/`: what killed writes left (and the ones under way). */
+  async strays(): Promise<Stray[]> {
+    const out: Stray[] = [];
+    try {
+      for await (const entry of Deno.readDir(this.#abs(TMP_DIR))) {
+        if (!entry.isFile) continue;
+        const name = `${TMP_DIR}/${entry.name}`;
+        const info = await Deno.stat(this.#abs(name)).catch((e) => {
+          if (e instanceof Deno.errors.NotFound) return null; // its write just ended
+          throw e;
+        });
+        if (info) out.push({ name, size: info.size, modified: info.mtime?.toISOString() });
+      }
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return out;
+      throw e;
+    }
+    return out;
+  }
+
+  /** Removes file `tmp/<file>` (`strays`); a name outside `tmp/` is a `TypeError`. */
+  async removeStray(name: string): Promise<void> {
+    const file = typeof name === "string" && name.startsWith(`${TMP_DIR}/`)
+      ? name.slice(TMP_DIR.length + 1)
+      : "";
+    if (!/^[^/\\\0]+$/.test(file) || file === "." || file === "..") {
+      throw new TypeError(`"${name}" is not a stray of the local store (want "${TMP_DIR}/<file>")`);
+    }
+    try {
+      await Deno.remove(this.#abs(name));
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      throw e;
+    }
   }
 
   /** Rejects `NeedsRestore` if `name` is archived or being restored (`ObjectNotFound` if missing). */
@@ -348,6 +405,20 @@ function checkRange(info: Deno.FileInfo, name: string, range?: Range): Range {
     );
   }
   return range;
+}
+
+/**
+ * The error to report for a write that found the disk full (`ENOSPC`) or the user's quota used
+ * up (`EDQUOT`), naming what was written and where; `undefined` for any other error.
+ */
+export function diskFull(e: unknown, what: string, root: string): Error | undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return undefined;
+  const cause = code === "ENOSPC" ? "the disk is full" : "the disk quota is used up";
+  return new Error(
+    `${what} could not be written to the repository folder "${root}": ${cause}; free space ` +
+      "there (or use a repository on another disk) and run the command again",
+  );
 }
 
 function isCount(n: unknown): n is number {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
-import { LocalStore } from "./local_store.ts";
+import { diskFull, LocalStore } from "./local_store.ts";
 
 /** Name and size of listed objects (`modified` varies). */
 const namesAndSizes = (list: { name: string; size: number }[]) =>
@@ -105,4 +105,19 @@ Deno.test("LocalStore.create() into a missing root names the folder", async () =
 
 Deno.test("LocalStore needs an absolute root", () => {
   assert.throws(() => new LocalStore("repo"), TypeError);
+});
+
+Deno.test("a full disk of the local store is named with the object, the folder and what to do", () => {
+  const enospc = Object.assign(new Error("No space left on device (os error 28)"), {
+    code: "ENOSPC",
+  });
+  assert.equal(
+    diskFull(enospc, 'object "packs/ab"', "/mnt/backup/repo")?.message,
+    'object "packs/ab" could not be written to the repository folder "/mnt/backup/repo": the ' +
+      "disk is full; free space there (or use a repository on another disk) and run the " +
+      "command again",
+  );
+  const quota = Object.assign(new Error("Disk quota exceeded (os error 122)"), { code: "EDQUOT" });
+  assert.match(diskFull(quota, 'object "x"', "/r")!.message, /the disk quota is used up/);
+  assert.equal(diskFull(new Error("other"), 'object "x"', "/r"), undefined);
 });

@@ -28,6 +28,8 @@ servePlugin((ctx) => {
     requestRestore: (name: string, options: unknown) => store.requestRestore(name, options),
     list: (prefix: string) => store.list(prefix),
     delete: (name: string) => store.delete(name),
+    strays: () => store.strays(),
+    removeStray: (name: string) => store.removeStray(name),
   };
 });
 

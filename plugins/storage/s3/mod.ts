@@ -13,7 +13,9 @@
  * `~/.aws/config` fail quietly, and everything those files could set is passed in here. The
  * env names in `plugin.json` are the ones the SDK reads unconditionally (measured on
  * `@aws-sdk/client-s3` 3.1175.0 under Deno 2.9.6; a missing one throws `NotCapable` at load);
- * `sys: osRelease` is for its user agent. Nothing here logs, and no error message carries
+ * `sys: osRelease` is for its user agent. `sys: ca` and env `NODE_USE_SYSTEM_CA` are what
+ * Deno's TLS reads on each HTTPS request when `NODE_EXTRA_CA_CERTS` is set (the trusted CA
+ * certificates; Deno reads that file itself). Nothing here logs, and no error message carries
  * a credential.
  *
  * @module
@@ -75,5 +77,7 @@ servePlugin((ctx) => {
     requestRestore: (name: string, options: { tier: string; days: number }) =>
       store.requestRestore(name, options),
     delete: (name: string) => store.delete(name),
+    strays: () => store.strays(),
+    removeStray: (name: string) => store.removeStray(name),
   };
 });

@@ -19,6 +19,7 @@
  * - durability: S3 acknowledges a write only once it is stored.
  * - every request is retried on transient failures (`retry.ts`), and fails with
  *   `TransientError` once the retries are used up.
+ * - strays: the incomplete multipart uploads under the prefix (`stray_uploads.ts`).
  *
  * @module
  */
@@ -44,6 +45,7 @@ import {
   type ObjectInfo,
   ObjectNotFound,
   type ObjectStat,
+  type Stray,
   TransientError,
 } from "../../sdk/mod.ts";
 import { availabilityOf, classOf } from "./availability.ts";
@@ -52,6 +54,7 @@ import { type PartPlan, uploadInParts } from "./multipart_upload.ts";
 import { checkName, objectKey, objectName } from "./object_key.ts";
 import { defaultRetry, retrying, type RetryPolicy } from "./retry.ts";
 import { permanentError, s3Code } from "./s3_errors.ts";
+import { abortStrayUpload, strayUploads, type UploadsAt } from "./stray_uploads.ts";
 
 type Range = ByteRange;
 type Listed = ObjectInfo;
@@ -80,6 +83,8 @@ export class S3Store {
   #retry: RetryPolicy;
   #threshold: number;
   #parts: PartPlan;
+  /** Where the strays are (`stray_uploads.ts`). */
+  #uploads: UploadsAt;
 
   constructor(client: S3Client, options: S3StoreOptions) {
     this.#client = client;
@@ -88,6 +93,7 @@ export class S3Store {
     this.#retry = options.retry ?? defaultRetry;
     this.#threshold = options.multipartThreshold ?? 16 * MiB;
     this.#parts = options.parts ?? { partSize: 8 * MiB, concurrency: 4 };
+    this.#uploads = { client, bucket: this.bucket, keyPrefix: this.keyPrefix, retry: this.#retry };
   }
 
   /**
@@ -305,6 +311,16 @@ export class S3Store {
     } catch (e) {
       throw permanentError(what, e, this.bucket);
     }
+  }
+
+  /** The incomplete multipart uploads under the prefix (`stray_uploads.ts`). */
+  strays(): Promise<Stray[]> {
+    return strayUploads(this.#uploads);
+  }
+
+  /** Aborts the incomplete multipart upload `name` names (`stray_uploads.ts`). */
+  removeStray(name: string): Promise<void> {
+    return abortStrayUpload(this.#uploads, name);
   }
 
   /** One `PutObject` with `If-None-Match: *`: `true` if it created the object, `false` on 412. */

@@ -29,5 +29,10 @@ servePlugin((ctx) => {
     requestRestore: (name: string) => store.requestRestore(name),
     list: (prefix: string) => store.list(prefix),
     delete: (name: string) => store.delete(name),
+    // Every write is one transaction: an interrupted one leaves nothing behind to list.
+    strays: () => [],
+    removeStray: (name: string) => {
+      throw new TypeError(`"${name}" is not a stray: the sqlite store leaves none`);
+    },
   };
 });

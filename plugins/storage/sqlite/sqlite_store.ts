@@ -1,8 +1,15 @@
 /**
  * The SQLite store behind the `sqlite` storage plugin: a whole repository in one SQLite file
- * (`node:sqlite`, WAL mode). It runs inside the plugin worker, which may read and write only
- * that file and SQLite's `-wal`, `-shm` and `-journal` files beside it, and implements the
+ * (`node:sqlite`, rollback journal). It runs inside the plugin worker, which may read and write
+ * only that file and SQLite's `-journal`, `-wal` and `-shm` files beside it, and implements the
  * Storage contract of `host/storage/storage.ts` (create-only, atomic, durable; see there).
+ *
+ * At rest the file alone is the repository: every write commits into the database file itself
+ * before it resolves (`journal_mode = DELETE`), so between writes no other file holds any part
+ * of it, whether or not the connection was closed. While a write runs, SQLite keeps the pages
+ * it changes in `<file>-journal`; a process killed in that moment leaves the journal behind
+ * ("hot"), and the next connection to open the file rolls the unfinished write back and
+ * deletes the journal before it reads anything.
  *
  * Layout, schema version 1 (`PRAGMA user_version`; `PRAGMA application_id` is 0x50465354,
  * "PFST"), 16 KiB pages:
@@ -33,17 +40,25 @@
  *   an existing object and the insert happen under the database's write lock, so no create can
  *   replace an object, whichever connection (handle, process) races it. A connection waits up
  *   to 60 s for that lock; past that the call rejects with `TransientError`.
- * - Reads run in one read transaction (a consistent snapshot); WAL lets them run beside a write.
- * - Durability: `synchronous = FULL`. In WAL mode, NORMAL fsyncs the WAL only at checkpoints,
- *   so a commit acknowledged before a power loss could vanish, and `create` must not resolve
- *   before the object is durable (the backup's write ordering, docs/format.md §10, waits on
- *   exactly that). FULL fsyncs the WAL at each commit: one fsync per create, as the local store.
+ * - Reads run in one read transaction (a consistent snapshot). A write holds the database
+ *   exclusively while it writes pages into the file (at its commit, or earlier when a large
+ *   object outgrows the page cache); reads wait for it as writes do, up to the same timeout.
+ * - Durability: `synchronous = EXTRA`. A commit fsyncs the journal, then the database file,
+ *   then deletes the journal and fsyncs the folder; FULL would skip that last fsync, and a
+ *   journal that came back after a power loss would roll an acknowledged create back.
+ *   `create` must not resolve before the object is durable (the backup's write ordering,
+ *   docs/format.md §10, waits on exactly that).
+ * - Not WAL: in WAL mode committed writes stay in `<file>-wal` until a checkpoint, which a
+ *   worker that is terminated, or a process that exits, without closing its connection never
+ *   runs, so the file alone would lack them. A database in WAL mode (made by an earlier
+ *   version) is switched to the rollback journal when a connection opens it, which first folds
+ *   its `-wal` into the file.
  * - No archive tiers: storage classes are accepted and ignored, every object is `readable`.
  *   Labels (`CreateOptions.label`) are checked and dropped, as the Storage contract allows for
  *   objects that are always readable: `stat` gives none.
  * - The connection opens on first use. `init()` creates the file (mode 0600; SQLite gives its
- *   `-wal` and `-shm` the same mode) and the schema; other calls reject with `NotFound` if the
- *   file is missing, and with `TypeError` if it is not a Permafrost repository database.
+ *   journal the same mode) and the schema; other calls reject with `NotFound` if the file is
+ *   missing, and with `TypeError` if it is not a Permafrost repository database.
  *
  * @module
  */
@@ -63,10 +78,8 @@ export const CHUNK_SIZE = 64 * 1024;
 const PAGE_SIZE = 16 * 1024;
 const SCHEMA_VERSION = 1;
 const APPLICATION_ID = 0x50465354;
-/** How long a connection waits for another's write (a 64 MiB create holds it ~0.3-1 s). */
+/** How long a connection waits for another's write (a 64 MiB create holds it ~0.1-0.3 s). */
 const BUSY_TIMEOUT_MS = 60_000;
-/** After a checkpoint the WAL is cut back to this size (a 64 MiB pack makes it that big). */
-const WAL_KEEP_BYTES = 64 << 20;
 
 const SCHEMA = `
   CREATE TABLE objects (
@@ -302,7 +315,7 @@ export class SqliteStore {
         throw e;
       }
     } catch (e) {
-      if (e instanceof Error && /database is (locked|busy)/.test(e.message)) {
+      if (isBusy(e)) {
         throw new TransientError(`repository database "${this.file}" is busy ${what}`);
       }
       throw e;
@@ -339,21 +352,57 @@ export class SqliteStore {
     return this.#q;
   }
 
+  /**
+   * Opens the connection in rollback-journal mode. Leaving WAL mode needs the file to itself
+   * (SQLite does not wait for it): while another connection holds a WAL-mode file open, this
+   * one closes and tries again until the busy timeout, then rejects with `TransientError`.
+   */
   #connect(): DatabaseSync {
-    const db = new DatabaseSync(this.file);
-    try {
-      db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
-      db.exec(`PRAGMA page_size = ${PAGE_SIZE}`); // only a new, empty database takes it
-      const mode = (db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode: string })
-        .journal_mode;
-      if (mode !== "wal") throw new Error(`journal mode is "${mode}", not "wal"`);
-      db.exec(`PRAGMA synchronous = FULL; PRAGMA journal_size_limit = ${WAL_KEEP_BYTES}`);
-    } catch (e) {
-      db.close();
-      throw new Error(`repository database "${this.file}" cannot be opened: ${errorText(e)}`);
+    const deadline = Date.now() + this.#busyTimeoutMs;
+    for (;;) {
+      const db = new DatabaseSync(this.file);
+      try {
+        db.exec(`PRAGMA busy_timeout = ${this.#busyTimeoutMs}`);
+        db.exec(`PRAGMA page_size = ${PAGE_SIZE}`); // only a new, empty database takes it
+        // Reading the mode reads the file: a hot journal is rolled back here, a -wal folded in.
+        const mode = (db.prepare("PRAGMA journal_mode = DELETE").get() as { journal_mode: string })
+          .journal_mode;
+        if (mode !== "delete") throw new Error(`journal mode is "${mode}", not "delete"`);
+        db.exec("PRAGMA synchronous = EXTRA");
+        this.#removeIdleJournal(db);
+        this.#db = db;
+        return db;
+      } catch (e) {
+        db.close();
+        if (!isBusy(e)) {
+          throw new Error(`repository database "${this.file}" cannot be opened: ${errorText(e)}`);
+        }
+        if (Date.now() >= deadline) {
+          throw new TransientError(
+            `repository database "${this.file}" is busy: another process holds it (writing, or ` +
+              `open in WAL mode: an earlier Permafrost version); run again when it has ended`,
+          );
+        }
+        pause(10 + Math.random() * 40);
+      }
     }
-    this.#db = db;
-    return db;
+  }
+
+  /**
+   * Deletes a journal a killed process left before it wrote anything into it. SQLite rolls a
+   * journal that holds pages back on the first read (done by now), but ignores an empty one
+   * and leaves it beside the file until the next write. Under the write lock no other
+   * connection is writing, so a journal still there is such a leftover.
+   */
+  #removeIdleJournal(db: DatabaseSync): void {
+    const journal = `${this.file}-journal`;
+    if (!present(journal)) return;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      if (present(journal)) Deno.removeSync(journal);
+    } finally {
+      db.exec("COMMIT");
+    }
   }
 }
 
@@ -379,6 +428,25 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 function isCount(n: unknown): n is number {
   return Number.isSafeInteger(n) && (n as number) >= 0;
+}
+
+function present(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  return e instanceof Error && /database is (locked|busy)/.test(e.message);
+}
+
+/** Blocks this thread for `ms` (the store's calls are synchronous; there is nothing to yield to). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function errorText(e: unknown): string {

@@ -35,13 +35,13 @@ function bytes(n: number, seed = 1): Uint8Array {
   return out;
 }
 
-Deno.test("SqliteStore keeps the documented schema in one WAL-mode file, private to its owner", async () => {
+Deno.test("SqliteStore keeps the documented schema in one rollback-journal file, private to its owner", async () => {
   await withStore(async (s, file, dir) => {
     await s.create("config", new Uint8Array([1, 2, 3]));
     const db = new DatabaseSync(file);
     try {
       const one = (sql: string) => Object.values(db.prepare(sql).get()!)[0];
-      assert.equal(one("PRAGMA journal_mode"), "wal");
+      assert.equal(one("PRAGMA journal_mode"), "delete");
       assert.equal(one("PRAGMA page_size"), 16384);
       assert.equal(one("PRAGMA user_version"), 1);
       assert.equal(one("PRAGMA application_id"), 0x50465354);
@@ -55,8 +55,127 @@ Deno.test("SqliteStore keeps the documented schema in one WAL-mode file, private
       db.close();
     }
     if (Deno.build.os !== "windows") assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
-    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-    assert.ok(names.every((n) => n.startsWith("repo.db")), names.join(", "));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["repo.db"]);
+  });
+});
+
+Deno.test("SqliteStore leaves nothing beside the file between writes, even if never closed", async () => {
+  await withStore(async (s, file, dir) => {
+    await s.create("config", new Uint8Array([1, 2, 3]));
+    await s.create("packs/ab01", bytes(3 * CHUNK_SIZE));
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["repo.db"]);
+    // A copy of the file alone, taken while the connection is still open, is the repository.
+    const copy = join(dir, "copy.db");
+    await Deno.copyFile(file, copy);
+    const alone = new SqliteStore(copy);
+    try {
+      assert.deepEqual(await alone.read("config"), new Uint8Array([1, 2, 3]));
+      assert.deepEqual(await alone.read("packs/ab01"), bytes(3 * CHUNK_SIZE));
+    } finally {
+      alone.close();
+    }
+  });
+});
+
+Deno.test("SqliteStore switches a WAL-mode database of an earlier version to the rollback journal, folding its -wal in", async () => {
+  await withStore(async (s, file, dir) => {
+    s.close();
+    // As an earlier version left it: WAL mode, its last write only in the -wal (its process
+    // ended without closing the connection, so nothing checkpointed it).
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { DatabaseSync } from "node:sqlite";
+         const db = new DatabaseSync(${JSON.stringify(file)});
+         db.exec("PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0");
+         db.exec("INSERT INTO objects (name, size, received) VALUES ('config', 0, 'then')");
+         Deno.exit(0);`,
+      ],
+    }).output();
+    assert.equal(child.code, 0, new TextDecoder().decode(child.stderr));
+    const names = () => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+    assert.deepEqual(names(), ["repo.db", "repo.db-shm", "repo.db-wal"]);
+    assert.equal((await s.stat("config"))?.modified, "then");
+    assert.deepEqual(names(), ["repo.db"]);
+  });
+});
+
+Deno.test("SqliteStore cannot leave WAL mode while a connection of an earlier version holds the file, and past its timeout rejects with TransientError", async () => {
+  await withStore(async (s, file) => {
+    s.close();
+    const old = new DatabaseSync(file);
+    try {
+      old.exec("PRAGMA journal_mode = WAL");
+      old.prepare("SELECT count(*) FROM objects").get(); // now it holds the -wal open
+      const other = new SqliteStore(file, { busyTimeoutMs: 50 });
+      await assert.rejects(
+        other.stat("config"),
+        (e: Error) => e instanceof TransientError && /"[^"]*repo\.db" is busy/.test(e.message),
+      );
+    } finally {
+      old.close();
+    }
+    assert.equal(await s.stat("config"), null);
+  });
+});
+
+Deno.test("a write cut off by the end of its process leaves a journal, and the next connection rolls it back", async () => {
+  await withStore(async (s, file, dir) => {
+    await s.create("config", new Uint8Array([1]));
+    s.close();
+    const storeUrl = new URL("./sqlite_store.ts", import.meta.url).href;
+    // The child starts a 4 MiB create (its pages outgrow SQLite's cache, so some reach the file)
+    // and exits from inside it, as a killed process would.
+    const child = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { DatabaseSync } from "node:sqlite";
+         const { SqliteStore } = await import(${JSON.stringify(storeUrl)});
+         const s = new SqliteStore(${JSON.stringify(file)});
+         const run = DatabaseSync.prototype.prepare;
+         let rows = 0;
+         const insertChunk = "INSERT INTO chunks (object, seq, data) VALUES (?, ?, ?)";
+         DatabaseSync.prototype.prepare = function (sql) {
+           const st = run.call(this, sql);
+           if (sql !== insertChunk) return st;
+           const insert = st.run.bind(st);
+           st.run = (...a) => (++rows === 60 ? Deno.exit(9) : insert(...a));
+           return st;
+         };
+         await s.create("packs/cut", new Uint8Array(64 * 65536));`,
+      ],
+    }).output();
+    assert.equal(child.code, 9);
+    assert.ok([...Deno.readDirSync(dir)].some((e) => e.name === "repo.db-journal"));
+    const next = new SqliteStore(file);
+    try {
+      assert.equal(await next.stat("packs/cut"), null);
+      assert.deepEqual(await next.read("config"), new Uint8Array([1]));
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["repo.db"]);
+      const db = new DatabaseSync(file);
+      try {
+        assert.equal(db.prepare("PRAGMA integrity_check").get()?.integrity_check, "ok");
+      } finally {
+        db.close();
+      }
+    } finally {
+      next.close();
+    }
+  });
+});
+
+Deno.test("SqliteStore deletes an empty journal a killed process left, which SQLite itself ignores", async () => {
+  await withStore(async (s, file, dir) => {
+    await s.create("config", new Uint8Array([1]));
+    s.close();
+    await Deno.writeFile(`${file}-journal`, new Uint8Array(0)); // killed before its first page
+    const next = new SqliteStore(file);
+    try {
+      assert.deepEqual(await next.read("config"), new Uint8Array([1]));
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["repo.db"]);
+    } finally {
+      next.close();
+    }
   });
 });
 

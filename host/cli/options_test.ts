@@ -1,0 +1,98 @@
+import assert from "node:assert/strict";
+import { Context, UsageError } from "./context.ts";
+import { everyCommand } from "./main.ts";
+import { parseCommandLine, scanCommandLine, unionOf } from "./options.ts";
+
+const table = {
+  repo: { type: "string" },
+  "dry-run": { type: "boolean" },
+  tag: { type: "string", multiple: true },
+} as const;
+
+Deno.test("parseCommandLine refuses an option the command does not take, naming both", () => {
+  assert.throws(
+    () => parseCommandLine("forget", table, ["forget", "--estimate"]),
+    (err: unknown) =>
+      err instanceof UsageError && err.message === '"forget" does not take --estimate',
+  );
+  assert.throws(
+    () => parseCommandLine("gc index", table, ["gc", "index", "-y"]),
+    (err: unknown) => err instanceof UsageError && err.message === '"gc index" does not take -y',
+  );
+});
+
+Deno.test("parseCommandLine reads the command's options wherever they stand, and --help", () => {
+  const { positionals, values } = parseCommandLine(
+    "backup",
+    table,
+    ["--repo", "r", "backup", "a", "--tag", "x", "b", "--tag=y", "--dry-run", "-h"],
+  );
+  assert.deepEqual(positionals, ["backup", "a", "b"]);
+  assert.deepEqual({ ...values }, { repo: "r", tag: ["x", "y"], "dry-run": true, help: true });
+});
+
+Deno.test("parseCommandLine makes a missing value or a value given to a flag a usage error", () => {
+  for (const argv of [["backup", "--repo"], ["backup", "--dry-run=yes"]]) {
+    assert.throws(() => parseCommandLine("backup", table, argv), UsageError);
+  }
+});
+
+Deno.test("scanCommandLine finds the command after options that take a value", () => {
+  const union = unionOf(everyCommand().map((c) => c.command.options));
+  assert.deepEqual(
+    scanCommandLine(["--repo", "gc", "--frob", "gc", "--keep-last", "1", "index"], union),
+    { positionals: ["gc", "index"], help: false },
+  );
+});
+
+Deno.test("unionOf refuses an option two commands declare two ways", () => {
+  assert.throws(
+    () => unionOf([table, { tag: { type: "boolean" } }]),
+    /--tag is declared two ways/,
+  );
+});
+
+Deno.test("a command that reads an option its table does not declare fails loudly", () => {
+  const ctx = new Context([], { estimate: true }, table);
+  assert.equal(ctx.bool("dry-run"), false);
+  assert.throws(() => ctx.bool("estimate"), /reads --estimate, which its option table/);
+});
+
+/**
+ * The options each usage line of `docs/cli/<verb>.txt` names, by command ("gc index"): lines
+ * from "Usage:" to the first blank line, each "permafrost <verb> [<sub>]" starting an entry.
+ */
+function documented(verb: string, subs: string[]): Map<string, Set<string>> {
+  const text = Deno.readTextFileSync(new URL(`../../docs/cli/${verb}.txt`, import.meta.url));
+  const usage = text.slice(text.indexOf("Usage:")).split("\n\n")[0].split("\n");
+  const found = new Map<string, Set<string>>();
+  let current: Set<string> | undefined;
+  for (const line of usage) {
+    const entry = new RegExp(`permafrost ${verb}(?: (\\S+))?`).exec(line);
+    if (entry) {
+      const name = subs.length > 0 ? `${verb} ${entry[1]}` : verb;
+      current = found.get(name) ?? new Set();
+      found.set(name, current);
+    }
+    for (const m of line.matchAll(/--([a-z][a-z-]*)/g)) current!.add(m[1]);
+  }
+  return found;
+}
+
+Deno.test("every command's help lists exactly the options it takes", () => {
+  // Listed once for all in docs/cli/permafrost.txt, "Common options".
+  const common = new Set(["repo", "key-file", "help"]);
+  const byVerb = Object.groupBy(everyCommand(), (c) => c.name.split(" ")[0]);
+  for (const [verb, list] of Object.entries(byVerb)) {
+    const subs = list!.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[1]);
+    const docs = documented(verb, subs);
+    for (const { name, command } of list!) {
+      const takes = Object.keys(command.options).filter((o) => !common.has(o)).sort();
+      const listed = [...docs.get(name) ?? []].filter((o) => !common.has(o)).sort();
+      assert.deepEqual(listed, takes, `docs/cli/${verb}.txt, usage of "${name}"`);
+      for (const o of docs.get(name) ?? []) {
+        assert.ok(Object.hasOwn(command.options, o), `"${name}" does not take --${o}`);
+      }
+    }
+  }
+});
