@@ -19,7 +19,12 @@ export { ls } from "./host/ops/ls.ts";
 export { find } from "./host/ops/find.ts";
 export { diff } from "./host/ops/diff.ts";
 export { check } from "./host/ops/check.ts";
-export { ForeignKey, NoUsableKey, WrongPassphrase } from "./host/repository/errors.ts";
+export {
+  ConfigMissing,
+  ForeignKey,
+  NoUsableKey,
+  WrongPassphrase,
+} from "./host/repository/errors.ts";
 export * from "./plugins/sdk/errors.ts";
 
 // The admin lifecycle (docs/gc.md): forget, the gc stages, index consolidation, rebuild.

@@ -138,3 +138,44 @@ Deno.test("a forged superseding segment attests nothing; the admin's own does", 
   assert.deepEqual([...admin.attestedPacks()], [record.pack]);
   await admin.storage.close();
 });
+
+Deno.test("gc index leaves the segments of a pack that segments record differently as they are, so a forged record cannot replace the true one", async () => {
+  const { consolidateIndex } = await import("../host/ops/index_consolidate.ts");
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeFile(`${src}/a.bin`, randomBytes(1_200_000, 7));
+  await backup(repo, { paths: [src] });
+  await Deno.writeFile(`${src}/b.bin`, randomBytes(600_000, 8));
+  await backup(repo, { paths: [src] });
+  await repo.loadIndex();
+  const blobsBefore = repo.index.blobCount;
+  const data = [...repo.index.packs()].find((p) => !p.metadata)!;
+  await repo.storage.close();
+
+  // An ingest client names a real data pack again with none of its blobs. Its segment is the
+  // newest, so a consolidation that kept one record per pack by load order would keep this one.
+  const ingest = await reopen(dir, {
+    keyFile: encodeKeyExport(toIngestKeys(repo.keys), repo.config.id),
+  }, "ingest");
+  const forged = encodeIndexSegment(ingest.keys.indexKey, [
+    { pack: data.id, metadata: false, length: data.length, blobs: [] },
+  ]);
+  const forgedId = sha256Hex(forged);
+  await ingest.storage.create(layout.index(forgedId), forged);
+  await ingest.storage.close();
+
+  const admin = await reopen(dir);
+  const result = await consolidateIndex(admin);
+  assert.deepEqual(result.disputed, [data.id]);
+  await admin.storage.close();
+  const after = await reopen(dir);
+  await after.loadIndex();
+  const superseded = after.supersededSegments();
+  assert.ok(!superseded.has(forgedId), "the forged segment stays as it is, for check to name");
+  const holders = after.segments().filter((s) =>
+    !superseded.has(s.id) && s.packs.includes(data.id)
+  );
+  assert.equal(holders.length, 2, "the true record stays effective beside the forged one");
+  assert.equal(after.index.blobCount, blobsBefore, "no blob left the index");
+  await after.storage.close();
+});

@@ -128,3 +128,20 @@ Deno.test("init refuses a folder that already holds a repository", async () => {
   await assert.rejects(Repository.init(storage, PASSWORD, { kdf: TEST_KDF }), /already exists/);
   await storage.close();
 });
+
+Deno.test("init refuses a location whose config was lost, naming what it found, and writes nothing", async () => {
+  const { dir, repo } = await newRepo();
+  const src = await tempDir();
+  await Deno.writeTextFile(`${src}/a.txt`, "kept");
+  await backup(repo, { paths: [src] });
+  await repo.storage.delete(layout.config());
+  const before = (await repo.storage.list("")).map((o) => o.name).sort();
+  await repo.storage.close();
+  const storage = await openStorage(dir, "admin");
+  await assert.rejects(
+    Repository.init(storage, PASSWORD, { kdf: TEST_KDF }),
+    (err: Error) => err.name === "ConfigMissing" && /no "config"/.test(err.message),
+  );
+  assert.deepEqual((await storage.list("")).map((o) => o.name).sort(), before);
+  await storage.close();
+});

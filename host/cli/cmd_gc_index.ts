@@ -30,17 +30,23 @@ export async function cmdGcIndex(ctx: Context): Promise<number> {
     await proveDeleteAllowed(repo, "gc index");
     const result = await consolidateIndex(repo, { dryRun });
     const s = (n: number) => n === 1 ? "" : "s";
-    ctx.print(
-      { ...result, dryRun },
-      () =>
-        result.segment === undefined
-          ? `the index is ${result.segments} segment${s(result.segments)} already`
-          : dryRun
-          ? `dry run: nothing was written; would write one segment naming ${result.packs} ` +
-            `pack${s(result.packs)} in place of ${result.segments}`
-          : `wrote one segment naming ${result.packs} packs in place of ${result.segments}; ` +
-            "`permafrost gc purge` deletes the old ones",
-    );
+    const disputed = result.disputed ?? [];
+    const what = result.segment === undefined
+      ? disputed.length > 0
+        ? "nothing to consolidate beside the segments left as they are"
+        : `the index is ${result.segments} segment${s(result.segments)} already`
+      : dryRun
+      ? `dry run: nothing was written; would write one segment naming ${result.packs} ` +
+        `pack${s(result.packs)} in place of ${result.segments}`
+      : `wrote one segment naming ${result.packs} packs in place of ${result.segments}; ` +
+        "`permafrost gc purge` deletes the old ones";
+    const note = disputed.length === 0 ? "" : `\nwarning: segments give different records of ` +
+      `${disputed.length} pack${s(disputed.length)} (${
+        disputed.slice(0, 3).map((p) => `"${p.slice(0, 12)}"`).join(", ")
+      }${disputed.length > 3 ? ", ..." : ""}), so one of them is forged; the segments naming ` +
+      "them are left as they are. `permafrost check --read-data` names the segment that claims " +
+      "what a pack does not hold; delete it, then run `gc index` again";
+    ctx.print({ ...result, dryRun }, () => what + note);
     return 0;
   } finally {
     await repo.storage.close();

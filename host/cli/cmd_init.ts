@@ -63,13 +63,22 @@ export function newRepositorySettings(
 
 /**
  * `init --dry-run`: the config `init` would write (checked as `init` checks it), and a refusal
- * where `init` would refuse, a location that holds a repository; no passphrase, nothing written.
+ * where `init` would refuse (a location that holds a repository, or its data without a config);
+ * no passphrase, nothing written.
  */
 async function initDryRun(ctx: Context, location: string): Promise<number> {
   const { config } = newRepositorySettings(ctx);
   const { id: _, created: __, ...would } = newConfig(config);
   if (await holdsRepository(location)) {
     throw new Deno.errors.AlreadyExists(`"${location}" already holds a repository`);
+  }
+  const storage = await openStorage(location, "ingest").catch(() => undefined);
+  if (storage) {
+    try {
+      await Repository.assertCreatable(storage); // a lost config: init would refuse it
+    } finally {
+      await storage.close();
+    }
   }
   ctx.print(
     { dryRun: true, location, config: would },

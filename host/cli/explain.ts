@@ -14,6 +14,7 @@ const hints: Record<string, string> = {
   // gets the passphrase's source (`passphraseTried`).
   ForeignKey: "",
   NoUsableKey: "",
+  ConfigMissing: "",
   NotARepository: "create one with `permafrost init`, or check --repo / PERMAFROST_REPO",
   KeyCannotRead: "",
   IntegrityError: "run `permafrost check --read-data` to list every damaged pack",

@@ -27,12 +27,11 @@
  */
 
 import type { BlobEntry, RepoIndex } from "../repository/index.ts";
-import type { BlobLocation } from "../repository/blob_table.ts";
 import type { IndexedPack } from "../repository/index_segment.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { Storage } from "../storage/storage.ts";
-import { effectiveRecords } from "./gc_records.ts";
+import { effectiveRecords, entryKey, sameRecord } from "./gc_records.ts";
 
 /** The packs in the store, by id, with their sizes: one listing of `packs/`. */
 export async function listStoredPacks(storage: Storage): Promise<Map<string, number>> {
@@ -156,17 +155,6 @@ async function recordsOfSharedPacks(repo: Repository): Promise<Map<string, Index
     }
   }
   return out;
-}
-
-/** A blob entry as a string, equal for equal entries (docs/format.md §6.3). */
-function entryKey(b: BlobLocation): string {
-  return `${b.id}:${b.type}:${b.frameOffset}:${b.frameLength}:${b.offsetInFrame}:${b.length}`;
-}
-
-function sameRecord(a: IndexedPack, b: IndexedPack): boolean {
-  return a.length === b.length && a.metadata === b.metadata &&
-    a.blobs.length === b.blobs.length &&
-    a.blobs.every((x, i) => entryKey(x) === entryKey(b.blobs[i]));
 }
 
 /** The entries every one of `records` lists. */

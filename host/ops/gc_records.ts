@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { BlobLocation } from "../repository/blob_table.ts";
 import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository, SegmentInfo } from "../repository/repository.ts";
@@ -54,6 +55,36 @@ export function attestedBlobs(
   for (const s of records) {
     for (const p of s.packs) {
       if (p.attested && !except.has(p.pack)) { for (const b of p.blobs) out.add(b.id); }
+    }
+  }
+  return out;
+}
+
+/** A blob entry as a string, equal for equal entries (docs/format.md §6.3). */
+export function entryKey(b: BlobLocation): string {
+  return `${b.id}:${b.type}:${b.frameOffset}:${b.frameLength}:${b.offsetInFrame}:${b.length}`;
+}
+
+/**
+ * Whether two records of one pack say the same: length, kind and every blob entry, in order. A
+ * segment lists a pack's full contents (docs/format.md §7), so two honest records of a pack are
+ * always the same; different ones mean one was forged.
+ */
+export function sameRecord(a: IndexedPack, b: IndexedPack): boolean {
+  return a.length === b.length && a.metadata === b.metadata &&
+    a.blobs.length === b.blobs.length &&
+    a.blobs.every((x, i) => entryKey(x) === entryKey(b.blobs[i]));
+}
+
+/** The packs that effective segments give different records of (one of them is forged). */
+export function disputedPacks(records: SegmentRecords[]): Set<string> {
+  const first = new Map<string, IndexedPack>();
+  const out = new Set<string>();
+  for (const s of records) {
+    for (const p of s.packs) {
+      const seen = first.get(p.pack);
+      if (!seen) first.set(p.pack, p);
+      else if (!sameRecord(seen, p)) out.add(p.pack);
     }
   }
   return out;

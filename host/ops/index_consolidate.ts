@@ -2,7 +2,8 @@
  * Index consolidation (docs/gc.md "Index", admin only): one superseding segment (docs/format.md
  * §7.1) that lists every pack of the effective index and supersedes every segment, so readers
  * load one object instead of one per backup run. It retires no pack: every pack the old
- * segments name is in the new one. The old segments stay until `gc purge` deletes them.
+ * segments name is in the new one. The old segments stay until `gc purge` deletes them. A
+ * segment naming a pack that another segment records differently is left out (see below).
  *
  * @module
  */
@@ -13,10 +14,10 @@ import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { assertAdmin } from "./admin_gate.ts";
-import { effectiveRecords } from "./gc_records.ts";
+import { disputedPacks, effectiveRecords } from "./gc_records.ts";
 
 export interface ConsolidateResult {
-  /** Effective segments before (now superseded). */
+  /** Effective segments consolidated (now superseded). */
   segments: number;
   packs: number;
   /**
@@ -24,6 +25,11 @@ export interface ConsolidateResult {
    * one effective segment.
    */
   segment?: string;
+  /**
+   * Packs that effective segments give different records of (one is forged): the segments
+   * naming them are left as they are, not consolidated. Absent when there was nothing to do.
+   */
+  disputed?: string[];
 }
 
 /**
@@ -42,21 +48,38 @@ export async function consolidateIndex(
   if (effective.length <= 1) {
     return { segments: effective.length, packs: repo.index.packCount };
   }
+  // A pack that segments give different records of (one is forged: gc_records.ts) must not
+  // lose its true record to a forged one in the new segment: every segment naming such a pack
+  // stays effective, as it is, and only the others are consolidated. `check --read-data`
+  // names the segment that claims what the pack does not hold.
+  const records = await effectiveRecords(repo);
+  const disputed = disputedPacks(records);
+  const kept = records.filter((s) => s.packs.some((p) => disputed.has(p.pack)));
+  const merged = records.filter((s) => !kept.includes(s));
+  if (merged.length <= 1) {
+    return { segments: effective.length, packs: repo.index.packCount, disputed: [...disputed] };
+  }
   // Attested packs keep their flag (only where the admin tag verifies: gc_records.ts); a pack
   // named by several segments is listed once, attested if any of them attests it.
   const packs = new Map<string, IndexedPack>();
-  for (const s of await effectiveRecords(repo)) {
+  for (const s of merged) {
     for (const p of s.packs) {
       if (!packs.has(p.pack) || p.attested) packs.set(p.pack, p);
     }
   }
-  const supersedes = [...new Set([...effective.map((s) => s.id), ...superseded])].sort();
+  const supersedes = [...new Set([...merged.map((s) => s.id), ...superseded])].sort();
   const segment = encodeIndexSegment(repo.keys.indexKey, [...packs.values()], {
     supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },
   });
   const name = layout.index(sha256Hex(segment));
-  if (options.dryRun) return { segments: effective.length, packs: packs.size, segment: name };
+  const result = {
+    segments: merged.length,
+    packs: packs.size,
+    segment: name,
+    disputed: [...disputed],
+  };
+  if (options.dryRun) return result;
   await repo.storage.create(name, segment);
   await repo.loadIndex();
-  return { segments: effective.length, packs: packs.size, segment: name };
+  return result;
 }

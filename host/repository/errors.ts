@@ -33,3 +33,12 @@ export class ForeignKey extends Error {
 export class NoUsableKey extends Error {
   override name = "NoUsableKey";
 }
+
+/**
+ * A location that holds packs, index segments or snapshots but no `config` (docs/format.md §2):
+ * a repository whose config was lost. `init` refuses it; the message says to put the kept copy
+ * back. Permanent.
+ */
+export class ConfigMissing extends Error {
+  override name = "ConfigMissing";
+}

@@ -15,7 +15,7 @@ import {
   newConfig,
   type RepoConfig,
 } from "./config.ts";
-import { ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
+import { ConfigMissing, ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
 import { RepoIndex } from "./index.ts";
 import { adminTagKey, type IndexedPack, openIndexSegment } from "./index_segment.ts";
 import {
@@ -109,9 +109,7 @@ export class Repository {
     passphrase: string,
     options: { config?: ConfigOverrides; kdf?: KdfParams } = {},
   ): Promise<Repository> {
-    if (await storage.stat(layout.config()) !== null) {
-      throw new Deno.errors.AlreadyExists("a repository already exists here");
-    }
+    await Repository.assertCreatable(storage);
     const config = newConfig(options.config);
     const keys = await generateMasterKeys();
     const keyFile = await wrapKeyFile(keys, passphrase, config.id, options.kdf);
@@ -128,6 +126,17 @@ export class Repository {
     const repo = new Repository(storage, config, keys, keyObject);
     await repo.#removeLeftoverKeys();
     return repo;
+  }
+
+  /**
+   * Throws unless `init` may create a repository in `storage`: `AlreadyExists` where a config
+   * is, `ConfigMissing` where packs, index segments or snapshots are without one (§4.1).
+   */
+  static async assertCreatable(storage: Storage): Promise<void> {
+    if (await storage.stat(layout.config()) !== null) {
+      throw new Deno.errors.AlreadyExists("a repository already exists here");
+    }
+    await refuseDataWithoutConfig(storage);
   }
 
   /**
@@ -564,6 +573,29 @@ async function readKeyObject(storage: Storage, name: string): Promise<Uint8Array
     );
   }
   return bytes;
+}
+
+/**
+ * Refuses to create a repository where packs, index segments or snapshots already are but the
+ * config is not: a repository whose config was lost. New keys could read none of it, and its
+ * key objects would stay beside the new ones; the config must be put back instead
+ * (docs/format.md §2: keep a copy of `config` and `keys/<id>` outside the repository).
+ */
+async function refuseDataWithoutConfig(storage: Storage): Promise<void> {
+  const { snapshot, index, pack } = layout.prefixes;
+  for (const prefix of [snapshot, index, pack]) {
+    const found = (await storage.list(prefix)).find((o) => kindOf(o.name) !== undefined);
+    if (!found) continue;
+    if (await storage.stat(layout.config()) !== null) {
+      // Another init (a first backup's) created it meanwhile and has started writing.
+      throw new Deno.errors.AlreadyExists("a repository already exists here");
+    }
+    throw new ConfigMissing(
+      `this location holds repository objects ("${found.name}", ...) but no "config": it is a ` +
+        "repository whose config was lost, not an empty location. Put back the copy of " +
+        '"config" kept outside the repository (a rebuild needs it too), or init elsewhere',
+    );
+  }
 }
 
 /**

@@ -154,19 +154,20 @@ Deno.test("an init killed between its key object and its config is finished by r
   }
 });
 
-Deno.test("init removes no key object where the location holds data (a lost config)", async () => {
+Deno.test("init refuses a location that holds data but no config (a lost config), and removes no key object", async () => {
   const { storage } = await emptyStorage();
   const left = await storeKey(
     storage,
     await wrapKeyFile(await generateMasterKeys(), OWNER, newConfig().id, KDF),
   );
   await storage.create(layout.index("ab".repeat(32)), new Uint8Array([1]));
-  const repo = await Repository.init(storage, OWNER, { kdf: KDF });
-  assert.deepEqual(repo.warnings, []);
-  assert.deepEqual(await keyObjects(storage), [left, repo.keyObject].sort());
-  // The old key object is bound to another config: the passphrase opens the new keys only.
-  const opened = await Repository.open(storage, { passphrase: OWNER });
-  assert.deepEqual(opened.keys, repo.keys);
+  await assert.rejects(
+    Repository.init(storage, OWNER, { kdf: KDF }),
+    (err: Error) =>
+      err.name === "ConfigMissing" && err.message.includes(layout.index("ab".repeat(32))),
+  );
+  assert.deepEqual(await keyObjects(storage), [left]);
+  assert.equal(await storage.stat(layout.config()), null);
   await storage.close();
 });
 

@@ -128,7 +128,9 @@ export function identityPolicy(
   const loc = s3Location(bucket, prefix, options.partition);
   const objects = (names: string[]) => names.map((n) => objectArn(loc, n));
   const versioned = options.versioned === true || options.bypassGovernance === true;
-  const statements: PolicyStatement[] = [listStatement(loc, role === "admin" && versioned)];
+  const statements: PolicyStatement[] = [
+    listStatement(loc, role === "admin" && versioned, role !== "ingest"),
+  ];
   const creates = objects(role === "admin" ? [...adminOnlyWrites, ...backupWrites] : backupWrites);
   if (role === "admin") {
     statements.push({
@@ -288,12 +290,20 @@ export function bucketPolicy(
   };
 }
 
-/** `s3:ListBucket` (and `s3:ListBucketVersions`) limited to keys under the prefix. */
-function listStatement(loc: S3Location, versions: boolean): PolicyStatement {
+/**
+ * `s3:ListBucket` (and `s3:ListBucketVersions`) limited to keys under the prefix; with
+ * `uploads`, also `s3:ListBucketMultipartUploads` (the reader's `check` and the admin's `gc
+ * purge` list the uploads interrupted backups left: the storage contract's strays).
+ */
+function listStatement(loc: S3Location, versions: boolean, uploads: boolean): PolicyStatement {
   const statement: PolicyStatement = {
     Sid: versions ? "ListRepositoryAndVersions" : "ListRepository",
     Effect: "Allow",
-    Action: versions ? ["s3:ListBucket", "s3:ListBucketVersions"] : ["s3:ListBucket"],
+    Action: [
+      "s3:ListBucket",
+      ...(versions ? ["s3:ListBucketVersions"] : []),
+      ...(uploads ? ["s3:ListBucketMultipartUploads"] : []),
+    ],
     Resource: [bucketArn(loc)],
   };
   if (loc.keyPrefix !== "") {

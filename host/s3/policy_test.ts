@@ -369,3 +369,18 @@ Deno.test("an unknown condition operator fails the test evaluator instead of pas
   };
   assert.throws(() => evaluate(req("s3:GetObject", "config"), doc), /does not know/);
 });
+
+Deno.test("the reader and the admin may list interrupted uploads under the prefix; ingest may not", () => {
+  const listUploads = (doc: ReturnType<typeof identityPolicy>, prefix: string) =>
+    evaluate({
+      action: "s3:ListBucketMultipartUploads",
+      resource: `arn:aws:s3:::${B}`,
+      context: { "s3:prefix": prefix },
+    }, doc);
+  assert.equal(listUploads(identityPolicy("ingest", B, "laptop"), "laptop/"), "implicit-deny");
+  for (const role of ["reader", "admin"] as const) {
+    const doc = identityPolicy(role, B, "laptop");
+    assert.equal(listUploads(doc, "laptop/"), "allow", role);
+    assert.equal(listUploads(doc, "laptop2/"), "implicit-deny", role);
+  }
+});

@@ -6,7 +6,8 @@
  *
  * A stray's name is `<object name>?uploadId=<upload id>`. Listing them takes
  * `ListMultipartUploads` (permission `s3:ListBucketMultipartUploads`, which the generated
- * policies do not grant: then `strays` rejects with `PermissionDenied`), plus one `ListParts`
+ * reader and admin policies grant and the ingest one does not: without it `strays` rejects
+ * with `PermissionDenied`), plus one `ListParts`
  * per upload for its size; removing one is `AbortMultipartUpload`.
  *
  * @module
