@@ -1,5 +1,5 @@
 /**
- * RPC and local-storage benchmark: prints numbers, asserts nothing (DESIGN §9).
+ * RPC and local-storage benchmark: prints numbers, asserts nothing (docs/design.md §9).
  *
  *   npx -y deno run --allow-all bench/rpc_bench.ts [--mib 1024] [--pack-mib 64] [--packs 8]
  *

@@ -23,7 +23,7 @@ import { compactWork, planCompact } from "../host/ops/gc_compact.ts";
 import { executeCompact } from "../host/ops/gc_compact_execute.ts";
 import { executePurge, planPurge } from "../host/ops/gc_purge.ts";
 import { consolidateIndex } from "../host/ops/index_consolidate.ts";
-import { RetiredDuringBackup } from "../host/ops/reuse_guard.ts";
+import { PacksGoneAfterCommit, RetiredDuringBackup } from "../host/ops/reuse_guard.ts";
 import { layout } from "../host/repository/layout.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
@@ -50,7 +50,7 @@ import {
 const table = shippedPriceTable("us-east-1");
 
 /** Which store call of the backup runs the admin's work first. */
-type Moment = "first pack" | "index listed after the packs";
+type Moment = "first pack" | "index listed after the packs" | "manifest";
 
 /**
  * A storage that, at `moment`, runs `admin` once and waits for it before the call goes on.
@@ -73,6 +73,7 @@ class Interleaved implements Storage {
   async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
     const pack = name.startsWith(layout.prefixes.pack);
     await this.#maybeRun(pack && this.moment === "first pack");
+    await this.#maybeRun(name.startsWith(layout.prefixes.snapshot) && this.moment === "manifest");
     if (pack) this.#packsStored = true;
     return await this.inner.create(name, data, options);
   }
@@ -135,13 +136,18 @@ async function snapshotCount(dir: string): Promise<number> {
   }
 }
 
-/** After a failed race: a rerun succeeds, check is clean and the snapshot restores byte-exact. */
-async function rerunRestores(dir: string, src: string, cacheDir: string) {
+/**
+ * After a failed race: a rerun succeeds, the snapshot restores byte-exact and check is clean but
+ * for the `broken` snapshots the failed run committed.
+ */
+async function rerunRestores(dir: string, src: string, cacheDir: string, broken = 0) {
   const repo = await reopen(dir);
   try {
     const result = await backup(repo, { paths: [src], cacheDir });
     assert.equal(result.walk.cachedFiles, 0, "the failed run did not fill the file cache");
-    assert.deepEqual((await check(repo)).problems, []);
+    const snapshots = new Set((await check(repo)).problems.map((p) => p.snapshot));
+    assert.equal(snapshots.size, broken);
+    assert.ok(!snapshots.has(result.id), "the rerun's snapshot is whole");
   } finally {
     await repo.storage.close();
   }
@@ -262,6 +268,82 @@ Deno.test("a backup names again the packs it wrote when gc retired them before i
   assert.ok(retired >= 2, "the compaction saw the run's packs as dead and retired them");
   assert.equal(await snapshotCount(dir), 1);
   await rescuedAndSafe(dir, src);
+});
+
+Deno.test("gc purge deletes no pack once a snapshot was committed after its plan, so a compaction after the backup's last check loses nothing", async () => {
+  const { dir, repo, cacheDir } = await newRepo();
+  await repo.storage.close();
+  const src = await tempDir();
+  fs.writeFileSync(join(src, "a.bin"), randomBytes(1_500_000, 71));
+
+  // After the run's last check, before its manifest: a compaction retires the run's packs (all
+  // dead without the manifest), and a purge with no grace plans to delete them.
+  let retired = 0;
+  const admin = await reopen(dir);
+  let plan: Awaited<ReturnType<typeof planPurge>> | undefined;
+  const racing = await racingRepo(dir, "manifest", async () => {
+    retired = await compactAll(dir);
+    plan = await planPurge(admin, {
+      table,
+      graceMs: 0,
+      acceptEarlyFee: true,
+      minimumDurations: false,
+    });
+  });
+  try {
+    await backup(racing, { paths: [src], cacheDir });
+    assert.ok(retired >= 2 && plan!.delete.length >= 2, "the plan would delete the run's packs");
+    const result = await executePurge(admin, plan!);
+    assert.equal(result.deletedPacks, 0);
+    assert.equal(result.deletedSegments, 0);
+    assert.equal(result.keptForNewSnapshots, plan!.delete.length);
+    // The next purge counts the snapshot live: it names the retired packs again.
+    const again = await executePurge(
+      admin,
+      await planPurge(admin, { table, graceMs: 0, acceptEarlyFee: true, minimumDurations: false }),
+    );
+    assert.ok(again.rescued >= 2);
+  } finally {
+    await racing.storage.close();
+    await admin.storage.close();
+  }
+  await rescuedAndSafe(dir, src);
+});
+
+Deno.test("a backup paused between its last check and its manifest fails when gc deleted its packs meanwhile, naming the snapshot", async () => {
+  const { dir, repo, cacheDir } = await newRepo();
+  await repo.storage.close();
+  const src = await tempDir();
+  fs.writeFileSync(join(src, "a.bin"), randomBytes(1_500_000, 81));
+
+  // The machine sleeps for two days right after the run's last check: meanwhile a compaction
+  // retires the run's packs (all dead without the manifest) and a purge, its grace period over
+  // by then, deletes them.
+  let skew = 0;
+  const racing = await racingRepo(dir, "manifest", async () => {
+    await compactAll(dir);
+    const admin = await reopen(dir);
+    try {
+      const options = { table, graceMs: 0, acceptEarlyFee: true, minimumDurations: false };
+      assert.ok((await executePurge(admin, await planPurge(admin, options))).deletedPacks >= 2);
+    } finally {
+      await admin.storage.close();
+    }
+    skew = 2 * 86_400_000;
+  });
+  try {
+    await assert.rejects(
+      backup(racing, { paths: [src], cacheDir, clock: () => Date.now() + skew }),
+      (err: Error) =>
+        err instanceof PacksGoneAfterCommit &&
+        /^snapshot "[0-9a-f]{8}" was saved, but \d+ packs it needs \(e\.g\. "packs\/[0-9a-f]{64}"\) were deleted/
+          .test(err.message) &&
+        /Run the backup again/.test(err.message),
+    );
+  } finally {
+    await racing.storage.close();
+  }
+  await rerunRestores(dir, src, cacheDir, 1);
 });
 
 Deno.test("a backup succeeds when gc supersedes segments during the run but retires nothing", async () => {

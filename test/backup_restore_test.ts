@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { COARSE_RACY_MARGIN_MS } from "../host/cache/file_cache.ts";
 import { backup } from "../host/ops/backup.ts";
 import { ls } from "../host/ops/ls.ts";
 import { find } from "../host/ops/find.ts";
 import { diff } from "../host/ops/diff.ts";
 import {
   describeTree,
+  fileCacheWillTrust,
   newRepo,
   randomBytes,
   reopen,
@@ -65,8 +65,8 @@ Deno.test("a second backup of an unchanged tree reads no file and stores no data
   writeSampleTree(src);
   const { dir, repo, cacheDir } = await newRepo();
   // Files changed just before a run are not trusted to the cache (racily clean; ctime is given
-  // to the second): let the tree settle first.
-  await new Promise((r) => setTimeout(r, COARSE_RACY_MARGIN_MS + 100));
+  // to the second): start once the cache will trust the tree's times.
+  await fileCacheWillTrust(src);
   const first = await backup(repo, { paths: [src], cacheDir });
   const second = await backup(repo, { paths: [src], cacheDir });
   assert.equal(second.walk.readBytes, 0);

@@ -223,6 +223,26 @@ Deno.test("swapped snapshot manifests: restore by full id refuses, and check rep
   });
 });
 
+Deno.test("restore latest refuses when the newest manifests are swapped, naming the newest usable snapshot, instead of restoring an older one", async () => {
+  const { dir, run, backupOf } = await cliRepo();
+  const old = await backupOf({ "old.txt": new TextEncoder().encode("an older snapshot\n") });
+  const a = await backupOf({ "a.txt": new TextEncoder().encode("snapshot a\n") });
+  const b = await backupOf({ "b.txt": new TextEncoder().encode("snapshot b\n") });
+  swapObjects(dir, layout.snapshot(a.id), layout.snapshot(b.id));
+
+  const target = await tempDir();
+  for (const command of [["restore", "latest", "--target", target], ["ls", "latest"]]) {
+    const r = await run(...command);
+    assert.equal(r.code, 1, `${command[0]} latest exited 0: ${r.stdout}`);
+    assert.match(r.stderr, /"latest" cannot be used: the newest snapshot manifest is skipped/);
+    assert.match(r.stderr, new RegExp(`newest usable snapshot is "${old.id.slice(0, 8)}"`));
+  }
+  assert.deepEqual(fs.readdirSync(target), [], "nothing restored");
+  // Asked for by id, the older snapshot restores.
+  const r = await run("restore", old.id.slice(0, 8), "--target", target);
+  assert.equal(r.code, 0, r.stderr);
+});
+
 Deno.test("a copy planted under another snapshot's prefix is reported, and the prefix restores its own snapshot", async () => {
   const { dir, run, backupOf } = await cliRepo();
   const a = await backupOf({ "a.txt": new TextEncoder().encode("snapshot a\n") });

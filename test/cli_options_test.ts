@@ -108,6 +108,64 @@ Deno.test("every command refuses another command's option before it opens anythi
   assert.deepEqual(fs.readdirSync(home), [], "nothing was created");
 });
 
+/** The CLI run in folder `cwd` (a relative path is read from there), as `cli` runs it. */
+async function cliIn(cwd: string, args: string[], env: Record<string, string>) {
+  const main = new URL("../host/cli/main.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", "--quiet", main, ...args],
+    cwd,
+    env: { PERMAFROST_PASSWORD: PASSWORD, NO_COLOR: "1", ...env },
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test('a path that starts with "-" and holds an h is refused, not taken for --help', async () => {
+  const { dir, env } = await initColdRepo(1);
+  const src = await tempDir();
+  fs.mkdirSync(join(src, "-shared"));
+  fs.writeFileSync(join(src, "-shared", "a.txt"), "a");
+  const before = files(dir);
+  const r = await cliIn(src, ["backup", "-shared"], env);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.equal(r.stdout, "", "no help was printed");
+  assert.match(
+    r.stderr,
+    /^permafrost: "backup" does not take -s \(in "-shared"; .* after "--"\)\n/,
+  );
+  assert.deepEqual(files(dir), before);
+
+  const dashes = await cliIn(src, ["backup", "--json", "--", "-shared"], env);
+  assert.equal(dashes.code, 0, dashes.stderr);
+  assert.equal(json((await cli(["snapshots", "--json"], env)).stdout).length, 1);
+});
+
+Deno.test("help for a command that does not exist is a usage error, not help", async () => {
+  const r = await cli(["help", "bakup"], {});
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /^permafrost: no help for "bakup"; commands: init, key, backup,/);
+  const gc = await cli(["help", "gc"], {});
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.match(gc.stdout, /^permafrost gc: /);
+});
+
+Deno.test("an empty --repo is refused, not replaced by PERMAFROST_REPO", async () => {
+  const { dir, env } = await setup();
+  const before = files(dir);
+  const runs = [
+    ["forget", "--repo", "", "--keep-last", "1"],
+    ["gc", "purge", "--repo=", "--grace", "0"],
+  ];
+  for (const argv of runs) {
+    const r = await cli(argv, env);
+    assert.equal(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, /^permafrost: --repo is empty: give a location/);
+  }
+  assert.deepEqual(files(dir), before);
+});
+
 Deno.test("a word a command would ignore is refused before anything is opened", async () => {
   const home = await tempDir();
   const env = { PERMAFROST_REPO: join(home, "no-repo-here"), PERMAFROST_PASSWORD: "" };

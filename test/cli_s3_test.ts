@@ -75,7 +75,7 @@ Deno.test("s3 policy --bucket-policy denies deletes to all but the admins", asyn
 
 Deno.test("s3 policy reports usage mistakes on one line with status 2", async () => {
   const cases: [string[], RegExp][] = [
-    [["s3"], /unknown s3 command ""/],
+    [["s3"], /^permafrost: s3 needs a command: use "s3 policy"/],
     [["s3", "policy", "--role", "ingest"], /needs --bucket BUCKET/],
     [["s3", "policy", "--bucket", "my-bucket"], /needs --role ingest\|reader\|admin/],
     [["s3", "policy", "--role", "owner", "--bucket", "my-bucket"], /--role must be one of/],

@@ -10,12 +10,20 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { cli, describeTree, initColdRepo, randomBytes, tempDir } from "./helpers.ts";
+import {
+  cli,
+  describeTree,
+  finishColdRestores,
+  initColdRepo,
+  randomBytes,
+  tempDir,
+} from "./helpers.ts";
 
-const DELAY_SECONDS = 1;
+/** A restore takes this long, unless a test ends it (`finishColdRestores`). */
+const DELAY_SECONDS = 3600;
 
 async function setup(delay = DELAY_SECONDS) {
-  const { env } = await initColdRepo(delay);
+  const { dir, env } = await initColdRepo(delay);
   const src = await tempDir();
   for (const d of ["a", "b"]) {
     fs.mkdirSync(join(src, d));
@@ -25,14 +33,13 @@ async function setup(delay = DELAY_SECONDS) {
   }
   const b = await cli(["backup", src], env);
   assert.equal(b.code, 0, b.stderr);
-  return { env, src, name: src.split("/").pop()!, state: env.PERMAFROST_STATE_DIR };
+  return { dir, env, src, name: src.split("/").pop()!, state: env.PERMAFROST_STATE_DIR };
 }
 
 const json = (s: string) => JSON.parse(s);
-const sleep = (s: number) => new Promise((r) => setTimeout(r, s * 1000));
 
 Deno.test("restore from cold: requests, saves a job, exits 4; --resume restores once thawed", async () => {
-  const { env, src, name, state } = await setup();
+  const { dir, env, src, name, state } = await setup();
   const target = await tempDir();
 
   const dry = await cli(["restore", "latest", "--dry-run", "--json"], env);
@@ -50,21 +57,23 @@ Deno.test("restore from cold: requests, saves a job, exits 4; --resume restores 
   assert.ok(fs.existsSync(join(state, "restore-jobs", `${out.job}.json`)));
   assert.deepEqual(fs.readdirSync(target), [], "nothing is written before the packs thaw");
 
-  // Asked again at once: still thawing, and nothing is requested twice (unless the short
-  // simulated delay has already passed, and then it restores).
-  let done = await cli(["restore", "--resume", out.job, "--json"], env);
-  if (done.code === 4) {
-    assert.equal(json(done.stdout).requested, 0);
-    await sleep(DELAY_SECONDS + 0.5);
-    done = await cli(["restore", "--resume", out.job, "--json"], env);
-  }
+  // Asked again while they thaw: still waiting, and nothing is requested twice.
+  const again = await cli(["restore", "--resume", out.job, "--json"], env);
+  assert.equal(again.code, 4, again.stderr);
+  assert.equal(json(again.stdout).requested, 0);
+  assert.deepEqual(fs.readdirSync(target), []);
+
+  // Once thawed, the same command restores.
+  assert.equal(finishColdRestores(dir), out.requested);
+  const done = await cli(["restore", "--resume", out.job, "--json"], env);
   assert.equal(done.code, 0, done.stderr);
   assert.deepEqual(describeTree(join(target, name)), describeTree(src));
   assert.ok(!fs.existsSync(join(state, "restore-jobs", `${out.job}.json`)), "job removed");
 });
 
 Deno.test("restore from cold with --wait surveys until the packs thaw, then restores", async () => {
-  const { env, src, name } = await setup();
+  // The CLI's own wait: restores that take a second, surveyed every second until it exits.
+  const { env, src, name } = await setup(1);
   const target = await tempDir();
   const r = await cli(
     ["restore", `latest:/${name}/b`, "--target", target, "--wait", "--poll", "1"],
@@ -107,7 +116,7 @@ Deno.test("restore refuses a tier the storage class does not offer, and bad flag
 });
 
 Deno.test("resuming a job with a faster --tier upgrades the requests still running", async () => {
-  const { env, state } = await setup(600);
+  const { env, state } = await setup();
   const first = await cli([
     "restore",
     "latest",

@@ -49,13 +49,16 @@ Deno.test("a forged segment from an ingest client cannot get live data packs ret
   await repo.storage.close();
 
   // The ingest client may read index/* and write segments: one naming fake packs that "hold"
-  // every data blob, newer than the real ones so the index prefers its locations.
+  // every data blob, newer than the real ones so the index prefers its locations (the real ones
+  // are dated a minute back, so "newer" does not depend on the clock moving on).
   const ingest = await reopen(dir, {
     keyFile: encodeKeyExport(toIngestKeys(repo.keys), repo.config.id),
   }, "ingest");
   const fakes: IndexedPack[] = [];
   const realData: string[] = [];
+  const earlier = new Date(Date.now() - 60_000);
   for (const o of await ingest.storage.list(layout.prefixes.index)) {
+    fs.utimesSync(join(dir, objectPath(o.name)), earlier, earlier);
     for (
       const p of openIndexSegment(ingest.keys.indexKey, await ingest.storage.read(o.name)).packs
     ) {
@@ -64,7 +67,6 @@ Deno.test("a forged segment from an ingest client cannot get live data packs ret
       fakes.push({ ...p, pack: sha256Hex(new TextEncoder().encode("fake" + p.pack)) });
     }
   }
-  await new Promise((r) => setTimeout(r, 20));
   const forged = encodeIndexSegment(ingest.keys.indexKey, fakes);
   await ingest.storage.create(layout.index(sha256Hex(forged)), forged.slice());
   await ingest.storage.close();

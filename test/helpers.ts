@@ -5,14 +5,18 @@
  * @module
  */
 
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { join } from "node:path";
+import { COARSE_RACY_MARGIN_MS } from "../host/cache/file_cache.ts";
 import { Repository, type SnapshotEntry } from "../host/repository/repository.ts";
 import { executeForget } from "../host/ops/forget.ts";
 import { openStorage } from "../host/storage/open.ts";
 import type { Role } from "../host/storage/storage.ts";
 import { planRestore, type RestorePlan } from "../host/ops/restore_plan.ts";
 import { executeRestore, type RestoreResult } from "../host/ops/restore.ts";
+import type { ColdRecord } from "../plugins/storage/local/cold_simulation.ts";
+import { COLD_DIR } from "../plugins/storage/local/object_path.ts";
 
 /** Argon2id parameters small enough for tests (never for real repositories). */
 export const TEST_KDF = { opslimit: 1, memlimit: 8 << 20 };
@@ -139,7 +143,11 @@ export function writeSampleTree(root: string): void {
   fs.lutimesSync(join(root, "link-to-hello"), t, t);
 }
 
-/** Everything about a tree that a restore must reproduce, keyed by relative path. */
+/**
+ * Everything about a tree that a restore must reproduce, keyed by relative path: type, mode,
+ * mtime, a symlink's target, hard links, and a file's size and SHA-256, so two trees compare
+ * equal only if every file's bytes are the same, and a difference names the path.
+ */
 export function describeTree(root: string): Record<string, string> {
   const out: Record<string, string> = {};
   const inodes = new Map<string, string>();
@@ -160,18 +168,36 @@ export function describeTree(root: string): Record<string, string> {
         const id = `${st.dev}:${st.ino}`;
         link = ` link=${inodes.get(id) ?? (inodes.set(id, key), key)}`;
       }
-      out[key] = `file ${common} size=${data.length} sum=${fnv(data)}${link}`;
+      out[key] = `file ${common} size=${data.length} sha256=${sha256(data)}${link}`;
     }
   };
   walk("");
   return out;
 }
 
-/** A small checksum (FNV-1a) to compare contents in test output. */
-export function fnv(data: Uint8Array): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i], 0x01000193);
-  return (h >>> 0).toString(16);
+/** The SHA-256 of `data` in hex (node:crypto, not the code under test). */
+function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Resolves at the first instant a backup that starts then may keep every file under `root` in
+ * its file cache: once the clock is `COARSE_RACY_MARGIN_MS` past the latest mtime and ctime
+ * there (host/cache/file_cache.ts does not trust a time closer to the run's start; ctimes come
+ * to the second here, so the coarse margin applies). The kernel sets ctimes and a test cannot
+ * date them back, so this waits on the clock, but for the time the files give, not a guess.
+ */
+export async function fileCacheWillTrust(root: string): Promise<void> {
+  let latest = 0;
+  const walk = (p: string) => {
+    const st = fs.lstatSync(p);
+    latest = Math.max(latest, st.ctimeMs, st.mtimeMs);
+    if (!st.isDirectory()) return;
+    for (const name of fs.readdirSync(p)) walk(join(p, name));
+  };
+  walk(root);
+  const at = Math.ceil(latest) + COARSE_RACY_MARGIN_MS + 1;
+  while (Date.now() < at) await new Promise((r) => setTimeout(r, at - Date.now()));
 }
 
 /** Runs the CLI as a subprocess with the test passphrase (unless `env` overrides it). */
@@ -231,6 +257,30 @@ export async function initColdRepo(
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], all);
   if (init.code !== 0) throw new Error(`init failed: ${init.stderr}`);
   return { dir, location, env: all };
+}
+
+/**
+ * Ends the wait of every restore still running in the cold simulation of the local repository
+ * folder `dir`, as if its `restore-delay` had passed: each record in `.cold/`
+ * (plugins/storage/local/cold_simulation.ts) whose restore is not ready yet gets
+ * `readyAt = requestedAt`, so tests use a long delay and move past it at the step they choose,
+ * never by sleeping. Returns how many restores it ended. Call it while no process uses `dir`.
+ */
+export function finishColdRestores(dir: string): number {
+  const cold = join(dir, COLD_DIR);
+  const now = Date.now();
+  let finished = 0;
+  for (const name of fs.readdirSync(cold).filter((f) => f.endsWith(".json"))) {
+    const file = join(cold, name);
+    const record: ColdRecord = JSON.parse(fs.readFileSync(file, "utf8"));
+    const r = record.restore;
+    if (r === undefined || Date.parse(r.readyAt) <= now || Date.parse(r.until) <= now) continue;
+    r.readyAt = r.requestedAt;
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    fs.renameSync(`${file}.tmp`, file);
+    finished++;
+  }
+  return finished;
 }
 
 /**

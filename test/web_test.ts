@@ -2,7 +2,10 @@
  * `permafrost serve` end to end: a small local repository made through the CLI, the server as
  * a subprocess on port 0, and headless Chromium (Debian's, driven by playwright-core; see
  * test/rig/chromium.ts) reading the pages. The numbers on the pages must be the ones the CLI
- * prints. A screenshot of the dashboard is written to `.cache/artifacts/web_dashboard.png`.
+ * prints. Every page is looked at in a 1280x800 window: it must fit the window's width, and a
+ * full-page screenshot of it is written to `.cache/artifacts/web_<page>.png` (dashboard,
+ * snapshots, restore, prices, and charts: the charts alone with crowded values and a long
+ * label) for a reviewer.
  *
  * @module
  */
@@ -11,17 +14,84 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { usd } from "../host/cli/estimate_render.ts";
+import { barChart, lineChart } from "../host/web/charts.ts";
+import { html } from "../host/web/html.ts";
+import { page as shell } from "../host/web/layout.ts";
 import { ensureChromium, launchOptions } from "./rig/chromium.ts";
 import { cli, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
 
 const TAG = "<script>alert(1)</script>";
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), "..", ".cache", "artifacts");
+/** A common laptop window: no page may be wider. */
+const VIEWPORT = { width: 1280, height: 800 };
+
+type Box = { x: number; y: number; width: number; height: number };
+
+/**
+ * Writes a full-page screenshot of what `page` shows to `.cache/artifacts/web_<name>.png` (for a
+ * reviewer), then asserts the page fits the window's width without a horizontal scroll bar.
+ */
+async function lookAt(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, `web_${name}.png`), fullPage: true });
+  const width = await page.evaluate<number>("document.documentElement.scrollWidth");
+  assert.ok(width <= VIEWPORT.width, `${name} is ${width} pixels wide`);
+}
 
 interface Server {
   url: string;
   token: string;
   stop(): Promise<void>;
+}
+
+/** A line item of `cost --json`. */
+interface Item {
+  what: string;
+  usd: number;
+}
+
+/** Where Chromium laid out `item` (it must be shown). */
+async function boxOf(item: Locator): Promise<Box> {
+  const box = await item.boundingBox();
+  assert.ok(box, "not laid out");
+  return box;
+}
+
+/** Where Chromium laid out each element `items` finds. */
+async function boxesOf(items: Locator): Promise<(Box & { text: string })[]> {
+  const out = [];
+  for (const item of await items.all()) {
+    out.push({ ...await boxOf(item), text: await item.textContent() ?? "" });
+  }
+  assert.ok(out.length > 0, "nothing found");
+  return out;
+}
+
+/** Half a pixel for rounding. */
+const SLACK = 0.5;
+
+function assertInside(outer: Box, inner: (Box & { text: string })[], what: string): void {
+  for (const b of inner) {
+    const ok = b.x >= outer.x - SLACK && b.y >= outer.y - SLACK &&
+      b.x + b.width <= outer.x + outer.width + SLACK &&
+      b.y + b.height <= outer.y + outer.height + SLACK;
+    assert.ok(
+      ok,
+      `${what} "${b.text}" is cut: ${JSON.stringify(b)} not in ${JSON.stringify(outer)}`,
+    );
+  }
+}
+
+function assertApart(boxes: (Box & { text: string })[], what: string): void {
+  boxes.forEach((a, i) =>
+    boxes.slice(i + 1).forEach((b) => {
+      const overlap = a.x + a.width > b.x + SLACK && b.x + b.width > a.x + SLACK &&
+        a.y + a.height > b.y + SLACK && b.y + b.height > a.y + SLACK;
+      assert.ok(!overlap, `in ${what}, "${a.text}" and "${b.text}" overlap`);
+    })
+  );
 }
 
 async function makeRepo(): Promise<Record<string, string>> {
@@ -36,10 +106,17 @@ async function makeRepo(): Promise<Record<string, string>> {
   fs.mkdirSync(join(src, "docs"), { recursive: true });
   for (let i = 0; i < 3; i++) fs.writeFileSync(join(src, `f${i}`), randomBytes(600_000, 5 + i));
   fs.writeFileSync(join(src, "docs", "note.txt"), "hello\n");
-  const b = await cli(["backup", src, "--tag", TAG], env);
-  assert.equal(b.code, 0, b.stderr);
-  const mark = await cli(["gc", "mark"], env);
-  assert.equal(mark.code, 0, mark.stderr);
+  // A file only the first snapshot has: once that snapshot is forgotten, its data is dead.
+  fs.writeFileSync(join(src, "gone"), randomBytes(400_000, 9));
+  const first = await cli(["backup", src, "--tag", TAG], env);
+  assert.equal(first.code, 0, first.stderr);
+  fs.rmSync(join(src, "gone"));
+  for (
+    const args of [["backup", src, "--tag", TAG], ["forget", "--keep-last", "1"], ["gc", "mark"]]
+  ) {
+    const out = await cli(args, env);
+    assert.equal(out.code, 0, `${args.join(" ")}: ${out.stderr}`);
+  }
   return env;
 }
 
@@ -118,7 +195,7 @@ Deno.test({
     let browser: Browser | undefined;
     try {
       browser = await chromium.launch(launchOptions);
-      const page: Page = await browser.newPage();
+      const page: Page = await browser.newPage({ viewport: VIEWPORT });
 
       await t.step("a request without the token is answered 401", async () => {
         const res = await fetch(server.url);
@@ -151,7 +228,7 @@ Deno.test({
         async () => {
           const total = page.locator("#total-usd");
           assert.equal(Number(await total.getAttribute("data-usd")), bill.total_usd);
-          const bars = page.locator("svg.bars g.bar");
+          const bars = page.locator("figure.bars .bar");
           assert.equal(await bars.count(), bill.items.length);
           const points = page.locator("#projection svg g.point");
           assert.equal(await points.count(), 12);
@@ -163,11 +240,83 @@ Deno.test({
           assert.deepEqual(values.map(Number), bill.projection.usd);
           const dead = page.locator("#dead-share");
           assert.equal(Number(await dead.getAttribute("data-share")), bill.dead_data.share);
-          assert.match(await page.locator("#dead-data").textContent() ?? "", /from the gc mark of/);
-          fs.mkdirSync(artifacts, { recursive: true });
-          await page.screenshot({ path: join(artifacts, "web_dashboard.png"), fullPage: true });
+          assert.match(
+            await page.locator("#dead-data").textContent() ?? "",
+            /from the gc mark of/i,
+          );
+          await lookAt(page, "dashboard");
         },
       );
+
+      await t.step(
+        "the line-item chart shows every label whole inside its box, each value once",
+        async () => {
+          const chart = page.locator("figure.bars");
+          const labels = chart.locator(".bar .label");
+          assert.deepEqual(await labels.allTextContents(), bill.items.map((i: Item) => i.what));
+          assertInside(await boxOf(chart), await boxesOf(labels), "a line item's label");
+          const cut = await labels.evaluateAll((ls) =>
+            ls.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent)
+          );
+          assert.deepEqual(cut, [], "labels wider than their column");
+          const values = await chart.locator(".bar .value").allTextContents();
+          assert.deepEqual(values, bill.items.map((i: Item) => usd(i.usd)));
+          assertApart(await boxesOf(chart.locator(".label, .value")), "the line-item chart");
+        },
+      );
+
+      await t.step(
+        "the projection prints every label inside its box, apart, and no value twice",
+        async () => {
+          const chart = page.locator("#projection svg");
+          const texts = chart.locator("text");
+          assertInside(await boxOf(chart), await boxesOf(texts), "a projection label");
+          assertApart(await boxesOf(texts), "the projection");
+          const values = await chart.locator("text.value, text.axis-label").allTextContents();
+          assert.deepEqual(values, [...new Set(values)], `a value printed twice: ${values}`);
+          // The first month's value is printed: the 12 months are one run of equal bills here.
+          assert.ok(values.includes(usd(bill.projection.usd[0])), values.join(", "));
+        },
+      );
+
+      await t.step(
+        "charts keep crowded values and long labels inside their box and apart",
+        async () => {
+          const growth = Array.from({ length: 12 }, (_, i) => ({
+            label: `2027-${String(i + 1).padStart(2, "0")}`,
+            value: 123_456 + 1_000 * i,
+            text: usd(123_456 + 1_000 * i),
+          }));
+          const long = "per-object overhead, 8 KB each at STANDARD rates (first 50 TB) " +
+            "for the metadata packs' hot copies, and a_name_without_any_space_to_break_it_at";
+          const body = html`${lineChart("growth", growth, usd)}${
+            barChart("items", [{ label: long, value: 1, text: "$1.00" }])
+          }`;
+          const alone = await browser!.newPage({ viewport: VIEWPORT });
+          await alone.setContent(shell("Charts", "", "/repo", body).value);
+          const line = alone.locator("svg.line");
+          const texts = line.locator("text");
+          assertInside(await boxOf(line), await boxesOf(texts), "a projection label");
+          assertApart(await boxesOf(texts), "a projection of growing months");
+          const bars = alone.locator("figure.bars");
+          assertInside(await boxOf(bars), await boxesOf(bars.locator(".label")), "a long label");
+          assert.equal(await bars.locator(".label").textContent(), long);
+          await lookAt(alone, "charts");
+          await alone.close();
+        },
+      );
+
+      await t.step("the dead share is a bar with its numbers as its text alternative", async () => {
+        assert.ok(bill.dead_data.share > 0, "the forgotten snapshot left dead data");
+        const bar = page.getByRole("img", { name: /^Dead data: / });
+        assert.equal(await bar.count(), 1);
+        const name = await bar.getAttribute("aria-label") ?? "";
+        const share = `${(bill.dead_data.share * 100).toFixed(1)}%`;
+        assert.ok(name.includes(share) && name.includes(usd(bill.dead_data.usd)), name);
+        const part = Number(await bar.locator("rect.part").getAttribute("width"));
+        assert.ok(Math.abs(part - bill.dead_data.share * 100) <= 0.1, String(part));
+        assert.equal(await page.locator("#dead-share").textContent(), share);
+      });
 
       await t.step(
         "the snapshots page lists the snapshot and shows an HTML tag as text",
@@ -179,6 +328,7 @@ Deno.test({
           assert.equal(await page.locator("main script").count(), 0);
           assert.match(await page.content(), /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
           assert.match(await row.locator("td").nth(8).textContent() ?? "", /^100\.0%$/);
+          await lookAt(page, "snapshots");
         },
       );
 
@@ -211,7 +361,18 @@ Deno.test({
             }
             const chosenRow = page.locator("#alternatives tr.chosen");
             assert.equal(await chosenRow.getAttribute("data-tier"), cliEstimate.tier);
+            // The time is one column, labelled with what it is the time of.
+            const heads = await page.locator("#alternatives th").allTextContents();
+            assert.deepEqual(heads.filter((h) => /time|hour/.test(h)), [
+              "time to restore (thaw, then download)",
+            ]);
+            for (const row of await page.locator("#alternatives tr[data-tier]").all()) {
+              const cells = await row.locator("td").allTextContents();
+              const times = cells.filter((c) => /\bhours?\b|minute|no waiting|\d h\b/.test(c));
+              assert.equal(times.length, 1, cells.join(" | "));
+            }
           }
+          await lookAt(page, "restore");
         },
       );
 
@@ -220,6 +381,19 @@ Deno.test({
         const text = await page.locator("#table-in-use").textContent() ?? "";
         assert.ok(text.includes(bill.prices.region) && text.includes(bill.prices.date), text);
         assert.ok(await page.locator("#prices tr").count() > 20);
+        // Labels and values in words, not the table's keys (they stay in data-path and the API).
+        const shown = await page.locator("#prices").innerText();
+        assert.doesNotMatch(shown, /\b[a-z0-9]+_[a-z0-9_]+\b/, "a snake_case key is shown");
+        assert.doesNotMatch(shown, /\b(STANDARD_IA|GLACIER_IR|DEEP_ARCHIVE)\b/);
+        const paths = await page.locator("#prices tr[data-path]").evaluateAll((rows) =>
+          rows.map((r) => r.getAttribute("data-path") ?? "")
+        );
+        assert.ok(paths.length > 20);
+        for (const path of paths) assert.ok(!shown.includes(path), `${path} is shown`);
+        const row = page.locator('#prices tr[data-path="restore.DEEP_ARCHIVE.bulk.per_gb"] td');
+        assert.equal(await row.nth(0).textContent(), "S3 Glacier Deep Archive, Bulk tier, data");
+        assert.match(await row.nth(1).textContent() ?? "", /^\$[\d.]+ per GB$/);
+        await lookAt(page, "prices");
       });
 
       await t.step("the JSON API answers with the bearer token", async () => {

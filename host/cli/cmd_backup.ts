@@ -1,6 +1,7 @@
 import { backup, type BackupResult } from "../ops/backup.ts";
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
+import { onInterrupt } from "../storage/orderly_close.ts";
 import { idOf, kindOf, layout, tierOf } from "../repository/layout.ts";
 import { encodeSnapshot } from "../repository/snapshot.ts";
 import type { StorageClass } from "../storage/storage.ts";
@@ -144,6 +145,10 @@ async function onScratchRepository<T>(
 ): Promise<T> {
   const { config } = newRepositorySettings(ctx);
   const dir = await Deno.makeTempDir({ prefix: "permafrost-scratch-" });
+  // A signal exits without waiting for the `finally` below: it waits for the same removal.
+  let removal: Promise<void> | undefined;
+  const remove = () => removal ??= Deno.remove(dir, { recursive: true });
+  const unregister = onInterrupt(remove);
   try {
     const storage = await openStorage(dir, "admin", { create: true });
     try {
@@ -157,7 +162,8 @@ async function onScratchRepository<T>(
       await storage.close();
     }
   } finally {
-    await Deno.remove(dir, { recursive: true });
+    await remove();
+    unregister();
   }
 }
 

@@ -74,6 +74,10 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
         (result.namedAgain > 0
           ? `; ${result.namedAgain} packs were kept, as a backup indexed them meanwhile`
           : "") +
+        (result.keptForNewSnapshots > 0
+          ? `; ${result.keptForNewSnapshots} packs were kept, as a backup committed a snapshot ` +
+            "meanwhile: run `permafrost gc purge` again to collect them"
+          : "") +
         (result.removedStrays > 0
           ? `; removed ${result.removedStrays} partial uploads (${bytes(result.strayBytes)})`
           : ""),
@@ -85,7 +89,7 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
 }
 
 /** The plan as `--json` prints it: rescued packs by id, not with their blob lists. */
-function planJson(plan: PurgePlan) {
+function planJson({ snapshots: _, ...plan }: PurgePlan) {
   return { ...plan, rescue: plan.rescue.map((p) => p.pack) };
 }
 

@@ -23,7 +23,8 @@ export const keyCommands: CommandGroup = {
   },
   refuse: (sub) =>
     new UsageError(
-      `unknown key command "${sub ?? ""}": use "key ingest --out FILE" or "key passwd"`,
+      `${sub === undefined ? "key needs a command" : `unknown key command "${sub}"`}: ` +
+        `use "key ingest --out FILE" or "key passwd"`,
     ),
 };
 

@@ -29,7 +29,11 @@ export const s3Commands: CommandGroup = {
       run: cmdS3Policy,
     },
   },
-  refuse: (sub) => new UsageError(`unknown s3 command "${sub ?? ""}": use "s3 policy"`),
+  refuse: (sub) =>
+    new UsageError(
+      `${sub === undefined ? "s3 needs a command" : `unknown s3 command "${sub}"`}: ` +
+        `use "s3 policy"`,
+    ),
 };
 
 /**

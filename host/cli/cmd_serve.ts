@@ -10,6 +10,7 @@
 import { decodeKeyExport } from "../repository/keyfile.ts";
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
+import { stopOnSignal } from "../storage/orderly_close.ts";
 import { webApp } from "../web/app.ts";
 import { newToken } from "../web/auth.ts";
 import { KeepOpen } from "../web/command_json.ts";
@@ -63,9 +64,8 @@ export async function cmdServe(ctx: Context): Promise<number> {
   try {
     const app = webApp(new RepoSource(repo, location, ctx.string("region")), token);
     const server = await serve(app, hostname, port);
-    const stop = () => server.shutdown();
-    Deno.addSignalListener("SIGINT", stop);
-    Deno.addSignalListener("SIGTERM", stop);
+    // SIGINT or SIGTERM stops serving, and the storage closes below: exit 0, not 130.
+    const release = stopOnSignal(() => void server.shutdown());
     console.log(`permafrost serve: ${location}`);
     console.log(`listening on ${server.url}`);
     console.log(`access token: ${token}`);
@@ -77,8 +77,7 @@ export async function cmdServe(ctx: Context): Promise<number> {
       );
     }
     await server.finished;
-    Deno.removeSignalListener("SIGINT", stop);
-    Deno.removeSignalListener("SIGTERM", stop);
+    release();
     return 0;
   } finally {
     await storage.closeNow();

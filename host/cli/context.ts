@@ -79,9 +79,20 @@ export class Context {
     return this.#value(name) === true;
   }
 
-  /** `--repo`, else `PERMAFROST_REPO`; `undefined` when neither is set (or both are empty). */
+  /**
+   * `--repo`, else `PERMAFROST_REPO`; `undefined` when neither is set (an empty variable is
+   * unset). An empty `--repo` (`--repo "$REPO"` with `REPO` unset) is a usage error: falling
+   * back would run the command on another repository than the one the command line names.
+   */
   repoLocation(): string | undefined {
-    return this.string("repo") || Deno.env.get("PERMAFROST_REPO") || undefined;
+    const given = this.string("repo");
+    if (given === "") {
+      throw new UsageError(
+        "--repo is empty: give a location, or leave --repo out to use PERMAFROST_REPO or the " +
+          "default repository",
+      );
+    }
+    return given || Deno.env.get("PERMAFROST_REPO") || undefined;
   }
 
   /** The repository location, falling back to the default local repository. */

@@ -60,8 +60,13 @@ export function hoursText(h: { min: number; max: number }): string {
     const m = Math.max(1, Math.round(x * 60));
     return `${m} minute${m === 1 ? "" : "s"}`;
   };
-  if (h.max < 1) return `${Math.round(h.min * 60)}-${minutes(h.max)}`;
+  if (h.max < 1) {
+    return Math.round(h.min * 60) === Math.max(1, Math.round(h.max * 60))
+      ? minutes(h.max)
+      : `${Math.round(h.min * 60)}-${minutes(h.max)}`;
+  }
   const days = h.max >= 48 ? ` (up to ${(h.max / 24).toFixed(1)} days)` : "";
   if (h.min < 0.1) return `${minutes(h.min)} to ${h.max.toFixed(1)} hours${days}`;
+  if (h.min.toFixed(1) === h.max.toFixed(1)) return `${h.max.toFixed(1)} hours${days}`;
   return `${h.min.toFixed(1)}-${h.max.toFixed(1)} hours${days}`;
 }

@@ -61,7 +61,9 @@ export function explain(err: unknown): { message: string; status: number } {
       return { message: `${err.message} (tried ${passphraseTried()})`, status: 1 };
     }
     const hint = hints[err.name];
-    return { message: hint ? `${err.message} (${hint})` : err.message, status: 1 };
+    // A message that already says which `permafrost` command to run needs no generic hint.
+    const actionable = /`permafrost [a-z]/.test(err.message);
+    return { message: hint && !actionable ? `${err.message} (${hint})` : err.message, status: 1 };
   }
   return { message: String(err), status: 1 };
 }

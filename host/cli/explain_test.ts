@@ -38,3 +38,14 @@ Deno.test("explain() of a local PermissionDenied adds no S3 advice", () => {
   const e = new Deno.errors.PermissionDenied(`Permission denied (os error 13): open "/x"`);
   assert.deepEqual(explain(e), { message: e.message, status: 1 });
 });
+
+Deno.test("explain() adds the generic check hint to an integrity error only when it names no command", () => {
+  const plain = new Error('pack "ab" is damaged: a frame does not open');
+  plain.name = "IntegrityError";
+  assert.match(explain(plain).message, /run `permafrost check --read-data`/);
+  const named = new Error(
+    'pack "ab" is damaged; run `permafrost check --read-data-subset 1@7` to read just that pack',
+  );
+  named.name = "IntegrityError";
+  assert.equal(explain(named).message, named.message);
+});

@@ -4,7 +4,9 @@
  *
  * Exit status: 0 ok; 1 failure (or `diff` found differences); 2 usage; 3 `check` found problems;
  * 4 waiting for packs to come out of cold storage (`restore`, whose job was saved; `check
- * --read-data-subset`, `gc compact` and `rebuild`, which are run again).
+ * --read-data-subset`, `gc compact` and `rebuild`, which are run again); 130 or 143 stopped by
+ * SIGINT or SIGTERM once the storage calls under way finished (`host/storage/orderly_close.ts`;
+ * `serve` stops on them and exits 0).
  *
  * @module
  */
@@ -76,7 +78,13 @@ export async function main(argv: string[]): Promise<number> {
     const scanned = scanCommandLine(argv, everyOption);
     verb = scanned.positionals[0];
     if (!verb || verb === "help") {
-      console.log(help(scanned.positionals[1] ?? "permafrost"));
+      const topic = scanned.positionals[1] ?? "permafrost";
+      if (topic !== "permafrost" && !Object.hasOwn(commands, topic)) {
+        throw new UsageError(
+          `no help for "${topic}"; commands: ${Object.keys(commands).join(", ")}`,
+        );
+      }
+      console.log(help(topic));
       return verb ? 0 : scanned.help ? 0 : 2;
     }
     const entry = Object.hasOwn(commands, verb) ? commands[verb] : undefined;

@@ -68,19 +68,25 @@ export function unionOf(tables: OptionTable[]): OptionTable {
 /**
  * The positionals of `argv`, and whether it asks for help, read with `union` (every command's
  * options) and no complaint: which command applies is not known yet. An option no table
- * declares is read as a flag; the command's own parse refuses it.
+ * declares is read as a flag; the command's own parse refuses it. Help is asked by `-h` or
+ * `--help` standing alone: an `h` among grouped short options (`-dash`, a path mistyped
+ * without `--`) is not a request for help but a mistake, which the command's parse refuses.
  */
 export function scanCommandLine(
   argv: string[],
   union: OptionTable,
 ): { positionals: string[]; help: boolean } {
-  const { values, positionals } = parseArgs({
+  const { positionals, tokens } = parseArgs({
     args: argv,
     options: union,
     allowPositionals: true,
     strict: false,
+    tokens: true,
   });
-  return { positionals, help: values.help === true };
+  const help = tokens.some((t) =>
+    t.kind === "option" && t.name === "help" && argv[t.index] === t.rawName
+  );
+  return { positionals, help };
 }
 
 /**
@@ -103,7 +109,12 @@ export function parseCommandLine(
   });
   for (const t of tokens) {
     if (t.kind === "option" && !Object.hasOwn(options, t.name)) {
-      throw new UsageError(`"${command}" does not take ${t.rawName}`);
+      const arg = argv[t.index];
+      // `-dash`: grouped short options, or more likely a path that starts with "-".
+      const path = arg !== t.rawName && !arg.startsWith("--")
+        ? ` (in "${arg}"; an argument that starts with "-" goes after "--")`
+        : "";
+      throw new UsageError(`"${command}" does not take ${t.rawName}${path}`);
     }
   }
   try {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Context, UsageError } from "./context.ts";
-import { everyCommand } from "./main.ts";
+import { commands, everyCommand } from "./main.ts";
 import { parseCommandLine, scanCommandLine, unionOf } from "./options.ts";
 
 const table = {
@@ -42,6 +42,25 @@ Deno.test("scanCommandLine finds the command after options that take a value", (
   assert.deepEqual(
     scanCommandLine(["--repo", "gc", "--frob", "gc", "--keep-last", "1", "index"], union),
     { positionals: ["gc", "index"], help: false },
+  );
+});
+
+Deno.test("scanCommandLine takes -h or --help standing alone as help, not an h among grouped short options", () => {
+  const union = unionOf(everyCommand().map((c) => c.command.options));
+  assert.equal(scanCommandLine(["backup", "-h"], union).help, true);
+  assert.equal(scanCommandLine(["--help", "gc"], union).help, true);
+  assert.equal(scanCommandLine(["backup", "-dash"], union).help, false);
+  assert.equal(scanCommandLine(["snapshots", "-hx"], union).help, false);
+  assert.equal(scanCommandLine(["backup", "--", "-h"], union).help, false);
+});
+
+Deno.test("parseCommandLine refuses grouped short options, saying where an argument starting with - goes", () => {
+  assert.throws(
+    () => parseCommandLine("backup", table, ["backup", "-dash"]),
+    (err: unknown) =>
+      err instanceof UsageError &&
+      err.message ===
+        '"backup" does not take -d (in "-dash"; an argument that starts with "-" goes after "--")',
   );
 });
 
@@ -94,5 +113,14 @@ Deno.test("every command's help lists exactly the options it takes", () => {
         assert.ok(Object.hasOwn(command.options, o), `"${name}" does not take --${o}`);
       }
     }
+  }
+});
+
+Deno.test("a group without its subcommand says it needs one, and names them", () => {
+  for (const [verb, c] of Object.entries(commands)) {
+    if (!("subcommands" in c)) continue;
+    const message = c.refuse(undefined).message;
+    assert.doesNotMatch(message, /""/, `${verb}: ${message}`);
+    for (const sub of Object.keys(c.subcommands)) assert.match(message, new RegExp(sub), verb);
   }
 });

@@ -1,6 +1,6 @@
 /**
  * Compaction: when repacking a pack's live blobs pays for itself (docs/cost-model.md §13,
- * DESIGN.md §5 and §6). Repacking restores a pack, reads it, and writes its live bytes into new
+ * docs/gc.md "Compact"). Repacking restores a pack, reads it, and writes its live bytes into new
  * packs; the old pack is deleted later by `purge`, once its minimum storage duration is over.
  * Over a horizon of months that pays only when what the dead bytes would have cost exceeds the
  * restore, the read, the new PUTs, the overlap (the live bytes stored twice until the old pack
@@ -183,7 +183,9 @@ function needsRestore(p: CompactPack, table: PriceTable): boolean {
 /**
  * §13.2 One pack: what deleting it saves within the horizon, against what repacking its live
  * bytes costs. `freeEgressGB` defaults to the table's allowance, as for a single restore;
- * {@link chooseCompaction} judges each pack at the margin instead.
+ * {@link chooseCompaction} judges each pack at the margin instead. Steps: the case and its
+ * dates ({@link breakEvenCase}), the saving ({@link savingItems}), and for a pack with live
+ * bytes the read ({@link repackReadCost}) and the write ({@link repackWriteItems}).
  */
 export function compactBreakEven(
   pack: CompactPack,
@@ -191,117 +193,180 @@ export function compactBreakEven(
   options: CompactOptions,
   a: Assumptions = defaultAssumptions,
 ): CompactBreakEven {
-  checkPack(pack);
-  const o = resolve(options);
-  const { storageClass: cls } = pack;
-  const newClass = options.newClass ?? cls;
-  const horizonDays = o.horizonMonths * a.daysPerMonth;
-  const months = (days: number) => daysToMonths(days, a);
+  const c = breakEvenCase(pack, table, options, a);
   const repack = pack.liveBytes > 0;
-  const gb = toGB(pack.bytes, table);
-  const liveGB = toGB(pack.liveBytes, table);
-  const deadGB = toGB(pack.deadBytes, table);
-
-  // §13.1 When the old copies go: the cold one at the end of its minimum duration (or after the
-  // grace, paying the fee for the rest), the hot one (no minimum) after the grace.
-  const remaining = remainingDays(pack.ageDays, cls, table);
-  const coldGone = o.acceptEarlyFee ? o.graceDays : Math.max(remaining, o.graceDays);
-  const hotGone = o.graceDays;
-  const savedDays = Math.max(0, horizonDays - coldGone);
-  const savedHotDays = Math.max(0, horizonDays - hotGone);
-
-  const saving: LineItem[] = [
-    ...tieredItems(
-      `dead bytes no longer stored, ${cls}, ${round6(savedDays)} days of the horizon`,
-      deadGB,
-      table.storage_gb_month[cls],
-      "GB-month",
-      months(savedDays),
-    ),
-    ...named("old pack: ", archiveOverheadItems(1, months(savedDays), cls, table)),
-  ];
-  if (pack.metadata) {
-    saving.push(...tieredItems(
-      `dead bytes no longer stored, hot copy (STANDARD), ${round6(savedHotDays)} days`,
-      deadGB,
-      table.storage_gb_month.STANDARD,
-      "GB-month",
-      months(savedHotDays),
-    ));
-  }
-
   const cost: LineItem[] = [];
   let hours: HoursRange = noTime;
   if (repack) {
-    const packSize = pack.metadata ? o.metaPackBytes : o.packBytes;
-    const newObjects = pack.liveBytes / packSize;
-    const tier = tierFor(cls, options, table);
-    if (needsRestore(pack, table)) {
-      cost.push(
-        ...retrievalItems(gb, 1, cls, tier, table),
-        ...restoredCopyItems(gb, options.days ?? rebuildDays(pack.bytes, o.to, a), cls, table, a),
-        getItem(1, cls, table),
-      );
-      hours = restoreHours(cls, tier, table);
-    } else if (pack.metadata) {
-      cost.push(getItem(1, "STANDARD", table));
-    } else {
-      cost.push(...retrievalItems(gb, 1, cls, undefined, table), getItem(1, cls, table));
-    }
-    cost.push(
-      ...readItems(pack.bytes, pack.bytes + pack.liveBytes, o.to, options.freeEgressGB, table, a),
-    );
-    hours = addHours(hours, jobHours(pack.bytes + pack.liveBytes, o.to, a));
-    cost.push(...named("new packs: ", putItems(newObjects, packSize, newClass, table, a.upload)));
-    if (pack.metadata) {
-      cost.push(
-        ...named("new hot copies: ", putItems(newObjects, packSize, "STANDARD", table, a.upload)),
-      );
-    }
-    if (coldGone > 0) {
-      cost.push(...tieredItems(
-        `live bytes stored twice until the old pack goes, ${
-          round6(Math.min(coldGone, horizonDays))
-        } days`,
-        liveGB,
-        table.storage_gb_month[newClass],
-        "GB-month",
-        months(Math.min(coldGone, horizonDays)),
-      ));
-    }
-    if (pack.metadata && hotGone > 0) {
-      cost.push(...tieredItems(
-        `live bytes stored twice until the old hot copy goes, ${
-          round6(Math.min(hotGone, horizonDays))
-        } days`,
-        liveGB,
-        table.storage_gb_month.STANDARD,
-        "GB-month",
-        months(Math.min(hotGone, horizonDays)),
-      ));
-    }
-    cost.push(
-      ...named("new packs: ", [
-        ...archiveOverheadItems(newObjects, o.horizonMonths, newClass, table),
-        ...minimumDurationItems(liveGB, o.horizonMonths, newClass, table, a),
-      ]),
-    );
+    const read = repackReadCost(c);
+    cost.push(...read.items, ...repackWriteItems(c));
+    hours = read.hours;
   }
-  if (o.acceptEarlyFee) {
-    cost.push(...earlyDeletionItems(gb, pack.ageDays + o.graceDays, cls, table, a));
+  if (c.o.acceptEarlyFee) {
+    cost.push(...earlyDeletionItems(c.gb, pack.ageDays + c.o.graceDays, c.cls, table, a));
   }
-  const s = estimate(table, saving, noTime);
-  const c = estimate(table, cost, hours);
-  const net = round6(s.total_usd - c.total_usd);
+  const s = estimate(table, savingItems(c), noTime);
+  const k = estimate(table, cost, hours);
+  const net = round6(s.total_usd - k.total_usd);
   return {
     pack,
     kind: repack ? "repack" : "purge",
     saving: s,
-    cost: c,
+    cost: k,
     net_usd: net,
-    worthIt: s.total_usd > c.total_usd,
-    deleteAfterDays: coldGone,
+    worthIt: s.total_usd > k.total_usd,
+    deleteAfterDays: c.coldGone,
   };
+}
+
+/** One pack's case, checked and resolved: what each step of {@link compactBreakEven} reads. */
+interface BreakEvenCase {
+  pack: CompactPack;
+  table: PriceTable;
+  options: CompactOptions;
+  o: Resolved;
+  a: Assumptions;
+  /** The old pack's class, and the new packs'. */
+  cls: StorageClass;
+  newClass: StorageClass;
+  horizonDays: number;
+  /** The pack's size, live and dead bytes, in the table's GB. */
+  gb: number;
+  liveGB: number;
+  deadGB: number;
+  /** Days from now until the old cold copy goes, and the old hot copy. */
+  coldGone: number;
+  hotGone: number;
+}
+
+/**
+ * Checks the pack and options and works out §13.1 when the old copies go: the cold one at the
+ * end of its minimum duration (or after the grace, paying the fee for the rest), the hot one
+ * (no minimum) after the grace.
+ */
+function breakEvenCase(
+  pack: CompactPack,
+  table: PriceTable,
+  options: CompactOptions,
+  a: Assumptions,
+): BreakEvenCase {
+  checkPack(pack);
+  const o = resolve(options);
+  const cls = pack.storageClass;
+  const remaining = remainingDays(pack.ageDays, cls, table);
+  return {
+    pack,
+    table,
+    options,
+    o,
+    a,
+    cls,
+    newClass: options.newClass ?? cls,
+    horizonDays: o.horizonMonths * a.daysPerMonth,
+    gb: toGB(pack.bytes, table),
+    liveGB: toGB(pack.liveBytes, table),
+    deadGB: toGB(pack.deadBytes, table),
+    coldGone: o.acceptEarlyFee ? o.graceDays : Math.max(remaining, o.graceDays),
+    hotGone: o.graceDays,
+  };
+}
+
+/**
+ * The saving: the dead bytes no longer stored from when the old cold copy goes to the end of
+ * the horizon, with the old pack's per-object overhead; for a metadata pack, also its hot copy's
+ * dead bytes from when that goes.
+ */
+function savingItems(c: BreakEvenCase): LineItem[] {
+  const { table, cls, a } = c;
+  const savedDays = Math.max(0, c.horizonDays - c.coldGone);
+  const savedHotDays = Math.max(0, c.horizonDays - c.hotGone);
+  const saving: LineItem[] = [
+    ...tieredItems(
+      `dead bytes no longer stored, ${cls}, ${round6(savedDays)} days of the horizon`,
+      c.deadGB,
+      table.storage_gb_month[cls],
+      "GB-month",
+      daysToMonths(savedDays, a),
+    ),
+    ...named("old pack: ", archiveOverheadItems(1, daysToMonths(savedDays, a), cls, table)),
+  ];
+  if (c.pack.metadata) {
+    saving.push(...tieredItems(
+      `dead bytes no longer stored, hot copy (STANDARD), ${round6(savedHotDays)} days`,
+      c.deadGB,
+      table.storage_gb_month.STANDARD,
+      "GB-month",
+      daysToMonths(savedHotDays, a),
+    ));
+  }
+  return saving;
+}
+
+/**
+ * Reading the live blobs: a restore of the cold copy (retrieval, the restored copy, the GET)
+ * when it is archived, a GET of the hot copy for a metadata pack, else a direct read; then the
+ * bytes leaving S3 (or the in-region job). Time: the restore tier's, then the job's.
+ */
+function repackReadCost(c: BreakEvenCase): { items: LineItem[]; hours: HoursRange } {
+  const { pack, table, options, o, a, cls, gb } = c;
+  const items: LineItem[] = [];
+  let hours: HoursRange = noTime;
+  const tier = tierFor(cls, options, table);
+  if (needsRestore(pack, table)) {
+    items.push(
+      ...retrievalItems(gb, 1, cls, tier, table),
+      ...restoredCopyItems(gb, options.days ?? rebuildDays(pack.bytes, o.to, a), cls, table, a),
+      getItem(1, cls, table),
+    );
+    hours = restoreHours(cls, tier, table);
+  } else if (pack.metadata) {
+    items.push(getItem(1, "STANDARD", table));
+  } else {
+    items.push(...retrievalItems(gb, 1, cls, undefined, table), getItem(1, cls, table));
+  }
+  items.push(
+    ...readItems(pack.bytes, pack.bytes + pack.liveBytes, o.to, options.freeEgressGB, table, a),
+  );
+  hours = addHours(hours, jobHours(pack.bytes + pack.liveBytes, o.to, a));
+  return { items, hours };
+}
+
+/**
+ * Writing the live blobs: the new packs' PUTs (and their hot copies' for a metadata pack), the
+ * live bytes stored twice until each old copy goes (within the horizon), and the new packs'
+ * per-object overhead and minimum duration over the horizon.
+ */
+function repackWriteItems(c: BreakEvenCase): LineItem[] {
+  const { pack, table, o, a, newClass, liveGB, horizonDays } = c;
+  const packSize = pack.metadata ? o.metaPackBytes : o.packBytes;
+  const newObjects = pack.liveBytes / packSize;
+  const items: LineItem[] = [
+    ...named("new packs: ", putItems(newObjects, packSize, newClass, table, a.upload)),
+  ];
+  if (pack.metadata) {
+    items.push(
+      ...named("new hot copies: ", putItems(newObjects, packSize, "STANDARD", table, a.upload)),
+    );
+  }
+  const twice = (until: number, what: string, cls: StorageClass) => {
+    const days = Math.min(until, horizonDays);
+    return tieredItems(
+      `live bytes stored twice until the old ${what} goes, ${round6(days)} days`,
+      liveGB,
+      table.storage_gb_month[cls],
+      "GB-month",
+      daysToMonths(days, a),
+    );
+  };
+  if (c.coldGone > 0) items.push(...twice(c.coldGone, "pack", newClass));
+  if (pack.metadata && c.hotGone > 0) items.push(...twice(c.hotGone, "hot copy", "STANDARD"));
+  items.push(
+    ...named("new packs: ", [
+      ...archiveOverheadItems(newObjects, o.horizonMonths, newClass, table),
+      ...minimumDurationItems(liveGB, o.horizonMonths, newClass, table, a),
+    ]),
+  );
+  return items;
 }
 
 /** §13.3 Egress of the bytes read (or the free in-region transfer and the job's compute). */

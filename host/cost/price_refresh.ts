@@ -126,7 +126,9 @@ function targets(file: Record<string, unknown>): Path[] {
  * `priceList` gives for `table.region` replaced by the API's price, dated `date`
  * (YYYY-MM-DD), `source` "AWS Price List API (GetProducts <service>), <sku>", `verified`, and
  * `seen_in` naming the usage type and rate code. Products of other regions are skipped. Throws
- * a `SyntaxError` naming the entry when an entry is not JSON.
+ * a `SyntaxError` naming the entry when an entry is not JSON. Steps: every price the answer
+ * gives ({@link collectCandidates}), then each figure asked for, refreshed or kept
+ * ({@link applyCandidates}).
  */
 export function refreshPriceTable(
   table: PriceTable,
@@ -134,12 +136,22 @@ export function refreshPriceTable(
   date: string,
 ): RefreshResult {
   const file = regionFileOf(table);
-  const found = new Map<string, Candidate[]>();
-  const add = (path: Path, c: Candidate) => {
-    const key = show(path);
-    found.set(key, [...found.get(key) ?? [], c]);
-  };
+  const found = collectCandidates(table, file, priceList);
+  const { refreshed, kept } = applyCandidates(table, file, found, date);
+  file.date = date;
+  return { file, refreshed, kept };
+}
 
+/**
+ * The prices `priceList` gives for `table.region`, by figure (its `show`n path); a figure may
+ * get several. A `SyntaxError` naming the entry when an entry is not JSON.
+ */
+function collectCandidates(
+  table: PriceTable,
+  file: Record<string, unknown>,
+  priceList: readonly string[],
+): Map<string, Candidate[]> {
+  const found = new Map<string, Candidate[]>();
   priceList.forEach((text, i) => {
     let entry: PriceListEntry;
     try {
@@ -149,61 +161,93 @@ export function refreshPriceTable(
         `price list entry ${i} is not JSON: ${err instanceof Error ? err.message : err}`,
       );
     }
-    const attributes = entry.product?.attributes ?? {};
-    const inRegion = attributes.regionCode !== undefined
-      ? attributes.regionCode === table.region
-      : attributes.location === table.name;
-    if (!inRegion) return;
-    const usagetype = stripRegion(attributes.usagetype ?? "");
-    const serviceCode = entry.serviceCode ?? attributes.servicecode ?? "AmazonS3";
-    const sku = entry.product?.sku ?? "unknown SKU";
-    const dims = dimensionsOf(entry);
-    const candidate = (d: Dimension, kind: Kind): Candidate | undefined => {
-      const { unit, factor } = units[kind];
-      const usd = Number(d.pricePerUnit?.USD);
-      if (d.unit !== unit || d.pricePerUnit?.USD === undefined || !Number.isFinite(usd)) {
-        return undefined;
-      }
-      return {
-        value: Number((usd * factor).toPrecision(12)),
-        serviceCode,
-        sku,
-        usagetype: attributes.usagetype ?? usagetype,
-        rateCode: d.rateCode ?? "",
-        description: d.description ?? "",
-      };
-    };
-    const firstBand = (kind: Kind) => {
-      const d = dims.find((d) => Number(d.beginRange ?? "0") === 0);
-      return d && candidate(d, kind);
-    };
-
-    const storageClass = storageUsageTypes[usagetype];
-    if (storageClass !== undefined) {
-      const bands = (file.storage_gb_month as Record<string, { up_to_gb: number | null }[]>)[
-        storageClass
-      ];
-      bands?.forEach((band, b) => {
-        const d = dims.find((d) => upper(d.endRange) === band.up_to_gb);
-        const c = d && candidate(d, "storage");
-        if (c) add(["storage_gb_month", storageClass, b, "usd"], c);
-      });
-      return;
-    }
-    const one = byUsageType[usagetype];
-    if (one !== undefined) {
-      const c = firstBand(one.kind);
-      if (c) add(one.path, c);
-      return;
-    }
-    const tier = retrievalUsageTypes[usagetype];
-    if (tier !== undefined) {
-      const archive = archiveClassOf(serviceCode, attributes);
-      const c = firstBand("perGB");
-      if (archive && c) add(["restore", archive, tier, "per_gb"], c);
+    for (const [path, c] of entryCandidates(table, file, entry)) {
+      const key = show(path);
+      found.set(key, [...found.get(key) ?? [], c]);
     }
   });
+  return found;
+}
 
+/**
+ * The figures one product prices, none when it is another region's: every storage band of its
+ * class whose upper bound matches the file's; the first band of a request or retrieval price;
+ * an archive restore's retrieval per GB when the product says which archive class it is.
+ */
+function entryCandidates(
+  table: PriceTable,
+  file: Record<string, unknown>,
+  entry: PriceListEntry,
+): [Path, Candidate][] {
+  const attributes = entry.product?.attributes ?? {};
+  const inRegion = attributes.regionCode !== undefined
+    ? attributes.regionCode === table.region
+    : attributes.location === table.name;
+  if (!inRegion) return [];
+  const usagetype = stripRegion(attributes.usagetype ?? "");
+  const serviceCode = entry.serviceCode ?? attributes.servicecode ?? "AmazonS3";
+  const of: CandidateOf = {
+    serviceCode,
+    sku: entry.product?.sku ?? "unknown SKU",
+    usagetype: attributes.usagetype ?? usagetype,
+  };
+  const dims = dimensionsOf(entry);
+  const firstBand = (kind: Kind) => {
+    const d = dims.find((d) => Number(d.beginRange ?? "0") === 0);
+    return d && candidate(d, kind, of);
+  };
+  const out: [Path, Candidate][] = [];
+  const storageClass = storageUsageTypes[usagetype];
+  const one = byUsageType[usagetype];
+  const tier = retrievalUsageTypes[usagetype];
+  if (storageClass !== undefined) {
+    const bands = (file.storage_gb_month as Record<string, { up_to_gb: number | null }[]>)[
+      storageClass
+    ];
+    bands?.forEach((band, b) => {
+      const d = dims.find((d) => upper(d.endRange) === band.up_to_gb);
+      const c = d && candidate(d, "storage", of);
+      if (c) out.push([["storage_gb_month", storageClass, b, "usd"], c]);
+    });
+  } else if (one !== undefined) {
+    const c = firstBand(one.kind);
+    if (c) out.push([one.path, c]);
+  } else if (tier !== undefined) {
+    const archive = archiveClassOf(serviceCode, attributes);
+    const c = firstBand("perGB");
+    if (archive && c) out.push([["restore", archive, tier, "per_gb"], c]);
+  }
+  return out;
+}
+
+/** What a candidate carries from its product. */
+type CandidateOf = Pick<Candidate, "serviceCode" | "sku" | "usagetype">;
+
+/** The price of dimension `d` in our unit for `kind`; none in another unit or without USD. */
+function candidate(d: Dimension, kind: Kind, of: CandidateOf): Candidate | undefined {
+  const { unit, factor } = units[kind];
+  const usd = Number(d.pricePerUnit?.USD);
+  if (d.unit !== unit || d.pricePerUnit?.USD === undefined || !Number.isFinite(usd)) {
+    return undefined;
+  }
+  return {
+    value: Number((usd * factor).toPrecision(12)),
+    ...of,
+    rateCode: d.rateCode ?? "",
+    description: d.description ?? "",
+  };
+}
+
+/**
+ * Replaces in `file` each figure asked for that the answer prices once; keeps (with the reason)
+ * one it prices not at all or differently twice, and every figure not asked for.
+ */
+function applyCandidates(
+  table: PriceTable,
+  file: Record<string, unknown>,
+  found: Map<string, Candidate[]>,
+  date: string,
+): { refreshed: FigureChange[]; kept: FigureChange[] } {
   const refreshed: FigureChange[] = [];
   const kept: FigureChange[] = [];
   const asked = new Set<string>();
@@ -246,8 +290,7 @@ export function refreshPriceTable(
       kept.push({ path: key, reason: "not asked of the API; shipped value kept" });
     }
   }
-  file.date = date;
-  return { file, refreshed, kept };
+  return { refreshed, kept };
 }
 
 /** `table` as a region file (the shipped `<region>.json` format): without the rules. */

@@ -175,7 +175,9 @@ export function preferredPriceTable(
 /**
  * Checks a region's price file and the rules and returns them as one {@link PriceTable}.
  * Throws a `TypeError` naming the file (`origin` or `rulesOrigin`) and the first malformed
- * field.
+ * field. Fields are read in the file's order; restore prices ({@link restorePrices}) and
+ * transfer and compute ({@link transferPrices}) have steps of their own, and the whole is
+ * checked for the tiers and classes the cost model needs ({@link checkCoverage}).
  */
 export function parsePriceTable(
   region: unknown,
@@ -208,47 +210,72 @@ export function parsePriceTable(
       "retrieval_per_gb",
       (v, p) => r.figure(v, p),
     ),
-    restore: r.someClasses(t.restore, "restore", (v, p) => {
-      const o = r.object(v, p);
-      const out: Partial<Record<RestoreTier, RestorePrice>> = {};
-      for (const [tier, price] of Object.entries(o)) {
-        if (tier !== "bulk" && tier !== "standard" && tier !== "expedited") {
-          r.fail(`${p}.${tier}`, "is not a restore tier (bulk, standard, expedited)");
-        }
-        const q = r.object(price, `${p}.${tier}`);
-        out[tier] = {
-          per_gb: r.figure(q.per_gb, `${p}.${tier}.per_gb`),
-          per_1000: r.figure(q.per_1000, `${p}.${tier}.per_1000`),
-        };
-      }
-      return out;
-    }),
-    egress_internet: (() => {
-      const o = r.object(t.egress_internet, "egress_internet");
-      return {
-        free_gb_month: r.figure(o.free_gb_month, "egress_internet.free_gb_month"),
-        tiers: r.tiers(o.tiers, "egress_internet.tiers"),
-      };
-    })(),
-    egress_same_region_per_gb: r.figure(t.egress_same_region_per_gb, "egress_same_region_per_gb"),
-    fargate: (() => {
-      const o = r.object(t.fargate, "fargate");
-      return {
-        vcpu_hour: r.figure(o.vcpu_hour, "fargate.vcpu_hour"),
-        gb_hour: r.figure(o.gb_hour, "fargate.gb_hour"),
-      };
-    })(),
-    ec2_reference: (() => {
-      const o = r.object(t.ec2_reference, "ec2_reference");
-      return {
-        instance: r.string(o.instance, "ec2_reference.instance"),
-        vcpu: r.positive(o.vcpu, "ec2_reference.vcpu"),
-        memory_gib: r.positive(o.memory_gib, "ec2_reference.memory_gib"),
-        hour: r.figure(o.hour, "ec2_reference.hour"),
-      };
-    })(),
+    restore: r.someClasses(t.restore, "restore", (v, p) => restorePrices(r, v, p)),
+    ...transferPrices(r, t),
   };
-  // The table prices exactly the restore tiers restore_times.ts offers, for every class.
+  checkCoverage(r, table);
+  return table;
+}
+
+/** One class's restore prices at `p`: per GB and per 1,000 requests, for each tier it names. */
+function restorePrices(
+  r: Reader,
+  v: unknown,
+  p: string,
+): Partial<Record<RestoreTier, RestorePrice>> {
+  const o = r.object(v, p);
+  const out: Partial<Record<RestoreTier, RestorePrice>> = {};
+  for (const [tier, price] of Object.entries(o)) {
+    if (tier !== "bulk" && tier !== "standard" && tier !== "expedited") {
+      r.fail(`${p}.${tier}`, "is not a restore tier (bulk, standard, expedited)");
+    }
+    const q = r.object(price, `${p}.${tier}`);
+    out[tier] = {
+      per_gb: r.figure(q.per_gb, `${p}.${tier}.per_gb`),
+      per_1000: r.figure(q.per_1000, `${p}.${tier}.per_1000`),
+    };
+  }
+  return out;
+}
+
+/** Internet egress, in-region transfer, Fargate, and the EC2 reference, in that order. */
+function transferPrices(
+  r: Reader,
+  t: Json,
+): Pick<PriceTable, "egress_internet" | "egress_same_region_per_gb" | "fargate" | "ec2_reference"> {
+  const egress = r.object(t.egress_internet, "egress_internet");
+  const egress_internet = {
+    free_gb_month: r.figure(egress.free_gb_month, "egress_internet.free_gb_month"),
+    tiers: r.tiers(egress.tiers, "egress_internet.tiers"),
+  };
+  const egress_same_region_per_gb = r.figure(
+    t.egress_same_region_per_gb,
+    "egress_same_region_per_gb",
+  );
+  const f = r.object(t.fargate, "fargate");
+  const fargate = {
+    vcpu_hour: r.figure(f.vcpu_hour, "fargate.vcpu_hour"),
+    gb_hour: r.figure(f.gb_hour, "fargate.gb_hour"),
+  };
+  const e = r.object(t.ec2_reference, "ec2_reference");
+  return {
+    egress_internet,
+    egress_same_region_per_gb,
+    fargate,
+    ec2_reference: {
+      instance: r.string(e.instance, "ec2_reference.instance"),
+      vcpu: r.positive(e.vcpu, "ec2_reference.vcpu"),
+      memory_gib: r.positive(e.memory_gib, "ec2_reference.memory_gib"),
+      hour: r.figure(e.hour, "ec2_reference.hour"),
+    },
+  };
+}
+
+/**
+ * The table prices exactly the restore tiers restore_times.ts offers, for every class, and
+ * retrieval of the classes that charge for it.
+ */
+function checkCoverage(r: Reader, table: PriceTable): void {
   for (const c of storageClasses) {
     const priced = Object.keys(table.restore[c] ?? {}).sort();
     const offered = [...tiersOf(c)].sort();
@@ -263,7 +290,6 @@ export function parsePriceTable(
   for (const c of ["STANDARD_IA", "GLACIER_IR"] as const) {
     if (!table.retrieval_per_gb[c]) r.fail(`retrieval_per_gb.${c}`, "is missing");
   }
-  return table;
 }
 
 function parseRules(json: unknown, r: Reader): Rules {

@@ -1,6 +1,7 @@
 /**
- * Compression (docs/format.md §3): zstd via node:zlib (native in Deno; measured faster than any
- * WASM build, DESIGN §8). Output is a standard zstd frame, readable by any zstd decoder.
+ * Compression (docs/format.md §3.5): zstd via node:zlib, native in Deno, so no WASM module is
+ * loaded in each worker that compresses (docs/design.md §7-§8). Output is a standard zstd frame,
+ * readable by any zstd decoder.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The admin gate (DESIGN §3, docs/security.md "Roles"): the operations that delete or rearrange
+ * The admin gate (docs/security.md §1, docs/design.md §2): the operations that delete or rearrange
  * (forget, gc compact and purge, index consolidation, rebuild, key management) need the master
  * key and a storage handle whose role may delete. `assertAdmin` refuses anything less, before
  * the operation lists or reads anything, with a message saying what to use instead. Garbage

@@ -10,7 +10,8 @@
  * index records agree (`dedup_trust.ts`); anything else it stores again. Just before the
  * manifest, the index is loaded and `packs/` listed again: a garbage collection that retired or
  * deleted packs the run reused or wrote while it ran fails the backup before it commits
- * anything (`reuse_guard.ts`).
+ * anything (`reuse_guard.ts`); a manifest written long after that check (the process was
+ * paused) is followed by one more listing, and the backup fails if a pack it needs went.
  *
  * @module
  */
@@ -22,12 +23,12 @@ import { gearTable } from "../crypto/gear.ts";
 import { FileCache } from "../cache/file_cache.ts";
 import { layout } from "../repository/layout.ts";
 import { IndexOverlay, PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
-import type { Repository } from "../repository/repository.ts";
+import type { Repository, SnapshotEntry } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
 import { encodeTree, type TreeNode, treeOf } from "../repository/tree.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
-import type { ObjectInfo } from "../storage/storage.ts";
-import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
+import type { ObjectInfo, Storage } from "../storage/storage.ts";
+import { type CapabilityImpl, type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
 import type {
   CacheQuery,
   CacheRecord,
@@ -56,6 +57,8 @@ export interface BackupOptions {
   localityFloor?: number;
   onProgress?: (files: number, bytes: number) => void;
   onWarning?: (path: string, reason: string) => void;
+  /** The wall clock in ms (tests move it; default `Date.now`). */
+  clock?: () => number;
 }
 
 export interface BackupResult {
@@ -75,6 +78,63 @@ export interface BackupResult {
 
 /** Backs up `options.paths` into `repo` and commits a snapshot. */
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  const run = await startRun(repo, options);
+  try {
+    const walk = await walkSources(run);
+    const manifest = await storeDetails(run, walk);
+    const id = run.dryRun ? undefined : await commitSnapshot(run, manifest);
+    return {
+      id,
+      manifest,
+      skipped: walk.skipped,
+      upload: run.uploader.stats,
+      walk: walk.stats,
+      dryRun: run.dryRun,
+      ...(run.storage instanceof DryRunStorage ? { written: run.storage.created } : {}),
+    };
+  } finally {
+    for (const p of run.plugins) await p.close();
+    run.compressors.close();
+    run.cache?.close();
+  }
+}
+
+/** What one backup run works with, from its start to its commit. */
+interface BackupRun {
+  repo: Repository;
+  options: BackupOptions;
+  /** The absolute source paths (`checkSources`). */
+  paths: string[];
+  /** When the run began, before any file was read: the file cache's racy limit. */
+  startedAt: number;
+  dryRun: boolean;
+  /** Where packs and the manifest go: the repository's store, or a dry run's. */
+  storage: Storage;
+  host: string;
+  /** The latest snapshot of the same host and paths. */
+  parent?: SnapshotEntry;
+  /** Absent for a dry run, which commits nothing. */
+  guard?: ReuseGuard;
+  compressors: CompressorPool;
+  uploader: PackUploader;
+  cache?: FileCache;
+  /** Plugins started, closed when the run ends. */
+  plugins: PluginHandle[];
+}
+
+/** What the walk of the sources gave: the root tree, and what was skipped or not kept. */
+interface Walk {
+  root: string;
+  stats: WalkStats;
+  /** What the engine skipped, and the extended attributes not kept. */
+  skipped: Skipped[];
+}
+
+/**
+ * Loads the index and the snapshots and sets up the run: its guard, uploader and file cache.
+ * Owns nothing yet that needs closing when it throws.
+ */
+async function startRun(repo: Repository, options: BackupOptions): Promise<BackupRun> {
   const paths = checkSources(options.paths);
   const startedAt = Date.now(); // before any file is read: the file cache's racy limit
   const dryRun = options.dryRun === true;
@@ -89,172 +149,203 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   // What the run reuses and writes, to check before the manifest that no garbage collection
   // retired or deleted it meanwhile. A dry run commits nothing, so it needs neither check (its
   // numbers may then count as reused a blob whose pack is gone).
-  const guard = dryRun ? undefined : new ReuseGuard(repo, await trustedIndex(repo, options));
+  const guard = dryRun
+    ? undefined
+    : new ReuseGuard(repo, await trustedIndex(repo, options), options.clock);
   const compressors = new CompressorPool();
   const uploader = new PackUploader(
     storage,
     repo.keys,
     repo.config,
     // A dry run must not teach the repository's index about blobs it never wrote.
-    dryRun ? new IndexOverlay(repo.index) : guard!.sink(repo.index),
+    storage instanceof DryRunStorage ? new IndexOverlay(repo.index) : guard!.sink(),
+    storage instanceof DryRunStorage
+      ? (packs) => repo.writeSegment(packs, { dryRun: storage })
+      : (packs) => repo.writeSegment(packs),
     compressors.compress,
     { localityFloor: options.localityFloor },
   );
   const cache = openCache(options, repo.config.id);
-  const excludes = options.excludes ?? [];
-  const plugins: PluginHandle[] = [];
-  try {
-    const filter = excludes.length > 0
-      ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
-      : undefined;
-    if (filter) plugins.push(filter);
-    // Extended attributes are read here, by the host: the engine has no FFI (docs/plugins.md).
-    const xattrs = new BackupXattrs(paths, (p, reason) => options.onWarning?.(p, reason));
-    const storeTree = async (nodes: SourceNode[], dir?: unknown) => {
-      xattrs.directory(dir, nodes);
-      // The engine is a plugin: a tree it sends may only reference blobs already stored (or
-      // queued) in this run, so no snapshot can point at data that was never written.
-      for (const n of nodes) {
-        for (const id of [...(n.content ?? []), ...(n.subtree ? [n.subtree] : [])]) {
-          if (!uploader.has(id)) {
-            throw new TypeError(
-              `engine tree entry "${n.name}" references blob "${id}", which was never stored`,
-            );
-          }
-          guard?.note(id);
-        }
-      }
-      return await uploader.add("tree", encodeTree(treeOf(nodes as TreeNode[])));
-    };
-    const engine = await startPlugin({
-      kind: "engine",
-      name: "dedup",
-      vars: { $sources: paths },
-      config: {
-        gear: Array.from(gearTable(repo.keys.chunkerKey)),
-        chunker: {
-          min: repo.config.chunker.min,
-          avg: repo.config.chunker.avg,
-          max: repo.config.chunker.max,
-        },
-        filter: filter !== undefined,
-      },
-      capabilities: {
-        blobs: {
-          // Every add and mark is queued before anything is awaited, so they apply in the order
-          // the engine sent them even when its calls overlap.
-          store: (chunks: Uint8Array[], marks?: unknown) => {
-            const edges = dirMarks(marks, chunks.length);
-            const ids: Promise<string>[] = [];
-            let m = 0;
-            for (let i = 0; i <= chunks.length; i++) {
-              while (m < edges.length && edges[m].at === i) uploader.mark(edges[m++].edge);
-              if (i < chunks.length) ids.push(uploader.add("data", chunks[i]));
-            }
-            return Promise.all(ids);
-          },
-        },
-        trees: { store: storeTree },
-        cache: {
-          lookup: (queries: CacheQuery[]) =>
-            cache
-              ? cache.lookup(queries).map((ids) =>
-                ids && ids.every((id) => uploader.has(id)) ? ids : null
-              )
-              : queries.map(() => null),
-          record: (records: CacheRecord[]) => cache?.record(records),
-        },
-        report: {
-          progress: (files: number, bytes: number) => options.onProgress?.(files, bytes),
-          warn: (path: string, reason: string) => options.onWarning?.(path, reason),
-        },
-        ...(filter
-          ? { filter: { match: (p: string[], d: boolean[]) => filter.call("match", p, d) } }
-          : {}),
-      },
-    });
-    plugins.push(engine);
-    const walked = await engine.call<{ nodes: SourceNode[]; stats: WalkStats; skipped: Skipped[] }>(
-      "backup",
-      paths,
-    );
-    walked.nodes.forEach((n, i) => paths[i] !== undefined && xattrs.entry(paths[i], n));
-    const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
-    const root = await storeTree(rootNodes);
-    guard?.note(root);
+  return {
+    repo,
+    options,
+    paths,
+    startedAt,
+    dryRun,
+    storage,
+    host,
+    ...(parent ? { parent } : {}),
+    ...(guard ? { guard } : {}),
+    compressors,
+    uploader,
+    ...(cache ? { cache } : {}),
+    plugins: [],
+  };
+}
 
-    const base: Omit<SnapshotManifest, "details"> = {
-      version: 1,
-      time: new Date().toISOString(),
-      host,
-      user: safeUser(),
-      paths,
-      tags: options.tags ?? [],
-      engine: "dedup",
-      root,
-      ...(parent ? { parent: parent.id } : {}),
-      stats: {
-        files: walked.stats.files,
-        dirs: walked.stats.dirs,
-        bytes: walked.stats.bytes,
-        newBlobs: 0,
-        newBytes: 0,
-        storedBytes: 0,
-        skipped: walked.skipped.length + xattrs.notKept.length,
+/**
+ * Runs the filter and engine plugins over the sources, storing every blob and tree the engine
+ * sends, then the root tree.
+ */
+async function walkSources(run: BackupRun): Promise<Walk> {
+  const { paths, options } = run;
+  const excludes = options.excludes ?? [];
+  const filter = excludes.length > 0
+    ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
+    : undefined;
+  if (filter) run.plugins.push(filter);
+  // Extended attributes are read here, by the host: the engine has no FFI (docs/plugins.md).
+  const xattrs = new BackupXattrs(paths, (p, reason) => options.onWarning?.(p, reason));
+  const engine = await startPlugin({
+    kind: "engine",
+    name: "dedup",
+    vars: { $sources: paths },
+    config: {
+      gear: Array.from(gearTable(run.repo.keys.chunkerKey)),
+      chunker: {
+        min: run.repo.config.chunker.min,
+        avg: run.repo.config.chunker.avg,
+        max: run.repo.config.chunker.max,
       },
-    };
-    // Every tree and data pack durable first (with the pack index naming the data packs), so
-    // the counters are final; then the details, a copy of the manifest with those counters
-    // (docs/format.md §9.2: a rebuild re-encodes the manifest from it, byte for byte), in a
-    // small metadata pack of their own that the counters leave out.
-    await uploader.flush();
-    const counted: Omit<SnapshotManifest, "details"> = {
-      ...base,
-      stats: {
-        ...base.stats,
-        newBlobs: uploader.stats.newBlobs,
-        newBytes: uploader.stats.newBytes,
-        storedBytes: uploader.stats.storedBytes,
+      filter: filter !== undefined,
+    },
+    capabilities: engineCapabilities(run, xattrs, filter),
+  });
+  run.plugins.push(engine);
+  const walked = await engine.call<{ nodes: SourceNode[]; stats: WalkStats; skipped: Skipped[] }>(
+    "backup",
+    paths,
+  );
+  walked.nodes.forEach((n, i) => xattrs.entry(paths[i], n));
+  const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
+  const root = await storeTree(run, rootNodes);
+  run.guard?.note(root);
+  return { root, stats: walked.stats, skipped: [...walked.skipped, ...xattrs.notKept] };
+}
+
+/** What the host offers the engine plugin (docs/plugins.md "engine capabilities"). */
+function engineCapabilities(
+  run: BackupRun,
+  xattrs: BackupXattrs,
+  filter: PluginHandle | undefined,
+): Record<string, CapabilityImpl> {
+  const { uploader, cache, options } = run;
+  return {
+    blobs: {
+      // Every add and mark is queued before anything is awaited, so they apply in the order
+      // the engine sent them even when its calls overlap.
+      store: (chunks: Uint8Array[], marks?: unknown) => {
+        const edges = dirMarks(marks, chunks.length);
+        const ids: Promise<string>[] = [];
+        let m = 0;
+        for (let i = 0; i <= chunks.length; i++) {
+          while (m < edges.length && edges[m].at === i) uploader.mark(edges[m++].edge);
+          if (i < chunks.length) ids.push(uploader.add("data", chunks[i]));
+        }
+        return Promise.all(ids);
       },
-    };
-    const details = await uploader.add(
-      "snapshot",
-      encodeDetails({
-        version: 1,
-        manifest: counted,
-        skipped: [...walked.skipped, ...xattrs.notKept],
-      }),
-    );
-    await uploader.flush();
-    guard?.note(details);
-    await guard?.verify();
-    const manifest: SnapshotManifest = { ...counted, details };
-    let id: string | undefined;
-    if (!dryRun) {
-      const bytes = encodeSnapshot(repo.keys.indexKey, manifest);
-      id = sha256Hex(bytes);
-      await storage.create(layout.snapshot(id), bytes);
-      try {
-        cache?.commit(startedAt);
-      } catch (err) {
-        // The snapshot is saved; a cache that cannot be written only costs a re-read next time.
-        options.onWarning?.(cache!.file, `file cache not updated: ${(err as Error).message}`);
+    },
+    // A tree the engine sends: its entries get the extended attributes the host reads.
+    trees: {
+      store: (nodes: SourceNode[], dir?: unknown) => {
+        xattrs.directory(dir, nodes);
+        return storeTree(run, nodes);
+      },
+    },
+    cache: {
+      lookup: (queries: CacheQuery[]) =>
+        cache
+          ? cache.lookup(queries).map((ids) =>
+            ids && ids.every((id) => uploader.has(id)) ? ids : null
+          )
+          : queries.map(() => null),
+      record: (records: CacheRecord[]) => cache?.record(records),
+    },
+    report: {
+      progress: (files: number, bytes: number) => options.onProgress?.(files, bytes),
+      warn: (path: string, reason: string) => options.onWarning?.(path, reason),
+    },
+    ...(filter
+      ? { filter: { match: (p: string[], d: boolean[]) => filter.call("match", p, d) } }
+      : {}),
+  };
+}
+
+/**
+ * Stores a tree. The engine is a plugin: a tree it sends may only reference blobs already
+ * stored (or queued) in this run, so no snapshot can point at data that was never written.
+ */
+async function storeTree(run: BackupRun, nodes: SourceNode[]): Promise<string> {
+  for (const n of nodes) {
+    for (const id of [...(n.content ?? []), ...(n.subtree ? [n.subtree] : [])]) {
+      if (!run.uploader.has(id)) {
+        throw new TypeError(
+          `engine tree entry "${n.name}" references blob "${id}", which was never stored`,
+        );
       }
+      run.guard?.note(id);
     }
-    return {
-      id,
-      manifest,
-      skipped: [...walked.skipped, ...xattrs.notKept],
-      upload: uploader.stats,
-      walk: walked.stats,
-      dryRun,
-      ...(storage instanceof DryRunStorage ? { written: storage.created } : {}),
-    };
-  } finally {
-    for (const p of plugins) await p.close();
-    compressors.close();
-    cache?.close();
   }
+  return await run.uploader.add("tree", encodeTree(treeOf(nodes as TreeNode[])));
+}
+
+/**
+ * Makes every tree and data pack durable (with the pack index naming the data packs), so the
+ * counters are final; then stores the details, a copy of the manifest with those counters
+ * (docs/format.md §9.2: a rebuild re-encodes the manifest from it, byte for byte), in a small
+ * metadata pack of their own that the counters leave out; then checks with the guard that no
+ * garbage collection took what the run needs. Returns the manifest to commit.
+ */
+async function storeDetails(run: BackupRun, walk: Walk): Promise<SnapshotManifest> {
+  const { uploader, options } = run;
+  const time = new Date().toISOString(); // when the walk ended
+  await uploader.flush();
+  const counted: Omit<SnapshotManifest, "details"> = {
+    version: 1,
+    time,
+    host: run.host,
+    user: safeUser(),
+    paths: run.paths,
+    tags: options.tags ?? [],
+    engine: "dedup",
+    root: walk.root,
+    ...(run.parent ? { parent: run.parent.id } : {}),
+    stats: {
+      files: walk.stats.files,
+      dirs: walk.stats.dirs,
+      bytes: walk.stats.bytes,
+      newBlobs: uploader.stats.newBlobs,
+      newBytes: uploader.stats.newBytes,
+      storedBytes: uploader.stats.storedBytes,
+      skipped: walk.skipped.length,
+    },
+  };
+  const details = await uploader.add(
+    "snapshot",
+    encodeDetails({ version: 1, manifest: counted, skipped: walk.skipped }),
+  );
+  await uploader.flush();
+  run.guard?.note(details);
+  await run.guard?.verify();
+  return { ...counted, details };
+}
+
+/**
+ * Writes the manifest (the commit point), checks once more when it landed late, and commits
+ * the file cache. Returns the snapshot id.
+ */
+async function commitSnapshot(run: BackupRun, manifest: SnapshotManifest): Promise<string> {
+  const bytes = encodeSnapshot(run.repo.keys.indexKey, manifest);
+  const id = sha256Hex(bytes);
+  await run.storage.create(layout.snapshot(id), bytes);
+  await run.guard?.confirmCommitted(id); // a run paused since `verify` may have lost packs
+  try {
+    run.cache?.commit(run.startedAt);
+  } catch (err) {
+    // The snapshot is saved; a cache that cannot be written only costs a re-read next time.
+    run.options.onWarning?.(run.cache!.file, `file cache not updated: ${(err as Error).message}`);
+  }
+  return id;
 }
 
 /**

@@ -36,10 +36,13 @@ export class BackupXattrs {
   /**
    * Sets `xattrs` on each of `nodes`, the entries of the directory `dir` as an engine sent them.
    * `dir` must be a resolved absolute path at or under a source (the engine may read nothing
-   * else); an engine that sends none gets nothing read.
+   * else); an engine that sends none gets nothing read, and keeps no `xattrs` it set itself.
    */
   directory(dir: unknown, nodes: TreeNode[]): void {
-    if (dir === undefined) return;
+    if (dir === undefined) {
+      for (const n of nodes) delete n.xattrs; // only what the host read itself
+      return;
+    }
     if (typeof dir !== "string" || resolve(dir) !== dir || !this.#underSource(dir)) {
       throw new TypeError(
         `engine tree directory ${JSON.stringify(dir)} is not a resolved path under a source`,
@@ -54,10 +57,10 @@ export class BackupXattrs {
     }
   }
 
-  /** Sets `xattrs` on `node`, the entry at `path`. */
-  entry(path: string, node: TreeNode): void {
+  /** Sets `xattrs` on `node`, the entry at `path` (none when `path` is undefined). */
+  entry(path: string | undefined, node: TreeNode): void {
     delete node.xattrs; // only what the host read itself
-    if (!this.#supported) return;
+    if (!this.#supported || path === undefined) return;
     let read: ReturnType<typeof readXattrs>;
     try {
       read = readXattrs(path);

@@ -27,6 +27,20 @@ Deno.test("BackupXattrs refuses a directory outside the sources, or an entry nam
   assert.deepEqual(new BackupXattrs(["/"], () => {}).notKept.length, xattrsSupported() ? 0 : 1);
 });
 
+Deno.test("BackupXattrs drops the extended attributes an engine made up on a tree it names no directory for", () => {
+  const x = new BackupXattrs(["/data/src"], () => {});
+  const made = () => ({
+    ...file("a"),
+    xattrs: [["security.capability", "AQAAAg=="]] as [string, string][],
+  });
+  const nodes = [made()];
+  x.directory(undefined, nodes);
+  assert.equal(nodes[0].xattrs, undefined);
+  const root = made();
+  x.entry(undefined, root); // a root entry beyond the sources
+  assert.equal(root.xattrs, undefined);
+});
+
 Deno.test({
   name: "BackupXattrs sets what it reads on the nodes, sorted, and drops what an engine made up",
   // Linux only (host/fs/xattr.ts), where the temporary folder takes user.* attributes.

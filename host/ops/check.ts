@@ -66,8 +66,8 @@ export async function check(
   const missing = checkPresence(repo, stored, problems);
 
   problems.push(...await checkKeyObjects(repo));
-  problems.push(...await checkKeyBindings(repo));
   const snapshots = await repo.snapshots();
+  problems.push(...await checkKeyBindings(repo, snapshots.length));
   for (const w of repo.warnings) problems.push({ message: w });
   problems.push(...await checkSnapshots(repo, snapshots, missing));
 

@@ -20,9 +20,13 @@ import type { Problem } from "./check.ts";
  * Key objects of another repository, and a key set that is not the repository's, each naming
  * the object and what to do. Objects the opening already warned about are left to those
  * warnings, and objects that do not parse or carry another's name to `check.ts`. Call after
- * `repo.loadIndex()`.
+ * `repo.loadIndex()`; `manifestsDecoded` is how many snapshot manifests decoded under the key
+ * set (`repo.snapshots()`).
  */
-export async function checkKeyBindings(repo: Repository): Promise<Problem[]> {
+export async function checkKeyBindings(
+  repo: Repository,
+  manifestsDecoded: number,
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   const id = repo.config.id;
   const version1: string[] = [];
@@ -39,7 +43,7 @@ export async function checkKeyBindings(repo: Repository): Promise<Problem[]> {
       });
     } else if (info.version === 1) version1.push(name);
   }
-  problems.push(...keySetProblems(repo, version1));
+  problems.push(...keySetProblems(repo, version1, manifestsDecoded));
   return problems;
 }
 
@@ -59,22 +63,33 @@ async function readKeyObjectInfo(
 }
 
 /**
- * Whether the opened key set is the one the repository's index segments were written with. None
- * of them decoding means it is not: most likely a version 1 key object that a losing `init`
- * left was opened. Some not decoding, while other version 1 key objects exist, may mean the
- * reverse: such a key object's passphrase opened another key set, which wrote them.
+ * Whether the opened key set is the one the repository's index segments were written with.
+ * Manifests are sealed under the same index key, so one that decodes shows it is (segments that
+ * do not decode are then damaged, and reported as such). Nothing decoding means it may not be:
+ * a version 1 key object that a losing `init` left may have been opened, or everything is
+ * damaged; the two cannot be told apart, so the message never has the only key object that
+ * opens the repository deleted. Some segments not decoding, while other version 1 key objects
+ * exist, may mean the reverse: such a key object's passphrase opened another key set, which
+ * wrote them.
  */
-function keySetProblems(repo: Repository, version1: string[]): Problem[] {
+function keySetProblems(
+  repo: Repository,
+  version1: string[],
+  manifestsDecoded: number,
+): Problem[] {
   const undecodable = repo.undecodable.filter((n) => n.startsWith(layout.prefixes.index));
   if (undecodable.length === 0) return [];
   const opened = repo.keyObject ? `the key object "${repo.keyObject}"` : "the key file";
-  if (repo.segments().length === 0) {
+  if (repo.segments().length === 0 && manifestsDecoded === 0) {
+    const it = repo.keyObject ? `"${repo.keyObject}"` : "this key file";
     return [{
       message: `the key set opened from ${opened} decodes none of the repository's ` +
-        `${undecodable.length} index segments: it is not the key set the repository was ` +
-        "written with (a key object an init that lost a race left behind opens another one). " +
-        "Open the repository with its owner's passphrase; if that works, delete " +
-        `${repo.keyObject ? `"${repo.keyObject}"` : "this key file"}`,
+        `${undecodable.length} index segments, nor any snapshot manifest: it may not be the ` +
+        "key set the repository was written with (a version 1 key object that an init which " +
+        "lost a race left behind opens another one), or all of them are damaged. If another " +
+        "passphrase opens another key object of this repository, and `check` with it finds " +
+        `the segments whole, delete ${it}; never delete the only key object that opens the ` +
+        "repository",
     }];
   }
   if (version1.length === 0) return [];

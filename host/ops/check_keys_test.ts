@@ -54,7 +54,7 @@ Deno.test("check reports nothing about a repository's own key objects, of either
   const owner = await reopen(dir);
   try {
     await owner.loadIndex();
-    assert.deepEqual(await checkKeyBindings(owner), []);
+    assert.deepEqual(await checkKeyBindings(owner, (await owner.snapshots()).length), []);
   } finally {
     await owner.storage.close();
   }
@@ -73,13 +73,14 @@ Deno.test("a key set that decodes none of the index segments is reported with th
   try {
     assert.equal(loser.keyObject, name);
     await loser.loadIndex();
-    const problems = await checkKeyBindings(loser);
+    const problems = await checkKeyBindings(loser, (await loser.snapshots()).length);
     assert.equal(problems.length, 1, JSON.stringify(problems));
     assert.match(
       problems[0].message,
       new RegExp(
         `^the key set opened from the key object "${name}" decodes none of the repository's \\d+ ` +
-          `index segments: it is not the key set the repository was written with[^]*delete "${name}"`,
+          `index segments, nor any snapshot manifest: it may not be the key set the repository ` +
+          `was written with[^]*delete "${name}"; never delete the only key object`,
       ),
     );
     // Its backup writes what only it can read; the owner's check then points at the leftover.
@@ -90,7 +91,7 @@ Deno.test("a key set that decodes none of the index segments is reported with th
   const owner = await reopen(dir, { passphrase: PASSWORD });
   try {
     await owner.loadIndex();
-    const problems = await checkKeyBindings(owner);
+    const problems = await checkKeyBindings(owner, (await owner.snapshots()).length);
     assert.equal(problems.length, 1, JSON.stringify(problems));
     assert.match(
       problems[0].message,
@@ -98,6 +99,29 @@ Deno.test("a key set that decodes none of the index segments is reported with th
         `^\\d+ index segments do not decode[^]*other version 1 key objects \\("${name}"\\)`,
       ),
     );
+  } finally {
+    await owner.storage.close();
+  }
+});
+
+Deno.test("check does not blame the owner's only key object when every index segment is damaged but the manifests decode", async () => {
+  const { dir, repo } = await newRepo();
+  await backup(repo, { paths: [await source()] });
+  await repo.storage.close();
+  // Bit rot in every segment (a repository after `gc index` has just one).
+  for (const name of fs.readdirSync(join(dir, "index"))) {
+    const path = join(dir, "index", name);
+    const bytes = fs.readFileSync(path);
+    bytes[bytes.length >> 1] ^= 1;
+    fs.chmodSync(path, 0o644);
+    fs.writeFileSync(path, bytes);
+  }
+  const owner = await reopen(dir);
+  try {
+    const { problems } = await check(owner);
+    assert.ok(problems.some((p) => /cannot be decoded/.test(p.message)), "the damage is reported");
+    const blamed = problems.filter((p) => p.message.includes(`"${owner.keyObject}"`));
+    assert.deepEqual(blamed, [], "the key object that opened the repository is not blamed");
   } finally {
     await owner.storage.close();
   }

@@ -1,8 +1,9 @@
 /**
- * `forget` (DESIGN §6, stage 1): drop snapshots by a keep policy. A plan, then an execute.
+ * `forget` (docs/gc.md "Forget", stage 1): drop snapshots by a keep policy. A plan, then an
+ * execute.
  *
- * - Admin only (DESIGN §3): `assertAdmin` (admin_gate.ts) refuses an ingest key or a storage handle without
- *   `delete` before anything is listed or deleted.
+ * - Admin only (docs/security.md §1): `assertAdmin` (admin_gate.ts) refuses an ingest key or a
+ *   storage handle without `delete` before anything is listed or deleted.
  * - Ages are times the store set, never the client (docs/format.md §9.1; `snapshot_dates.ts`):
  *   the earlier of the store's time of `snapshots/<id>` and of the cold pack `packs/<P>` that
  *   holds the snapshot's details blob, P's holding of it checked from P's own bytes with the

@@ -1,5 +1,5 @@
 /**
- * `gc compact`, the plan (docs/gc.md "Compact", DESIGN §6 stage 3): mark the repository, price
+ * `gc compact`, the plan (docs/gc.md "Compact", stage 3): mark the repository, price
  * every pack holding dead bytes with the break-even of docs/cost-model.md ("Compaction"), and
  * choose:
  * - **drop**: packs with no live blob, or whose live blobs all have a copy in an attested pack

@@ -1,5 +1,5 @@
 /**
- * Carrying out a compaction (docs/gc.md "Compact", DESIGN §6 stage 3): copy the live blobs of
+ * Carrying out a compaction (docs/gc.md "Compact", stage 3): copy the live blobs of
  * the chosen packs into new packs, then write one superseding index segment that takes the
  * chosen packs out of the effective index (docs/format.md §7.1). Nothing is deleted: the old
  * packs are retired, and `gc purge` deletes them later.
@@ -24,10 +24,9 @@
  * @module
  */
 
-import { sha256Hex } from "../crypto/hash.ts";
 import { CompressorPool } from "../repository/compressor.ts";
 import { RepoIndex } from "../repository/index.ts";
-import { adminTagKey, encodeIndexSegment, type IndexedPack } from "../repository/index_segment.ts";
+import type { IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import {
@@ -111,6 +110,36 @@ export async function executeCompact(
   }
   const kept = attestedBlobs(records, chosen);
 
+  const copied = await copyChosen(repo, work, chosen, kept, result);
+  await onStep("copied");
+  await assertCopied(repo, work, chosen, affected, copied.has);
+
+  // The other packs of the superseded segments stay, as they were; the new packs are attested.
+  const keep = [
+    ...[...affected.values()].flat().filter((p) => !chosen.has(p.pack)),
+    ...copied.written.map((p) => ({ ...p, attested: true })),
+  ];
+  // `writeSegment` adds every segment superseded already (the list is closed, §7.1) and adopts
+  // the new one: the index in memory is the effective index after the compaction.
+  const supersedes = [...affected.keys(), ...superseded];
+  result.segment = layout.index(await repo.writeSegment(keep, { supersedes }));
+  result.retired = chosen.size;
+  await onStep("superseded");
+  return result;
+}
+
+/**
+ * Step 1: copies the live blobs of `work.repack` that `kept` (attested copies outside the chosen
+ * packs) lacks into new packs, with their version-1 segments; adds the counts to `result`.
+ * Returns the packs written, and which blobs are now stored outside the chosen packs.
+ */
+async function copyChosen(
+  repo: Repository,
+  work: CompactWork,
+  chosen: Set<string>,
+  kept: ReadonlySet<string>,
+  result: CompactResult,
+): Promise<{ written: IndexedPack[]; has: (id: string) => boolean }> {
   const fresh = new RepoIndex();
   const written: IndexedPack[] = [];
   const sink: IndexSink = {
@@ -129,6 +158,7 @@ export async function executeCompact(
       repo.keys,
       repo.config,
       sink,
+      (packs) => repo.writeSegment(packs),
       compressors.compress,
     );
     for (const p of work.repack) {
@@ -143,11 +173,21 @@ export async function executeCompact(
   } finally {
     compressors.close();
   }
-  await onStep("copied");
+  return { written, has: sink.has };
+}
 
-  // Every blob the chosen packs hold that a snapshot needs must now be stored in an attested
-  // pack or a new one. The live set is taken again: snapshots written since the plan (which may
-  // have waited a day for restores) count too.
+/**
+ * Before step 2: every blob the chosen packs hold that a snapshot needs must now be stored in an
+ * attested pack or a new one (`stored`). The live set is taken again: snapshots written since
+ * the plan (which may have waited a day for restores) count too.
+ */
+async function assertCopied(
+  repo: Repository,
+  work: CompactWork,
+  chosen: Set<string>,
+  affected: Map<string, IndexedPack[]>,
+  stored: (id: string) => boolean,
+): Promise<void> {
   await repo.loadIndex();
   const live = await liveBlobs(repo, await repo.snapshots());
   assertNothingUndecodable(repo, "gc compact");
@@ -155,7 +195,7 @@ export async function executeCompact(
     for (const p of packs) {
       if (!chosen.has(p.pack)) continue;
       for (const b of p.blobs) {
-        if ((work.live.has(b.id) || live.has(b.id)) && !sink.has(b.id)) {
+        if ((work.live.has(b.id) || live.has(b.id)) && !stored(b.id)) {
           throw new Error(
             `blob "${b.id}" of pack "${p.pack}" is needed by a snapshot but was not copied ` +
               "(it became live after the plan, or no attested pack holds it); nothing was " +
@@ -165,22 +205,6 @@ export async function executeCompact(
       }
     }
   }
-
-  // The other packs of the superseded segments stay, as they were; the new packs are attested.
-  const keep = [
-    ...[...affected.values()].flat().filter((p) => !chosen.has(p.pack)),
-    ...written.map((p) => ({ ...p, attested: true })),
-  ];
-  const supersedes = [...new Set([...affected.keys(), ...superseded])].sort();
-  const segment = encodeIndexSegment(repo.keys.indexKey, keep, {
-    supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },
-  });
-  result.segment = layout.index(sha256Hex(segment));
-  await repo.storage.create(result.segment, segment);
-  result.retired = chosen.size;
-  await onStep("superseded");
-  await repo.loadIndex();
-  return result;
 }
 
 /** Adds the live blobs of one pack (its whole bytes) to `uploader`; returns what it added. */

@@ -1,5 +1,5 @@
 /**
- * `gc mark` (DESIGN §6, stage 2; docs/gc.md "Mark"): which blobs every snapshot still needs,
+ * `gc mark` (docs/gc.md "Mark", stage 2): which blobs every snapshot still needs,
  * and how many stored bytes of each pack are live or dead. Reads only hot objects (snapshot
  * manifests, index segments, metadata packs' hot copies); deletes and writes nothing in the
  * repository. `gc compact` calls {@link markRepository} to know which blobs to copy.

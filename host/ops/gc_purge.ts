@@ -1,5 +1,5 @@
 /**
- * `gc purge` (docs/gc.md "Purge", DESIGN §6 stage 4): the only stage that deletes packs. A plan,
+ * `gc purge` (docs/gc.md "Purge", stage 4): the only stage that deletes packs. A plan,
  * then an execute, both admin only.
  *
  * What may go (a **candidate**): a pack object `packs/<id>` (with its hot copy `meta/<id>`) that
@@ -26,6 +26,10 @@
  * 4. **Named again.** Just before it deletes a pack, execute loads the index again (one listing
  *    of `index/`, and the segments new since): a pack a segment now names (a backup rescued it,
  *    or wrote the segment of its new pack, after the plan) is kept.
+ * 5. **No new snapshot.** Then it lists `snapshots/`: once a snapshot the plan did not count is
+ *    there (a backup committed after the plan: a compaction after its last check may have
+ *    retired what it needs, docs/gc.md "Backups running meanwhile"), execute deletes no more
+ *    packs nor segments (`keptForNewSnapshots`); the next purge counts that snapshot live.
  *
  * Strays (host/ops/strays.ts), what interrupted writes left that is not an object, are removed
  * once older than `graceMs` (a younger one may be a write under way).
@@ -43,18 +47,13 @@
  */
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { sha256Hex } from "../crypto/hash.ts";
 import { earlyDeletionItems, remainingDays } from "../cost/delete_cost.ts";
 import { round6, toGB } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import { storageItems } from "../cost/store_cost.ts";
-import {
-  encodeIndexSegment,
-  type IndexedPack,
-  openIndexSegment,
-} from "../repository/index_segment.ts";
+import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
-import type { Repository } from "../repository/repository.ts";
+import type { Repository, SegmentInfo, SnapshotEntry } from "../repository/repository.ts";
 import type { ObjectInfo, StorageClass, Stray } from "../storage/storage.ts";
 import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 import { liveBlobs } from "./gc_mark.ts";
@@ -110,6 +109,8 @@ export interface PurgePlan {
   grace: PurgeCandidate[];
   /** Retired packs that still hold live blobs: execute names them again in a new segment. */
   rescue: IndexedPack[];
+  /** The snapshots whose blobs the plan counted live (ids). */
+  snapshots: string[];
   /** Superseded segments execute deletes after the packs. */
   segments: string[];
   /** Hot copies `meta/<id>` whose cold pack is already gone (a purge stopped midway). */
@@ -128,18 +129,77 @@ export interface PurgePlan {
 /** Lists the store, computes the live set, and sorts the candidates. Deletes nothing. */
 export async function planPurge(repo: Repository, options: PurgeOptions): Promise<PurgePlan> {
   assertAdmin(repo, "gc purge");
+  const state = await readStore(repo, options);
+  const retired = retiredPacks(state);
+  const rescue = await findRescues(state, retired);
+  const plan: PurgePlan = {
+    delete: [],
+    young: [],
+    grace: [],
+    rescue: [...rescue.values()],
+    snapshots: state.snapshots.map((s) => s.id),
+    segments: [],
+    strayCopies: [],
+    strays: [],
+    youngStrays: 0,
+    bytes: 0,
+    earlyFeeUsd: 0,
+    monthlySavingUsd: 0,
+  };
+  sortCandidates(state, retired, rescue, plan);
+  planSegments(state, rescue, plan);
+  await planStrays(state, plan);
+  for (const c of plan.delete) {
+    plan.bytes += c.bytes;
+    plan.earlyFeeUsd += c.earlyFeeUsd;
+    plan.monthlySavingUsd += c.monthlyUsd;
+  }
+  plan.earlyFeeUsd = round6(plan.earlyFeeUsd);
+  plan.monthlySavingUsd = round6(plan.monthlySavingUsd);
+  return plan;
+}
+
+/** What the plan read of the store, in the order it read it (`readStore`). */
+interface PurgeState {
+  repo: Repository;
+  options: PurgeOptions;
+  /** "Now" in ms, by the store's clock unless `options.now`. */
+  now: number;
+  graceMs: number;
+  /** The snapshots counted live: listed before the index. */
+  snapshots: SnapshotEntry[];
+  /** Every segment loaded, and those an honoured segment supersedes. */
+  segments: SegmentInfo[];
+  superseded: Set<string>;
+  /** The segments of the effective index, and the packs they name. */
+  effective: SegmentInfo[];
+  effectivePacks: Set<string>;
+  /** `meta/<id>` and `packs/<id>` objects, by id. */
+  copies: Map<string, ObjectInfo>;
+  packs: Map<string, ObjectInfo>;
+}
+
+/** The retired packs: which superseded segment names each, and since when it is retired. */
+interface Retired {
+  by: Map<string, string>;
+  since: Map<string, number>;
+}
+
+/**
+ * Reads, in this order: the store's clock, the snapshots, the index, the hot copies and the
+ * packs. Snapshots before the index: a backup writes its segments before its manifest, so
+ * every snapshot listed has its blobs in the index loaded next. One committed later is not
+ * counted live; what it needs is kept by its backup's guard and by "named again" (execute).
+ * Hot copies before packs: a backup writes `packs/<id>` before `meta/<id>`, so a copy listed
+ * whose pack is missing from the later listing is truly a stray (docs/format.md §10.5).
+ */
+async function readStore(repo: Repository, options: PurgeOptions): Promise<PurgeState> {
   const now = options.now?.getTime() ?? await storeNow(repo);
-  const grace = options.graceMs ?? DEFAULT_GRACE_MS;
-  const table = options.table;
-  // Snapshots before the index: a backup writes its segments before its manifest, so every
-  // snapshot listed here has its blobs in the index loaded next. One committed later is not
-  // counted live; what it needs is kept by its backup's guard and by "named again" (execute).
   const snapshots = await repo.snapshots();
   await repo.loadIndex();
   const segments = repo.segments();
   const superseded = repo.supersededSegments();
   const effective = segments.filter((s) => !superseded.has(s.id));
-
   const listing = async (prefix: string) => {
     const out = new Map<string, ObjectInfo>();
     for (const o of await repo.storage.list(prefix)) {
@@ -147,30 +207,44 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     }
     return out;
   };
-  // Hot copies first: a backup writes `packs/<id>` before `meta/<id>`, so a copy listed here
-  // whose pack is missing from the later listing is truly a stray (docs/format.md §10.5).
   const copies = await listing(layout.prefixes.meta);
   const packs = await listing(layout.prefixes.pack);
-  /** The store's time of an object in ms; undefined when it gives none (then: too young). */
-  const timeOf = (o: { modified?: string }) => {
-    const t = o.modified ? Date.parse(o.modified) : NaN;
-    return Number.isNaN(t) ? undefined : t;
+  return {
+    repo,
+    options,
+    now,
+    graceMs: options.graceMs ?? DEFAULT_GRACE_MS,
+    snapshots,
+    segments,
+    superseded,
+    effective,
+    // The effective packs: those a segment no honoured segment supersedes names.
+    effectivePacks: new Set(effective.flatMap((s) => s.packs)),
+    copies,
+    packs,
   };
+}
 
-  // The effective packs: those a segment no honoured segment supersedes names.
-  const effectivePacks = new Set(effective.flatMap((s) => s.packs));
-  const isEffective = (p: string) => effectivePacks.has(p);
+/** The store's time of an object in ms; undefined when it gives none (then: too young). */
+function timeOf(o: { modified?: string }): number | undefined {
+  const t = o.modified ? Date.parse(o.modified) : NaN;
+  return Number.isNaN(t) ? undefined : t;
+}
 
-  // Which superseded segment names each retired pack, and since when it is retired.
-  const retiredBy = new Map<string, string>();
-  const retiredSince = new Map<string, number>();
+/**
+ * Which superseded segment names each retired pack, and since when it is retired. A segment
+ * is superseded since the earliest honoured segment that supersedes it was written (unknown:
+ * now); a pack is retired since the *last* of the segments naming it was superseded (it stayed
+ * effective until then).
+ */
+function retiredPacks(state: PurgeState): Retired {
+  const { segments, superseded, effectivePacks, now } = state;
+  const by = new Map<string, string>();
+  const since = new Map<string, number>();
   for (const s of segments) {
     if (!superseded.has(s.id)) continue;
-    for (const p of s.packs) if (!isEffective(p)) retiredBy.set(p, s.id);
+    for (const p of s.packs) if (!effectivePacks.has(p)) by.set(p, s.id);
   }
-  // A segment is superseded since the earliest honoured segment that supersedes it was written
-  // (unknown: now); a pack is retired since the *last* of the segments naming it was superseded
-  // (it stayed effective until then).
   const supersededAt = new Map<string, number>();
   for (const s of segments) {
     const t = timeOf(s) ?? now;
@@ -182,28 +256,33 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
     if (!superseded.has(s.id)) continue;
     const t = supersededAt.get(s.id) ?? now;
     for (const p of s.packs) {
-      if (retiredBy.has(p)) retiredSince.set(p, Math.max(retiredSince.get(p) ?? -Infinity, t));
+      if (by.has(p)) since.set(p, Math.max(since.get(p) ?? -Infinity, t));
     }
   }
+  return { by, since };
+}
 
-  // 1. Reachability. The retired packs still in the store join the in-memory index after the
-  // effective ones (whose locations therefore win), so the walk can read a tree that only a
-  // retired metadata pack holds; below, a retired pack holding a live blob with no attested
-  // copy is rescued.
+/**
+ * 1. Reachability: the retired packs to rescue, by id. The retired packs still in the store
+ * join the in-memory index after the effective ones (whose locations therefore win), so the
+ * walk can read a tree that only a retired metadata pack holds; a retired pack holding a live
+ * blob with no attested copy is rescued. Throws when a live blob is in no pack at all.
+ */
+async function findRescues(state: PurgeState, retired: Retired): Promise<Map<string, IndexedPack>> {
+  const { repo, packs, effectivePacks } = state;
   const retiredRecords = new Map<string, IndexedPack>();
-  for (const segmentId of new Set(retiredBy.values())) {
+  for (const segmentId of new Set(retired.by.values())) {
     const bytes = await repo.storage.read(layout.index(segmentId));
     for (const p of openIndexSegment(repo.keys.indexKey, bytes).packs) {
-      if (packs.has(p.pack) && !isEffective(p.pack)) retiredRecords.set(p.pack, p);
+      if (packs.has(p.pack) && !effectivePacks.has(p.pack)) retiredRecords.set(p.pack, p);
     }
   }
-  const rescue = new Map<string, IndexedPack>();
   let lost = 0;
   let example = "";
   repo.index.add([...retiredRecords.values()]);
   let live: Set<string>;
   try {
-    live = await liveBlobs(repo, snapshots);
+    live = await liveBlobs(repo, state.snapshots);
     assertNothingUndecodable(repo, "gc purge"); // else their data would look dead
     for (const id of live) {
       if (repo.index.get(id) === undefined) {
@@ -223,6 +302,7 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
       if (p.attested && packs.has(p.pack)) { for (const b of p.blobs) trusted.add(b.id); }
     }
   }
+  const rescue = new Map<string, IndexedPack>();
   for (const record of retiredRecords.values()) {
     if (record.blobs.some((b) => live.has(b.id) && !trusted.has(b.id))) {
       rescue.set(record.pack, record);
@@ -234,90 +314,106 @@ export async function planPurge(repo: Repository, options: PurgeOptions): Promis
         "repository is damaged, and gc purge deletes nothing until `permafrost check` is clean",
     );
   }
+  return rescue;
+}
 
-  const plan: PurgePlan = {
-    delete: [],
-    young: [],
-    grace: [],
-    rescue: [...rescue.values()],
-    segments: [],
-    strayCopies: [],
-    strays: [],
-    youngStrays: 0,
-    bytes: 0,
-    earlyFeeUsd: 0,
-    monthlySavingUsd: 0,
-  };
+/**
+ * Sorts every pack out of the effective index and not rescued into `delete`, `young` or
+ * `grace` (2. grace, 3. minimum storage duration), and lists the hot copies left without their
+ * pack (`strayCopies`).
+ */
+function sortCandidates(
+  state: PurgeState,
+  retired: Retired,
+  rescue: ReadonlyMap<string, IndexedPack>,
+  plan: PurgePlan,
+): void {
+  const { packs, copies, effectivePacks, now, graceMs } = state;
   for (const [id, o] of packs) {
-    if (isEffective(id) || rescue.has(id)) continue;
-    const reason = retiredBy.has(id) ? "retired" : "orphan";
+    if (effectivePacks.has(id) || rescue.has(id)) continue;
+    const reason = retired.by.has(id) ? "retired" : "orphan";
+    const candidate = purgeCandidate(state, id, o, reason);
     const modified = timeOf(o);
-    const copy = copies.get(id);
-    const storageClass = o.storageClass ?? repo.config.cold.storageClass;
-    // No store time: taken as written now (too young), never as old enough.
-    const ageDays = Math.max(0, Math.floor((now - (modified ?? now)) / DAY_MS));
-    const remaining = options.minimumDurations !== false
-      ? remainingDays(ageDays, storageClass, table)
-      : 0;
-    const gb = toGB(o.size, table);
-    const fee = remaining === 0
-      ? 0
-      : earlyDeletionItems(gb, ageDays, storageClass, table).reduce((s, i) => s + i.usd, 0);
-    const candidate: PurgeCandidate = {
-      pack: id,
-      reason,
-      objects: [...(copy ? [layout.metaCopy(id)] : []), layout.pack(id)],
-      bytes: o.size + (copy?.size ?? 0),
-      storageClass,
-      ...(o.modified ? { modified: o.modified } : {}),
-      ageDays,
-      ...(remaining > 0
-        ? { freeOn: new Date(now + remaining * DAY_MS).toISOString().slice(0, 10) }
-        : {}),
-      earlyFeeUsd: round6(fee),
-      monthlyUsd: round6(
-        monthly(gb, storageClass, table) +
-          (copy ? monthly(toGB(copy.size, table), "STANDARD", table) : 0),
-      ),
-    };
-    const since = reason === "retired" ? retiredSince.get(id) ?? now : modified ?? now;
-    if (now - since < grace) plan.grace.push(candidate);
-    else if (remaining > 0 && !options.acceptEarlyFee) plan.young.push(candidate);
-    else plan.delete.push(candidate);
+    const since = reason === "retired" ? retired.since.get(id) ?? now : modified ?? now;
+    if (now - since < graceMs) plan.grace.push(candidate);
+    else if (candidate.freeOn !== undefined && !state.options.acceptEarlyFee) {
+      plan.young.push(candidate);
+    } else plan.delete.push(candidate);
   }
-  for (const [id] of copies) {
-    const copy = copies.get(id)!;
-    const young = now - (timeOf(copy) ?? now) < grace; // a backup may be writing its pack
-    if (!packs.has(id) && !isEffective(id) && !young) {
+  for (const [id, copy] of copies) {
+    const young = now - (timeOf(copy) ?? now) < graceMs; // a backup may be writing its pack
+    if (!packs.has(id) && !effectivePacks.has(id) && !young) {
       plan.strayCopies.push(layout.metaCopy(id));
     }
   }
+}
 
-  // Superseded segments that can go once the deletions are done: every pack they name is then
-  // effective or gone, and an effective segment supersedes them (so they cannot come back).
+/** A pack that may be deleted (`o` is `packs/<id>`), with its age, fee and monthly cost. */
+function purgeCandidate(
+  state: PurgeState,
+  id: string,
+  o: ObjectInfo,
+  reason: PurgeCandidate["reason"],
+): PurgeCandidate {
+  const { repo, now, options: { table } } = state;
+  const modified = timeOf(o);
+  const copy = state.copies.get(id);
+  const storageClass = o.storageClass ?? repo.config.cold.storageClass;
+  // No store time: taken as written now (too young), never as old enough.
+  const ageDays = Math.max(0, Math.floor((now - (modified ?? now)) / DAY_MS));
+  const remaining = state.options.minimumDurations !== false
+    ? remainingDays(ageDays, storageClass, table)
+    : 0;
+  const gb = toGB(o.size, table);
+  const fee = remaining === 0
+    ? 0
+    : earlyDeletionItems(gb, ageDays, storageClass, table).reduce((s, i) => s + i.usd, 0);
+  return {
+    pack: id,
+    reason,
+    objects: [...(copy ? [layout.metaCopy(id)] : []), layout.pack(id)],
+    bytes: o.size + (copy?.size ?? 0),
+    storageClass,
+    ...(o.modified ? { modified: o.modified } : {}),
+    ageDays,
+    ...(remaining > 0
+      ? { freeOn: new Date(now + remaining * DAY_MS).toISOString().slice(0, 10) }
+      : {}),
+    earlyFeeUsd: round6(fee),
+    monthlyUsd: round6(
+      monthly(gb, storageClass, table) +
+        (copy ? monthly(toGB(copy.size, table), "STANDARD", table) : 0),
+    ),
+  };
+}
+
+/**
+ * Superseded segments that can go once the deletions are done: every pack they name is then
+ * effective or gone, and an effective segment supersedes them (so they cannot come back).
+ */
+function planSegments(
+  state: PurgeState,
+  rescue: ReadonlyMap<string, IndexedPack>,
+  plan: PurgePlan,
+): void {
+  const { segments, superseded, effective, effectivePacks, packs } = state;
   const deleting = new Set(plan.delete.map((c) => c.pack));
   const supersededByEffective = new Set(effective.flatMap((s) => s.supersedes));
   for (const s of segments) {
     if (!superseded.has(s.id) || !supersededByEffective.has(s.id)) continue;
-    const done = s.packs.every((p) => isEffective(p) || deleting.has(p) || !packs.has(p));
+    const done = s.packs.every((p) => effectivePacks.has(p) || deleting.has(p) || !packs.has(p));
     if (done && !s.packs.some((p) => rescue.has(p))) plan.segments.push(layout.index(s.id));
   }
+}
 
-  const strays = await listStrays(repo.storage);
+/** Lists the strays: those older than the grace period are removed, the others counted. */
+async function planStrays(state: PurgeState, plan: PurgePlan): Promise<void> {
+  const strays = await listStrays(state.repo.storage);
   if (strays.refused !== undefined) plan.straysRefused = strays.refused;
   for (const s of strays.strays) {
-    if (now - (timeOf(s) ?? now) < grace) plan.youngStrays++;
+    if (state.now - (timeOf(s) ?? state.now) < state.graceMs) plan.youngStrays++;
     else plan.strays.push(s);
   }
-
-  for (const c of plan.delete) {
-    plan.bytes += c.bytes;
-    plan.earlyFeeUsd += c.earlyFeeUsd;
-    plan.monthlySavingUsd += c.monthlyUsd;
-  }
-  plan.earlyFeeUsd = round6(plan.earlyFeeUsd);
-  plan.monthlySavingUsd = round6(plan.monthlySavingUsd);
-  return plan;
 }
 
 /** What execute did. */
@@ -329,6 +425,11 @@ export interface PurgeResult {
   bytes: number;
   /** Planned packs kept because a segment named them by the time they were due. */
   namedAgain: number;
+  /**
+   * Planned packs kept because a snapshot the plan did not count was committed meanwhile (its
+   * blobs were not counted live); superseded segments are then kept too. Run purge again.
+   */
+  keptForNewSnapshots: number;
   removedStrays: number;
   strayBytes: number;
 }
@@ -350,13 +451,12 @@ export async function executePurge(
     deletedSegments: 0,
     bytes: 0,
     namedAgain: 0,
+    keptForNewSnapshots: 0,
     removedStrays: 0,
     strayBytes: 0,
   };
   if (plan.rescue.length > 0) {
-    const segment = encodeIndexSegment(repo.keys.indexKey, plan.rescue);
-    const name = layout.index(sha256Hex(segment));
-    await repo.storage.create(name, segment);
+    const name = layout.index(await repo.writeSegment(plan.rescue));
     result.rescued = plan.rescue.length;
     await onStep("rescued", name);
   }
@@ -365,12 +465,19 @@ export async function executePurge(
     result.deletedObjects++;
     await onStep("deleted", name);
   }
-  for (const c of plan.delete) {
-    // The plan is as old as its walk of every snapshot: a backup may have named the pack since.
+  const counted = new Set(plan.snapshots);
+  for (const [i, c] of plan.delete.entries()) {
+    // The plan is as old as its walk of every snapshot: a backup may have named the pack since,
+    // or committed a snapshot that needs it. The index first, then the snapshots: a backup
+    // writes its segments before its manifest.
     await repo.loadIndex();
     if (repo.index.pack(c.pack) !== undefined) {
       result.namedAgain++;
       continue;
+    }
+    if (await snapshotSince(repo, counted)) {
+      result.keptForNewSnapshots = plan.delete.length - i;
+      break;
     }
     for (const name of c.objects) {
       await repo.storage.delete(name);
@@ -380,7 +487,8 @@ export async function executePurge(
     result.deletedPacks++;
     result.bytes += c.bytes;
   }
-  for (const name of plan.segments) {
+  // A superseded segment may name a pack kept above: it stays for the next purge.
+  for (const name of result.keptForNewSnapshots > 0 ? [] : plan.segments) {
     await repo.storage.delete(name);
     result.deletedSegments++;
     await onStep("deleted", name);
@@ -392,6 +500,13 @@ export async function executePurge(
     await onStep("deleted", s.name);
   }
   return result;
+}
+
+/** Whether `snapshots/` holds a snapshot that is not among `counted`. */
+async function snapshotSince(repo: Repository, counted: ReadonlySet<string>): Promise<boolean> {
+  return (await repo.storage.list(layout.prefixes.snapshot)).some((o) =>
+    kindOf(o.name) === "snapshot" && !counted.has(idOf(o.name))
+  );
 }
 
 /**

@@ -11,7 +11,7 @@
 import type { BlobLocation } from "../repository/blob_table.ts";
 import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
-import type { Repository, SegmentInfo } from "../repository/repository.ts";
+import { inBatches, type Repository, type SegmentInfo } from "../repository/repository.ts";
 
 /** One effective segment's records. */
 export interface SegmentRecords {
@@ -29,20 +29,23 @@ export async function effectiveRecords(
   which: (s: SegmentInfo) => boolean = () => true,
 ): Promise<SegmentRecords[]> {
   const superseded = repo.supersededSegments();
-  const out: SegmentRecords[] = [];
-  for (const s of repo.segments()) {
-    if (superseded.has(s.id) || !which(s)) continue;
+  const chosen = repo.segments().filter((s) => !superseded.has(s.id) && which(s));
+  const out = new Array<SegmentRecords>(chosen.length);
+  // Read as `loadIndex` reads them, 16 at a time: one GET each on S3, thousands in a large
+  // repository whose index was never consolidated.
+  await inBatches([...chosen.keys()], 16, async (i) => {
+    const s = chosen[i];
     const attested = new Set(s.attested);
     const bytes = await repo.storage.read(layout.index(s.id));
-    out.push({
+    out[i] = {
       id: s.id,
       packs: openIndexSegment(repo.keys.indexKey, bytes).packs.map((p) => {
         if (!p.attested || attested.has(p.pack)) return p;
         const { attested: _, ...rest } = p;
         return rest;
       }),
-    });
-  }
+    };
+  });
   return out;
 }
 

@@ -8,8 +8,7 @@
  * @module
  */
 
-import { sha256Hex } from "../crypto/hash.ts";
-import { adminTagKey, encodeIndexSegment, type IndexedPack } from "../repository/index_segment.ts";
+import type { IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
@@ -67,19 +66,16 @@ export async function consolidateIndex(
       if (!packs.has(p.pack) || p.attested) packs.set(p.pack, p);
     }
   }
-  const supersedes = [...new Set([...merged.map((s) => s.id), ...superseded])].sort();
-  const segment = encodeIndexSegment(repo.keys.indexKey, [...packs.values()], {
-    supersession: { supersedes, adminTagKey: adminTagKey(repo.keys.privateKey!) },
+  // `writeSegment` closes the list (every segment superseded already, §7.1) and adopts the new
+  // segment, so the index in memory is the consolidated one.
+  const id = await repo.writeSegment([...packs.values()], {
+    supersedes: merged.map((s) => s.id),
+    dryRun: options.dryRun === true,
   });
-  const name = layout.index(sha256Hex(segment));
-  const result = {
+  return {
     segments: merged.length,
     packs: packs.size,
-    segment: name,
+    segment: layout.index(id),
     disputed: [...disputed],
   };
-  if (options.dryRun) return result;
-  await repo.storage.create(name, segment);
-  await repo.loadIndex();
-  return result;
 }

@@ -1,5 +1,5 @@
 /**
- * In-region jobs (DESIGN.md §1, docs/in-region.md): a Permafrost command line turned into an
+ * In-region jobs (docs/in-region.md, docs/design.md §1): a Permafrost command line turned into an
  * ECS Fargate task definition (`aws ecs register-task-definition --cli-input-json`) or an AWS
  * Batch job definition (`aws batch register-job-definition --cli-input-json`) that runs it next
  * to the data, where reading S3 is free and egress is not paid (docs/cost-model.md §4.4, §6.2).
@@ -57,10 +57,12 @@ const TiB = 2 ** 40;
 /**
  * The task size for a job that processes `bytes` (reads and writes): 2 vCPU and 4 GB up to 1 TiB
  * (the job the cost model prices, docs/cost-model.md §1.4: 2.4 hours per TiB at its slow end),
- * 4 vCPU and 8 GB up to 16 TiB, 8 vCPU and 16 GB beyond, so the bigger jobs finish sooner
- * (the pipeline spreads decryption and decompression over workers, DESIGN.md §8). Memory is
- * 2 GB per vCPU, Fargate's smallest ratio at these sizes: the job streams packs one at a time
- * and needs little. Pass the result as `Assumptions.job` so the estimate prices the same task.
+ * 4 vCPU and 8 GB up to 16 TiB, 8 vCPU and 16 GB beyond. More vCPU shortens what runs in
+ * workers: compression, one worker per core beyond the first (`host/repository/compressor.ts`,
+ * docs/design.md §8), and a restore's file writes; decryption and decompression stay on the main
+ * thread (docs/bench.md "Restore writes off the main thread"). Memory is 2 GB per vCPU,
+ * Fargate's smallest ratio at these sizes: the job streams packs one at a time and needs little.
+ * Pass the result as `Assumptions.job` so the estimate prices the same task.
  */
 export function jobSize(bytes: number): JobSize {
   if (bytes <= TiB) return { vcpu: 2, memoryGB: 4 };
@@ -169,7 +171,8 @@ export interface JobSpec {
 /**
  * The job spec for `o.argv`. A `TypeError` for a command that cannot run as a job, a local
  * repository, a custom endpoint, a key file, or a malformed ARN; a `RangeError` for a task size
- * Fargate does not run.
+ * Fargate does not run. Steps: the command line and task size, the roles ({@link jobRoleArns}),
+ * the container ({@link jobContainer}), then the ECS or Batch definition around it.
  */
 export function jobSpec(o: JobSpecOptions): JobSpec {
   const env = o.env ?? ((name: string) => Deno.env.get(name));
@@ -179,22 +182,97 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
   const size = o.size ?? jobSize(o.bytes ?? 0);
   checkFargateSize(size);
   const name = jobName(argv);
+  const arns = jobRoleArns(o, role, target);
+  const secret = secretRef(o.passwordSecret ?? defaultPasswordParameter, target, arns.account);
+  const container = jobContainer(o, argv, name, region, secret);
+  const definition = o.kind === "ecs"
+    ? ecsTaskDefinition(name, size, arns, container)
+    : batchJobDefinition(name, size, arns, container);
+  return {
+    kind: o.kind,
+    name,
+    region,
+    role,
+    size,
+    argv,
+    definition,
+    taskPolicy: identityPolicy(role, target.bucket, target.prefix, {
+      partition: target.partition,
+      versioned: o.versioned === true,
+    }),
+    executionPolicy: executionPolicy(container.image, secret, target, region, arns.account),
+    trustPolicy: {
+      Version: "2012-10-17",
+      Statement: [{
+        Effect: "Allow",
+        Principal: { Service: "ecs-tasks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+      }],
+    },
+    taskRoleArn: arns.taskRoleArn,
+    executionRoleArn: arns.executionRoleArn,
+    passwordFrom: secret.valueFrom,
+    missing: {
+      taskRole: o.taskRoleArn === undefined,
+      executionRole: o.executionRoleArn === undefined,
+      source: o.image === undefined && o.source === undefined,
+    },
+  };
+}
 
+/** The job's two roles, and the account id the given ARNs name (if any). */
+interface JobRoleArns {
+  taskRoleArn: string;
+  executionRoleArn: string;
+  account: string | undefined;
+}
+
+/**
+ * The task and execution role ARNs: each as given (a `TypeError` unless it is an IAM role ARN),
+ * or a placeholder to create (`permafrost-<role>-job`, `permafrost-job-execution`) in the
+ * account any given ARN names, else {@link ACCOUNT}.
+ */
+function jobRoleArns(
+  o: JobSpecOptions,
+  role: "reader" | "admin",
+  target: S3Target,
+): JobRoleArns {
   const account = accountOf(o.taskRoleArn) ?? accountOf(o.executionRoleArn) ??
     accountOf(o.passwordSecret);
   const roleArn = (given: string | undefined, roleName: string, what: string) =>
     given === undefined
       ? `arn:${target.partition}:iam::${account ?? ACCOUNT}:role/${roleName}`
       : checkedRoleArn(given, what);
-  const taskRoleArn = roleArn(o.taskRoleArn, `permafrost-${role}-job`, "task role");
-  const executionRoleArn = roleArn(
-    o.executionRoleArn,
-    "permafrost-job-execution",
-    "execution role",
-  );
-  const secret = secretRef(o.passwordSecret ?? defaultPasswordParameter, target, account);
+  return {
+    taskRoleArn: roleArn(o.taskRoleArn, `permafrost-${role}-job`, "task role"),
+    executionRoleArn: roleArn(o.executionRoleArn, "permafrost-job-execution", "execution role"),
+    account,
+  };
+}
 
-  const image = o.image ?? defaultImage;
+/** What runs in the container, the same for ECS and Batch. */
+interface JobContainer {
+  image: string;
+  command: string[];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  logs: Record<string, unknown>;
+  platform: { cpuArchitecture: string; operatingSystemFamily: string };
+}
+
+/**
+ * The container: the given image running `argv`, or the default image fetching the source
+ * (its URL, or a placeholder, and its SHA-256 in the environment: a `TypeError` unless 64 hex
+ * digits) and running `argv` from it; `AWS_REGION`, the passphrase as a secret reference, and
+ * logs to {@link jobLogGroup} under the job's name.
+ */
+function jobContainer(
+  o: JobSpecOptions,
+  argv: string[],
+  name: string,
+  region: string,
+  secret: SecretRef,
+): JobContainer {
   const environment = [{ name: "AWS_REGION", value: region }];
   let command: string[];
   if (o.image === undefined) {
@@ -210,88 +288,79 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
   } else {
     command = argv;
   }
-  const secrets = [{ name: "PERMAFROST_PASSWORD", valueFrom: secret.valueFrom }];
-  const logs = {
-    logDriver: "awslogs",
-    options: {
-      "awslogs-group": jobLogGroup,
-      "awslogs-region": region,
-      "awslogs-stream-prefix": name,
-      "awslogs-create-group": "true",
-    },
-  };
-  const platform = { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" };
-  const definition: Record<string, unknown> = o.kind === "ecs"
-    ? {
-      family: name,
-      taskRoleArn,
-      executionRoleArn,
-      networkMode: "awsvpc",
-      requiresCompatibilities: ["FARGATE"],
-      cpu: String(size.vcpu * 1024),
-      memory: String(size.memoryGB * 1024),
-      runtimePlatform: platform,
-      containerDefinitions: [{
-        name: "permafrost",
-        image,
-        essential: true,
-        command,
-        environment,
-        secrets,
-        logConfiguration: logs,
-      }],
-    }
-    : {
-      jobDefinitionName: name,
-      type: "container",
-      platformCapabilities: ["FARGATE"],
-      retryStrategy: { attempts: 1 },
-      containerProperties: {
-        image,
-        command,
-        jobRoleArn: taskRoleArn,
-        executionRoleArn,
-        resourceRequirements: [
-          { type: "VCPU", value: String(size.vcpu) },
-          { type: "MEMORY", value: String(size.memoryGB * 1024) },
-        ],
-        environment,
-        secrets,
-        networkConfiguration: { assignPublicIp: "ENABLED" },
-        fargatePlatformConfiguration: { platformVersion: "LATEST" },
-        runtimePlatform: platform,
-        logConfiguration: logs,
-      },
-    };
-
   return {
-    kind: o.kind,
-    name,
-    region,
-    role,
-    size,
-    argv,
-    definition,
-    taskPolicy: identityPolicy(role, target.bucket, target.prefix, {
-      partition: target.partition,
-      versioned: o.versioned === true,
-    }),
-    executionPolicy: executionPolicy(image, secret, target, region, account),
-    trustPolicy: {
-      Version: "2012-10-17",
-      Statement: [{
-        Effect: "Allow",
-        Principal: { Service: "ecs-tasks.amazonaws.com" },
-        Action: "sts:AssumeRole",
-      }],
+    image: o.image ?? defaultImage,
+    command,
+    environment,
+    secrets: [{ name: "PERMAFROST_PASSWORD", valueFrom: secret.valueFrom }],
+    logs: {
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": jobLogGroup,
+        "awslogs-region": region,
+        "awslogs-stream-prefix": name,
+        "awslogs-create-group": "true",
+      },
     },
-    taskRoleArn,
-    executionRoleArn,
-    passwordFrom: secret.valueFrom,
-    missing: {
-      taskRole: o.taskRoleArn === undefined,
-      executionRole: o.executionRoleArn === undefined,
-      source: o.image === undefined && o.source === undefined,
+    platform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
+  };
+}
+
+/** The ECS Fargate task definition (`aws ecs register-task-definition --cli-input-json`). */
+function ecsTaskDefinition(
+  name: string,
+  size: JobSize,
+  arns: JobRoleArns,
+  c: JobContainer,
+): Record<string, unknown> {
+  return {
+    family: name,
+    taskRoleArn: arns.taskRoleArn,
+    executionRoleArn: arns.executionRoleArn,
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    cpu: String(size.vcpu * 1024),
+    memory: String(size.memoryGB * 1024),
+    runtimePlatform: c.platform,
+    containerDefinitions: [{
+      name: "permafrost",
+      image: c.image,
+      essential: true,
+      command: c.command,
+      environment: c.environment,
+      secrets: c.secrets,
+      logConfiguration: c.logs,
+    }],
+  };
+}
+
+/** The AWS Batch job definition on Fargate (`aws batch register-job-definition`). */
+function batchJobDefinition(
+  name: string,
+  size: JobSize,
+  arns: JobRoleArns,
+  c: JobContainer,
+): Record<string, unknown> {
+  return {
+    jobDefinitionName: name,
+    type: "container",
+    platformCapabilities: ["FARGATE"],
+    retryStrategy: { attempts: 1 },
+    containerProperties: {
+      image: c.image,
+      command: c.command,
+      jobRoleArn: arns.taskRoleArn,
+      executionRoleArn: arns.executionRoleArn,
+      resourceRequirements: [
+        { type: "VCPU", value: String(size.vcpu) },
+        { type: "MEMORY", value: String(size.memoryGB * 1024) },
+      ],
+      environment: c.environment,
+      secrets: c.secrets,
+      networkConfiguration: { assignPublicIp: "ENABLED" },
+      fargatePlatformConfiguration: { platformVersion: "LATEST" },
+      runtimePlatform: c.platform,
+      logConfiguration: c.logs,
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Keep policies for `forget` (DESIGN §6, stage 1): which snapshots a policy keeps, and why.
+ * Keep policies for `forget` (docs/gc.md "Forget"): which snapshots a policy keeps, and why.
  * Pure: no storage, no clock. The caller decides each snapshot's `time` (forget: a time the
  * store set, `snapshot_dates.ts`; docs/security.md: a client's claimed time must not decide
  * retention).

@@ -24,7 +24,7 @@
 
 import { sha256Hex } from "../crypto/hash.ts";
 import { removeCacheFile } from "../cache/location.ts";
-import { encodeIndexSegment, type IndexedPack } from "../repository/index_segment.ts";
+import type { IndexedPack } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import {
   blobFromFrame,
@@ -269,11 +269,7 @@ export async function writeRebuild(
     .sort((a, b) => a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : 0);
   for (let i = 0; i < toName.length; i += PACKS_PER_SEGMENT) {
     const packs = toName.slice(i, i + PACKS_PER_SEGMENT);
-    const segment = encodeIndexSegment(repo.keys.indexKey, packs, {
-      level: repo.config.compression.level,
-    });
-    await repo.storage.create(layout.index(sha256Hex(segment)), segment);
-    repo.index.add(packs);
+    await repo.writeSegment(packs); // adopted into the loaded index
     for (const p of packs) scan.indexed.add(p.pack);
     result.segments++;
     result.indexedPacks += packs.length;

@@ -68,6 +68,8 @@ export interface DeadData {
 /**
  * Lists the repository (and stats its archived packs) and prices what it holds. `mark` is the
  * mark report to price dead data with; by default the latest one saved on this machine.
+ * Steps: the mark ({@link markToPrice}), the listing tallied ({@link tallyListing}), the
+ * restored copies ({@link restoredCopies}), then the bill and its projection.
  */
 export async function repositoryBill(
   repo: Repository,
@@ -75,47 +77,112 @@ export async function repositoryBill(
   now = new Date(),
   mark?: SavedMark | null,
 ): Promise<RepositoryBill> {
-  let markProblem: string | undefined;
-  if (mark === undefined) {
-    try {
-      mark = loadMark(repo.config.id);
-    } catch (err) {
-      if (!(err instanceof TypeError)) throw err;
-      mark = null;
-      markProblem = err.message;
-    }
-  }
+  const { saved, problem } = mark === undefined
+    ? markToPrice(repo)
+    : { saved: mark, problem: undefined };
   await repo.loadIndex();
+  const listed = await repo.storage.list("");
+  const t = tallyListing(repo, pricing, listed, saved);
+  const restored = await restoredCopies(repo, t.archivedPacks, now);
+  const bill = estimateBill(t.stored, restored, pricing.table);
+  return {
+    ...bill.estimate,
+    recurring_usd: bill.recurring_usd,
+    projection: projectBill(bill, PROJECTION_MONTHS, now),
+    objects: [...t.kinds.values()],
+    totals: { objects: listed.length, bytes: listed.reduce((sum, o) => sum + o.size, 0) },
+    restored: {
+      copies: restored.length,
+      bytes: restored.reduce((sum, r) => sum + r.bytes, 0),
+    },
+    dead_data: saved ? deadData(t.stored, t.dead, pricing.table, saved) : {
+      share: null,
+      usd: null,
+      bytes: null,
+      marked_at: null,
+      note: problem ? `${DEAD_DATA_NOTE} again (${problem})` : DEAD_DATA_NOTE,
+    },
+    notes: [
+      "storage only: requests, restores and transfers made this month are not in a listing",
+      ...(t.archivedPacks.length > 0
+        ? [
+          `restored copies found by one stat of each of the ${t.archivedPacks.length} archived packs`,
+        ]
+        : []),
+      ...bill.notes,
+      ...(pricing.note ? [pricing.note] : []),
+    ],
+  };
+}
+
+/**
+ * The latest mark saved on this machine, or null: none saved, or one that cannot be read
+ * (a `TypeError`, whose message is the `problem` to show).
+ */
+function markToPrice(repo: Repository): { saved: SavedMark | null; problem?: string } {
+  try {
+    return { saved: loadMark(repo.config.id) };
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return { saved: null, problem: err.message };
+  }
+}
+
+/** What one listing of the repository holds, as the bill prices it. */
+interface Tally {
+  /** Each listed object, in its class (§11.1), in listing order. */
+  stored: StoredObject[];
+  /** The dead bytes of each listed object, in the same order. */
+  dead: number[];
+  /** Objects and bytes per kind and class. */
+  kinds: Map<string, KindCount>;
+  /** Names of the packs in an archive class (each may have a restored copy). */
+  archivedPacks: string[];
+}
+
+/**
+ * §11.1 Tallies `listed`: each object's class (on a store that reports no classes: hot objects
+ * STANDARD, packs the cold class), its dead bytes per `mark`, its kind, and the archived packs.
+ */
+function tallyListing(
+  repo: Repository,
+  pricing: BillPricing,
+  listed: { name: string; size: number; storageClass?: StorageClass }[],
+  mark: SavedMark | null,
+): Tally {
   const metadataPacks = new Set(
     [...repo.index.packs()].filter((p) => p.metadata).map((p) => p.id),
   );
-  const listed = await repo.storage.list("");
-  const kinds = new Map<string, KindCount>();
-  const stored: StoredObject[] = [];
-  const dead: number[] = [];
-  const archivedPacks: string[] = [];
+  const t: Tally = { stored: [], dead: [], kinds: new Map(), archivedPacks: [] };
   const deadOf = mark ? deadBytesOf(mark, repo) : () => 0;
   for (const o of listed) {
     const hot = tierOf(o.name) === "hot";
-    // §11.1 A store that reports no classes: hot objects STANDARD, packs the cold class.
     const storageClass: StorageClass = hot
       ? o.storageClass ?? "STANDARD"
       : pricing.asIfS3
       ? pricing.coldClass
       : o.storageClass ?? "STANDARD";
-    stored.push({ storageClass, size: o.size, hot });
-    dead.push(deadOf(o.name, o.size));
+    t.stored.push({ storageClass, size: o.size, hot });
+    t.dead.push(deadOf(o.name, o.size));
     const kind = kindName(o.name, metadataPacks);
     const key = `${kind} ${storageClass}`;
-    const k = kinds.get(key) ?? { kind, storage_class: storageClass, objects: 0, bytes: 0 };
+    const k = t.kinds.get(key) ?? { kind, storage_class: storageClass, objects: 0, bytes: 0 };
     k.objects++;
     k.bytes += o.size;
-    kinds.set(key, k);
+    t.kinds.set(key, k);
     if (!hot && !pricing.asIfS3 && pricing.table.rules.classes[storageClass].archived) {
-      archivedPacks.push(o.name);
+      t.archivedPacks.push(o.name);
     }
   }
-  // §11.2 Restored copies: one stat per archived pack says which have one, and until when.
+  return t;
+}
+
+/** §11.2 Restored copies: one stat per archived pack says which have one, and until when. */
+async function restoredCopies(
+  repo: Repository,
+  archivedPacks: string[],
+  now: Date,
+): Promise<RestoredCopy[]> {
   const restored: RestoredCopy[] = [];
   for (const s of await surveyPacks(repo.storage, archivedPacks)) {
     if (s.availability.state !== "restored") continue;
@@ -127,35 +194,7 @@ export async function repositoryBill(
         : undefined,
     });
   }
-  const bill = estimateBill(stored, restored, pricing.table);
-  return {
-    ...bill.estimate,
-    recurring_usd: bill.recurring_usd,
-    projection: projectBill(bill, PROJECTION_MONTHS, now),
-    objects: [...kinds.values()],
-    totals: { objects: listed.length, bytes: listed.reduce((sum, o) => sum + o.size, 0) },
-    restored: {
-      copies: restored.length,
-      bytes: restored.reduce((sum, r) => sum + r.bytes, 0),
-    },
-    dead_data: mark ? deadData(stored, dead, pricing.table, mark) : {
-      share: null,
-      usd: null,
-      bytes: null,
-      marked_at: null,
-      note: markProblem ? `${DEAD_DATA_NOTE} again (${markProblem})` : DEAD_DATA_NOTE,
-    },
-    notes: [
-      "storage only: requests, restores and transfers made this month are not in a listing",
-      ...(archivedPacks.length > 0
-        ? [
-          `restored copies found by one stat of each of the ${archivedPacks.length} archived packs`,
-        ]
-        : []),
-      ...bill.notes,
-      ...(pricing.note ? [pricing.note] : []),
-    ],
-  };
+  return restored;
 }
 
 /**

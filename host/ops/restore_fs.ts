@@ -7,7 +7,7 @@
  */
 
 import fs from "node:fs";
-import { writeXattr } from "../fs/xattr.ts";
+import { writeXattr, XattrError } from "../fs/xattr.ts";
 
 /** What a restore sets on an entry besides its contents (a tree node's metadata). */
 export interface EntryMetadata {
@@ -79,11 +79,18 @@ export function dataRuns(data: Uint8Array, position: number): [number, number][]
   return runs;
 }
 
-/** `data` as 32-bit words from its first 4-aligned byte (`offset` is that byte in `data`). */
+/**
+ * `data` as 32-bit words from its first 4-aligned byte (`offset` is that byte in `data`). A view
+ * too short to hold a word gets none: that boundary may lie past the end of its buffer (a blob of
+ * 1-2 bytes ending a frame), where even an empty `Int32Array` cannot start.
+ */
 function wordView(data: Uint8Array): { words: Int32Array; offset: number } {
   const offset = (4 - (data.byteOffset % 4)) % 4;
   const count = Math.max(0, Math.floor((data.length - offset) / 4));
-  return { words: new Int32Array(data.buffer, data.byteOffset + offset, count), offset };
+  const words = count === 0
+    ? new Int32Array(0)
+    : new Int32Array(data.buffer, data.byteOffset + offset, count);
+  return { words, offset };
 }
 
 function isZero(
@@ -110,45 +117,56 @@ function isZero(
  * The order matters: a change of owner clears `security.capability`, and the entry is still
  * writable by its owner (0600, 0700) while the attributes are set. An attribute that cannot be
  * set (not root, a file system without them) is not an error: its message is returned, for the
- * restore's warning.
+ * restore's warning, naming the entry `shownAs` (its final path, when it is written under a
+ * temporary name that is renamed once it is complete).
  */
 export function applyMetadata(
   path: string,
   node: EntryMetadata,
   asRoot: boolean,
   fd?: number,
+  shownAs = path,
 ): string[] {
   const mtime = nsToDate(node.mtime);
   const atime = node.atime !== undefined ? nsToDate(node.atime) : mtime;
   const owned = asRoot && node.uid !== undefined && node.gid !== undefined;
   if (fd !== undefined) {
     if (owned) fs.fchownSync(fd, node.uid!, node.gid!);
-    const failed = applyXattrs(path, node);
+    const failed = applyXattrs(path, node, shownAs);
     fs.fchmodSync(fd, node.mode);
     fs.utimesSync(path, atime, mtime);
     return failed;
   }
   if (node.type === "symlink") {
     if (owned) fs.lchownSync(path, node.uid!, node.gid!);
-    const failed = applyXattrs(path, node);
+    const failed = applyXattrs(path, node, shownAs);
     fs.lutimesSync(path, atime, mtime);
     return failed;
   }
   if (owned) fs.chownSync(path, node.uid!, node.gid!);
-  const failed = applyXattrs(path, node);
+  const failed = applyXattrs(path, node, shownAs);
   fs.chmodSync(path, node.mode);
   fs.utimesSync(path, atime, mtime);
   return failed;
 }
 
-/** Sets `node.xattrs` on `path` (not followed); returns the message of each that failed. */
-function applyXattrs(path: string, node: EntryMetadata): string[] {
+/**
+ * Sets `node.xattrs` on `path` (not followed); returns the message of each that failed, naming
+ * the entry `shownAs`.
+ */
+function applyXattrs(path: string, node: EntryMetadata, shownAs: string): string[] {
   const failed: string[] = [];
   for (const [name, value] of node.xattrs ?? []) {
     try {
       writeXattr(path, name, Uint8Array.fromBase64(value));
     } catch (err) {
-      failed.push((err as Error).message);
+      const { message } = err as Error;
+      // An XattrError's message starts with the path it was given.
+      failed.push(
+        err instanceof XattrError && shownAs !== path
+          ? `"${shownAs}"${message.slice(`"${path}"`.length)}`
+          : message,
+      );
     }
   }
   return failed;

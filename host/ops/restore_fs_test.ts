@@ -31,6 +31,19 @@ Deno.test("dataRuns() finds a single non-zero byte anywhere in a block, at any a
   }
 });
 
+Deno.test("dataRuns() takes a blob of 0 to 3 bytes at the very end of its frame's buffer", () => {
+  // Two one-byte files in one frame: the second blob is the frame's last byte, at an offset
+  // that is not a word boundary (a restore of such a directory stopped with a RangeError).
+  for (const frameLength of [13, 14, 15, 16, 17]) {
+    const frame = new Uint8Array(frameLength).fill(5);
+    for (let start = frameLength - 3; start <= frameLength; start++) {
+      const blob = frame.subarray(start);
+      const want = blob.length === 0 ? [] : [[0, blob.length]];
+      assert.deepEqual(dataRuns(blob, 0), want, `bytes ${start}.. of ${frameLength}`);
+    }
+  }
+});
+
 Deno.test("writeSparse() into a new file leaves holes that read as zeros", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "restore-fs-"));
   try {

@@ -110,3 +110,27 @@ Deno.test("RestoreWriter fails its calls, instead of waiting for ever, when its 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+Deno.test("RestoreWriter names a file written under a temporary name by its final path when an attribute cannot be set", async () => {
+  const dir = tempDir();
+  const writer = new RestoreWriter(false, () => {});
+  try {
+    const tmp = path.join(dir, "a.permafrost-1234abcd"), final = path.join(dir, "a");
+    const frame = enc.encode("content");
+    writer.frame(frame);
+    // "nonamespace.a" is in no namespace the kernel knows: it cannot be set anywhere.
+    const attrs: EntryMetadata = { ...meta(0o644, 0), xattrs: [["nonamespace.a", "AA=="]] };
+    writer.whole(tmp, frame, attrs, final);
+    await writer.drain();
+    assert.equal(fs.readFileSync(final, "utf8"), "content");
+    assert.equal(writer.warnings.length, 1);
+    assert.ok(
+      writer.warnings[0].startsWith(`"${final}": cannot set extended attribute "nonamespace.a"`),
+      writer.warnings[0],
+    );
+    assert.doesNotMatch(writer.warnings[0], /permafrost-1234abcd/, "not the temporary name");
+  } finally {
+    writer.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

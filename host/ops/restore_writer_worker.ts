@@ -77,7 +77,7 @@ function applyOne(
     let warnings: string[];
     try {
       if (writeSparse(fd, data, 0, runs) < data.length) fs.ftruncateSync(fd, data.length);
-      warnings = applyMetadata(op.path, op.meta, asRoot, fd);
+      warnings = applyMetadata(op.path, op.meta, asRoot, fd, op.final);
     } finally {
       fs.closeSync(fd);
     }

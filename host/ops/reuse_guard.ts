@@ -28,7 +28,12 @@
  * it again stores what is needed.
  *
  * A retirement after `verify` is harmless: purge deletes a retired pack only after the grace
- * period (default one day), and by then the manifest exists and purge rescues what it needs.
+ * period (default one day), and by then the manifest exists and purge rescues what it needs;
+ * a purge that planned before the manifest stops at it (docs/gc.md "No new snapshot"). Unless
+ * the run is paused right after `verify` (a laptop asleep, a stopped VM) for longer than the
+ * grace period: so when the manifest lands `LATE_COMMIT_MS` or more after `verify` began,
+ * `confirmCommitted` lists `packs/` once more and fails the backup (`PacksGoneAfterCommit`,
+ * naming the snapshot, which `check` reports) when a pack it needs is gone, rather than exit 0.
  *
  * The guard also keeps the run to blobs that are stored (`dedup_trust.ts`): its index answers
  * "not stored" for a blob whose only copies are in packs missing at the start of the run (or
@@ -43,12 +48,7 @@
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import { BloomFilter } from "../repository/bloom.ts";
-import { sha256Hex } from "../crypto/hash.ts";
-import {
-  encodeIndexSegment,
-  type IndexedPack,
-  openIndexSegment,
-} from "../repository/index_segment.ts";
+import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import type { IndexSink } from "../repository/pack_uploader.ts";
 import type { Repository } from "../repository/repository.ts";
@@ -71,8 +71,22 @@ export class PacksGone extends Error {
   override name = "PacksGone";
 }
 
+/**
+ * A garbage collection deleted packs a snapshot needs while its backup was paused between its
+ * last check and its manifest: the snapshot was committed but is not whole.
+ */
+export class PacksGoneAfterCommit extends Error {
+  override name = "PacksGoneAfterCommit";
+}
+
+/** From this long after `verify` began, a manifest is checked again once written. */
+export const LATE_COMMIT_MS = 60_000;
+
 export class ReuseGuard {
   readonly #repo: Repository;
+  readonly #clock: () => number;
+  /** When `verify` began (`#clock`). */
+  #verifiedAt = 0;
   readonly #trust: DedupTrust;
   readonly #supersededAtStart: Set<string>;
   readonly #reused: BloomFilter;
@@ -85,8 +99,9 @@ export class ReuseGuard {
    * Call right after the run's `repo.loadIndex()`, with the trust checked against it
    * (`DedupTrust.load`), before anything is deduplicated.
    */
-  constructor(repo: Repository, trust: DedupTrust) {
+  constructor(repo: Repository, trust: DedupTrust, clock: () => number = Date.now) {
     this.#repo = repo;
+    this.#clock = clock;
     this.#trust = trust;
     this.#supersededAtStart = repo.supersededSegments();
     this.#reused = BloomFilter.forCount(repo.index.blobCount);
@@ -101,20 +116,19 @@ export class ReuseGuard {
   }
 
   /**
-   * `index` (the repository's own) for the run's pack uploader: a blob the trust distrusts is
-   * not stored as far as the run knows (so it stores it again), and the packs the run stores
-   * are noted.
+   * The repository's index for the run's pack uploader, whose segments `Repository.writeSegment`
+   * writes and adopts (so `verify` does not read them back): a blob the trust distrusts is not
+   * stored as far as the run knows (so it stores it again), and the packs the run stores are
+   * noted.
    */
-  sink(index: IndexSink): IndexSink {
+  sink(): IndexSink {
+    const index = this.#repo.index;
     return {
       has: (id) => index.has(id) && !this.#trust.distrusts(id),
       get: (id) => this.#trust.trustedCopy(id),
-      add: (packs: IndexedPack[], segment?: string) => {
-        index.add(packs);
+      add: (packs: IndexedPack[]) => {
         this.#trust.stored(packs);
         for (const p of packs) this.#ownPacks.set(p.pack, p.length);
-        // `verify` loads the index again: the run's own segments need not be read back.
-        if (segment !== undefined) this.#repo.adoptSegment(segment, packs);
       },
     };
   }
@@ -140,12 +154,11 @@ export class ReuseGuard {
    * length. Call after the last flush of the uploader and before the manifest is written.
    */
   async verify(): Promise<void> {
+    this.#verifiedAt = this.#clock();
     await this.#repo.loadIndex();
     const stored = await listStoredPacks(this.#repo.storage);
     await this.#rescueRetired(stored);
-    const gone = [...this.#ownPacks, ...this.#reusedPacks].filter(([p, length]) =>
-      stored.get(p) !== length
-    );
+    const gone = this.#gone(stored);
     if (gone.length === 0) return;
     const example = layout.pack(gone[0][0]);
     const packs = gone.length === 1 ? "1 pack" : `${gone.length} packs`;
@@ -154,6 +167,33 @@ export class ReuseGuard {
         "the length the index gives: a garbage collection deleted them while the backup ran " +
         "(give `gc purge --grace` a period longer than any backup); nothing was committed: run " +
         "the backup again, which stores what is needed",
+    );
+  }
+
+  /**
+   * Call once the manifest of snapshot `id` is written. When that was `LATE_COMMIT_MS` or more
+   * after `verify` began, lists `packs/` again and throws `PacksGoneAfterCommit` when a pack the
+   * run wrote or reused from is not there at its length any more.
+   */
+  async confirmCommitted(id: string): Promise<void> {
+    const late = this.#clock() - this.#verifiedAt;
+    if (late < LATE_COMMIT_MS) return;
+    const gone = this.#gone(await listStoredPacks(this.#repo.storage));
+    if (gone.length === 0) return;
+    const packs = gone.length === 1 ? "1 pack" : `${gone.length} packs`;
+    throw new PacksGoneAfterCommit(
+      `snapshot "${id.slice(0, 8)}" was saved, but ${packs} it needs (e.g. ` +
+        `"${layout.pack(gone[0][0])}") were deleted by a garbage collection while this backup ` +
+        `was paused before saving it (${Math.round(late / 60_000)} min): that snapshot cannot ` +
+        "be restored whole (`permafrost check` names it). Run the backup again, which stores " +
+        "them again; an admin may then forget the damaged snapshot",
+    );
+  }
+
+  /** The packs the run wrote or reused from that `stored` lacks at their length. */
+  #gone(stored: ReadonlyMap<string, number>): [string, number][] {
+    return [...this.#ownPacks, ...this.#reusedPacks].filter(([p, length]) =>
+      stored.get(p) !== length
     );
   }
 
@@ -217,9 +257,7 @@ export class ReuseGuard {
       if (record && stored.get(p) === record.length) rescued.push(record);
     }
     if (rescued.length === suspects.size) {
-      const segment = encodeIndexSegment(repo.keys.indexKey, rescued);
-      await repo.storage.create(layout.index(sha256Hex(segment)), segment);
-      await repo.loadIndex();
+      await repo.writeSegment(rescued); // adopted: the rescued packs are effective again
       this.rescued = rescued.length;
       return;
     }

@@ -38,7 +38,9 @@
  * manifest, each read at most once per call. A backup puts its details in a small metadata pack
  * of their own, so that is one small hot read per snapshot. A forged segment can name more
  * packs to read, each once and none over `MAX_DATING_PACK_BYTES`; an archived one costs a
- * refused GET.
+ * refused GET. A pack over `HEADER_FIRST_BYTES` is read whole only after its 88-byte header says
+ * it is a metadata pack, so a forged segment naming every data pack (and a hot copy planted
+ * under each) costs a header read per pack, not a read of the repository.
  *
  * @module
  */
@@ -52,6 +54,7 @@ import {
   openDataKey,
   openFrame,
   PACK_HEADER_LENGTH,
+  packHeader,
   readPackContents,
 } from "../repository/pack.ts";
 import {
@@ -98,6 +101,11 @@ const CONCURRENCY = 8;
  * pack holds one small blob, and a forged index entry must not make `forget` read a huge pack.
  */
 export const MAX_DATING_PACK_BYTES = 64 << 20;
+/**
+ * Packs larger than this have their header read (a ranged read) before they are read whole; a
+ * backup's details pack (about 540 bytes) is read in one request.
+ */
+export const HEADER_FIRST_BYTES = 1 << 20;
 
 /** Dates `snapshots` (entries of `repo.snapshots()`); needs the private key. */
 export async function dateSnapshots(
@@ -223,9 +231,17 @@ class DetailsReader {
 
   /**
    * The pack's bytes from its hot copy, else its cold object, only if they hash to its id. A hot
-   * copy of another size than the pack is not read (it cannot be the pack: maybe planted).
+   * copy of another size than the pack is not read (it cannot be the pack: maybe planted). Of a
+   * pack over `HEADER_FIRST_BYTES`, the cold object's header is read first, where readable: it
+   * is the pack's own (only bytes that hash to P can be stored as `packs/<P>`), and when it says
+   * a data pack, nothing is read whole (that pack cannot hold details, whatever a hot copy
+   * planted under its id says).
    */
   async #readWhole(pack: string, size: number): Promise<Uint8Array | string> {
+    if (size > HEADER_FIRST_BYTES) {
+      const notMetadata = await this.#notMetadata(layout.pack(pack));
+      if (notMetadata !== undefined) return `pack "${pack}" ${notMetadata}`;
+    }
     const failures: string[] = [];
     const hot = this.hotCopies.get(pack)?.size;
     const names = [layout.pack(pack)];
@@ -245,6 +261,27 @@ class DetailsReader {
       }
     }
     return `pack "${pack}" cannot be checked: ${failures.join(", ")}`;
+  }
+
+  /**
+   * What the header of object `name` says instead of a metadata pack, as the end of a sentence
+   * naming the object; undefined when it says one, or cannot be read (archived, missing).
+   */
+  async #notMetadata(name: string): Promise<string | undefined> {
+    let head: Uint8Array;
+    try {
+      head = await this.repo.storage.read(name, { offset: 0, length: PACK_HEADER_LENGTH });
+    } catch (err) {
+      if (err instanceof ObjectNotFound || err instanceof NeedsRestore) return undefined;
+      throw err;
+    }
+    this.bytesRead += head.length;
+    try {
+      return packHeader(head).metadata ? undefined : "is not a metadata pack";
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      return `is damaged: ${message(err)}`;
+    }
   }
 }
 

@@ -12,7 +12,7 @@ import { PACK_TRAILER_LENGTH, packTrailer, PackWriter } from "../repository/pack
 import type { Repository } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
 import { backup } from "./backup.ts";
-import { dateSnapshots } from "./snapshot_dates.ts";
+import { dateSnapshots, HEADER_FIRST_BYTES } from "./snapshot_dates.ts";
 
 /** When the honest backup's packs were stored, and (later) its manifest: set on the files. */
 const PACKS_AT = new Date("2025-01-01T10:00:00.000Z");
@@ -28,13 +28,13 @@ function setStoreTime(dir: string, name: string, at: Date): void {
 /**
  * A repository with one honest snapshot whose packs the store received on `PACKS_AT` and whose
  * manifest it received on `MANIFEST_AT` (as after a rebuild, later than its packs), and the same
- * repository opened with an ingest key: the attacker.
+ * repository opened with an ingest key: the attacker. Its data pack holds `dataBytes` of data.
  */
-async function honestThenIngest() {
-  const { dir, repo, cacheDir } = await newRepo();
+async function honestThenIngest(dataBytes = 20_000) {
+  const { dir, repo, cacheDir } = await newRepo({ dataSize: 4 << 20 });
   const src = await tempDir();
   fs.writeFileSync(join(src, "a.txt"), "honest content\n");
-  fs.writeFileSync(join(src, "b.bin"), randomBytes(20_000));
+  fs.writeFileSync(join(src, "b.bin"), randomBytes(dataBytes));
   const honest = await backup(repo, { paths: [src], cacheDir, host: "laptop" });
   for (const o of await repo.storage.list(layout.prefixes.pack)) {
     setStoreTime(dir, o.name, PACKS_AT);
@@ -173,6 +173,33 @@ Deno.test("forged manifests, segments and hot copies cannot make a snapshot look
     dates(all, forged.planted).fallback!,
     new RegExp(`pack "${dataPack.id}" is not a metadata pack`),
   );
+});
+
+Deno.test("a forged claim that a large data pack holds details costs a header read, not a read of the pack", async () => {
+  const { dir, honest, dataPack, ingest } = await honestThenIngest(3 << 20);
+  assert.ok(dataPack.length > HEADER_FIRST_BYTES, `a data pack of ${dataPack.length} bytes`);
+  const { details: _, ...honestBody } = honest.manifest;
+  let forged: string;
+  try {
+    // A segment claiming the old data pack holds new details, and a hot copy planted under its
+    // id, of its length, with a metadata header: neither is read whole.
+    const body = { ...honestBody, tags: ["planted"] };
+    const planted = forgedDetailsPack(ingest, body);
+    await ingest.storage.create(
+      layout.metaCopy(dataPack.id),
+      padBeforeToc(planted.pack.data, dataPack.length),
+    );
+    await writeFalseClaim(ingest, dataPack.id, planted.details);
+    forged = await writeManifest(ingest, { ...body, details: planted.details });
+  } finally {
+    await ingest.storage.close();
+  }
+  const all = await datesOf(dir);
+  assert.equal(dates(all, honest.id).by, "pack");
+  assert.equal(dates(all, forged).by, "manifest");
+  assert.match(dates(all, forged).fallback!, new RegExp(`pack "${dataPack.id}" is not a metadata`));
+  // The honest snapshot's small details pack whole; the planted copy and the pack only in part.
+  assert.ok(all.bytesRead < 64 << 10, `read ${all.bytesRead} bytes`);
 });
 
 Deno.test("a snapshot whose details pack cannot be read is dated by its manifest, and says why", async () => {

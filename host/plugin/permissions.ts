@@ -1,6 +1,6 @@
 /**
  * Effective permissions of a plugin worker: the manifest's asks, with `$name` placeholders
- * resolved, intersected with the user's policy. Never `"inherit"` (DESIGN §7, docs/plugins.md §3).
+ * resolved, intersected with the user's policy. Never `"inherit"` (docs/plugins.md §1, §3.2).
  *
  * @module
  */

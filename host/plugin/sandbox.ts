@@ -1,6 +1,6 @@
 /**
- * Starting a plugin in a permission-scoped Deno Worker and talking to it (DESIGN §7,
- * docs/plugins.md §4). This is the only file that creates plugin workers.
+ * Starting a plugin in a permission-scoped Deno Worker and talking to it (docs/plugins.md §1,
+ * §4). This is the only file that creates plugin workers.
  *
  * @module
  */
@@ -68,8 +68,29 @@ export interface PluginHandle {
  * `ready`. Rejects with `ManifestError`, `CapabilityRefused` (policy denies the plugin),
  * `TypeError` (bad options, missing placeholder), the plugin's own start-up error (class kept,
  * message prefixed), or an `Error` on crash or timeout; nothing is left running on rejection.
+ * Steps: {@link loadManifest}, {@link grantedCapabilities}, {@link spawnWorker},
+ * {@link awaitReady}, then {@link pluginHandle}.
  */
 export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
+  const { dir, manifest } = await loadManifest(opts);
+  const permissions = effectivePermissions(manifest, opts.vars ?? {}, opts.policy);
+  const granted = grantedCapabilities(manifest, opts);
+  const w = spawnWorker(dir, manifest, permissions, granted, opts.capabilities ?? {});
+  try {
+    await awaitReady(w, manifest, opts);
+  } catch (e) {
+    w.close(e as Error);
+    throw e;
+  }
+  return pluginHandle(w, manifest, permissions, granted);
+}
+
+/**
+ * The plugin's folder and its manifest: a built-in's, or `opts.dir`'s. A `TypeError` when the
+ * options name neither; a `ManifestError` when the manifest's kind, or its name (if given),
+ * is not what `opts` asks for.
+ */
+async function loadManifest(opts: StartOptions): Promise<{ dir: string; manifest: Manifest }> {
   if (opts.dir === undefined && opts.name === undefined) {
     throw new TypeError(`startPlugin() needs a built-in "name" or a plugin "dir"`);
   }
@@ -82,14 +103,44 @@ export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
   if (opts.name !== undefined && manifest.name !== opts.name) {
     throw new ManifestError(file, "name", `is "${manifest.name}", not "${opts.name}"`);
   }
-  const permissions = effectivePermissions(manifest, opts.vars ?? {}, opts.policy);
+  return { dir, manifest };
+}
+
+/** The capabilities the manifest declares that the host offers and the policy allows. */
+function grantedCapabilities(manifest: Manifest, opts: StartOptions): string[] {
   const offered = opts.capabilities ?? {};
   const allowed = opts.policy?.capabilities;
-  const granted = manifest.capabilities.filter((c) =>
+  return manifest.capabilities.filter((c) =>
     Object.hasOwn(offered, c) && (allowed === undefined || allowed.includes(c))
   );
+}
 
-  const label = `plugin "${manifest.name}"`;
+/** A plugin's worker and the ports to it, before and after it is ready. */
+interface PluginWorker {
+  /** `plugin "<name>"`, for messages. */
+  label: string;
+  worker: Worker;
+  /** Calls to the plugin's methods, over the main channel. */
+  client: RpcClient;
+  /** The plugin's end of the main channel, sent with `init`. */
+  mainPort: MessagePort;
+  /** The plugin's end of each granted capability's channel, sent with `init`. */
+  pluginPorts: Record<string, MessagePort>;
+  /** Terminates the worker and closes every port, rejecting pending calls with `reason`; once. */
+  close: (reason: Error) => void;
+}
+
+/**
+ * Serves each granted capability on a channel of its own, opens the main channel, and starts
+ * the manifest's entry in a module worker with `permissions`. The worker waits for `init`.
+ */
+function spawnWorker(
+  dir: string,
+  manifest: Manifest,
+  permissions: Deno.PermissionOptionsObject,
+  granted: string[],
+  offered: Record<string, CapabilityImpl>,
+): PluginWorker {
   const hostPorts: MessagePort[] = [];
   const pluginPorts: Record<string, MessagePort> = {};
   for (const c of granted) {
@@ -113,50 +164,67 @@ export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
     for (const p of hostPorts) p.close();
     worker.terminate();
   };
+  const label = `plugin "${manifest.name}"`;
+  return { label, worker, client, mainPort: main.port2, pluginPorts, close };
+}
 
-  try {
-    await new Promise<void>((resolveReady, rejectReady) => {
-      const timer = setTimeout(
-        () => rejectReady(new Error(`${label} did not start within ${opts.timeoutMs ?? 30000} ms`)),
-        opts.timeoutMs ?? 30_000,
-      );
-      const settle = (error?: Error) => {
-        clearTimeout(timer);
-        if (error) rejectReady(error);
-        else resolveReady();
-      };
-      worker.onmessage = (e: MessageEvent<StatusMessage>) => {
-        const status = e.data;
-        if (status?.type === "ready") settle();
-        else if (status?.type === "error") {
-          const { name, message } = status.error;
-          settle(decodeError({ name, message: `${label} failed to start: ${message}` }));
-        } else settle(new TypeError(`${label} sent an unknown start-up message`));
-      };
-      worker.onerror = (e: ErrorEvent) => {
-        e.preventDefault();
-        settle(new Error(`${label} crashed while starting: ${e.message}`));
-      };
-      const init: InitMessage = {
-        type: "init",
-        v: PROTOCOL_VERSION,
-        api: API_VERSION,
-        manifest,
-        config: opts.config,
-        capabilities: pluginPorts,
-        main: main.port2,
-      };
-      worker.postMessage(init, [main.port2, ...Object.values(pluginPorts)]);
-    });
-  } catch (e) {
-    close(e as Error);
-    throw e;
-  }
+/**
+ * Sends `init` (protocol and API versions, manifest, config, the ports) and waits for the
+ * plugin's `ready`. Rejects with its start-up error (class kept, message prefixed), on a crash,
+ * an unknown message, or after `opts.timeoutMs` (default 30 s).
+ */
+function awaitReady(w: PluginWorker, manifest: Manifest, opts: StartOptions): Promise<void> {
+  const { label, worker } = w;
+  return new Promise<void>((resolveReady, rejectReady) => {
+    const timer = setTimeout(
+      () => rejectReady(new Error(`${label} did not start within ${opts.timeoutMs ?? 30000} ms`)),
+      opts.timeoutMs ?? 30_000,
+    );
+    const settle = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) rejectReady(error);
+      else resolveReady();
+    };
+    worker.onmessage = (e: MessageEvent<StatusMessage>) => {
+      const status = e.data;
+      if (status?.type === "ready") settle();
+      else if (status?.type === "error") {
+        const { name, message } = status.error;
+        settle(decodeError({ name, message: `${label} failed to start: ${message}` }));
+      } else settle(new TypeError(`${label} sent an unknown start-up message`));
+    };
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault();
+      settle(new Error(`${label} crashed while starting: ${e.message}`));
+    };
+    const init: InitMessage = {
+      type: "init",
+      v: PROTOCOL_VERSION,
+      api: API_VERSION,
+      manifest,
+      config: opts.config,
+      capabilities: w.pluginPorts,
+      main: w.mainPort,
+    };
+    worker.postMessage(init, [w.mainPort, ...Object.values(w.pluginPorts)]);
+  });
+}
 
+/**
+ * The handle of a plugin that is ready: a later crash closes it (pending and later calls
+ * reject); `call` refuses a method the manifest does not list without a round trip.
+ */
+function pluginHandle(
+  w: PluginWorker,
+  manifest: Manifest,
+  permissions: Deno.PermissionOptionsObject,
+  granted: string[],
+): PluginHandle {
+  const { label, worker, client } = w;
   worker.onmessage = null;
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
-    close(new Error(`${label} crashed: ${e.message}`));
+    w.close(new Error(`${label} crashed: ${e.message}`));
   };
   return {
     manifest,
@@ -169,7 +237,7 @@ export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
       return client.call<T>(method, ...args);
     },
     close(): Promise<void> {
-      close(new Error(`${label} is closed`));
+      w.close(new Error(`${label} is closed`));
       return Promise.resolve();
     },
   };

@@ -126,6 +126,17 @@ Deno.test("a version 2 key object whose repository was rewritten in its header d
   await assert.rejects(() => unwrapKeyFile(moved, "pw", { repository: other }), WrongPassphrase);
 });
 
+Deno.test("a version 2 key object rewritten as version 1 (unbound) does not open", async () => {
+  const file = await wrapKeyFile(await generateMasterKeys(), "pw", repoId, fast);
+  const { repository: _bound, ...json } = JSON.parse(dec.decode(file));
+  const downgraded = enc.encode(JSON.stringify({ ...json, version: 1 }));
+  assert.equal(readKeyFileInfo(downgraded).version, 1, "a well-formed version 1 header");
+  // The seal's additional data names the version and the repository (format §4.1).
+  for (const repository of [repoId, "cd".repeat(32), undefined]) {
+    await assert.rejects(() => unwrapKeyFile(downgraded, "pw", { repository }), WrongPassphrase);
+  }
+});
+
 Deno.test("a version 1 key object still opens, for whichever repository holds it", async () => {
   const keys = await generateMasterKeys();
   const file = await wrapKeyFileV1(keys, "pw", fast);

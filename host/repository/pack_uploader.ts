@@ -27,10 +27,9 @@
  */
 
 import type { Storage } from "../storage/storage.ts";
-import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
-import { encodeIndexSegment, type IndexedPack } from "./index_segment.ts";
+import type { IndexedPack } from "./index_segment.ts";
 import { encodePackIndex } from "./pack_index.ts";
 import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
@@ -89,15 +88,22 @@ export type DirEdge = "enter" | "leave";
 
 /**
  * What the uploader needs of an index: membership, and learning about stored packs. `add` is
- * told the id of the durable segment that names them, so a repository can count that segment
- * as loaded instead of reading it back (`Repository.adoptSegment`).
+ * told of packs once the segment naming them is durable (and, written by a repository, adopted
+ * into its index already: `Repository.writeSegment`).
  */
 export interface IndexSink {
   has(id: string): boolean;
   /** A stored blob's pack (its first copy's), or undefined. */
   get(id: string): { pack: string } | undefined;
-  add(packs: IndexedPack[], segment?: string): void;
+  add(packs: IndexedPack[]): void;
 }
+
+/**
+ * Writes the index segment naming packs the uploader stored, once they are durable, and
+ * resolves to its id once the segment is durable too: `Repository.writeSegment`, the one writer
+ * of segments (docs/format.md §3.5, §7), or its dry run.
+ */
+export type SegmentWriter = (packs: IndexedPack[]) => Promise<string>;
 
 /**
  * An index that answers from `base` and its own additions but never adds to `base`: what a dry
@@ -154,6 +160,8 @@ export class PackUploader {
     private keys: RepoKeys,
     private config: RepoConfig,
     private index: IndexSink,
+    /** Writes the segment of each stored pack (`Repository.writeSegment`). */
+    private writeSegment: SegmentWriter,
     /** Compresses frames off the main thread when given (see compressor.ts). */
     private compressor?: FrameCompressor,
     options: UploaderOptions = {},
@@ -351,11 +359,9 @@ export class PackUploader {
         length,
         blobs: pack.blobs,
       };
-      const segment = encodeIndexSegment(this.keys.indexKey, [indexed]);
-      const segmentId = sha256Hex(segment);
-      await this.storage.create(layout.index(segmentId), segment);
+      await this.writeSegment([indexed]);
       if (seq !== undefined) this.#packSeq.set(pack.id, seq);
-      this.index.add([indexed], segmentId);
+      this.index.add([indexed]);
       if (!pack.metadata) this.#unnamedDataPacks.push(indexed);
       // A blob pending again in a later pack (a copy near its directory) stays pending there.
       const mine = seq ?? -1;

@@ -2,13 +2,29 @@ import assert from "node:assert/strict";
 import { blobId } from "../crypto/mac.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
 import type { CreateOptions, Storage } from "../storage/storage.ts";
-import { newConfig } from "./config.ts";
+import { newConfig, type RepoConfig } from "./config.ts";
+import { sha256Hex } from "../crypto/hash.ts";
+import { encodeIndexSegment } from "./index_segment.ts";
+import { layout } from "./layout.ts";
 import { RepoIndex } from "./index.ts";
-import { generateMasterKeys } from "./keys.ts";
-import { MAX_COPY_SHARE, PackUploader } from "./pack_uploader.ts";
+import { generateMasterKeys, type RepoKeys } from "./keys.ts";
+import { MAX_COPY_SHARE, PackUploader, type SegmentWriter } from "./pack_uploader.ts";
 import { CompressorPool } from "./compressor.ts";
 import { openDataKey, PACK_HEADER_LENGTH, readBlob, readPackContents } from "./pack.ts";
 import { decodePackIndex } from "./pack_index.ts";
+
+/**
+ * What `Repository.writeSegment` does for these tests, which have keys but no repository: a
+ * version-1 segment at the config's level, stored create-only; returns its id.
+ */
+function segmentsTo(storage: Storage, keys: RepoKeys, config: RepoConfig): SegmentWriter {
+  return async (packs) => {
+    const bytes = encodeIndexSegment(keys.indexKey, packs, { level: config.compression.level });
+    const id = sha256Hex(bytes);
+    await storage.create(layout.index(id), bytes);
+    return id;
+  };
+}
 
 /** A store that keeps objects in memory and answers creates after a short delay. */
 class SlowMemoryStorage implements Storage {
@@ -64,7 +80,14 @@ Deno.test("PackUploader takes overlapping add() calls one at a time and stores e
   const storage = new SlowMemoryStorage();
   const pool = new CompressorPool(1);
   const index = new RepoIndex();
-  const up = new PackUploader(storage, keys, config, index, pool.compress);
+  const up = new PackUploader(
+    storage,
+    keys,
+    config,
+    index,
+    segmentsTo(storage, keys, config),
+    pool.compress,
+  );
   const blobs = Array.from(
     { length: 200 },
     (_, i) => crypto.getRandomValues(new Uint8Array(900 + i)),
@@ -94,7 +117,13 @@ Deno.test("PackUploader over a dry-run store counts what it would write and writ
   const keys = await generateMasterKeys();
   const inner = new SlowMemoryStorage();
   const dry = new DryRunStorage(inner);
-  const up = new PackUploader(dry, keys, newConfig(), new RepoIndex());
+  const up = new PackUploader(
+    dry,
+    keys,
+    newConfig(),
+    new RepoIndex(),
+    segmentsTo(dry, keys, newConfig()),
+  );
   await up.add("data", new Uint8Array(5000).fill(7));
   await up.flush();
   assert.equal(inner.objects.size, 0);
@@ -110,7 +139,7 @@ Deno.test("flush() names every data pack of the run in a pack-index blob, in a m
   const config = newConfig({ pack: { dataSize: 20_000, metaSize: 1 << 20, frameSize: 3_000 } });
   const storage = new SlowMemoryStorage();
   const index = new RepoIndex();
-  const up = new PackUploader(storage, keys, config, index);
+  const up = new PackUploader(storage, keys, config, index, segmentsTo(storage, keys, config));
   for (let i = 0; i < 60; i++) {
     await up.add("data", crypto.getRandomValues(new Uint8Array(1000 + i)));
   }
@@ -159,7 +188,13 @@ Deno.test("mark(): a directory that added a quarter of a data pack ends its pack
   // Data packs of 40 kB: the floor is 10 kB.
   const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
   const storage = new SlowMemoryStorage();
-  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  const up = new PackUploader(
+    storage,
+    keys,
+    config,
+    new RepoIndex(),
+    segmentsTo(storage, keys, config),
+  );
   const blob = (n: number) => crypto.getRandomValues(new Uint8Array(n));
   const id = (b: Uint8Array) => blobId(keys.macKey, b);
   const [s1, s2, b1, b2, c1] = [blob(3000), blob(3000), blob(6000), blob(6000), blob(2000)];
@@ -196,12 +231,19 @@ Deno.test("a small blob of this run is stored again only when its packs closed b
 
   // An earlier run stored `old`.
   const old = blob(1000);
-  const earlier = new PackUploader(new SlowMemoryStorage(), keys, config, index);
+  const elsewhere = new SlowMemoryStorage();
+  const earlier = new PackUploader(
+    elsewhere,
+    keys,
+    config,
+    index,
+    segmentsTo(elsewhere, keys, config),
+  );
   await earlier.add("data", old.slice());
   await earlier.flush();
 
   const storage = new SlowMemoryStorage();
-  const up = new PackUploader(storage, keys, config, index);
+  const up = new PackUploader(storage, keys, config, index, segmentsTo(storage, keys, config));
   const [shared, big, fill1, fill2] = [blob(500), blob((1 << 20) + 1), blob(12_000), blob(12_000)];
   up.mark("enter"); // the root
   up.mark("enter"); // a: shared, then the same again in a's own pack (no copy)
@@ -236,7 +278,13 @@ Deno.test("copies near their directory stay within MAX_COPY_SHARE of the run's d
   const keys = await generateMasterKeys();
   const config = newConfig({ pack: { dataSize: 1 << 20, metaSize: 1 << 20, frameSize: 64 << 10 } });
   const storage = new SlowMemoryStorage();
-  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  const up = new PackUploader(
+    storage,
+    keys,
+    config,
+    new RepoIndex(),
+    segmentsTo(storage, keys, config),
+  );
   const files = Array.from({ length: 400 }, () => crypto.getRandomValues(new Uint8Array(10_000)));
   up.mark("enter");
   up.mark("enter"); // a: 4 MB, in packs of 1 MiB
@@ -258,7 +306,14 @@ Deno.test("copies near their directory stay within MAX_COPY_SHARE of the run's d
 Deno.test("without marks (gc compact, other engines) nothing is stored twice", async () => {
   const keys = await generateMasterKeys();
   const config = newConfig({ pack: { dataSize: 20_000, metaSize: 1 << 20, frameSize: 3_000 } });
-  const up = new PackUploader(new SlowMemoryStorage(), keys, config, new RepoIndex());
+  const elsewhere = new SlowMemoryStorage();
+  const up = new PackUploader(
+    elsewhere,
+    keys,
+    config,
+    new RepoIndex(),
+    segmentsTo(elsewhere, keys, config),
+  );
   const b = crypto.getRandomValues(new Uint8Array(500));
   up.add("data", b.slice());
   for (let i = 0; i < 5; i++) up.add("data", crypto.getRandomValues(new Uint8Array(9000)));
@@ -274,7 +329,13 @@ Deno.test("nested directory ends do not make a tiny pack each: a pack ended earl
   // Packs of 40 kB, floor 10 kB: an early end needs 2.5 kB in the open pack.
   const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
   const storage = new SlowMemoryStorage();
-  const up = new PackUploader(storage, keys, config, new RepoIndex());
+  const up = new PackUploader(
+    storage,
+    keys,
+    config,
+    new RepoIndex(),
+    segmentsTo(storage, keys, config),
+  );
   for (let i = 0; i < 200; i++) up.mark("enter");
   up.add("data", crypto.getRandomValues(new Uint8Array(12_000)));
   for (let i = 0; i < 200; i++) {
@@ -292,7 +353,7 @@ Deno.test("a store failure in a pack ended by a directory mark fails flush(), an
   storage.create = (name: string) =>
     Promise.reject(new Deno.errors.PermissionDenied(`cannot write "${name}"`));
   const index = new RepoIndex();
-  const up = new PackUploader(storage, keys, config, index);
+  const up = new PackUploader(storage, keys, config, index, segmentsTo(storage, keys, config));
   const b = crypto.getRandomValues(new Uint8Array(12_000));
   up.mark("enter");
   const added = up.add("data", b.slice());

@@ -6,7 +6,8 @@
  */
 
 import { KeyCannotRead, ObjectExists, ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import type { ByteRange, Storage } from "../storage/storage.ts";
+import type { ByteRange, ObjectInfo, Storage } from "../storage/storage.ts";
+import { DryRunStorage } from "../storage/dry_run.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import {
   type ConfigOverrides,
@@ -17,7 +18,12 @@ import {
 } from "./config.ts";
 import { ConfigMissing, ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
 import { RepoIndex } from "./index.ts";
-import { adminTagKey, type IndexedPack, openIndexSegment } from "./index_segment.ts";
+import {
+  adminTagKey,
+  encodeIndexSegment,
+  type IndexedPack,
+  openIndexSegment,
+} from "./index_segment.ts";
 import {
   decodeKeyExport,
   type KdfParams,
@@ -64,6 +70,21 @@ export interface SegmentInfo {
   attested: string[];
   /** The store's time of the object, where the store gives one. */
   modified?: string;
+}
+
+/** How `Repository.writeSegment` writes a segment. */
+export interface WriteSegmentOptions {
+  /**
+   * Ids of the segments it supersedes (docs/format.md §7.1): a version-2 segment with an admin
+   * tag, written only with the private key. Closed by the writer (every segment an honoured
+   * loaded segment supersedes is added).
+   */
+  supersedes?: Iterable<string>;
+  /**
+   * Encode and name it, store nothing, leave the index alone. A `DryRunStorage` counts the
+   * segment among what the dry run would have created.
+   */
+  dryRun?: boolean | DryRunStorage;
 }
 
 /** Thrown when the location holds no repository. */
@@ -255,35 +276,61 @@ export class Repository {
     const tagKey = this.keys.privateKey ? adminTagKey(this.keys.privateKey) : undefined;
     const decoded = new Map<string, IndexedPack[]>();
     await inBatches(fresh, 16, async (s) => {
-      this.#indexLoaded.add(s.name);
-      if (kindOf(s.name) !== "index") return this.#warn(s.name, "is not an index segment; ignored");
-      try {
-        const bytes = await this.storage.read(s.name);
-        const segment = openIndexSegment(this.keys.indexKey, bytes);
-        if (!this.#ownName(s.name, bytes)) return;
-        let supersedes = segment.supersedes;
-        const verified = segment.version === 2 && tagKey !== undefined && segment.verify(tagKey);
-        if (supersedes.length > 0 && tagKey && !verified) {
-          this.#warn(
-            s.name,
-            "supersedes other segments without a valid admin tag; its supersession is ignored",
-          );
-          supersedes = [];
-        }
-        const id = idOf(s.name);
-        this.#segments.set(id, {
-          id,
-          packs: segment.packs.map((p) => p.pack),
-          supersedes,
-          attested: verified ? segment.packs.filter((p) => p.attested).map((p) => p.pack) : [],
-          ...(s.modified ? { modified: s.modified } : {}),
-        });
-        decoded.set(id, segment.packs);
-      } catch (err) {
-        if (!isDamage(err)) throw err;
-        this.#skip(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
-      }
+      const packs = await this.#loadSegment(s, tagKey);
+      if (packs) decoded.set(idOf(s.name), packs);
     });
+    await this.#applySegments(decoded);
+  }
+
+  /**
+   * Reads and records one listed segment (`#segments`); returns its packs, or undefined when it
+   * is skipped (not a segment, undecodable, or not named after its bytes).
+   */
+  async #loadSegment(
+    s: ObjectInfo,
+    tagKey: Uint8Array | undefined,
+  ): Promise<IndexedPack[] | undefined> {
+    this.#indexLoaded.add(s.name);
+    if (kindOf(s.name) !== "index") {
+      this.#warn(s.name, "is not an index segment; ignored");
+      return undefined;
+    }
+    try {
+      const bytes = await this.storage.read(s.name);
+      const segment = openIndexSegment(this.keys.indexKey, bytes);
+      if (!this.#ownName(s.name, bytes)) return undefined;
+      let supersedes = segment.supersedes;
+      const verified = segment.version === 2 && tagKey !== undefined && segment.verify(tagKey);
+      if (supersedes.length > 0 && tagKey && !verified) {
+        this.#warn(
+          s.name,
+          "supersedes other segments without a valid admin tag; its supersession is ignored",
+        );
+        supersedes = [];
+      }
+      const id = idOf(s.name);
+      this.#segments.set(id, {
+        id,
+        packs: segment.packs.map((p) => p.pack),
+        supersedes,
+        attested: verified ? segment.packs.filter((p) => p.attested).map((p) => p.pack) : [],
+        ...(s.modified ? { modified: s.modified } : {}),
+      });
+      return segment.packs;
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      this.#skip(s.name, `cannot be decoded (${(err as Error).message}); ignored`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Adds the packs of segments just recorded in `#segments` (`decoded`, by id) to `index`,
+   * unless an honoured segment supersedes them. When one of them supersedes a segment already
+   * in `index`, the index is rebuilt from the effective segments (read again). Returns without
+   * awaiting anything when no rebuild is needed, so the index changes at once.
+   */
+  async #applySegments(decoded: Map<string, IndexedPack[]>): Promise<void> {
     const superseded = this.supersededSegments();
     if ([...this.#inIndex].some((id) => superseded.has(id))) {
       // An admin superseded segments while this process held them: start over.
@@ -298,10 +345,11 @@ export class Repository {
       });
     }
     // Newest segments first, so a blob stored twice (two clients at once, or a compaction
-    // stopped before it superseded the old packs) is found in its newest, densest pack.
+    // stopped before it superseded the old packs) is found in its newest, densest pack. A
+    // segment without a store time is one this process wrote (`writeSegment`): the newest.
     const newestFirst = [...decoded.keys()].sort((a, b) => {
-      const ta = this.#segments.get(a)?.modified ?? "";
-      const tb = this.#segments.get(b)?.modified ?? "";
+      const ta = this.#segments.get(a)?.modified ?? "\uffff";
+      const tb = this.#segments.get(b)?.modified ?? "\uffff";
       return ta < tb ? 1 : ta > tb ? -1 : a < b ? -1 : 1;
     });
     for (const id of newestFirst) {
@@ -312,14 +360,56 @@ export class Repository {
   }
 
   /**
-   * Counts a segment this process wrote as loaded, so `loadIndex` does not read it back: `packs`
-   * must already be in `index` (the pack uploader's sink adds them). A version-1 segment that
-   * supersedes and attests nothing.
+   * The one writer of index segments (docs/format.md §7, §7.1): encodes a segment naming
+   * `packs` at the config's zstd level (§3.5), stores it create-only as `index/<id>`, and adopts
+   * it into the loaded index as `loadIndex` would have loaded it (without reading it back).
+   * Returns its id.
+   *
+   * Ordering is the caller's (§10.5, §7.1): call only once every pack named is durable, and,
+   * for a superseding segment, every segment holding the new locations of the blobs it takes
+   * away. The returned promise resolves once the segment is durable.
+   *
+   * - `supersedes` makes it a version-2 segment with an admin tag (needs the private key). The
+   *   list is closed here as §7.1 requires: every segment an honoured loaded segment supersedes
+   *   is named too. Packs may carry `attested` only then.
+   * - `dryRun` encodes and names the segment but stores nothing and leaves the index as it is;
+   *   given a dry-run store, the segment is counted there (what `--estimate` prices).
    */
-  adoptSegment(id: string, packs: IndexedPack[]): void {
+  async writeSegment(
+    packs: readonly IndexedPack[],
+    options: WriteSegmentOptions = {},
+  ): Promise<string> {
+    const supersedes = options.supersedes === undefined
+      ? undefined
+      : [...new Set([...options.supersedes, ...this.supersededSegments()])].sort();
+    const bytes = encodeIndexSegment(this.keys.indexKey, packs, {
+      level: this.config.compression.level,
+      ...(supersedes
+        ? {
+          supersession: {
+            supersedes,
+            adminTagKey: adminTagKey(
+              requirePrivateKey(this.keys, "index segments to supersede them"),
+            ),
+          },
+        }
+        : {}),
+    });
+    const id = sha256Hex(bytes);
+    if (options.dryRun instanceof DryRunStorage) {
+      await options.dryRun.create(layout.index(id), bytes);
+    }
+    if (options.dryRun) return id;
+    await this.storage.create(layout.index(id), bytes);
     this.#indexLoaded.add(layout.index(id));
-    this.#segments.set(id, { id, packs: packs.map((p) => p.pack), supersedes: [], attested: [] });
-    this.#inIndex.add(id);
+    this.#segments.set(id, {
+      id,
+      packs: packs.map((p) => p.pack),
+      supersedes: supersedes ?? [],
+      attested: supersedes ? packs.filter((p) => p.attested).map((p) => p.pack) : [],
+    });
+    await this.#applySegments(new Map([[id, [...packs]]]));
+    return id;
   }
 
   /** Forgets the loaded index and loads it again from the store. */
@@ -376,8 +466,8 @@ export class Repository {
     if (!this.undecodable.includes(name)) this.undecodable.push(name);
   }
 
-  /** `snapshots/<id>` objects skipped by `#ownName`, with the SHA-256 of their bytes. */
-  #misnamed = new Map<string, string>();
+  /** `snapshots/<id>` objects skipped by `#ownName`: their bytes' SHA-256, their claimed time. */
+  #misnamed = new Map<string, { sha: string; time: string }>();
 
   /**
    * Whether the whole object `bytes`, read from `name`, is what its name says: `<id>` is the
@@ -389,7 +479,6 @@ export class Repository {
     const sha = sha256Hex(bytes);
     if (sha === idOf(name)) return true;
     const own = name.slice(0, name.indexOf("/") + 1) + sha;
-    if (kindOf(name) === "snapshot") this.#misnamed.set(name, sha);
     this.#skip(
       name,
       `holds the bytes of "${own}", not its own (swapped, copied or planted under this name: ` +
@@ -425,6 +514,7 @@ export class Repository {
         const bytes = await this.storage.read(o.name);
         const manifest = decodeSnapshot(this.keys.indexKey, bytes);
         if (this.#ownName(o.name, bytes)) out.push({ id: idOf(o.name), manifest });
+        else this.#misnamed.set(o.name, { sha: sha256Hex(bytes), time: manifest.time });
       } catch (err) {
         if (!isDamage(err)) throw err;
         this.#skip(o.name, `cannot be decoded (${(err as Error).message}); ignored`);
@@ -443,11 +533,13 @@ export class Repository {
 
   /**
    * Finds a snapshot by `latest`, a full id or a unique id prefix. A ref that only a skipped,
-   * mis-named manifest matches (`snapshots`) is refused with what is wrong, never read.
+   * mis-named manifest matches (`snapshots`) is refused with what is wrong, never read; so is
+   * `latest` when such a manifest claims a later time than every usable one (it would otherwise
+   * quietly mean an older snapshot).
    */
   async snapshot(ref: string): Promise<SnapshotEntry> {
     const all = await this.snapshots();
-    if (ref === "latest" && all.length > 0) return all[all.length - 1];
+    if (ref === "latest") return this.#latest(all);
     const hits = all.filter((s) => s.id.startsWith(ref.toLowerCase()));
     if (hits.length === 1) return hits[0];
     if (hits.length > 1) {
@@ -456,13 +548,34 @@ export class Repository {
     const skipped = [...this.#misnamed].find(([name]) => idOf(name).startsWith(ref.toLowerCase()));
     if (skipped) {
       throw new ObjectNotFound(
-        `snapshot "${ref}" cannot be used: "${skipped[0]}" holds the bytes of snapshot ` +
-          `"${skipped[1]}", not its own (swapped, copied or planted under this name); run ` +
+        `snapshot "${ref}" cannot be used: ${misnamedText(skipped[0], skipped[1].sha)}; run ` +
           "`permafrost check` to list every such object and how to repair it",
       );
     }
     throw new ObjectNotFound(
       all.length === 0 ? "the repository has no snapshots yet" : `no snapshot "${ref}"`,
+    );
+  }
+
+  /** `latest` among `all` (oldest first), unless a skipped, mis-named manifest is newer. */
+  #latest(all: SnapshotEntry[]): SnapshotEntry {
+    const newest = all.at(-1);
+    const newer = [...this.#misnamed]
+      .filter(([, m]) => !newest || m.time > newest.manifest.time)
+      .sort(([, a], [, b]) => a.time < b.time ? 1 : a.time > b.time ? -1 : 0);
+    if (newer.length === 0) {
+      if (newest) return newest;
+      throw new ObjectNotFound("the repository has no snapshots yet");
+    }
+    const [name, { sha }] = newer[0];
+    throw new ObjectNotFound(
+      `"latest" cannot be used: the newest snapshot manifest is skipped (${
+        misnamedText(name, sha)
+      }). Run \`permafrost check\` to list every such object and how to repair it${
+        newest
+          ? `, or give a snapshot id: the newest usable snapshot is "${newest.id.slice(0, 8)}"`
+          : ""
+      }`,
     );
   }
 
@@ -661,6 +774,12 @@ function noKeyOpens(tried: string[], skipped: { name: string; why: string }[]): 
     `no key object of this repository can be opened, whatever the passphrase: ${others}. Put ` +
       "back the copy of the repository's key object you kept (docs/format.md §2)",
   );
+}
+
+/** What is wrong with the mis-named manifest `name` whose bytes hash to `sha` (§2). */
+function misnamedText(name: string, sha: string): string {
+  return `"${name}" holds the bytes of snapshot "${sha}", not its own (swapped, copied or ` +
+    "planted under this name)";
 }
 
 /** The first 8 hex digits of a repository id, as messages show it. */

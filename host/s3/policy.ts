@@ -1,5 +1,5 @@
 /**
- * The IAM policies that give each role (DESIGN §3, docs/security.md §1) exactly its storage
+ * The IAM policies that give each role (docs/security.md §1, docs/s3.md §3) exactly its storage
  * rights on S3, and the bucket policy that holds even when an identity gets more than its role.
  * Pure functions returning JSON-ready documents; docs/s3.md explains how to attach them.
  *

@@ -7,7 +7,14 @@
  * file alone is then not the whole repository until the next command rolls the write back),
  * the `local` store's temporary file stays in `tmp/`. So `close` first waits for the calls in
  * flight, and while any storage is open, SIGINT and SIGTERM close every open one that way
- * before the process exits.
+ * before the process exits with 128 + the signal's number (130, 143). What the user sees: at
+ * once, when calls are under way, that they are being let finish and that a second signal
+ * stops at once; at the end, whether the repository was closed in order or a call was cut
+ * off after {@link DRAIN_TIMEOUT_MS} (then `permafrost check` names what it left).
+ *
+ * A command that ends itself on a signal (`serve`) takes the first one instead
+ * ({@link stopOnSignal}); a scratch folder a command removes when it ends is removed on a
+ * signal too ({@link onInterrupt}).
  *
  * @module
  */
@@ -26,9 +33,18 @@ const signalNumbers: Partial<Record<Deno.Signal, number>> = {
   SIGBREAK: 21,
 };
 
-/** The storages open in this process; the signal listeners are installed while it is not empty. */
+/**
+ * The storages open in this process; the signal listeners are installed while it is not
+ * empty (or a command has taken the signal, {@link stopOnSignal}), until a signal came.
+ */
 const open = new Set<OrderlyBackend>();
 const listeners = new Map<Deno.Signal, () => void>();
+/** What the first signal does instead of closing and exiting, while a command has said so. */
+let stopper: (() => void) | undefined;
+/** What runs on a signal after the storages are closed, before the process exits. */
+const cleanups = new Set<() => void | Promise<void>>();
+/** Set by the first signal: the listeners stay off, so that a second one ends the process. */
+let signalled = false;
 
 /**
  * A storage plugin that closes in order. Contract: `close` refuses new calls at once (they
@@ -45,12 +61,29 @@ export class OrderlyBackend implements StorageBackend {
   /** Set when a signal closed it: what later calls are told. */
   #interrupted: string | undefined;
 
-  /** `label` names the storage in errors (the location). */
-  constructor(plugin: StorageBackend, label: string) {
+  readonly #drainTimeoutMs: number;
+  /** Whether a call was still in flight when the plugin was closed (the drain timed out). */
+  #cut = false;
+
+  /**
+   * `label` names the storage in errors (the location). `drainTimeoutMs`: how long `close`
+   * waits for the calls in flight (default {@link DRAIN_TIMEOUT_MS}; tests shorten it).
+   */
+  constructor(
+    plugin: StorageBackend,
+    label: string,
+    options: { drainTimeoutMs?: number } = {},
+  ) {
     this.#plugin = plugin;
     this.#label = label;
+    this.#drainTimeoutMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
     open.add(this);
-    if (open.size === 1) listen();
+    updateListeners();
+  }
+
+  /** Whether calls are in flight. */
+  get busy(): boolean {
+    return this.#inFlight.size > 0;
   }
 
   call<T = unknown>(method: string, ...args: unknown[]): Promise<T> {
@@ -75,10 +108,14 @@ export class OrderlyBackend implements StorageBackend {
     return this.#closing;
   }
 
-  /** Closes as `close` does; later calls reject with `Interrupted` saying `why`. */
-  interrupt(why: string): Promise<void> {
+  /**
+   * Closes as `close` does; later calls reject with `Interrupted` saying `why`. Resolves true
+   * when a call was still in flight as the plugin closed (cut off by the drain timeout).
+   */
+  async interrupt(why: string): Promise<boolean> {
     if (!this.#closing) this.#interrupted = why;
-    return this.close();
+    await this.close();
+    return this.#cut;
   }
 
   async #drainAndClose(): Promise<void> {
@@ -86,39 +123,93 @@ export class OrderlyBackend implements StorageBackend {
     try {
       await Promise.race([
         Promise.all(this.#inFlight),
-        new Promise((resolve) => timer = setTimeout(resolve, DRAIN_TIMEOUT_MS)),
+        new Promise((resolve) => timer = setTimeout(resolve, this.#drainTimeoutMs)),
       ]);
     } finally {
       clearTimeout(timer);
+      this.#cut = this.#inFlight.size > 0;
       open.delete(this);
-      if (open.size === 0) unlisten();
+      updateListeners();
       await this.#plugin.close();
     }
   }
 }
 
-function listen(): void {
-  for (const signal of signals) {
-    const listener = () => void closeAllOnSignal(signal);
-    listeners.set(signal, listener);
-    Deno.addSignalListener(signal, listener);
+/**
+ * Lets a command that ends itself on SIGINT or SIGTERM (`serve`: it stops serving, closes its
+ * storage and exits 0) take the first such signal: `stop` is called instead of the closing and
+ * exit of {@link OrderlyBackend}; a second signal closes and exits as without it. Returns what
+ * gives the signal back.
+ */
+export function stopOnSignal(stop: () => void): () => void {
+  const own = () => stop();
+  stopper = own;
+  updateListeners();
+  return () => {
+    if (stopper === own) stopper = undefined;
+    updateListeners();
+  };
+}
+
+/**
+ * Runs `cleanup` when a signal ends the process, after the storages are closed (a scratch
+ * folder a command removes in a `finally`, which the exit would cut short or skip). Returns
+ * what unregisters it. The command goes on while the storages drain (its calls rejected), so
+ * its own cleanup may be under way then: let both share one promise, and unregister only once
+ * that has settled.
+ */
+export function onInterrupt(cleanup: () => void | Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => void cleanups.delete(cleanup);
+}
+
+/** Listens while a storage is open or a command has taken the signal, until a signal came. */
+function updateListeners(): void {
+  const wanted = !signalled && (open.size > 0 || stopper !== undefined);
+  if (wanted && listeners.size === 0) {
+    for (const signal of signals) {
+      const listener = () => void onSignal(signal);
+      listeners.set(signal, listener);
+      Deno.addSignalListener(signal, listener);
+    }
+  } else if (!wanted) {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    listeners.clear();
   }
 }
 
-function unlisten(): void {
-  for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
-  listeners.clear();
+/** The first SIGINT or SIGTERM: the command's own stop, if it took the signal, else the exit. */
+function onSignal(signal: Deno.Signal): void {
+  const stop = stopper;
+  stopper = undefined;
+  if (stop) stop();
+  else void closeAllOnSignal(signal);
 }
 
 /**
  * On SIGINT or SIGTERM while storage is open: stops listening (a second signal ends the process
- * at once, as by default), closes every open storage in order, and exits with 128 + the
- * signal's number, as a shell reports a process the signal ended.
+ * at once, as by default), says so when calls are under way, closes every open storage in
+ * order, runs the cleanups, and exits with 128 + the signal's number, as a shell reports a
+ * process the signal ended.
  */
 async function closeAllOnSignal(signal: Deno.Signal): Promise<void> {
-  unlisten();
+  signalled = true;
+  updateListeners();
+  const backends = [...open];
+  if (backends.some((b) => b.busy)) {
+    console.error(
+      `permafrost: ${signal}: letting the storage calls under way finish (at most ` +
+        `${Math.round(DRAIN_TIMEOUT_MS / 1000)} s); a second ${signal} stops at once`,
+    );
+  }
   const why = `the command was interrupted by ${signal}`;
-  await Promise.allSettled([...open].map((b) => b.interrupt(why)));
-  console.error(`permafrost: interrupted by ${signal}; the repository was closed`);
+  const cut = await Promise.allSettled(backends.map((b) => b.interrupt(why)));
+  await Promise.allSettled([...cleanups].map(async (cleanup) => await cleanup()));
+  console.error(
+    cut.some((r) => r.status !== "fulfilled" || r.value)
+      ? `permafrost: interrupted by ${signal}; a storage call still under way was cut off: ` +
+        `"permafrost check" names anything it left unfinished`
+      : `permafrost: interrupted by ${signal}; the repository was closed`,
+  );
   Deno.exit(128 + (signalNumbers[signal] ?? 0));
 }

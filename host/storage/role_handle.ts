@@ -1,7 +1,7 @@
 /**
  * The role handle: a `Storage` over a storage plugin that lets through exactly what a role
- * may do (`storageMethodsByRole`, DESIGN §3). The plugin itself can do everything its folder
- * or endpoint allows; this handle is what the host hands on.
+ * may do (`storageMethodsByRole`, docs/plugins.md §5.1). The plugin itself can do everything
+ * its folder or endpoint allows; this handle is what the host hands on.
  *
  * @module
  */

@@ -61,8 +61,9 @@ import type {
  * - `strays` lists what interrupted writes left behind that is not an object (a temporary file,
  *   an incomplete multipart upload: `Stray`), in no promised order; never an object, never a
  *   write that completed. A stray may belong to a write still under way in another process: a
- *   caller removes only strays older than a grace period (docs/gc.md "Purge"). A back end whose
- *   writes leave nothing behind (transactions) returns none.
+ *   caller removes only strays older than a grace period (docs/gc.md "Purge"); a back end that
+ *   can tell a write under way apart (the local folder) lists none and removes none of those.
+ *   A back end whose writes leave nothing behind (transactions) returns none.
  * - `removeStray` removes one by the name `strays` gave; removing one that is gone resolves, and
  *   a name that is not a stray's rejects with `TypeError` (it never removes an object). Only the
  *   admin role has it.
@@ -81,7 +82,7 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The storage methods each role may call (DESIGN §3); the host grants exactly these. */
+/** The storage methods each role may call (docs/plugins.md §5.1); the host grants exactly these. */
 export const storageMethodsByRole = {
   ingest: ["create", "list", "stat", "readHot"],
   reader: ["create", "list", "stat", "readHot", "read", "requestRestore", "strays"],

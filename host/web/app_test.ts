@@ -126,7 +126,7 @@ Deno.test("the dashboard shows the total and a 12-point projection", async () =>
   const page = await res.text();
   assert.match(page, /id="total-usd" data-usd="1.25">\$1.25</);
   assert.equal(page.match(/<g class="point"/g)?.length, 12);
-  assert.equal(page.match(/<g class="bar"/g)?.length, 2);
+  assert.equal(page.match(/<div class="bar"/g)?.length, 2);
   assert.ok(page.includes("/backups/&lt;repo&gt;"));
 });
 
@@ -143,6 +143,12 @@ Deno.test("the restore estimator shows every tier's dollars and hours, and error
   assert.match(page, /<tr class="chosen" data-tier="bulk" data-to="internet">/);
   assert.match(page, /data-tier="standard"[^]*data-usd="0.5"[^]*data-min="12"/);
   assert.match(page, /id="packs">2</);
+  // The time is one column, once per row: "12.0 hours" is not also printed as "12–12 h".
+  const heads = [...page.matchAll(/<th[^>]*>([^<]*)<\/th>/g)].map((m) => m[1]);
+  assert.deepEqual(heads, ["tier", "to", "dollars", "time to restore (thaw, then download)"]);
+  const row = /<tr class="chosen"[^]*?<\/tr>/.exec(page)![0];
+  assert.equal(row.replace(/<[^>]*>/g, "").match(/hours/g)?.length, 1, row);
+  assert.ok(!/\d h\b/.test(page));
   const bad = await app.request("/restore?snapshot=%3Cb%3E&path=/", bearer);
   assert.equal(bad.status, 400);
   assert.ok((await bad.text()).includes("no snapshot &quot;&lt;b&gt;&quot;"));

@@ -1,12 +1,13 @@
 /**
  * The cost dashboard: this month's bill (`permafrost cost --json`) as a bar per line item, the
- * 12-month projection as a line, the objects per kind and class, and the notes.
+ * 12-month projection as a line, the objects per kind and class, the dead share of the bill as
+ * a bar (when a `gc mark` has measured it), and the notes.
  *
  * @module
  */
 
 import type { Estimate, Projection } from "../cost/mod.ts";
-import { barChart, lineChart } from "./charts.ts";
+import { barChart, lineChart, shareBar } from "./charts.ts";
 import { bytes, percent, usd } from "./format.ts";
 import { type Html, html } from "./html.ts";
 
@@ -83,17 +84,25 @@ export function costBody(report: CostReport): Html {
   `;
 }
 
-/** The dead share of the bill from the latest `gc mark`, or how to get it. */
+/**
+ * The dead share of the bill from the latest `gc mark` as a bar (dead, then live) with the
+ * numbers beside it, or how to get it.
+ */
 function deadData(dead: CostReport["dead_data"]): Html {
   if (dead.share === null || dead.usd === null) {
     return html`<p id="dead-data" class="note">Dead data: ${dead.note}</p>`;
   }
+  const share = percent(dead.share);
+  const alt = `Dead data: ${share} of the monthly bill, ${usd(dead.usd)} a month`;
   return html`
-    <p
-      id="dead-data">Dead data: <strong id="dead-share" data-share="${dead.share}">${percent(
-        dead.share,
-      )}</strong> of the monthly bill, <span id="dead-usd" data-usd="${dead.usd}">${usd(
-        dead.usd,
-      )}</span> a month${dead.bytes != null ? `, ${bytes(dead.bytes)}` : ""} (${dead.note}).</p>
+    <section id="dead-data">
+      <h2>Dead data</h2>
+      ${shareBar(dead.share, { part: "dead", rest: "live" }, alt)}
+      <p><strong id="dead-share" data-share="${dead.share}">${share}</strong> of the monthly bill
+        is for data no snapshot needs: <span id="dead-usd" data-usd="${dead.usd}">${usd(
+          dead.usd,
+        )}</span> a month${dead.bytes != null ? `, ${bytes(dead.bytes)}` : ""}.</p>
+      <p class="note">${dead.note.charAt(0).toUpperCase()}${dead.note.slice(1)}.</p>
+    </section>
   `;
 }

@@ -1,7 +1,8 @@
 /**
  * The restore estimator: a plain GET form (snapshot, path, tier) and, once asked, what
  * `permafrost restore SNAP:PATH --estimate --json --tier T` says: the packs and bytes to read,
- * and dollars and hours for every tier, to the internet and in the region.
+ * and dollars and time for every tier, to the internet and in the region (the time once, as
+ * the CLI prints it; the exact hours are in the cell's data attributes).
  *
  * @module
  */
@@ -59,6 +60,9 @@ export function restoreBody(
   return html`${form}${estimateBody(result.report)}`;
 }
 
+/** The one time column's heading: what the hours of an alternative are the time of. */
+const TIME = "time to restore (thaw, then download)";
+
 function estimateBody(r: RestoreEstimateReport): Html {
   const p = r.plan;
   const rows = r.alternatives.map((a) => {
@@ -66,12 +70,11 @@ function estimateBody(r: RestoreEstimateReport): Html {
     return html`
       <tr class="${chosen ? "chosen" : ""}" data-tier="${a.tier ?? ""}" data-to="${a.to}">
         <td>${a.tier ?? "no restore needed"}</td>
-        <td>${a.to === "internet" ? "download outside AWS" : `a job in ${a.prices.region}`}</td>
+        <td>${where(a)}</td>
         <td class="num usd" data-usd="${a.total_usd}">${usd(a.total_usd)}</td>
-        <td class="num hours" data-min="${a.hours.min}" data-max="${a.hours.max}">${hours(
-          a.hours.min,
-        )}–${hours(a.hours.max)} h</td>
-        <td>${hoursText(a.hours)}</td>
+        <td class="hours" data-min="${a.hours.min}" data-max="${a.hours.max}">${hoursText(
+          a.hours,
+        )}</td>
       </tr>
     `;
   });
@@ -81,12 +84,13 @@ function estimateBody(r: RestoreEstimateReport): Html {
         .files} files, ${bytes(p.bytes)}, from <strong id="packs">${p
         .packs}</strong> packs (${bytes(p.packBytes)}; reading ${bytes(p.readBytes)}).</p>
       <p
-        class="total">Chosen (${r.tier ?? "no restore"}, ${r
-          .to}): <strong id="chosen-usd" data-usd="${r.total_usd}">${usd(
-            r.total_usd,
-          )}</strong>, ${hoursText(r.hours)}</p>
+        class="total">Chosen (${r.tier ?? "no restore"}, ${where(
+          r,
+        )}): <strong id="chosen-usd" data-usd="${r.total_usd}">${usd(
+          r.total_usd,
+        )}</strong>, ${hoursText(r.hours)}</p>
       <table
-        id="alternatives"><tr><th>tier</th><th>to</th><th class="num">dollars</th><th class="num">hours</th><th>time</th></tr>
+        id="alternatives"><tr><th>tier</th><th>to</th><th class="num">dollars</th><th>${TIME}</th></tr>
     ${rows}</table>
       <ul class="note">${r.notes.map((n) => html`<li>${n}</li>`)}<li>prices: ${r.prices.region}, ${r
         .prices.date} (${r.prices.source})</li></ul>
@@ -94,7 +98,7 @@ function estimateBody(r: RestoreEstimateReport): Html {
   `;
 }
 
-/** Hours with at most two decimals (the exact figure is in the cell's data attributes). */
-function hours(h: number): string {
-  return String(Number(h.toFixed(2)));
+/** Where the data goes, in words. */
+function where(a: { to: string; prices: { region: string } }): string {
+  return a.to === "internet" ? "download outside AWS" : `a job in ${a.prices.region}`;
 }

@@ -38,16 +38,19 @@ export function snapshotsBody(report: SnapshotsReport): Html {
     html`
       <tr data-id="${s.id}">
         <td><code title="${s.id}">${s.id.slice(0, 12)}</code></td>
-        <td>${s.time.replace("T", " ").slice(0, 19)}</td>
+        <td class="time"><span class="nowrap">${s.time.slice(0, 10)}</span> ${s.time.slice(
+          11,
+          19,
+        )}</td>
         <td>${s.host}</td>
-        <td>${s.paths.join(" ")}</td>
+        <td class="paths">${s.paths.join(" ")}</td>
         <td class="tags">${s.tags.join(", ")}</td>
         <td class="num">${s.files}</td>
         <td class="num">${bytes(s.size)}</td>
         <td class="num">${bytes(s.cost_share.attributed_bytes)}</td>
         <td class="num">${percent(s.cost_share.share)}</td>
         <td class="num">${usd(s.cost_share.usd_month)}</td>
-        <td><a href="/restore?snapshot=${s.id}">estimate a restore</a></td>
+        <td class="action"><a href="/restore?snapshot=${s.id}">estimate a restore</a></td>
       </tr>
     `
   );

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** The kinds of plugin the host knows (DESIGN §7). */
+/** The kinds of plugin the host knows (docs/plugins.md §1). */
 export const pluginKinds = ["engine", "filter", "storage"] as const;
 
 /** One of {@link pluginKinds}. */

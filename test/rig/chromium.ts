@@ -1,6 +1,6 @@
 /**
  * Debian's Chromium, the browser the web view's end-to-end test drives through
- * `playwright-core` (DESIGN §9): `/usr/bin/chromium`, installed with
+ * `playwright-core` (docs/design.md §9): `/usr/bin/chromium`, installed with
  * `apt-get update && apt-get install -y chromium` when it is missing (about a minute; needs
  * root, or sudo without a password). No browser is downloaded by Playwright itself.
  *

@@ -1,7 +1,7 @@
 /**
- * moto, the local S3 the tests run against (DESIGN §9): installed once into a project-local
- * virtual environment (`.cache/moto-venv`, git-ignored) and started per test file on a free
- * loopback port.
+ * moto, the local S3 the tests run against (docs/design.md §9): installed once into a
+ * project-local virtual environment (`.cache/moto-venv`, git-ignored) and started per test file
+ * on a free loopback port.
  *
  * `deno task test` runs this module first (`deno run -A test/rig/moto.ts`), so the one-time
  * install (about a minute, needs Python 3 with `venv`) happens before the tests and not inside

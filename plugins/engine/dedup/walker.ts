@@ -4,7 +4,7 @@
  * deduplicates, compresses, encrypts and packs (docs/plugins.md "engine").
  *
  * Walk order is depth first, files of a directory before its subdirectories, so packs fill in
- * walk order and a directory's files sit in few packs (DESIGN §4 "Locality").
+ * walk order and a directory's files sit in few packs (docs/format.md §7.2).
  *
  * @module
  */

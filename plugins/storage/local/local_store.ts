@@ -14,7 +14,7 @@ import {
   isStorageClass,
   type StorageClass,
 } from "./cold_simulation.ts";
-import { parentOf, randomHex, syncDir } from "./durable_file.ts";
+import { openTemp, parentOf, removeTemp, syncDir, tempInUse } from "./durable_file.ts";
 import {
   type ByteRange,
   labelPattern,
@@ -44,7 +44,10 @@ const STAT_BATCH = 64;
  *   fails if the name exists, so no create can replace an object, even racing another
  *   process), unlinks the temporary name and fsyncs the final folder (skipped on Windows,
  *   which cannot open folders). A crash can leave files in `tmp/`; they are never objects, and
- *   `strays` lists them (`tmp/<file>`, with their size and modification time).
+ *   `strays` lists them (`tmp/<file>`, with their size and modification time). A create holds
+ *   an exclusive advisory lock on its temporary file until its name is gone (`openTemp`), so
+ *   `strays` never lists, nor `removeStray` removes, the file of a write under way, whatever
+ *   its age (except on Windows, or a file system without such locks).
  * - Folders are created as needed, each fsync'd into its parent; `init()` creates the root.
  * - Without `cold`, the storage class and the label are recorded nowhere and every object is
  *   readable. With it, GLACIER and DEEP_ARCHIVE objects need `requestRestore` before `read` (see
@@ -114,21 +117,17 @@ export class LocalStore {
   ): Promise<void> {
     const final = this.#abs(objectPath(name));
     const dir = parentOf(final);
-    const tmp = this.#abs(`${TMP_DIR}/${randomHex()}`);
     await this.#ensureDir(this.#abs(TMP_DIR));
-    const file = await Deno.open(tmp, { write: true, createNew: true, mode: 0o600 });
+    // Locked until its name is gone: a write under way is no stray (`strays`).
+    const { path: tmp, file } = await openTemp(this.#abs(TMP_DIR));
     try {
-      try {
-        for (let done = 0; done < data.byteLength;) {
-          done += await file.write(data.subarray(done));
-        }
-        // The bytes are in the file now; from here on the file stands for them, so the caller
-        // may free `data` during the slow part (fsync of a 64 MiB pack).
-        afterWrite?.();
-        await file.sync();
-      } finally {
-        file.close();
+      for (let done = 0; done < data.byteLength;) {
+        done += await file.write(data.subarray(done));
       }
+      // The bytes are in the file now; from here on the file stands for them, so the caller
+      // may free `data` during the slow part (fsync of a 64 MiB pack).
+      afterWrite?.();
+      await file.sync();
       await this.#ensureDir(dir);
       try {
         await Deno.link(tmp, final);
@@ -147,6 +146,7 @@ export class LocalStore {
       await this.#cold?.setClass(name, storageClass, label);
     } finally {
       await Deno.remove(tmp).catch(() => {});
+      file.close();
     }
   }
 
@@ -231,13 +231,17 @@ export class LocalStore {
     await this.#cold?.forget(name);
   }
 
-  /** The files in `tmp/`: what killed writes left (and the ones under way). */
+  /**
+   * The files in `tmp/` that killed writes left: not those of writes under way, which hold a
+   * lock on them (`openTemp`).
+   */
   async strays(): Promise<Stray[]> {
     const out: Stray[] = [];
     try {
       for await (const entry of Deno.readDir(this.#abs(TMP_DIR))) {
         if (!entry.isFile) continue;
         const name = `${TMP_DIR}/${entry.name}`;
+        if (await tempInUse(this.#abs(name))) continue;
         const info = await Deno.stat(this.#abs(name)).catch((e) => {
           if (e instanceof Deno.errors.NotFound) return null; // its write just ended
           throw e;
@@ -251,7 +255,10 @@ export class LocalStore {
     return out;
   }
 
-  /** Removes file `tmp/<file>` (`strays`); a name outside `tmp/` is a `TypeError`. */
+  /**
+   * Removes file `tmp/<file>` (`strays`), unless it is a write under way (`removeTemp`: then it
+   * is left, and its write removes it when it ends); a name outside `tmp/` is a `TypeError`.
+   */
   async removeStray(name: string): Promise<void> {
     const file = typeof name === "string" && name.startsWith(`${TMP_DIR}/`)
       ? name.slice(TMP_DIR.length + 1)
@@ -259,12 +266,7 @@ export class LocalStore {
     if (!/^[^/\\\0]+$/.test(file) || file === "." || file === "..") {
       throw new TypeError(`"${name}" is not a stray of the local store (want "${TMP_DIR}/<file>")`);
     }
-    try {
-      await Deno.remove(this.#abs(name));
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return;
-      throw e;
-    }
+    await removeTemp(this.#abs(name));
   }
 
   /** Rejects `NeedsRestore` if `name` is archived or being restored (`ObjectNotFound` if missing). */

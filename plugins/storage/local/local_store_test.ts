@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import { openTemp } from "./durable_file.ts";
 import { diskFull, LocalStore } from "./local_store.ts";
 
 /** Name and size of listed objects (`modified` varies). */
@@ -37,6 +38,37 @@ Deno.test("LocalStore leaves nothing in tmp/ after creates, failed ones included
     await s.create("config", new Uint8Array([1]));
     await assert.rejects(s.create("config", new Uint8Array([2])), ObjectExists);
     assert.deepEqual([...Deno.readDirSync(join(root, "tmp"))], []);
+  });
+});
+
+Deno.test("LocalStore.create() holds a lock on its temporary file while it writes", async () => {
+  await withStore(async (s, root) => {
+    let locked: boolean | undefined;
+    await s.create(`packs/${id}`, new Uint8Array(100_000), undefined, () => {
+      const [tmp] = [...Deno.readDirSync(join(root, "tmp"))];
+      using file = Deno.openSync(join(root, "tmp", tmp.name), { read: true });
+      locked = !file.tryLockSync(true);
+    });
+    assert.equal(locked, true, "another handle cannot take the temporary file's lock");
+  });
+});
+
+Deno.test("LocalStore strays are not writes under way: a locked temporary file, however old, is neither listed nor removed", async () => {
+  await withStore(async (_s, root) => {
+    // What a create under way holds (as above), made to look a week old.
+    const writing = await openTemp(join(root, "tmp"));
+    const old = new Date(Date.now() - 7 * 86_400_000);
+    await Deno.utime(writing.path, old, old);
+    const name = `tmp/${writing.path.split("/").pop()}`;
+    const gc = new LocalStore(root); // another handle, as a gc purge in another process has
+    assert.deepEqual(await gc.strays(), []);
+    await gc.removeStray(name);
+    assert.ok((await Deno.stat(writing.path)).isFile, "the write under way keeps its file");
+
+    writing.file.close(); // its process is killed: the lock goes, the file stays
+    assert.deepEqual((await gc.strays()).map((x) => x.name), [name]);
+    await gc.removeStray(name);
+    assert.deepEqual(await gc.strays(), []);
   });
 });
 

@@ -300,7 +300,9 @@ export class SqliteStore {
 
   /**
    * Runs `fn` in one transaction (`IMMEDIATE`: takes the write lock first) and commits, or
-   * rolls back and rethrows. A busy database becomes `TransientError` naming `what`.
+   * rolls back and rethrows. A busy database becomes `TransientError` naming `what`; another
+   * SQLite error (a full disk, a read-only file) an `Error` naming `what`, the file and, where
+   * the cause is known, what to do.
    */
   #transaction<T>(kind: "IMMEDIATE" | "DEFERRED", what: string, fn: () => T): T {
     const db = this.#db!;
@@ -318,7 +320,7 @@ export class SqliteStore {
       if (isBusy(e)) {
         throw new TransientError(`repository database "${this.file}" is busy ${what}`);
       }
-      throw e;
+      throw sqliteFailure(e, what, this.file) ?? e;
     }
   }
 
@@ -438,6 +440,29 @@ function present(path: string): boolean {
     if (e instanceof Deno.errors.NotFound) return false;
     throw e;
   }
+}
+
+/**
+ * The error to report for an SQLite error in `what` (`creating object "packs/…"`), naming the
+ * database `file`; `undefined` for an error that is not SQLite's (`ObjectExists`, …).
+ */
+export function sqliteFailure(e: unknown, what: string, file: string): Error | undefined {
+  if ((e as { code?: unknown } | null)?.code !== "ERR_SQLITE_ERROR") return undefined;
+  const message = errorText(e);
+  const failed = `${what} failed in the repository database "${file}"`;
+  if (/database or disk is full/.test(message)) {
+    return new Error(
+      `${failed}: the disk is full; free space there (or use a repository on another disk) ` +
+        "and run the command again",
+    );
+  }
+  if (/readonly database/.test(message)) {
+    return new Error(
+      `${failed}: it cannot be written (the file, or the folder that holds it, where SQLite ` +
+        "writes its journal, is read-only); this command needs to write it",
+    );
+  }
+  return new Error(`${failed}: ${message}`);
 }
 
 function isBusy(e: unknown): boolean {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/errors.ts";
-import { CHUNK_SIZE, SqliteStore } from "./sqlite_store.ts";
+import { CHUNK_SIZE, sqliteFailure, SqliteStore } from "./sqlite_store.ts";
 
 async function withStore(
   fn: (s: SqliteStore, file: string, dir: string) => Promise<void>,
@@ -373,4 +373,42 @@ Deno.test("SqliteStore names the object in its errors", async () => {
     await assert.rejects(s.create("", new Uint8Array(1)), TypeError);
     await assert.rejects(s.create("a\0b", new Uint8Array(1)), TypeError);
   });
+});
+
+/** The error SQLite throws for `write` on a connection to a fresh database, set up by `setup`. */
+function sqliteError(setup: (file: string) => DatabaseSync, write: string): unknown {
+  const file = Deno.makeTempFileSync({ suffix: ".db" });
+  new DatabaseSync(file).exec("CREATE TABLE t (x BLOB)");
+  const db = setup(file);
+  try {
+    db.exec(write);
+  } catch (e) {
+    return e;
+  } finally {
+    db.close();
+    Deno.removeSync(file);
+  }
+  throw new Error(`"${write}" did not fail`);
+}
+
+Deno.test("a full disk or a read-only database is one sentence naming the object, the file and what to do", () => {
+  const full = sqliteError((file) => {
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA max_page_count = 2"); // SQLITE_FULL, as a full disk gives it
+    return db;
+  }, "INSERT INTO t VALUES (zeroblob(100000))");
+  assert.equal(
+    sqliteFailure(full, 'creating object "packs/ab"', "/r/repo.db")?.message,
+    'creating object "packs/ab" failed in the repository database "/r/repo.db": the disk is ' +
+      "full; free space there (or use a repository on another disk) and run the command again",
+  );
+  const readOnly = sqliteError(
+    (file) => new DatabaseSync(file, { readOnly: true }),
+    "INSERT INTO t VALUES (1)",
+  );
+  assert.match(
+    sqliteFailure(readOnly, 'creating object "packs/ab"', "/r/repo.db")!.message,
+    /^creating object "packs\/ab" failed in the repository database "\/r\/repo\.db": it cannot be written \(.*read-only\)/,
+  );
+  assert.equal(sqliteFailure(new ObjectExists("x"), "creating", "/r/repo.db"), undefined);
 });
