@@ -81,11 +81,20 @@ Deno.test("a restore into a folder that cannot be written says so", {
   await assert.rejects(restoreLatest(dir, join(target, "x")), /is not writable/);
 });
 
-Deno.test("a restore whose target is a file says the target is not writable", async () => {
+Deno.test("a restore whose target is a file, or inside one, says it is not a folder", async () => {
   const { dir } = await backedUp();
   const file = join(await tempDir(), "file");
   fs.writeFileSync(file, "x");
-  await assert.rejects(restoreLatest(dir, file), /target ".*file" is not writable/);
+  await assert.rejects(
+    restoreLatest(dir, file),
+    Deno.errors.AlreadyExists,
+    `target "${file}" is a file, not a folder: give --target a folder, new or existing`,
+  );
+  await assert.rejects(
+    restoreLatest(dir, join(file, "sub")),
+    Deno.errors.AlreadyExists,
+    `target "${join(file, "sub")}" is inside a file, not a folder`,
+  );
 });
 
 Deno.test("two backups into one repository at once both commit valid snapshots", async () => {

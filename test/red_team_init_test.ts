@@ -85,7 +85,7 @@ Deno.test("two inits at once with different passphrases leave exactly one key se
     // Either it saw the config before writing anything, or it lost the race for it.
     assert.match(
       lost.stderr,
-      /a repository already exists here|another init created a repository here \("[0-9a-f]{8}"\) at the same time, so this one did not: its key object was removed/,
+      /a repository already exists here|already holds a repository: back up into it|another init created a repository here \("[0-9a-f]{8}"\) at the same time, so this one did not: its key object was removed/,
       what,
     );
   }

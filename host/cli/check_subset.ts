@@ -9,53 +9,37 @@
  * @module
  */
 
-import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
+import { isReadable, totals } from "../cold/pack_survey.ts";
 import { describeHours, restoreTimes } from "../cold/restore_times.ts";
-import { requestThaw } from "../cold/thaw.ts";
-import {
-  defaultSeed,
-  parseSubset,
-  pickSample,
-  sampleSize,
-  type SubsetSpec,
-  subsetText,
-} from "../ops/check_sample.ts";
-import type { PackInfo } from "../repository/index.ts";
-import { requirePrivateKey } from "../repository/keys.ts";
-import { layout } from "../repository/layout.ts";
+import { parseSubset, type SubsetSpec } from "../ops/check_sample.ts";
 import type { Repository } from "../repository/repository.ts";
-import type { RestoreTier, Storage } from "../storage/storage.ts";
+import type { RestoreTier } from "../storage/storage.ts";
+import {
+  planCheckSample,
+  prepareCheckSample,
+  priceCheckSample,
+  type Sample,
+} from "../workflows/check_sample.ts";
+import { TierNotOffered } from "../workflows/thaw.ts";
 import { approveCost } from "./confirm.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
-import { type RepoPricing, repoPricing } from "./pricing.ts";
+import { cliPricing } from "./pricing.ts";
+import { destinationFlag, readEstimateJson, readEstimateText } from "./read_estimate.ts";
 import {
-  type ObjectRead,
-  priceReads,
-  readEstimateJson,
-  readEstimateText,
-} from "./read_estimate.ts";
-import {
-  checkTierOffered,
+  checkClassOffers,
+  POLL_SECONDS,
   restoresRequested,
+  surveyLine,
   thawFlags,
   WAITING,
-  waitUntilReadable,
 } from "./thaw_step.ts";
+
+export type { Sample } from "../workflows/check_sample.ts";
+export { wholePackReads } from "../workflows/check_sample.ts";
 
 /** Days restored copies are kept (and priced), unless `--days`: check reads them at once. */
 export const CHECK_DAYS = 1;
 const DEFAULT_TIER: RestoreTier = "standard";
-
-/** The sample a check reads: what was asked, the seed, and the packs picked. */
-export interface Sample {
-  subset: string;
-  seed: string;
-  /** Sampled pack ids, in the seed's order. */
-  packs: string[];
-  /** Indexed packs sampled from. */
-  of: number;
-}
 
 /** `--read-data-subset`, parsed; a usage error naming the mistake. */
 export function subsetFlag(text: string): SubsetSpec {
@@ -67,9 +51,9 @@ export function subsetFlag(text: string): SubsetSpec {
 }
 
 /**
- * Picks, prices and thaws the sample. Resolves with the sample once every sampled pack is
- * readable, or with the exit status when the command ends here (0 after `--estimate`, 4 while
- * restores run without `--wait`).
+ * Picks, prices and thaws the sample (host/workflows/check_sample.ts). Resolves with the
+ * sample once every sampled pack is readable, or with the exit status when the command ends
+ * here (0 after `--estimate`, 4 while restores run without `--wait`).
  */
 export async function prepareSample(
   ctx: Context,
@@ -79,28 +63,22 @@ export async function prepareSample(
 ): Promise<{ sample: Sample } | { status: number }> {
   const flags = thawFlags(ctx, { tier: DEFAULT_TIER, days: CHECK_DAYS });
   const { days } = flags;
-  // Before anything is restored: the check that follows reads trees (`ops/check.ts`).
-  requirePrivateKey(repo.keys, "trees, so it cannot check the repository");
-
-  await repo.loadIndex();
-  const all = [...repo.index.packs()];
-  const seed = spec.seed ?? defaultSeed();
-  const ids = pickSample(all.map((p) => p.id), seed, sampleSize(spec, all.length));
-  const sample: Sample = { subset: subsetText(spec, seed), seed, packs: ids, of: all.length };
-  const packs = ids.map((id) => repo.index.pack(id)!);
-  const names = packs.map((p) => layout.pack(p.id));
-  const states = await surveyPresent(repo.storage, names);
-
-  const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
-  const objects = wholePackReads(packs, pricing, (p) => states.get(layout.pack(p.id)) ?? null);
-  const r = priceReads(ctx, pricing, objects, days, flags.tier);
+  const plan = await planCheckSample(repo, spec);
+  const { sample, packs, names, states } = plan;
+  const pricing = cliPricing(ctx, repo, location);
   // `--tier`, else the default when the sampled packs' classes offer it, else their cheapest.
+  const r = priceCheckSample(plan, pricing, {
+    days,
+    tier: ctx.string("tier") as RestoreTier | undefined,
+    fallback: flags.tier,
+    to: destinationFlag(ctx),
+  });
+  const { objects } = r;
   const tier = r.chosen.tier ?? flags.tier;
   const metadata = packs.filter((p) => p.metadata).length;
-  const title =
-    `check --read-data-subset ${sample.subset}: read ${packs.length} of ${all.length} ` +
-    `packs whole (sample seed ${seed}), ${objects.length} objects (metadata packs twice, cold ` +
-    `and hot copy: ${metadata})`;
+  const title = `check --read-data-subset ${sample.subset}: read ${packs.length} of ${sample.of} ` +
+    `packs whole (sample seed ${sample.seed}), ${objects.length} objects (metadata packs ` +
+    `twice, cold and hot copy: ${metadata})`;
   const surveyed = [...states.values()];
   const missing = names.filter((n) => !states.has(n));
   const notes = [
@@ -112,7 +90,7 @@ export async function prepareSample(
     ...(pricing.note ? [pricing.note] : []),
   ];
   if (ctx.bool("estimate")) {
-    const plan = {
+    const summary = {
       ...sample,
       metadata_packs: metadata,
       objects: objects.length,
@@ -120,92 +98,69 @@ export async function prepareSample(
       cold: totals(surveyed),
     };
     ctx.print(
-      readEstimateJson(r, plan, notes),
+      readEstimateJson(r, summary, notes),
       () => readEstimateText(title, r, pricing, notes),
     );
     return { status: 0 };
   }
-  checkTierOffered(surveyed, tier);
-  if (!pricing.asIfS3) {
-    await approveCost(ctx, r.chosen.estimate, {
-      action: "check --read-data-subset",
-      shown: () => readEstimateText(title, r, pricing, notes),
-      threshold: true,
-    });
-  }
 
-  if (surveyed.every(isReadable)) return { sample };
-  const sent = await requestThaw(repo.storage, surveyed, { tier, days });
-  const t = totals(surveyed);
-  const times = [...new Set(surveyed.filter((s) => !isReadable(s)).map((s) => s.storageClass))]
-    .flatMap((c) => {
-      const h = restoreTimes[c]?.[tier];
-      return h ? [`${c} ${tier} restores take ${describeHours(h)}`] : [];
-    });
-  if (!ctx.json) {
-    console.error(
-      `sample seed ${seed}: ${packs.length} of ${all.length} packs; ${t.archived.packs} archived ` +
-        `(${bytes(t.archived.bytes)}), ${t.restoring.packs} being restored; ` +
-        restoresRequested(sent, tier, days) + (times.length > 0 ? `; ${times.join("; ")}` : ""),
-    );
-  }
-  if (!flags.wait) {
+  const outcome = await prepareCheckSample(repo, plan, {
+    pricing,
+    estimate: r,
+    days,
+    approve: async (e) => {
+      await approveCost(ctx, e.chosen.estimate, {
+        action: "check --read-data-subset",
+        shown: () => readEstimateText(title, r, pricing, notes),
+        threshold: true,
+      });
+      return true;
+    },
+    onRequested: (sent) => {
+      if (ctx.json) return;
+      const t = totals(surveyed);
+      const times = [
+        ...new Set(surveyed.filter((s) => !isReadable(s)).map((s) => s.storageClass)),
+      ].flatMap((c) => {
+        const h = restoreTimes[c]?.[tier];
+        return h ? [`${c} ${tier} restores take ${describeHours(h)}`] : [];
+      });
+      console.error(
+        `sample seed ${sample.seed}: ${packs.length} of ${sample.of} packs; ` +
+          `${t.archived.packs} archived (${bytes(t.archived.bytes)}), ${t.restoring.packs} ` +
+          `being restored; ${restoresRequested(sent, tier, days)}` +
+          (times.length > 0 ? `; ${times.join("; ")}` : ""),
+      );
+    },
+    wait: flags.wait
+      ? {
+        intervalSeconds: flags.poll ?? POLL_SECONDS[tier],
+        onSurvey: (s) => surveyLine(ctx, s, "sampled packs"),
+      }
+      : undefined,
+  }).catch((err) => {
+    // The workflow names the tiers; the CLI names the flag that picks one.
+    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    throw err;
+  });
+  if (outcome.status === "declined") return { status: 1 };
+  if (outcome.status === "waiting") {
     const rerun = `permafrost check --read-data-subset ${sample.subset}`;
     ctx.print(
-      { ...sample, cold: t, requested: sent, tier, days, waiting: true, rerun },
+      {
+        ...sample,
+        cold: totals(outcome.states),
+        requested: outcome.sent,
+        tier,
+        days,
+        waiting: true,
+        rerun,
+      },
       () =>
         `sampled packs are being restored from cold storage; run \`${rerun}\` again later ` +
         `to read them (it picks the same packs; add --wait to wait for them)`,
     );
     return { status: WAITING };
   }
-  await waitUntilReadable(
-    ctx,
-    repo.storage,
-    [...states.keys()],
-    { tier, days, poll: flags.poll },
-    "sampled packs",
-  );
   return { sample };
-}
-
-/**
- * The objects reading `packs` whole takes (docs/cost-model.md §10.3): each pack's cold copy, in
- * the class and state `stateOf` gives (as if archived in the cold class when the store reports
- * none, or the pack was not surveyed), and each metadata pack's STANDARD hot copy; one GET each.
- * A pack `stateOf` says is missing (`null`) is left out.
- */
-export function wholePackReads(
-  packs: PackInfo[],
-  pricing: RepoPricing,
-  stateOf: (p: PackInfo) => PackState | null | undefined,
-): ObjectRead[] {
-  const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
-  const objects: ObjectRead[] = [];
-  for (const p of packs) {
-    const stated = stateOf(p);
-    if (stated === null) continue;
-    const s = pricing.asIfS3 ? undefined : stated;
-    const whole = { bytes: p.length, gets: 1, readBytes: p.length };
-    objects.push(
-      s
-        ? { ...whole, storageClass: s.storageClass, archived: s.availability.state === "archived" }
-        : { ...whole, storageClass: pricing.coldClass, archived: coldArchived },
-    );
-    if (p.metadata) objects.push({ ...whole, storageClass: "STANDARD", archived: false });
-  }
-  return objects;
-}
-
-/** Surveys `names`, leaving out packs the store does not have (`check` reports those). */
-async function surveyPresent(storage: Storage, names: string[]): Promise<Map<string, PackState>> {
-  let states: PackState[];
-  try {
-    states = await surveyPacks(storage, names);
-  } catch (err) {
-    if (!(err instanceof ObjectNotFound)) throw err;
-    const stored = new Set((await storage.list(layout.prefixes.pack)).map((o) => o.name));
-    states = await surveyPacks(storage, names.filter((n) => stored.has(n)));
-  }
-  return new Map(states.map((s) => [s.name, s]));
 }

@@ -1,13 +1,24 @@
-import { backup, type BackupResult } from "../ops/backup.ts";
-import { Repository } from "../repository/repository.ts";
-import { openStorage } from "../storage/open.ts";
-import { onInterrupt } from "../storage/orderly_close.ts";
-import { idOf, kindOf, layout, tierOf } from "../repository/layout.ts";
-import { encodeSnapshot } from "../repository/snapshot.ts";
-import type { StorageClass } from "../storage/storage.ts";
-import { type BackupEstimate, defaultAssumptions, estimateBackup } from "../cost/mod.ts";
-import { uploadParts } from "../cost/store_cost.ts";
-import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
+import { backup, type BackupOptions, type BackupResult } from "../ops/backup.ts";
+import type { Repository } from "../repository/repository.ts";
+import { defaultAssumptions } from "../cost/mod.ts";
+import { loadMark, type StoredMark } from "../ops/gc_mark_store.ts";
+import {
+  backupEstimateNotes,
+  backupEstimateReport,
+  estimateBackup,
+  onScratchRepository,
+  type PricedBackup,
+} from "../workflows/backup_estimate.ts";
+import type { RepoPricing } from "../workflows/pricing.ts";
+import {
+  bytes,
+  type Context,
+  jsonOption,
+  plural,
+  printable,
+  repoOptions,
+  UsageError,
+} from "./context.ts";
 import { parseSize } from "./size.ts";
 import {
   createOrOpen,
@@ -17,9 +28,10 @@ import {
 } from "./cmd_init.ts";
 import { Progress, scanTotals } from "./progress.ts";
 import { approveCost, budgetFlag, budgetOption } from "./confirm.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
 
 /**
  * The gate is `--budget` alone: a backup asks no question, so no `--yes`. A new repository's
@@ -66,7 +78,8 @@ export async function cmdBackup(ctx: Context): Promise<number> {
           ? "the estimate compares with a new, empty one; the backup creates it if it goes ahead"
           : "comparing with a new, empty one, and creating nothing"),
     );
-    const status = await onScratchRepository(ctx, async (repo) => {
+    const { config } = newRepositorySettings(ctx);
+    const status = await onScratchRepository(config, async (repo) => {
       const target = { repo, location, cache: false };
       return await priceFirst(ctx, target, budget, floor) ??
         (writes ? undefined : await backupStep(ctx, target, floor));
@@ -110,12 +123,22 @@ async function priceFirst(
 ): Promise<number | undefined> {
   if (!ctx.bool("estimate") && budget === undefined) return undefined;
   const { repo, location } = target;
-  const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
-  const dry = await runBackup(ctx, target, true, floor);
-  const priced = priceBackup(repo, dry, pricing);
+  const pricing = cliPricing(ctx, repo, location);
+  if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, true);
+  const progress = startProgress(ctx, true);
+  let priced: PricedBackup;
+  try {
+    priced = await estimateBackup(
+      repo,
+      backupRunOptions(ctx, target, true, floor, progress),
+      pricing,
+    );
+  } finally {
+    progress.done();
+  }
   const shown = () => backupEstimateText(ctx, priced, pricing);
   if (ctx.bool("estimate")) {
-    ctx.print(backupEstimateJson(priced, pricing), shown);
+    ctx.print(backupEstimateReport(priced, pricing), shown);
     return 0;
   }
   await approveCost(ctx, priced.estimate, { action: "the backup", shown, threshold: false });
@@ -134,43 +157,11 @@ function refuseNewRepositoryOptions(ctx: Context, location: string, isDefault: b
   );
 }
 
-/**
- * Runs `fn` on a new repository with the settings given (`--pack-size`, `--cold-class`), in a
- * scratch folder removed after: what a first backup into the default repository, which does not
- * exist yet, compares with.
- */
-async function onScratchRepository<T>(
-  ctx: Context,
-  fn: (repo: Repository) => Promise<T>,
-): Promise<T> {
-  const { config } = newRepositorySettings(ctx);
-  const dir = await Deno.makeTempDir({ prefix: "permafrost-scratch-" });
-  // A signal exits without waiting for the `finally` below: it waits for the same removal.
-  let removal: Promise<void> | undefined;
-  const remove = () => removal ??= Deno.remove(dir, { recursive: true });
-  const unregister = onInterrupt(remove);
-  try {
-    const storage = await openStorage(dir, "admin", { create: true });
-    try {
-      // Nobody opens it again: the cheapest key derivation the format accepts will do.
-      const repo = await Repository.init(storage, crypto.randomUUID(), {
-        config,
-        kdf: { opslimit: 1, memlimit: 8 << 10 },
-      });
-      return await fn(repo);
-    } finally {
-      await storage.close();
-    }
-  } finally {
-    await remove();
-    unregister();
-  }
-}
-
 /** The backup, or with `--dry-run` the dry run, and what it stored or would store. */
 async function backupStep(ctx: Context, target: Target, floor: number | undefined) {
   const result = await runBackup(ctx, target, ctx.bool("dry-run"), floor);
   const s = result.manifest.stats;
+  const due = result.dryRun ? undefined : compactionDue(target.repo.config.id);
   ctx.print({
     snapshot: result.id ?? null,
     dryRun: result.dryRun,
@@ -179,27 +170,65 @@ async function backupStep(ctx: Context, target: Target, floor: number | undefine
     upload: result.upload,
     walk: result.walk,
     skipped: result.skipped,
-  }, () =>
-    [
-      result.dryRun ? "dry run: nothing was written" : `snapshot ${result.id!.slice(0, 8)} saved`,
-      `  ${s.files} files, ${s.dirs} dirs, ${
-        bytes(s.bytes)
-      } (${result.walk.cachedFiles} files unchanged)`,
-      `  ${result.upload.newBlobs} new blobs, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ${
-        result.dryRun ? "would be stored" : "stored"
-      } in ${result.upload.packs} packs`,
-      ...(result.upload.copies > 0
-        ? [
-          `  ${result.upload.copies} small blobs (${
-            bytes(result.upload.copyBytes)
-          }) stored again near the directories using them, for restore locality`,
-        ]
-        : []),
-      ...(result.skipped.length > 0
-        ? [`  ${result.skipped.length} entries skipped (see warnings)`]
-        : []),
-    ].join("\n"));
+    compaction_due: due ?? null,
+  }, () => backupText(result));
+  if (due !== undefined && !ctx.json) console.error(due);
   return 0;
+}
+
+/**
+ * One line when the last `gc mark` saved on this machine (host/ops/gc_mark_store.ts) found the
+ * dead share of the bill over its threshold, with the command to run; else undefined. A saved
+ * mark that cannot be read is passed over: `gc mark` and `cost` report it.
+ */
+export function compactionDue(repositoryId: string, marks?: string): string | undefined {
+  let mark: StoredMark | null;
+  try {
+    mark = marks === undefined ? loadMark(repositoryId) : loadMark(repositoryId, marks);
+  } catch {
+    return undefined;
+  }
+  const v = mark?.verdict;
+  if (!mark || !v?.compact || v.share === null) return undefined;
+  return `note: the last gc mark (${mark.time.slice(0, 10)}) found dead data at ` +
+    `${(v.share * 100).toFixed(1)}% of the monthly bill, over its ${v.thresholdPct}% ` +
+    "threshold: run `permafrost gc compact --estimate`, then `permafrost gc compact`";
+}
+
+/**
+ * What a backup did, in the snapshot's own counters (the `stats` of `--json`, which `snapshots
+ * --json` shows too): the details the run stores after counting (docs/format.md §9.2, a metadata
+ * pack of their own, `storeDetails` in host/ops/backup.ts) are named apart, so that no count
+ * here differs from the same count in `--json`.
+ */
+export function backupText(result: BackupResult): string {
+  const s = result.manifest.stats;
+  const up = result.upload;
+  // The details are one blob in one pack of their own, written after the counters were taken.
+  const details = { blobs: up.newBlobs - s.newBlobs, bytes: up.storedBytes - s.storedBytes };
+  const countedPacks = Math.max(0, up.packs - (details.blobs > 0 ? 1 : 0));
+  const stored = result.dryRun ? "would be stored" : "stored";
+  return [
+    result.dryRun ? "dry run: nothing was written" : `snapshot ${result.id!.slice(0, 8)} saved`,
+    `  ${plural(s.files, "file")}, ${plural(s.dirs, "dir")}, ${bytes(s.bytes)} ` +
+    `(${plural(result.walk.cachedFiles, "file")} unchanged)`,
+    s.newBlobs === 0
+      ? "  no new data"
+      : `  ${plural(s.newBlobs, "new blob")}, ${bytes(s.newBytes)} new, ${bytes(s.storedBytes)} ` +
+        `${stored} in ${plural(countedPacks, "pack")}`,
+    ...(details.blobs > 0
+      ? [`  ${bytes(details.bytes)} of snapshot details ${stored} in 1 more pack`]
+      : []),
+    ...(up.copies > 0
+      ? [
+        `  ${plural(up.copies, "small blob")} (${bytes(up.copyBytes)}) stored again near the ` +
+        "directories using them, for restore locality",
+      ]
+      : []),
+    ...(result.skipped.length > 0
+      ? [`  ${plural(result.skipped.length, "entry", "entries")} skipped (see warnings)`]
+      : []),
+  ].join("\n");
 }
 
 /** `--locality-floor SIZE`, or undefined for the default (a quarter of the data pack target). */
@@ -216,12 +245,8 @@ function localityFloor(ctx: Context): number | undefined {
   return floor;
 }
 
-async function runBackup(
-  ctx: Context,
-  target: Target,
-  dryRun: boolean,
-  localityFloor: number | undefined,
-): Promise<BackupResult> {
+/** The progress line of a backup (or of its dry run, "scanning"), on a terminal only. */
+function startProgress(ctx: Context, dryRun: boolean): Progress {
   const progress = new Progress(
     dryRun ? "scanning" : "backup",
     !ctx.json && Deno.stderr.isTerminal(),
@@ -230,109 +255,50 @@ async function runBackup(
     const t = scanTotals(ctx.positionals);
     progress.total(t.files, t.bytes);
   }
+  return progress;
+}
+
+/** What the backup of the command line into `target` is run with, reporting to `progress`. */
+function backupRunOptions(
+  ctx: Context,
+  target: Target,
+  dryRun: boolean,
+  localityFloor: number | undefined,
+  progress: Progress,
+): BackupOptions {
+  return {
+    paths: ctx.positionals,
+    tags: ctx.strings("tag"),
+    excludes: ctx.strings("exclude"),
+    dryRun,
+    host: ctx.string("host"),
+    cacheDir: target.cache ? ctx.cacheDir() : undefined,
+    localityFloor,
+    onProgress: (f, b) => progress.add(f, b),
+    onWarning: (path, reason) => {
+      // The dry run ahead of a real one (for --budget) leaves the warnings to the real one.
+      if (!ctx.json && (!dryRun || ctx.bool("estimate") || ctx.bool("dry-run"))) {
+        progress.note(`warning: "${printable(path)}" ${reason}`);
+      }
+    },
+  };
+}
+
+async function runBackup(
+  ctx: Context,
+  target: Target,
+  dryRun: boolean,
+  localityFloor: number | undefined,
+): Promise<BackupResult> {
+  const progress = startProgress(ctx, dryRun);
   try {
-    return await backup(target.repo, {
-      paths: ctx.positionals,
-      tags: ctx.strings("tag"),
-      excludes: ctx.strings("exclude"),
-      dryRun,
-      host: ctx.string("host"),
-      cacheDir: target.cache ? ctx.cacheDir() : undefined,
-      localityFloor,
-      onProgress: (f, b) => progress.add(f, b),
-      onWarning: (path, reason) => {
-        // The dry run ahead of a real one (for --budget) leaves the warnings to the real one.
-        if (!ctx.json && (!dryRun || ctx.bool("estimate") || ctx.bool("dry-run"))) {
-          progress.note(`warning: "${printable(path)}" ${reason}`);
-        }
-      },
-    });
+    return await backup(
+      target.repo,
+      backupRunOptions(ctx, target, dryRun, localityFloor, progress),
+    );
   } finally {
     progress.done();
   }
-}
-
-/** One kind of object a backup writes, in one class. */
-interface WrittenKind {
-  kind: string;
-  storage_class: StorageClass;
-  objects: number;
-  bytes: number;
-}
-
-interface PricedBackup extends BackupEstimate {
-  result: BackupResult;
-  kinds: WrittenKind[];
-  /** PUT-class requests: one PutObject per object, or a multipart upload's parts + 2. */
-  requests: number;
-}
-
-/**
- * §10.1 The objects the dry run would have created, plus the snapshot manifest (encoded here
- * to know its size), each in the class the tier predicate gives it, priced.
- */
-function priceBackup(repo: Repository, result: BackupResult, pricing: RepoPricing): PricedBackup {
-  const snapshot = encodeSnapshot(repo.keys.indexKey, result.manifest);
-  const objects = [
-    ...(result.written ?? []),
-    // Any valid id: only the kind and the size matter here.
-    { name: layout.snapshot("0".repeat(64)), size: snapshot.length },
-  ];
-  const metaIds = new Set(
-    objects.filter((o) => kindOf(o.name) === "meta").map((o) => idOf(o.name)),
-  );
-  const classOf = (name: string): StorageClass =>
-    tierOf(name) === "cold" ? pricing.coldClass : "STANDARD";
-  const kinds = new Map<string, WrittenKind>();
-  let requests = 0;
-  for (const o of objects) {
-    const kind = kindName(o.name, metaIds);
-    const k = kinds.get(kind) ??
-      { kind, storage_class: classOf(o.name), objects: 0, bytes: 0 };
-    k.objects++;
-    k.bytes += o.size;
-    kinds.set(kind, k);
-    const parts = uploadParts(o.size, defaultAssumptions.upload);
-    requests += parts === 0 ? 1 : parts + 2;
-  }
-  const priced = estimateBackup(
-    objects.map((o) => ({ storageClass: classOf(o.name), size: o.size })),
-    pricing.table,
-  );
-  return { ...priced, result, kinds: [...kinds.values()], requests };
-}
-
-function kindName(name: string, metaIds: Set<string>): string {
-  switch (kindOf(name)) {
-    case "pack":
-      return metaIds.has(idOf(name)) ? "metadata pack, cold copy" : "data pack";
-    case "meta":
-      return "metadata pack, hot copy";
-    case "index":
-      return "index segment";
-    case "snapshot":
-      return "snapshot";
-    default:
-      return "other";
-  }
-}
-
-function backupEstimateJson(p: PricedBackup, pricing: RepoPricing) {
-  const s = p.result.manifest.stats;
-  return {
-    ...p.estimate,
-    monthly_usd: p.monthly_usd,
-    plan: {
-      files: s.files,
-      bytes: s.bytes,
-      new_blobs: s.newBlobs,
-      new_bytes: s.newBytes,
-      stored_bytes: s.storedBytes,
-      objects: p.kinds,
-      put_requests: p.requests,
-    },
-    notes: notes(pricing),
-  };
 }
 
 function backupEstimateText(ctx: Context, p: PricedBackup, pricing: RepoPricing): string {
@@ -342,9 +308,12 @@ function backupEstimateText(ctx: Context, p: PricedBackup, pricing: RepoPricing)
   return [
     render(
       `back up ${ctx.positionals.map(printable).join(", ")}: ${bytes(s.newBytes)} new after ` +
-        `dedup of ${bytes(s.bytes)}, as ${objects} new objects (${p.requests} PUT requests)`,
+        `dedup of ${bytes(s.bytes)}, as ${plural(objects, "new object")} (${
+          plural(p.requests, "PUT request")
+        })`,
       p.estimate,
       pricing.table,
+      `the upload, at ${uploadRate()}`,
     ),
     "",
     "new objects:",
@@ -354,13 +323,12 @@ function backupEstimateText(ctx: Context, p: PricedBackup, pricing: RepoPricing)
     "",
     `adds ${usd(p.monthly_usd)} a month of storage. The total is the uploads, the first month` +
     (cold > 30 ? ` and the rest of ${pricing.coldClass}'s ${cold}-day minimum` : ""),
-    ...notes(pricing).map((n) => `note: ${n}`),
+    ...backupEstimateNotes(pricing).map((n) => `note: ${n}`),
   ].join("\n");
 }
 
-function notes(pricing: RepoPricing): string[] {
-  return [
-    "the estimate read and chunked the source files (a dry run); nothing was written",
-    ...(pricing.note ? [pricing.note] : []),
-  ];
+/** The upload rate the estimate assumes (docs/cost-model.md), as "100-1,000 Mbit/s". */
+function uploadRate(): string {
+  const { min, max } = defaultAssumptions.internetMbitPerS;
+  return `${min.toLocaleString("en-US")}-${max.toLocaleString("en-US")} Mbit/s`;
 }

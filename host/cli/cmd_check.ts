@@ -2,10 +2,10 @@ import { check } from "../ops/check.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { surveyPacks } from "../cold/pack_survey.ts";
-import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
-import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
 import { strayNote } from "./stray_note.ts";
 import { thawOptions } from "./thaw_step.ts";
 import {
@@ -70,7 +70,7 @@ export async function cmdCheck(ctx: Context): Promise<number> {
       if ("status" in prepared) return prepared.status;
       sample = prepared.sample;
     } else if (readData) {
-      const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+      const pricing = cliPricing(ctx, repo, location);
       if (ctx.bool("estimate") || !pricing.asIfS3) {
         const { r, title, notes, plan } = await priceReadData(ctx, repo, pricing);
         const shown = () => readEstimateText(title, r, pricing, notes);
@@ -89,14 +89,18 @@ export async function cmdCheck(ctx: Context): Promise<number> {
     const read = readData ? "all" : sample ? "sample" : "none";
     ctx.print({ ...result, read, ...(sample ? { sample } : {}) }, () =>
       [
-        `checked ${result.snapshots} snapshots, ${result.packs} packs, ${result.blobs} blobs${
+        `checked ${plural(result.snapshots, "snapshot")}, ${plural(result.packs, "pack")}, ${
+          plural(result.blobs, "blob")
+        }${
           read === "none"
             ? " (hot objects only: packs were listed, none was read)"
-            : `, read ${result.readPacks} pack objects whole`
+            : `, read ${plural(readData ? result.packs : sample!.packs.length, "pack")} whole (${
+              plural(result.readPacks, "object")
+            }: a metadata pack's hot and cold copies are both read)`
         }`,
         ...(sample
           ? [
-            `sample seed ${sample.seed}: ${sample.packs.length} of ${sample.of} packs ` +
+            `sample seed ${sample.seed}: ${sample.packs.length} of ${plural(sample.of, "pack")} ` +
             `(--read-data-subset ${sample.subset} picks them again)`,
           ]
           : []),

@@ -7,10 +7,10 @@
  */
 
 import { type DeadData, PROJECTION_MONTHS, repositoryBill } from "../ops/repository_bill.ts";
-import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
 
 export const costOptions = {
   ...repoOptions,
@@ -25,13 +25,13 @@ export async function cmdCost(ctx: Context): Promise<number> {
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
   try {
-    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    const pricing = cliPricing(ctx, repo, location);
     const bill = await repositoryBill(repo, pricing);
     const { projection, totals } = bill;
     ctx.print(bill, () =>
       [
         render(
-          `this month's storage bill for ${location}: ${totals.objects} objects, ${
+          `this month's storage bill for ${location}: ${plural(totals.objects, "object")}, ${
             bytes(totals.bytes)
           }`,
           bill,

@@ -74,14 +74,16 @@ function cmdEstimate(scenario: Scenario, ctx: Context): Promise<number> {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
   const table = priceTable(ctx);
-  const { title, result } = run(scenario, ctx, table);
-  ctx.print(result, () => render(title, result, table));
+  const { title, result, timeOf } = run(scenario, ctx, table);
+  ctx.print(result, () => render(title, result, table, timeOf));
   return Promise.resolve(0);
 }
 
 function run(scenario: Scenario, ctx: Context, table: PriceTable): {
   title: string;
   result: Estimate;
+  /** What the estimate's time is the time of (docs/cost-model.md: the assumed rates). */
+  timeOf: string;
 } {
   const storageClass = classFlag(ctx);
   const size = sizeFlag(ctx, "size", true)!;
@@ -92,6 +94,7 @@ function run(scenario: Scenario, ctx: Context, table: PriceTable): {
     return {
       title: `delete ${humanBytes(size)} of ${storageClass} ${ageDays} days after upload`,
       result: estimateDelete({ storageClass, bytes: size, ageDays, objects }, table),
+      timeOf: "a delete takes effect at once",
     };
   }
   const objectSize = sizeFlag(ctx, "object-size", true)!;
@@ -109,6 +112,7 @@ function run(scenario: Scenario, ctx: Context, table: PriceTable): {
     return {
       title: `store ${shape} for ${months} month${months === 1 ? "" : "s"}`,
       result: estimateStore({ storageClass, bytes: size, objects, months }, table, assumptions),
+      timeOf: `the upload, at ${rate(defaultAssumptions.internetMbitPerS)}`,
     };
   }
   const to = destinationFlag(ctx);
@@ -122,6 +126,7 @@ function run(scenario: Scenario, ctx: Context, table: PriceTable): {
         { storageClass, bytes: size, objects, tier, days: days ?? 3, to, freeEgressGB },
         table,
       ),
+      timeOf: readTime(to, tier),
     };
   }
   const tier = tierFlag(ctx, storageClass, table, "bulk");
@@ -133,7 +138,21 @@ function run(scenario: Scenario, ctx: Context, table: PriceTable): {
       { storageClass, bytes: size, objects, tier, days, to, freeEgressGB },
       table,
     ),
+    timeOf: readTime(to, tier),
   };
+}
+
+/** "100-1,000 Mbit/s": an assumed transfer rate. */
+function rate(mbit: { min: number; max: number }): string {
+  return `${mbit.min.toLocaleString("en-US")}-${mbit.max.toLocaleString("en-US")} Mbit/s`;
+}
+
+/** What a restore's or a rebuild's time is: the wait for the tier, then the download. */
+function readTime(to: Destination, tier: RestoreTier | undefined): string {
+  const mbit = to === "internet"
+    ? defaultAssumptions.internetMbitPerS
+    : defaultAssumptions.regionMbitPerS;
+  return `${tier ? `the ${tier} restore, then ` : ""}the download, at ${rate(mbit)}`;
 }
 
 function place(to: Destination, table: PriceTable): string {

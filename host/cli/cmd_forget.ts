@@ -7,7 +7,7 @@ import {
   type KeepPolicy,
   parseDuration,
 } from "../ops/keep_policy.ts";
-import { type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
+import { type Context, jsonOption, plural, printable, repoOptions, UsageError } from "./context.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
 
 const counts = ["last", "hourly", "daily", "weekly", "monthly", "yearly"] as const;
@@ -65,8 +65,12 @@ export async function cmdForget(ctx: Context): Promise<number> {
       },
       () =>
         dryRun
-          ? `dry run: nothing was deleted (${plan.forget.length} snapshots would be forgotten)`
-          : `forgot ${deleted.length} snapshots, kept ${plan.keep.length}; their data stays in ` +
+          ? `dry run: nothing was deleted (${
+            plural(plan.forget.length, "snapshot")
+          } would be forgotten)`
+          : `forgot ${
+            plural(deleted.length, "snapshot")
+          }, kept ${plan.keep.length}; their data stays in ` +
             "the packs until garbage collection",
     );
   } finally {
@@ -135,7 +139,9 @@ function planText(plan: ForgetPlan): string {
   }
   if (groups.size === 0) lines.push("no snapshots match");
   if (plan.untouched > 0) {
-    lines.push(`${plan.untouched} snapshots not selected by --host/--path/--tag are left alone`);
+    lines.push(
+      `${plural(plan.untouched, "snapshot")} not selected by --host/--path/--tag are left alone`,
+    );
   }
   for (const d of plan.disagreements) {
     lines.push(

@@ -14,12 +14,13 @@ import type { Destination } from "../cost/egress.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { type CompactPlan, compactWork, planCompact } from "../ops/gc_compact.ts";
 import { executeCompact } from "../ops/gc_compact_execute.ts";
-import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
 import { thawFlags, thawOptions, thawPacks, WAITING } from "./thaw_step.ts";
 
 export const gcCompactOptions = {
@@ -56,7 +57,8 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
   try {
     assertAdmin(repo, "gc compact"); // before anything is listed
     await proveDeleteAllowed(repo, "gc compact");
-    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    const pricing = cliPricing(ctx, repo, location);
+    noteUnbilledBudget(ctx, pricing, location, false);
     const plan = await planCompact(repo, {
       table: pricing.table,
       to,
@@ -93,9 +95,10 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
     ctx.print(
       { ...planJson(plan), result },
       () =>
-        `copied ${result.copiedBlobs} live blobs (${bytes(result.copiedBytes)}) into ` +
-        `${result.newPacks} new packs (${bytes(result.newBytes)}); retired ${result.retired} ` +
-        "packs. Nothing was deleted: `permafrost gc purge` deletes retired packs once they " +
+        `copied ${plural(result.copiedBlobs, "live blob")} (${bytes(result.copiedBytes)}) into ` +
+        `${plural(result.newPacks, "new pack")} (${bytes(result.newBytes)}); retired ` +
+        `${plural(result.retired, "pack")}. ` +
+        "Nothing was deleted: `permafrost gc purge` deletes retired packs once they " +
         "are past the grace period and their minimum storage duration",
     );
     return 0;
@@ -141,16 +144,18 @@ function planText(
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const net = sum(plan.repack.map((c) => c.net_usd));
   const lines = [
-    `marked ${plan.mark.snapshots} snapshots: ${plan.mark.blobs.live} live blobs, ` +
+    `marked ${plural(plan.mark.snapshots, "snapshot")}: ${
+      plural(plan.mark.blobs.live, "live blob")
+    }, ` +
     `${plan.mark.blobs.dead} dead`,
-    `drop:   ${plan.drop.length} packs without live blobs (${
+    `drop:   ${plural(plan.drop.length, "pack")} without live blobs (${
       bytes(sum(plan.drop.map((p) => p.length)))
     }): retired unread, no restore`,
-    `repack: ${plan.repack.length} packs (${bytes(sum(plan.repack.map((c) => c.pack.bytes)))}, ${
-      bytes(sum(plan.repack.map((c) => c.pack.liveBytes)))
-    } live to write again): ` +
+    `repack: ${plural(plan.repack.length, "pack")} (${
+      bytes(sum(plan.repack.map((c) => c.pack.bytes)))
+    }, ${bytes(sum(plan.repack.map((c) => c.pack.liveBytes)))} live to write again): ` +
     `net saving ${usd(net)} over ${horizon} months`,
-    `keep:   ${plan.keep.length} packs with dead bytes that do not pay for a repack yet`,
+    `keep:   ${plural(plan.keep.length, "pack")} with dead bytes that do not pay for a repack yet`,
   ];
   for (const c of plan.repack.slice(0, 10)) {
     lines.push(

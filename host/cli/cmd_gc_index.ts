@@ -9,7 +9,7 @@
 
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { consolidateIndex } from "../ops/index_consolidate.ts";
-import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 
 /** One PUT: nothing to price, so a dry run and no `--estimate`. */
@@ -38,7 +38,9 @@ export async function cmdGcIndex(ctx: Context): Promise<number> {
       : dryRun
       ? `dry run: nothing was written; would write one segment naming ${result.packs} ` +
         `pack${s(result.packs)} in place of ${result.segments}`
-      : `wrote one segment naming ${result.packs} packs in place of ${result.segments}; ` +
+      : `wrote one segment naming ${
+        plural(result.packs, "pack")
+      } in place of ${result.segments}; ` +
         "`permafrost gc purge` deletes the old ones";
     const note = disputed.length === 0 ? "" : `\nwarning: segments give different records of ` +
       `${disputed.length} pack${s(disputed.length)} (${

@@ -20,10 +20,10 @@ import {
 import { saveMark } from "../ops/gc_mark_store.ts";
 import { type RepositoryBill, repositoryBill } from "../ops/repository_bill.ts";
 import { deadDataText } from "./cmd_cost.ts";
-import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
 
 /** It reads hot objects and writes nothing in the repository: no dry run. */
 export const gcMarkOptions = {
@@ -46,7 +46,7 @@ export async function cmdGcMark(ctx: Context): Promise<number> {
   try {
     assertAdmin(repo, "gc mark"); // before anything is listed
     await proveDeleteAllowed(repo, "gc mark");
-    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    const pricing = cliPricing(ctx, repo, location);
     const progress = !ctx.json && Deno.stderr.isTerminal();
     const report = await markRepository(repo, {
       onProgress: progress
@@ -55,9 +55,17 @@ export async function cmdGcMark(ctx: Context): Promise<number> {
     });
     if (progress) write("\r\x1b[K");
     const saved = withoutLive(report);
-    const path = saveMark(saved);
     const bill = await repositoryBill(repo, pricing, new Date(report.time), saved);
     const recommendation = recommend(bill.dead_data.share, threshold);
+    // Kept with its verdict, which the next backup reads to say when compaction is due.
+    const path = saveMark({
+      ...saved,
+      verdict: {
+        share: bill.dead_data.share,
+        thresholdPct: threshold,
+        compact: recommendation.compact,
+      },
+    });
     ctx.print(
       {
         ...saved,
@@ -98,7 +106,9 @@ function markText(
 ): string {
   const b = mark.blobs;
   const lines = [
-    `marked ${location}: ${mark.snapshots} snapshots; ${b.live} blob copies in the packs ` +
+    `marked ${location}: ${plural(mark.snapshots, "snapshot")}; ${
+      plural(b.live, "blob copy", "blob copies")
+    } in the packs ` +
     `are live, ${b.dead} dead`,
     "",
     `${"tier".padEnd(6)}${"packs".padStart(7)}${"live".padStart(12)}${"dead".padStart(12)}  ` +
@@ -128,7 +138,9 @@ function markText(
   if (b.missing > 0) {
     lines.push(
       "",
-      `warning: ${b.missing} blobs the snapshots need are in no pack the index names; run ` +
+      `warning: ${
+        plural(b.missing, "blob")
+      } the snapshots need are in no pack the index names; run ` +
         "`permafrost check`",
     );
   }
@@ -146,9 +158,9 @@ function packRow(p: PackUsage): string {
   const pct = p.length > 0 ? ` (${(100 * p.deadBytes / p.length).toFixed(0)}%)` : "";
   return `  ${p.id.slice(0, 8)}  ${p.metadata ? "metadata" : "data    "}  ${
     bytes(p.length).padStart(10)
-  }  dead ${
-    bytes(p.deadBytes).padStart(10)
-  }${pct}, ${p.liveBlobs} live / ${p.deadBlobs} dead blobs`;
+  }  dead ${bytes(p.deadBytes).padStart(10)}${pct}, ${p.liveBlobs} live / ${
+    plural(p.deadBlobs, "dead blob")
+  }`;
 }
 
 function write(text: string): void {

@@ -12,11 +12,12 @@ import { estimate, lineItem, noTime } from "../cost/estimate.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { DEFAULT_GRACE_MS, executePurge, planPurge, type PurgePlan } from "../ops/gc_purge.ts";
 import { parseDuration } from "../ops/keep_policy.ts";
-import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
 
 export const gcPurgeOptions = {
   ...repoOptions,
@@ -39,7 +40,8 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
   try {
     assertAdmin(repo, "gc purge"); // before anything is listed
     await proveDeleteAllowed(repo, "gc purge");
-    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
+    const pricing = cliPricing(ctx, repo, location);
+    noteUnbilledBudget(ctx, pricing, location, false);
     const acceptEarlyFee = ctx.bool("accept-early-fee");
     const plan = await planPurge(repo, {
       table: pricing.table,
@@ -68,14 +70,21 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
     ctx.print(
       { ...planJson(plan), result },
       () =>
-        `deleted ${result.deletedPacks} packs (${bytes(result.bytes)}, ${result.deletedObjects} ` +
-        `objects) and ${result.deletedSegments} superseded index segments` +
-        (result.rescued > 0 ? `; ${result.rescued} retired packs were indexed again` : "") +
+        `deleted ${plural(result.deletedPacks, "pack")} (${bytes(result.bytes)}, ` +
+        `${plural(result.deletedObjects, "object")}) and ` +
+        `${plural(result.deletedSegments, "superseded index segment")}` +
+        (result.rescued > 0
+          ? `; ${plural(result.rescued, "retired pack")} ${were(result.rescued)} indexed again`
+          : "") +
         (result.namedAgain > 0
-          ? `; ${result.namedAgain} packs were kept, as a backup indexed them meanwhile`
+          ? `; ${plural(result.namedAgain, "pack")} ${
+            were(result.namedAgain)
+          } kept, as a backup indexed them meanwhile`
           : "") +
         (result.keptForNewSnapshots > 0
-          ? `; ${result.keptForNewSnapshots} packs were kept, as a backup committed a snapshot ` +
+          ? `; ${plural(result.keptForNewSnapshots, "pack")} ${
+            were(result.keptForNewSnapshots)
+          } kept, as a backup committed a snapshot ` +
             "meanwhile: run `permafrost gc purge` again to collect them"
           : "") +
         (result.removedStrays > 0
@@ -109,7 +118,7 @@ function graceFlag(ctx: Context): number {
 function planText(plan: PurgePlan): string {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const lines = [
-    `delete: ${plan.delete.length} packs (${bytes(plan.bytes)}), saving ${
+    `delete: ${plural(plan.delete.length, "pack")} (${bytes(plan.bytes)}), saving ${
       usd(plan.monthlySavingUsd)
     } a month` +
     (plan.earlyFeeUsd > 0 ? `, early-deletion fee ${usd(plan.earlyFeeUsd)}` : ""),
@@ -122,7 +131,7 @@ function planText(plan: PurgePlan): string {
   }
   if (plan.young.length > 0) {
     lines.push(
-      `wait:   ${plan.young.length} packs (${
+      `wait:   ${plural(plan.young.length, "pack")} (${
         bytes(sum(plan.young.map((c) => c.bytes)))
       }) are inside their minimum storage duration; deleting them now would cost ${
         usd(sum(plan.young.map((c) => c.earlyFeeUsd)))
@@ -134,19 +143,25 @@ function planText(plan: PurgePlan): string {
   }
   if (plan.grace.length > 0) {
     lines.push(
-      `later:  ${plan.grace.length} packs were retired or written within the grace period ` +
+      `later:  ${plural(plan.grace.length, "pack")} ${
+        were(plan.grace.length)
+      } retired or written within the grace period ` +
         "(--grace); a running backup may still need them",
     );
   }
   if (plan.rescue.length > 0) {
     lines.push(
-      `rescue: ${plan.rescue.length} retired packs hold blobs a snapshot needs (a backup used ` +
+      `rescue: ${
+        plural(plan.rescue.length, "retired pack")
+      } hold blobs a snapshot needs (a backup used ` +
         "them after the compaction); they are indexed again, not deleted",
     );
   }
-  lines.push(`index:  ${plan.segments.length} superseded segments to delete`);
+  lines.push(`index:  ${plural(plan.segments.length, "superseded segment")} to delete`);
   if (plan.strayCopies.length > 0) {
-    lines.push(`stray:  ${plan.strayCopies.length} hot copies whose pack is gone`);
+    lines.push(
+      `stray:  ${plural(plan.strayCopies.length, "hot copy", "hot copies")} whose pack is gone`,
+    );
   }
   if (plan.strays.length > 0 || plan.youngStrays > 0) {
     lines.push(
@@ -160,4 +175,9 @@ function planText(plan: PurgePlan): string {
     lines.push(`stray:  partial uploads could not be listed: ${plan.straysRefused}`);
   }
   return lines.join("\n");
+}
+
+/** "was" for one, else "were". */
+function were(n: number): string {
+  return n === 1 ? "was" : "were";
 }

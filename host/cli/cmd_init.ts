@@ -31,7 +31,16 @@ export async function cmdInit(ctx: Context): Promise<number> {
   refuseExtraArguments(ctx, 0);
   const location = ctx.requireRepo();
   if (ctx.bool("dry-run")) return await initDryRun(ctx, location);
-  const repo = await initRepository(ctx, location);
+  let repo: Repository;
+  try {
+    repo = await initRepository(ctx, location);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.AlreadyExists)) throw err;
+    throw new Deno.errors.AlreadyExists(
+      `"${location}" already holds a repository: back up into it with --repo "${location}" ` +
+        "(or PERMAFROST_REPO), or give init another location",
+    );
+  }
   ctx.print(
     { id: repo.config.id, location, config: repo.config },
     () => `created repository ${repo.config.id.slice(0, 8)} at ${location}`,

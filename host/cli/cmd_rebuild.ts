@@ -1,40 +1,35 @@
-import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
-import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
-import { requestThaw } from "../cold/thaw.ts";
-import { defaultAssumptions, type Destination, type Estimate } from "../cost/mod.ts";
-import {
-  estimateRebuild,
-  type PackCount,
-  rebuildCases,
-  rebuildDays,
-} from "../cost/rebuild_cost.ts";
+import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
+import { describeHours, restoreTimes } from "../cold/restore_times.ts";
+import type { Destination } from "../cost/mod.ts";
+import { estimateRebuild } from "../cost/rebuild_cost.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
-import {
-  missingBlobs,
-  needsUnnamedPacks,
-  readDataTocs,
-  type RebuildResult,
-  scanMetadata,
-  writeRebuild,
-} from "../ops/rebuild.ts";
+import type { RebuildResult } from "../ops/rebuild.ts";
 import { count, planRebuild, type RebuildPlan } from "../ops/rebuild_plan.ts";
-import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
+import {
+  priceRebuild,
+  type RebuildAlternative,
+  type RebuildEstimate,
+  rebuildEstimateReport,
+  type RebuildStep,
+  runRebuild,
+} from "../workflows/rebuild.ts";
+import { TierNotOffered } from "../workflows/thaw.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
-import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
 import {
   checkClassOffers,
-  checkTierOffered,
+  POLL_SECONDS,
   restoresRequested,
+  surveyLine,
   type ThawFlags,
   thawFlags,
   thawOptions,
   WAITING,
-  waitUntilReadable,
 } from "./thaw_step.ts";
 
 export const rebuildOptions = {
@@ -75,82 +70,66 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     assertAdmin(repo, "rebuild");
     await proveDeleteAllowed(repo, "rebuild");
     const plan = await planRebuild(repo);
-    const pricing = repoPricing(ctx, location, repo.config.cold.storageClass);
-    if (ctx.string("emit-job") !== undefined) {
-      const c = count(plan.first);
-      return emitJobSpec(ctx, commandLine("rebuild", ctx), {
-        bytes: c.bytes,
-        estimateAt: (to) =>
-          estimateRebuild({
-            storageClass: pricing.coldClass,
-            objects: c.packs,
-            bytes: c.bytes,
-            tier: options.tier,
-            days: options.days,
-            to,
-          }, pricing.table),
-      });
-    }
-    const estimate = priceRebuild(plan, pricing, options);
+    const pricing = cliPricing(ctx, repo, location);
+    if (ctx.string("emit-job") !== undefined) return emitJob(ctx, plan, pricing, options);
+    const estimate = withFlagWording(() => priceRebuild(plan, pricing, options));
     const summary = describePlan(plan);
     if (ctx.bool("estimate")) {
-      ctx.print({ ...estimate.json, plan: summary }, () => estimate.text);
+      ctx.print(
+        { ...rebuildEstimateReport(estimate), plan: summary },
+        () => estimateText(plan, estimate, pricing),
+      );
       return 0;
     }
     if (ctx.bool("dry-run")) {
       ctx.print({ ...summary, dryRun: true }, () => planText(plan, options.tier));
       return 0;
     }
-    if (plan.packs.length === 0) {
-      throw new Deno.errors.NotFound(
-        `"${location}" has no packs: there is nothing to rebuild from`,
-      );
-    }
 
-    // Step 1: the metadata packs (and packs of unknown kind) readable, nothing written before.
-    const first = await thaw(ctx, repo, plan.first, pricing, options, {
-      why: "the metadata packs",
-      estimate: () => estimate.chosen,
-      shown: () => estimate.text,
-    });
-    if (first !== undefined) return first;
-    const scan = await scanMetadata(repo, plan);
-
-    // Step 2: data packs no pack index names, only when a snapshot needs a blob they may hold.
-    const need = await needsUnnamedPacks(repo, scan);
-    let missing = 0;
-    if (need.needed) {
-      const unnamed = scan.unnamed;
-      const c = count(unnamed);
-      const e = estimateRebuild({
-        storageClass: pricing.coldClass,
-        objects: c.packs,
-        bytes: c.bytes,
-        tier: options.tier,
-        days: options.days,
-        to: options.to,
-      }, pricing.table);
-      const why = `${c.packs} data packs that no pack index names (${bytes(c.bytes)}): ` +
-        `${need.missing} blobs the snapshots need are in none of the metadata packs' indexes`;
-      if (!ctx.json) console.error(`rebuild: ${why}; their tables of contents must be read`);
-      const second = await thaw(ctx, repo, unnamed, pricing, options, {
-        why,
-        estimate: () => e,
-        shown: () => render(`rebuild: read ${why}`, e, pricing.table),
-      });
-      if (second !== undefined) return second;
-      await readDataTocs(repo, scan, unnamed);
-      missing = (await missingBlobs(repo, scan)).size;
-    }
-
-    const result = await writeRebuild(repo, scan, {
-      cacheDir: ctx.cacheDir(),
-      onStep: (what) => !ctx.json && console.error(`rebuild: writing ${what}`),
-    });
-    const problems = [
-      ...scan.problems,
-      ...(missing > 0 ? [`${missing} blobs the snapshots reference are in no pack`] : []),
-    ];
+    const outcome = await withFlagWordingAsync(() =>
+      runRebuild(repo, plan, {
+        ...options,
+        pricing,
+        estimate,
+        name: location,
+        approve: async (step) => {
+          await approveCost(ctx, step.estimate, {
+            action: "this rebuild",
+            shown: () =>
+              step.step === "metadata"
+                ? estimateText(plan, estimate, pricing)
+                : render(`rebuild: read ${why(step)}`, step.estimate, pricing.table),
+            threshold: true,
+          });
+          return true;
+        },
+        onStep: (step) => {
+          if (!ctx.json) {
+            console.error(`rebuild: ${why(step)}; their tables of contents must be read`);
+          }
+        },
+        onRequested: ({ step, states, sent, days }) => {
+          if (ctx.json) return;
+          const t = totals(states);
+          console.error(
+            `rebuild: ${why(step)}: ${t.packs} packs (${bytes(t.bytes)}); ` +
+              `${restoresRequested(sent, options.tier, days)}, ` +
+              `${t.restoring.packs} already being restored`,
+          );
+        },
+        wait: options.wait
+          ? {
+            intervalSeconds: options.poll ?? POLL_SECONDS[options.tier],
+            onSurvey: (s) => surveyLine(ctx, s),
+          }
+          : undefined,
+        cacheDir: ctx.cacheDir(),
+        onWrite: (what) => !ctx.json && console.error(`rebuild: writing ${what}`),
+      })
+    );
+    if (outcome.status === "declined") return 1;
+    if (outcome.status === "waiting") return waiting(ctx, outcome.states, outcome, options.tier);
+    const { result, scan, problems } = outcome;
     ctx.print(
       { ...summary, ...result, unindexed: scan.unnamed.length, gone: scan.gone, problems },
       () => resultText(result, scan.unnamed.length, problems),
@@ -158,6 +137,71 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     return problems.length === 0 ? 0 : 1;
   } finally {
     await repo.storage.close();
+  }
+}
+
+/** `--emit-job`: the job spec of a rebuild, priced at home and in the region. */
+function emitJob(ctx: Context, plan: RebuildPlan, pricing: RepoPricing, options: Options) {
+  const c = count(plan.first);
+  return emitJobSpec(ctx, commandLine("rebuild", ctx), {
+    bytes: c.bytes,
+    estimateAt: (to) =>
+      estimateRebuild({
+        storageClass: pricing.coldClass,
+        objects: c.packs,
+        bytes: c.bytes,
+        tier: options.tier,
+        days: options.days,
+        to,
+      }, pricing.table),
+  });
+}
+
+/** What a thaw step restores, in words. */
+function why(step: RebuildStep): string {
+  if (step.step === "metadata") return "the metadata packs";
+  const c = count(step.packs);
+  return `${c.packs} data packs that no pack index names (${bytes(c.bytes)}): ` +
+    `${step.missing} blobs the snapshots need are in none of the metadata packs' indexes`;
+}
+
+/** Packs are on their way: what to run later, exit status 4. */
+function waiting(
+  ctx: Context,
+  states: PackState[],
+  r: { sent: number; days: number },
+  tier: RestoreTier,
+): number {
+  const t = totals(states);
+  const rerun = rerunCommand(ctx);
+  const cold = states.find((s) => !isReadable(s))!.storageClass;
+  const hours = restoreTimes[cold]?.[tier];
+  ctx.print(
+    { waiting: true, packs: t.packs, requested: r.sent, tier, days: r.days, rerun },
+    () =>
+      `packs are being restored from cold storage; nothing was written. Run \`${rerun}\` ` +
+      `later${hours ? ` (${cold} ${tier}: ${describeHours(hours)})` : ""}, ` +
+      `or add --wait`,
+  );
+  return WAITING;
+}
+
+/** The workflow names the tiers; the CLI names the flag that picks one. */
+function withFlagWording<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    throw err;
+  }
+}
+
+async function withFlagWordingAsync<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    throw err;
   }
 }
 
@@ -170,57 +214,6 @@ function parseOptions(ctx: Context): Options {
   return { ...flags, to };
 }
 
-/**
- * Makes `packs` readable: nothing to do (undefined), or, after the cost gate, requests their
- * restores and either waits (`--wait`, then undefined) or prints how to go on and returns the
- * exit status 4.
- */
-async function thaw(
-  ctx: Context,
-  repo: Repository,
-  packs: PackState[],
-  pricing: RepoPricing,
-  options: Options,
-  what: { why: string; estimate: () => Estimate; shown: () => string },
-): Promise<number | undefined> {
-  const names = packs.map((p) => p.name);
-  const states = await surveyPacks(repo.storage, names);
-  if (states.every(isReadable)) return undefined;
-  checkTierOffered(states, options.tier);
-  if (!pricing.asIfS3) {
-    await approveCost(ctx, what.estimate(), {
-      action: "this rebuild",
-      shown: what.shown,
-      threshold: true,
-    });
-  }
-  const days = options.days ?? rebuildDays(count(states).bytes, options.to, defaultAssumptions);
-  const sent = await requestThaw(repo.storage, states, { tier: options.tier, days });
-  const t = totals(states);
-  if (!ctx.json) {
-    const requested = restoresRequested(sent, options.tier, days);
-    console.error(
-      `rebuild: ${what.why}: ${t.packs} packs (${bytes(t.bytes)}); ${requested}, ` +
-        `${t.restoring.packs} already being restored`,
-    );
-  }
-  if (!options.wait) {
-    const rerun = rerunCommand(ctx);
-    const cold = states.find((s) => !isReadable(s))!.storageClass;
-    const hours = restoreTimes[cold]?.[options.tier];
-    ctx.print(
-      { waiting: true, packs: t.packs, requested: sent, tier: options.tier, days, rerun },
-      () =>
-        `packs are being restored from cold storage; nothing was written. Run \`${rerun}\` ` +
-        `later${hours ? ` (${cold} ${options.tier}: ${describeHours(hours)})` : ""}, ` +
-        `or add --wait`,
-    );
-    return WAITING;
-  }
-  await waitUntilReadable(ctx, repo.storage, names, { ...options, days });
-  return undefined;
-}
-
 /** The command to run again: the same flags that matter (tier, days), without `--wait`. */
 function rerunCommand(ctx: Context): string {
   const flags = [
@@ -230,76 +223,34 @@ function rerunCommand(ctx: Context): string {
   return ["permafrost rebuild", ...flags].join(" ");
 }
 
-/** The metadata-only and every-pack cases, at home and in the region; the chosen one itemised. */
-function priceRebuild(plan: RebuildPlan, pricing: RepoPricing, options: Options) {
-  const pc = (c: { packs: number; bytes: number }): PackCount => ({
-    objects: c.packs,
-    bytes: c.bytes,
-  });
-  const cases = rebuildCases({
-    metadata: pc(plan.metadata),
-    data: pc(plan.data),
-    unknown: pc(plan.unknown),
-  });
-  checkClassOffers(pricing.coldClass, options.tier);
-  const tier = tiersOf(pricing.coldClass).length > 0 ? options.tier : undefined;
-  const rows: { name: string; to: Destination; normal: boolean; e: Estimate }[] = [];
-  for (const [normal, c] of [[true, cases.normal], [false, cases.worst]] as const) {
-    for (const to of ["internet", "region"] as const) {
-      const e = estimateRebuild(
-        { storageClass: pricing.coldClass, ...c, tier, days: options.days, to },
-        pricing.table,
-      );
-      const what = normal
-        ? `metadata packs only (${c.objects} packs, ${bytes(c.bytes)})`
-        : `every pack, if needed (${c.objects} packs, ${bytes(c.bytes)})`;
-      const where = to === "internet" ? "at home" : `in ${pricing.table.region}`;
-      rows.push({ name: `${what}, ${where}`, to, normal, e });
-    }
-  }
-  const chosen = rows.find((r) => r.normal && r.to === options.to)!;
-  const notes = [
-    "the normal case: the metadata packs' pack-index blobs locate every data blob, so no data " +
-    "pack is restored",
-    "every pack: when a snapshot needs a blob in a data pack that no pack index names " +
-    "(written before pack indexes, or by a killed backup); known once the metadata packs are read",
-    ...(plan.unknown.packs > 0
-      ? [`${plan.unknown.packs} archived packs have no label: restored to read their headers`]
-      : []),
-    ...(pricing.note ? [pricing.note] : []),
-  ];
+/** The estimate as text: both cases at home and in the region, the chosen one itemised. */
+function estimateText(plan: RebuildPlan, e: RebuildEstimate, pricing: RepoPricing): string {
+  const name = (a: RebuildAlternative) => {
+    const what = a.case === "metadata"
+      ? `metadata packs only (${a.objects} packs, ${bytes(a.bytes)})`
+      : `every pack, if needed (${a.objects} packs, ${bytes(a.bytes)})`;
+    return `${what}, ${a.to === "internet" ? "at home" : `in ${pricing.table.region}`}`;
+  };
   const header = ["alternative", "usd", "time"];
-  const table = rows.map((r) => [
-    `${r.name}${r === chosen ? " (chosen)" : ""}`,
-    usd(r.e.total_usd),
-    hoursText(r.e.hours),
+  const table = e.alternatives.map((a) => [
+    `${name(a)}${a === e.chosen ? " (chosen)" : ""}`,
+    usd(a.estimate.total_usd),
+    hoursText(a.estimate.hours),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...table.map((row) => row[c].length)));
   const line = (cells: string[]) =>
     cells.map((cell, c) => c === 1 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))
       .join("  ").trimEnd();
-  const title = `rebuild from the cold tier (${plan.packs.length} packs, tier ${tier ?? "none"})`;
-  const text = [
+  const title = `rebuild from the cold tier (${plan.packs.length} packs, tier ${e.tier ?? "none"})`;
+  return [
     `estimate: ${title}`,
     "",
     line(header),
     ...table.map(line),
     "",
-    render(chosen.name, chosen.e, pricing.table),
-    ...notes.map((n) => `note: ${n}`),
+    render(name(e.chosen), e.chosen.estimate, pricing.table),
+    ...e.notes.map((n) => `note: ${n}`),
   ].join("\n");
-  const json = {
-    ...chosen.e,
-    tier: tier ?? null,
-    to: options.to,
-    alternatives: rows.map((r) => ({
-      case: r.normal ? "metadata" : "every-pack",
-      to: r.to,
-      ...r.e,
-    })),
-    notes,
-  };
-  return { chosen: chosen.e, text, json };
 }
 
 function describePlan(plan: RebuildPlan) {

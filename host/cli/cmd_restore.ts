@@ -1,38 +1,32 @@
-import { resolve } from "node:path";
-import { layout } from "../repository/layout.ts";
-import type { Repository } from "../repository/repository.ts";
-import { planRestore, type RestorePlan } from "../ops/restore_plan.ts";
-import { executeRestore } from "../ops/restore.ts";
-import { isReadable, type PackState, surveyPacks, totals } from "../cold/pack_survey.ts";
-import {
-  jobsDir,
-  loadJob,
-  newJobId,
-  removeJob,
-  type RestoreJob,
-  saveJob,
-} from "../cold/restore_job.ts";
+import { isReadable, totals } from "../cold/pack_survey.ts";
+import { jobsDir, loadJob, type RestoreJob } from "../cold/restore_job.ts";
 import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
-import { fasterTier, requestThaw } from "../cold/thaw.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
-import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { type RestoreOutcome, runRestore, TierNotOffered } from "../workflows/restore.ts";
+import {
+  DEFAULT_RESTORE_DAYS,
+  DEFAULT_RESTORE_TIER,
+  prepareRestore,
+  priceRestore,
+  type RestoreEstimate,
+  restoreEstimateReport,
+  type RestorePreview,
+  summarize,
+} from "../workflows/restore_estimate.ts";
+import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { Progress } from "./progress.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
-import { regionOption, type RepoPricing, repoPricing } from "./pricing.ts";
+import { cliPricing, regionOption } from "./pricing.ts";
+import { destinationFlag, readEstimateText } from "./read_estimate.ts";
 import {
-  type ObjectRead,
-  priceReads,
-  readEstimateJson,
-  readEstimateText,
-} from "./read_estimate.ts";
-import {
-  checkTierOffered,
+  checkClassOffers,
+  POLL_SECONDS,
   restoresRequested,
+  surveyLine,
   thawFlags,
   thawOptions,
   WAITING,
-  waitUntilReadable,
 } from "./thaw_step.ts";
 
 export const restoreOptions = {
@@ -48,9 +42,6 @@ export const restoreOptions = {
   to: { type: "string" },
 } as const satisfies OptionTable;
 
-const DEFAULT_TIER: RestoreTier = "standard";
-const DEFAULT_DAYS = 3;
-
 /** What a restore is about: asked fresh, or read back from a saved job. */
 interface Request {
   location: string;
@@ -65,98 +56,126 @@ interface Request {
  * `restore --resume JOB [--tier T] [--wait] [--poll S]`
  * Both also take `--estimate`, `--to internet|region`, `--budget USD`, `--yes`, `--region R`.
  *
- * Plans first (files, packs, their cold state), then: when every pack is readable, restores;
- * otherwise requests restores of the archived packs, saves a job and either waits (`--wait`)
- * or exits with status 4 and the command that resumes it. docs/s3.md, "Restore workflow".
- * `--estimate` prices the plan instead (every tier, to the internet and in the region); a plan
- * that spends money goes through the cost gate first (`confirm.ts`, docs/cost-model.md §10.4).
+ * Parses, then runs the restore workflow (host/workflows/restore*.ts): plans (files, packs,
+ * their cold state), then restores when every pack is readable, or requests restores of the
+ * archived packs, saves a job and either waits (`--wait`) or exits with status 4 and the
+ * command that resumes it. docs/s3.md, "Restore workflow". `--estimate` prints the plan's
+ * price instead; a plan that spends money goes through the cost gate first (`confirm.ts`,
+ * docs/cost-model.md §10.4).
  */
 export async function cmdRestore(ctx: Context): Promise<number> {
   const request = parseRequest(ctx);
   const flags = thawFlags(ctx, {
-    tier: request.job?.tier ?? DEFAULT_TIER,
-    days: request.job?.days ?? DEFAULT_DAYS,
+    tier: request.job?.tier ?? DEFAULT_RESTORE_TIER,
+    days: request.job?.days ?? DEFAULT_RESTORE_DAYS,
   });
   const { tier, days } = flags;
+  const to = destinationFlag(ctx);
 
   const repo = await ctx.open(request.location);
   try {
-    const snap = await repo.snapshot(request.snapshotRef);
-    const plan = await planRestore(repo, snap.id, snap.manifest.root, request.path);
-    const coldNames = plan.packs.filter((p) => !p.metadata).map((p) => layout.pack(p.pack));
-    let states = await surveyPacks(repo.storage, coldNames);
-    const summary = describePlan(plan, states, request.job?.id);
-
-    const pricing = repoPricing(ctx, request.location, repo.config.cold.storageClass);
-    const reads = () => priceReads(ctx, pricing, objectsRead(plan, states, pricing), days, tier);
-    const notes = [
-      "one GET per frame read; metadata packs are read from their hot copies",
-      ...(pricing.note ? [pricing.note] : []),
-    ];
-    const title = `restore ${plan.files} files, ${bytes(plan.bytes)} from ${plan.packs.length} ` +
-      `packs (${bytes(plan.packBytes)}; reading ${bytes(plan.readBytes)})`;
+    const preview = await prepareRestore(repo, {
+      snapshot: request.snapshotRef,
+      path: request.path,
+    });
+    const pricing = cliPricing(ctx, repo, request.location);
+    const summary = () => ({ ...summarize(preview), ...jobFields(request.job) });
     if (ctx.bool("estimate")) {
-      const r = reads();
+      const given = ctx.string("tier") as RestoreTier | undefined;
+      const e = priceRestore(preview, pricing, { tier: given ?? request.job?.tier, to, days });
       ctx.print(
-        readEstimateJson(r, summary, notes),
-        () => readEstimateText(title, r, pricing, notes),
+        { ...restoreEstimateReport(e), plan: summary() },
+        () => estimateText(preview, e),
       );
       return 0;
     }
-
     if (ctx.bool("dry-run")) {
-      ctx.print({ ...summary, dryRun: true }, () => planText(plan, states, tier));
+      ctx.print({ ...summary(), dryRun: true }, () => planText(preview, tier));
       return 0;
     }
 
-    const mustRequest = !states.every(isReadable);
-    if (mustRequest) checkTierOffered(states, tier);
-    // A fresh restore, or a resumed one that must ask again, is priced before anything is
-    // requested or read; a store that bills nothing (a plain folder) is not gated.
-    if (!pricing.asIfS3 && (request.job === undefined || mustRequest)) {
-      const r = reads();
-      await approveCost(ctx, r.chosen.estimate, {
-        action: "this restore",
-        shown: () => readEstimateText(title, r, pricing, notes),
-        threshold: true,
-      });
-    }
-
-    if (mustRequest) {
-      const upgrade = request.job !== undefined && fasterTier(tier, request.job.tier);
-      const sent = await requestThaw(repo.storage, states, { tier, days, upgrade });
-      const job = recordJob(request, snap.id, plan, coldNames, tier, days, sent);
-      if (!ctx.json) {
-        console.error(planText(plan, states, tier));
+    const progress = restoreProgress(ctx, preview);
+    const outcome = await runRestore(repo, preview, {
+      pricing,
+      tier,
+      days,
+      to,
+      location: request.location,
+      target: request.target,
+      job: request.job,
+      approve: async (e) => {
+        await approveCost(ctx, e.chosen.estimate, {
+          action: "this restore",
+          shown: () => estimateText(preview, e),
+          threshold: true,
+        });
+        return true;
+      },
+      onRequested: ({ job, sent }) => {
+        if (ctx.json) return;
+        console.error(planText(preview, tier));
         console.error(`${restoresRequested(sent, tier, days)}; job ${job.id}`);
-      }
-      if (!flags.wait) {
-        const resume = `permafrost restore --resume ${job.id}`;
-        ctx.print(
-          { ...summary, job: job.id, requested: sent, tier, days, waiting: true, resume },
-          () =>
-            `packs are being restored from cold storage; run \`${resume}\` later ` +
-            `(add --wait to wait for them)`,
-        );
-        return WAITING;
-      }
-      states = await waitUntilReadable(ctx, repo.storage, coldNames, flags);
-      request.job = job;
-    }
+      },
+      wait: flags.wait
+        ? {
+          intervalSeconds: flags.poll ?? POLL_SECONDS[tier],
+          onSurvey: (s) => surveyLine(ctx, s),
+        }
+        : undefined,
+      onProgress: progress.onProgress,
+      onWarning: progress.onWarning,
+    }).catch((err) => {
+      // The workflow names the tiers; the CLI names the flag that picks one.
+      if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+      throw err;
+    }).finally(progress.done);
 
-    const result = await restoreNow(ctx, repo, plan, request.target ?? request.job!.target);
-    if (request.job) removeJob(request.job.id);
-    ctx.print(
-      { ...describePlan(plan, states, request.job?.id), target: result.target },
-      () =>
-        `restored ${result.files} files, ${result.dirs} dirs, ${
-          bytes(result.bytes)
-        } to ${result.target} (read ${bytes(result.readBytes)} from ${result.packs} packs)`,
-    );
-    return 0;
+    return printOutcome(ctx, preview, request, outcome, { tier, days });
   } finally {
     await repo.storage.close();
   }
+}
+
+/** What the restore did, printed: exit status 4 while packs thaw, 0 once restored. */
+function printOutcome(
+  ctx: Context,
+  preview: RestorePreview,
+  request: Request,
+  outcome: RestoreOutcome,
+  { tier, days }: { tier: RestoreTier; days: number },
+): number {
+  if (outcome.status === "declined") return 1;
+  if (outcome.status === "waiting") {
+    const resume = `permafrost restore --resume ${outcome.job.id}`;
+    ctx.print(
+      {
+        ...summarize(preview),
+        ...jobFields(request.job),
+        job: outcome.job.id,
+        requested: outcome.sent,
+        tier,
+        days,
+        waiting: true,
+        resume,
+      },
+      () =>
+        `packs are being restored from cold storage; run \`${resume}\` later ` +
+        `(add --wait to wait for them)`,
+    );
+    return WAITING;
+  }
+  const r = outcome.result;
+  ctx.print(
+    {
+      ...summarize({ ...preview, states: outcome.states }),
+      ...jobFields(outcome.job),
+      target: r.target,
+    },
+    () =>
+      `restored ${plural(r.files, "file")}, ${plural(r.dirs, "dir")}, ${bytes(r.bytes)} to ` +
+      `${r.target} (read ${bytes(r.readBytes)} from ${plural(r.packs, "pack")})`,
+  );
+  return 0;
 }
 
 function parseRequest(ctx: Context): Request {
@@ -184,103 +203,36 @@ function parseRequest(ctx: Context): Request {
   };
 }
 
-function recordJob(
-  request: Request,
-  snapshot: string,
-  plan: RestorePlan,
-  packs: string[],
-  tier: RestoreTier,
-  days: number,
-  sent: number,
-): RestoreJob {
-  const now = new Date().toISOString();
-  const job: RestoreJob = request.job ?? {
-    version: 1,
-    id: newJobId(),
-    repo: request.location,
-    snapshot,
-    path: plan.path,
-    target: resolve(request.target!),
-    tier,
-    days,
-    packs,
-    requestedAt: now,
-    requests: [],
-  };
-  job.tier = tier;
-  job.days = days;
-  job.packs = packs;
-  if (sent > 0) job.requests.push({ at: now, tier, packs: sent });
-  saveJob(job);
-  return job;
+/** The job fields of the JSON of a resumed restore. */
+function jobFields(job: RestoreJob | undefined) {
+  return job ? { job: job.id, jobsDir: jobsDir() } : {};
 }
 
-async function restoreNow(ctx: Context, repo: Repository, plan: RestorePlan, target: string) {
+/** Progress on a terminal while files are written, from the first file on. */
+function restoreProgress(ctx: Context, preview: RestorePreview) {
   const progress = new Progress("restore", !ctx.json && Deno.stderr.isTerminal());
-  progress.total(plan.files, plan.bytes);
-  try {
-    return await executeRestore(repo, plan, {
-      target,
-      onProgress: (f, b) => progress.set(f, b),
-      onWarning: (message) => progress.note(`warning: ${message}`),
-    });
-  } finally {
-    progress.done();
-  }
-}
-
-/**
- * The objects a restore reads (docs/cost-model.md §10.2): its data packs as the survey found
- * them (as if archived in the cold class when the store reports no classes), its metadata packs
- * from their STANDARD hot copies; one ranged GET per frame.
- */
-function objectsRead(plan: RestorePlan, states: PackState[], pricing: RepoPricing): ObjectRead[] {
-  const byName = new Map(states.map((s) => [s.name, s]));
-  const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
-  return plan.packs.map((p) => {
-    const gets = p.frames.length;
-    const readBytes = p.frames.reduce((sum, f) => sum + f.frameLength, 0);
-    if (p.metadata) {
-      return { storageClass: "STANDARD", bytes: p.length, archived: false, gets, readBytes };
-    }
-    const s = byName.get(layout.pack(p.pack))!;
-    return pricing.asIfS3
-      ? {
-        storageClass: pricing.coldClass,
-        bytes: p.length,
-        archived: coldArchived,
-        gets,
-        readBytes,
-      }
-      : {
-        storageClass: s.storageClass,
-        bytes: s.bytes,
-        archived: s.availability.state === "archived",
-        gets,
-        readBytes,
-      };
-  });
-}
-
-function describePlan(plan: RestorePlan, states: PackState[], job?: string) {
-  const t = totals(states);
+  let started = false;
   return {
-    snapshot: plan.snapshot,
-    path: plan.path,
-    files: plan.files,
-    dirs: plan.dirs,
-    bytes: plan.bytes,
-    packs: plan.packs.length,
-    packBytes: plan.packBytes,
-    readBytes: plan.readBytes,
-    cold: t,
-    ...(job ? { job } : {}),
-    ...(job ? { jobsDir: jobsDir() } : {}),
+    onProgress: (f: number, b: number) => {
+      if (!started) progress.total(preview.plan.files, preview.plan.bytes);
+      started = true;
+      progress.set(f, b);
+    },
+    onWarning: (message: string) => progress.note(`warning: ${message}`),
+    done: () => started && progress.done(),
   };
+}
+
+function estimateText(preview: RestorePreview, e: RestoreEstimate): string {
+  const p = preview.plan;
+  const title = `restore ${p.files} files, ${bytes(p.bytes)} from ${p.packs.length} ` +
+    `packs (${bytes(p.packBytes)}; reading ${bytes(p.readBytes)})`;
+  return readEstimateText(title, e, e.pricing, e.notes);
 }
 
 /** The plan as text: what is restored, from which packs, in what state, and how long tiers take. */
-function planText(plan: RestorePlan, states: PackState[], tier: RestoreTier): string {
+function planText(preview: RestorePreview, tier: RestoreTier): string {
+  const { plan, states } = preview;
   const t = totals(states);
   const lines = [
     `restore ${plan.files} files, ${plan.dirs} dirs, ${bytes(plan.bytes)} ` +

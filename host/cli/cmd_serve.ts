@@ -11,12 +11,7 @@ import { decodeKeyExport } from "../repository/keyfile.ts";
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import { stopOnSignal } from "../storage/orderly_close.ts";
-import { webApp } from "../web/app.ts";
-import { newToken } from "../web/auth.ts";
-import { KeepOpen } from "../web/command_json.ts";
-import { RepoSource } from "../web/repo_source.ts";
-import { isLoopback, parseListen } from "../web/listen.ts";
-import { serve } from "../web/serve.ts";
+import { isLoopback, newToken, parseListen, serveRepository } from "../web/serve.ts";
 import { type Context, repoOptions, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 import { regionOption } from "./pricing.ts";
@@ -51,19 +46,24 @@ export async function cmdServe(ctx: Context): Promise<number> {
       "the web view reads the repository: use the passphrase, not an ingest key",
     );
   }
-  const storage = new KeepOpen(await openStorage(location, role));
+  const storage = await openStorage(location, role);
   let repo: Repository;
   try {
     repo = keyFile
       ? await Repository.open(storage, { keyFile })
       : await Repository.open(storage, { passphrase: await ctx.passphrase() });
   } catch (err) {
-    await storage.closeNow();
+    await storage.close();
     throw err;
   }
   try {
-    const app = webApp(new RepoSource(repo, location, ctx.string("region")), token);
-    const server = await serve(app, hostname, port);
+    const server = await serveRepository(repo, {
+      location,
+      region: ctx.string("region"),
+      token,
+      hostname,
+      port,
+    });
     // SIGINT or SIGTERM stops serving, and the storage closes below: exit 0, not 130.
     const release = stopOnSignal(() => void server.shutdown());
     console.log(`permafrost serve: ${location}`);
@@ -80,6 +80,6 @@ export async function cmdServe(ctx: Context): Promise<number> {
     release();
     return 0;
   } finally {
-    await storage.closeNow();
+    await storage.close();
   }
 }

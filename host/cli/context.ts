@@ -233,14 +233,13 @@ export function printable(text: string): string {
   );
 }
 
-/** Human byte counts: 1.5 KiB, 20.0 MiB. */
-export function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
+/**
+ * A count and its noun, singular for exactly one: "1 file", "2 files", "0 packs". `many` is the
+ * plural when it is not the noun plus "s" ("1 entry", "3 entries").
+ */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
 }
+
+/** Human byte counts (host/cost/format.ts, shared with the web view). */
+export { bytes } from "../cost/format.ts";

@@ -6,9 +6,13 @@
  */
 
 import type { Estimate, PriceTable } from "../cost/mod.ts";
+import { hoursText, usd } from "../cost/format.ts";
 
-/** The human estimate: a title, an aligned table of the lines, the total, time and prices. */
-export function render(title: string, e: Estimate, table: PriceTable): string {
+/**
+ * The human estimate: a title, an aligned table of the lines, the total, time and prices.
+ * `timeOf` says what the time is the time of ("the upload, at 100-1,000 Mbit/s").
+ */
+export function render(title: string, e: Estimate, table: PriceTable, timeOf?: string): string {
   const header = ["what", "quantity", "unit", "unit price", "usd"];
   const rows = e.items.map((
     i,
@@ -27,7 +31,7 @@ export function render(title: string, e: Estimate, table: PriceTable): string {
     "-".repeat(tableWidth),
     "total".padEnd(tableWidth - total.length) + total,
     "",
-    `time:   ${hoursText(e.hours)}`,
+    `time:   ${hoursText(e.hours)}${timeOf ? ` (${timeOf})` : ""}`,
     `prices: ${e.prices.region}, ${table.name}, as of ${e.prices.date} (${e.prices.source})`,
   ].join("\n");
 }
@@ -42,31 +46,4 @@ function price(n: number): string {
   return `$${n.toLocaleString("en-US", { maximumFractionDigits: 8 })}`;
 }
 
-/** Dollars: cents from a dollar up, four decimals below ($0.0233), then two digits ($0.000064). */
-export function usd(n: number): string {
-  if (n === 0) return "$0.00";
-  if (Math.abs(n) >= 1) {
-    return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  }
-  return Math.abs(n) >= 0.0001
-    ? `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`
-    : `$${Number(n.toPrecision(2))}`;
-}
-
-/** "no waiting", "1-5 minutes", "3.3-5.2 hours", "1 minute to 48.2 hours (up to 2.0 days)". */
-export function hoursText(h: { min: number; max: number }): string {
-  if (h.max === 0) return "no waiting";
-  const minutes = (x: number) => {
-    const m = Math.max(1, Math.round(x * 60));
-    return `${m} minute${m === 1 ? "" : "s"}`;
-  };
-  if (h.max < 1) {
-    return Math.round(h.min * 60) === Math.max(1, Math.round(h.max * 60))
-      ? minutes(h.max)
-      : `${Math.round(h.min * 60)}-${minutes(h.max)}`;
-  }
-  const days = h.max >= 48 ? ` (up to ${(h.max / 24).toFixed(1)} days)` : "";
-  if (h.min < 0.1) return `${minutes(h.min)} to ${h.max.toFixed(1)} hours${days}`;
-  if (h.min.toFixed(1) === h.max.toFixed(1)) return `${h.max.toFixed(1)} hours${days}`;
-  return `${h.min.toFixed(1)}-${h.max.toFixed(1)} hours${days}`;
-}
+export { hoursText, usd } from "../cost/format.ts";

@@ -6,6 +6,7 @@
  */
 
 import { layout } from "../repository/layout.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { UsageError } from "./context.ts";
 
 const hints: Record<string, string> = {
@@ -48,7 +49,9 @@ const refusals: [RegExp, string][] = [
 const pickCredentials = "(AWS_PROFILE, or ?profile=NAME in the repository location)";
 
 export function explain(err: unknown): { message: string; status: number } {
-  if (err instanceof UsageError) return { message: err.message, status: 2 };
+  if (err instanceof UsageError || err instanceof InvalidRequest) {
+    return { message: err.message, status: 2 };
+  }
   if (err instanceof Error) {
     if (err.name === "TypeError" && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
       return { message: err.message, status: 2 };

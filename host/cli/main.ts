@@ -37,6 +37,7 @@ import {
   parseCommandLine,
   scanCommandLine,
   unionOf,
+  withSuggestion,
 } from "./options.ts";
 
 /** Every command, with the options it takes (`options.ts`); groups have subcommands. */
@@ -81,14 +82,22 @@ export async function main(argv: string[]): Promise<number> {
       const topic = scanned.positionals[1] ?? "permafrost";
       if (topic !== "permafrost" && !Object.hasOwn(commands, topic)) {
         throw new UsageError(
-          `no help for "${topic}"; commands: ${Object.keys(commands).join(", ")}`,
+          withSuggestion(
+            `no help for "${topic}"; commands: ${Object.keys(commands).join(", ")}`,
+            topic,
+            Object.keys(commands),
+          ),
         );
       }
       console.log(help(topic));
       return verb ? 0 : scanned.help ? 0 : 2;
     }
     const entry = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
-    if (!entry) throw new UsageError(`unknown command "${verb}"`);
+    if (!entry) {
+      throw new UsageError(
+        withSuggestion(`unknown command "${verb}"`, verb, Object.keys(commands)),
+      );
+    }
     if (scanned.help) {
       console.log(help(verb));
       return 0;
@@ -121,7 +130,19 @@ function resolve(
   sub: string | undefined,
 ): { name: string; command: Command; words: number } {
   if (!("subcommands" in entry)) return { name: verb, command: entry, words: 1 };
-  if (sub === undefined || !Object.hasOwn(entry.subcommands, sub)) throw entry.refuse(sub);
+  if (sub === undefined || !Object.hasOwn(entry.subcommands, sub)) {
+    const refusal = entry.refuse(sub);
+    const names = Object.keys(entry.subcommands);
+    if (names.length === 1) throw refusal; // which already names the one there is
+    throw new UsageError(
+      withSuggestion(
+        refusal.message,
+        sub,
+        names,
+        (near) => `"${verb} ${near}"`,
+      ),
+    );
+  }
   return { name: `${verb} ${sub}`, command: entry.subcommands[sub], words: 2 };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Context, UsageError } from "./context.ts";
 import { commands, everyCommand } from "./main.ts";
-import { parseCommandLine, scanCommandLine, unionOf } from "./options.ts";
+import { closest, editDistance, parseCommandLine, scanCommandLine, unionOf } from "./options.ts";
 
 const table = {
   repo: { type: "string" },
@@ -123,4 +123,21 @@ Deno.test("a group without its subcommand says it needs one, and names them", ()
     assert.doesNotMatch(message, /""/, `${verb}: ${message}`);
     for (const sub of Object.keys(c.subcommands)) assert.match(message, new RegExp(sub), verb);
   }
+});
+
+Deno.test("closest() suggests a near name only: one edit for short words, two for longer", () => {
+  assert.equal(closest("bakup", ["backup", "restore", "snapshots"]), "backup");
+  assert.equal(closest("dryrun", ["dry-run", "json", "repo"]), "dry-run");
+  assert.equal(closest("mrak", ["mark", "compact", "purge", "index"]), "mark");
+  assert.equal(closest("jsno", ["json", "repo"]), "json");
+  assert.equal(closest("xyz", ["ls", "cat", "find"]), undefined);
+  assert.equal(closest("cst", ["cost", "cat"]), undefined, "a tie suggests neither");
+  assert.equal(closest("restorex", ["restore", "rebuild"]), "restore");
+  assert.equal(closest("zzzzzz", ["backup"]), undefined);
+});
+
+Deno.test("editDistance() counts a swap of two neighbours as one edit", () => {
+  assert.equal(editDistance("mrak", "mark"), 1);
+  assert.equal(editDistance("", "abc"), 3);
+  assert.equal(editDistance("kitten", "sitting"), 3);
 });

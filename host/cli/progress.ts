@@ -4,7 +4,7 @@
  * @module
  */
 
-import { bytes } from "./context.ts";
+import { bytes, plural } from "./context.ts";
 
 export class Progress {
   #files = 0;
@@ -53,7 +53,9 @@ export class Progress {
   #draw(): void {
     const secs = (performance.now() - this.#start) / 1000;
     const rate = secs > 0 ? this.#bytes / secs : 0;
-    let line = `${this.label}: ${this.#files} files, ${bytes(this.#bytes)}, ${bytes(rate)}/s`;
+    let line = `${this.label}: ${plural(this.#files, "file")}, ${bytes(this.#bytes)}, ${
+      bytes(rate)
+    }/s`;
     if (this.#total && rate > 0) {
       const left = Math.max(0, this.#total.bytes - this.#bytes) / rate;
       const pct = this.#total.bytes > 0 ? (100 * this.#bytes) / this.#total.bytes : 100;

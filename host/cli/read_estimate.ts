@@ -1,104 +1,52 @@
 /**
- * `--estimate` for commands that read packs (`restore`, `check --read-data`): the packs they
- * need, grouped by class, priced for every restore tier the classes offer, each to the
- * internet and to a job in the region (docs/cost-model.md §10.2), and printed side by side
- * with the chosen alternative itemised.
+ * `--estimate` for commands that read packs (`restore`, `check --read-data`), as people read
+ * it: the alternatives side by side with the chosen one itemised. The pricing itself is
+ * host/workflows/read_estimate.ts; {@link priceReads} here reads `--tier` and `--to`.
  *
  * @module
  */
 
+import type { Destination, Estimate, ReadAlternative } from "../cost/mod.ts";
+import type { RestoreTier } from "../storage/storage.ts";
 import {
-  compareReads,
-  type Destination,
-  type Estimate,
-  type PackGroup,
-  type ReadAlternative,
-} from "../cost/mod.ts";
-import type { RestoreTier, StorageClass } from "../storage/storage.ts";
+  priceReads as priceReadsOf,
+  type ReadEstimate,
+  readEstimateReport,
+} from "../workflows/read_estimate.ts";
+import type { RepoPricing } from "../workflows/pricing.ts";
 import { type Context, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
-import type { RepoPricing } from "./pricing.ts";
 
-/** One object a command reads. */
-export interface ObjectRead {
-  storageClass: StorageClass;
-  bytes: number;
-  /** Archived now: must be restored before it can be read. */
-  archived: boolean;
-  /** GET requests: 1 for a whole object, one per range. */
-  gets: number;
-  readBytes: number;
-}
+export type { ObjectRead, ReadEstimate } from "../workflows/read_estimate.ts";
 
-/** Every alternative, and the one the command would run (`--tier`, `--to`). */
-export interface ReadEstimate {
-  alternatives: ReadAlternative[];
-  chosen: ReadAlternative;
-}
-
-/**
- * Prices `objects` read with restored copies kept `days`. The chosen alternative is `--tier`
- * (else `fallback` when the classes offer it, else the cheapest tier) and `--to` (default
- * internet); a `--tier` the classes do not offer is a usage error.
- */
-export function priceReads(
-  ctx: Context,
-  pricing: RepoPricing,
-  objects: ObjectRead[],
-  days: number,
-  fallback: RestoreTier = "standard",
-): ReadEstimate {
-  const alternatives = compareReads({ groups: groupsOf(objects), days }, pricing.table);
-  const tiers = [...new Set(alternatives.map((a) => a.tier))];
-  const given = ctx.string("tier") as RestoreTier | undefined;
-  if (given !== undefined && tiers[0] !== undefined && !tiers.includes(given)) {
-    throw new UsageError(
-      `the packs to read offer no "${given}" restore tier; they offer: ${tiers.join(", ")}`,
-    );
-  }
-  const tier = tiers[0] === undefined
-    ? undefined
-    : given ?? (tiers.includes(fallback) ? fallback : tiers[0]);
+/** `--to`, checked: internet (the default) or region. */
+export function destinationFlag(ctx: Context): Destination {
   const to = ctx.string("to") ?? "internet";
   if (to !== "internet" && to !== "region") {
     throw new UsageError(`--to is "internet" or "region", not "${to}"`);
   }
-  const chosen = alternatives.find((a) => a.tier === tier && a.to === to)!;
-  return { alternatives, chosen };
+  return to;
 }
 
-/** Objects summed per class. */
-export function groupsOf(objects: ObjectRead[]): PackGroup[] {
-  const groups = new Map<StorageClass, PackGroup>();
-  for (const o of objects) {
-    const g = groups.get(o.storageClass) ?? {
-      storageClass: o.storageClass,
-      archived: { objects: 0, bytes: 0 },
-      gets: 0,
-      readBytes: 0,
-    };
-    if (o.archived) {
-      g.archived.objects++;
-      g.archived.bytes += o.bytes;
-    }
-    g.gets += o.gets;
-    g.readBytes += o.readBytes;
-    groups.set(o.storageClass, g);
-  }
-  return [...groups.values()];
+/**
+ * Prices `objects` read with restored copies kept `days`: the chosen alternative is `--tier`
+ * (else `fallback` when the classes offer it, else the cheapest tier) and `--to`.
+ */
+export function priceReads(
+  ctx: Context,
+  pricing: RepoPricing,
+  objects: Parameters<typeof priceReadsOf>[1],
+  days: number,
+  fallback: RestoreTier = "standard",
+): ReadEstimate {
+  const to = destinationFlag(ctx);
+  const tier = ctx.string("tier") as RestoreTier | undefined;
+  return priceReadsOf(pricing, objects, { days, tier, fallback, to });
 }
 
 /** The JSON: the chosen estimate's fields, then every alternative, the plan and notes. */
 export function readEstimateJson(r: ReadEstimate, plan: unknown, notes: string[]) {
-  const brief = (a: ReadAlternative) => ({ tier: a.tier ?? null, to: a.to, ...a.estimate });
-  return {
-    ...r.chosen.estimate,
-    tier: r.chosen.tier ?? null,
-    to: r.chosen.to,
-    alternatives: r.alternatives.map(brief),
-    plan,
-    notes,
-  };
+  return readEstimateReport(r, plan, notes);
 }
 
 /** The text: the alternatives side by side, then the chosen one itemised, then the notes. */

@@ -110,16 +110,22 @@ export function waitUntilReadable(
     intervalSeconds: flags.poll ?? POLL_SECONDS[flags.tier],
     tier: flags.tier,
     days: flags.days,
-    onSurvey: (s) => {
-      if (ctx.json) return;
-      const t = totals(s);
-      const ready = t.readable.packs + t.restored.packs;
-      console.error(
-        `${new Date().toISOString()} ${ready}/${t.packs} ${what} readable ` +
-          `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
-      );
-    },
+    onSurvey: (s) => surveyLine(ctx, s, what),
   });
+}
+
+/**
+ * While waiting, a line per survey on stderr, unless `--json`: the time and how many of the
+ * packs (`what`) are readable.
+ */
+export function surveyLine(ctx: Context, states: PackState[], what = "packs"): void {
+  if (ctx.json) return;
+  const t = totals(states);
+  const ready = t.readable.packs + t.restored.packs;
+  console.error(
+    `${new Date().toISOString()} ${ready}/${t.packs} ${what} readable ` +
+      `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
+  );
 }
 
 /**

@@ -50,6 +50,8 @@ export interface WaitOptions {
   /** Packs that went back to `archived` (an expired copy) are requested again with these. */
   tier: RestoreTier;
   days: number;
+  /** Waits between surveys (default: a timer); tests pass one that returns at once. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function waitForThaw(
     options.onSurvey?.(states);
     if (states.every(isReadable)) return states;
     await requestThaw(storage, states, options);
-    await new Promise((r) => setTimeout(r, options.intervalSeconds * 1000));
+    const ms = options.intervalSeconds * 1000;
+    await (options.sleep ? options.sleep(ms) : new Promise((r) => setTimeout(r, ms)));
   }
 }

@@ -5,7 +5,9 @@
  *
  * Kept in the state folder restore jobs use (`PERMAFROST_STATE_DIR`, else
  * `$XDG_STATE_HOME/permafrost`, else `~/.local/state/permafrost`) as
- * `gc-marks/<repository id>.json` (folder 0700, file 0600): the report without its live set.
+ * `gc-marks/<repository id>.json` (folder 0700, file 0600): the report without its live set,
+ * and what `gc mark` concluded from it ({@link MarkVerdict}: the dead share of the bill, against
+ * its threshold), which a backup reads to say when compaction is due.
  * Written whole to a temporary name and renamed, so a crash leaves the old or the new report.
  * It holds no secret, only pack ids and sizes.
  *
@@ -21,8 +23,23 @@ export function marksDir(): string {
   return join(dirname(jobsDir()), "gc-marks");
 }
 
+/**
+ * What `gc mark` found about the bill when it saved the report: dead data as a share of the
+ * monthly bill (a fraction; `null` when it could not be priced), the `--threshold` it was held
+ * to (percent), and whether that recommends a compaction. Optional in the file: marks saved
+ * before it was kept have none.
+ */
+export interface MarkVerdict {
+  share: number | null;
+  thresholdPct: number;
+  compact: boolean;
+}
+
+/** A saved mark report, with the verdict `gc mark` drew from it. */
+export type StoredMark = SavedMark & { verdict?: MarkVerdict };
+
 /** Saves `report` as the repository's latest mark (replacing the earlier one); its path. */
-export function saveMark(report: SavedMark, dir = marksDir()): string {
+export function saveMark(report: StoredMark, dir = marksDir()): string {
   if (!/^[0-9a-f]{64}$/.test(report.repository)) {
     throw new TypeError(`repository id "${report.repository}" is not 64 lowercase hex digits`);
   }
@@ -39,7 +56,7 @@ export function saveMark(report: SavedMark, dir = marksDir()): string {
  * version 1 report of this repository is a `TypeError` naming it (callers that only show the
  * dead share report it and carry on).
  */
-export function loadMark(repository: string, dir = marksDir()): SavedMark | null {
+export function loadMark(repository: string, dir = marksDir()): StoredMark | null {
   const path = join(dir, `${repository}.json`);
   let text: string;
   try {
@@ -48,7 +65,7 @@ export function loadMark(repository: string, dir = marksDir()): SavedMark | null
     if (err instanceof Deno.errors.NotFound) return null;
     throw err;
   }
-  let mark: SavedMark;
+  let mark: StoredMark;
   try {
     mark = JSON.parse(text);
   } catch {

@@ -21,7 +21,7 @@ import { loadMark } from "./gc_mark_store.ts";
 export const PROJECTION_MONTHS = 12;
 export const DEAD_DATA_NOTE = "unknown: run `permafrost gc mark`";
 
-/** How the repository is priced (`repoPricing` in host/cli/pricing.ts gives one). */
+/** How the repository is priced (`repoPricing` in host/workflows/pricing.ts gives one). */
 export interface BillPricing {
   table: PriceTable;
   /** The store reports no classes (a folder, SQLite): packs are priced as if in `coldClass`. */

@@ -278,6 +278,14 @@ function prepareTarget(target: string): void {
     fs.writeFileSync(probe, "");
     fs.unlinkSync(probe);
   } catch (err) {
+    // mkdir's EEXIST (the target is a file) or ENOTDIR (a folder above it is), said plainly.
+    const code = (err as { code?: string }).code;
+    if (code === "EEXIST" || code === "ENOTDIR") {
+      throw new Deno.errors.AlreadyExists(
+        `target "${target}" is ${code === "EEXIST" ? "a file" : "inside a file"}, not a ` +
+          "folder: give --target a folder, new or existing",
+      );
+    }
     throw new Deno.errors.PermissionDenied(
       `target "${target}" is not writable: ${err instanceof Error ? err.message : err}`,
     );

@@ -79,7 +79,15 @@ export class Fields {
   literal<T extends string | number>(key: string, allowed: readonly T[]): T {
     const v = this.raw(key);
     if (!allowed.includes(v as T)) {
-      throw this.error(key, `must be one of ${allowed.map(show).join(", ")}, got ${show(v)}`);
+      // A higher version than any this reader knows was written by a newer Permafrost (§12).
+      const newer = key === "version" && typeof v === "number" &&
+        allowed.every((a) => typeof a === "number" && a < v);
+      throw this.error(
+        key,
+        `must be one of ${allowed.map(show).join(", ")}, got ${show(v)}${
+          newer ? " (written by a newer version of Permafrost: upgrade to read it)" : ""
+        }`,
+      );
     }
     return v as T;
   }

@@ -178,3 +178,12 @@ Deno.test("extended attributes that break the rules of docs/format.md §8 are a 
   assert.throws(() => decodeTree(enc.encode(JSON.stringify(v2))), /must be version 1/);
   assert.throws(() => encodeTree({ version: 1, nodes: [{ ...tree.nodes[1], xattrs: [] }] }));
 });
+
+Deno.test("a tree of a version newer than this reader knows says to upgrade", () => {
+  const bytes = new TextEncoder().encode('{"version":3,"nodes":[]}');
+  assert.throws(() => decodeTree(bytes), /written by a newer version of Permafrost: upgrade/);
+  assert.throws(
+    () => decodeTree(new TextEncoder().encode('{"version":0,"nodes":[]}')),
+    (err: Error) => !/upgrade/.test(err.message),
+  );
+});

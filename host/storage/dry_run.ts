@@ -12,6 +12,7 @@ import type {
   ObjectStat,
   RestoreOptions,
   Storage,
+  StoreProperties,
   Stray,
 } from "./storage.ts";
 
@@ -20,6 +21,10 @@ export class DryRunStorage implements Storage {
   readonly created: (ObjectInfo & { label?: string })[] = [];
 
   constructor(private inner: Storage) {}
+
+  get properties(): StoreProperties | undefined {
+    return this.inner.properties;
+  }
 
   create(name: string, data: Uint8Array, options: CreateOptions = {}): Promise<void> {
     this.created.push({

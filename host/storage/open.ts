@@ -33,7 +33,7 @@ export interface OpenOptions {
  * {@link RoleHandle}: methods the role lacks reject with `CapabilityRefused`. Close it to stop
  * the plugin worker: closing waits for the calls in flight, so no write is cut in the middle,
  * and SIGINT or SIGTERM while it is open close it the same way before the process exits
- * (`orderly_close.ts`).
+ * (`orderly_close.ts`). Its `properties` are what the scheme declares.
  */
 export async function openStorage(
   location: string,
@@ -48,13 +48,16 @@ export async function openStorage(
   if (opener === undefined) {
     throw new TypeError(`storage location scheme "${scheme}:" is not supported`);
   }
-  const start = await opener(rest, { location, create: options.create === true });
+  const { properties, ...start } = await opener(rest, {
+    location,
+    create: options.create === true,
+  });
   const plugin = new OrderlyBackend(
     await startPlugin({ kind: "storage", ...start, policy: options.policy }),
     location,
   );
   try {
-    const handle = new RoleHandle(plugin, role);
+    const handle = new RoleHandle(plugin, role, properties);
     if (options.create) await plugin.call("init");
     return handle;
   } catch (e) {

@@ -19,6 +19,7 @@ import {
   type Storage,
   type StorageClass,
   storageMethodsByRole,
+  type StoreProperties,
   type Stray,
 } from "./storage.ts";
 
@@ -46,7 +47,11 @@ export class RoleHandle implements Storage {
   #backend: StorageBackend;
   #may: ReadonlySet<string>;
 
-  constructor(backend: StorageBackend, role: Role) {
+  constructor(
+    backend: StorageBackend,
+    role: Role,
+    readonly properties?: StoreProperties,
+  ) {
     if (!Object.hasOwn(storageMethodsByRole, role)) {
       throw new TypeError(`storage role "${role}" does not exist`);
     }

@@ -184,6 +184,7 @@ export function s3PluginStart(
       pathStyle: target.pathStyle,
     },
     capabilities: { credentials: s3Credentials(target) },
+    properties: { coldStates: true, billedRegion: target.region },
   };
 }
 

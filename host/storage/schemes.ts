@@ -9,6 +9,7 @@
 import { dirname, resolve } from "node:path";
 import type { PermissionVars } from "../plugin/permissions.ts";
 import type { CapabilityImpl } from "../plugin/sandbox.ts";
+import type { StoreProperties } from "./storage.ts";
 import { openS3 } from "./s3_location.ts";
 
 /** How to start the storage plugin for one location (the fields of `startPlugin`). */
@@ -21,6 +22,8 @@ export interface PluginStart {
   config: unknown;
   /** Host capabilities offered to the plugin (e.g. `credentials` for `s3`). */
   capabilities?: Record<string, CapabilityImpl>;
+  /** What the store declares about itself (the `properties` of the opened `Storage`). */
+  properties: StoreProperties;
 }
 
 /**
@@ -69,6 +72,7 @@ export const openLocal: SchemeOpener = async (rest, { location, create }) => {
     config: cold === undefined
       ? { location: root }
       : { location: root, cold: { restoreDelaySeconds: seconds } },
+    properties: { coldStates: cold !== undefined },
   };
 };
 
@@ -94,6 +98,7 @@ export const openSqlite: SchemeOpener = async (rest, { location, create }) => {
     name: "sqlite",
     vars: { $database: ["", "-wal", "-shm", "-journal"].map((s) => file + s) },
     config: { location: file },
+    properties: { coldStates: false },
   };
 };
 

@@ -35,6 +35,24 @@ import type {
 } from "../../plugins/sdk/storage_types.ts";
 
 /**
+ * What a store declares about itself (a property record, never probed): whether it keeps
+ * storage classes and archive states, and which AWS region bills it. Pricing reads this
+ * (host/workflows/pricing.ts). Each location scheme declares it (`schemes.ts`).
+ */
+export interface StoreProperties {
+  /**
+   * The store reports storage classes and archive states as S3 does (S3; a local folder with
+   * `?cold=simulate`), so reads are priced as it reports them.
+   */
+  coldStates: boolean;
+  /** The AWS region whose bill it is on; absent when nothing is billed (a folder, SQLite). */
+  billedRegion?: string;
+}
+
+/** The properties of a store that declares none: no classes, no states, no bill. */
+export const plainStore: StoreProperties = { coldStates: false };
+
+/**
  * A repository's object store.
  *
  * Contracts:
@@ -70,6 +88,8 @@ import type {
  * - `TransientError` may be retried by the caller; every other error is permanent.
  */
 export interface Storage {
+  /** What the store declares about itself; absent means {@link plainStore}. */
+  readonly properties?: StoreProperties;
   create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void>;
   read(name: string, range?: ByteRange): Promise<Uint8Array>;
   stat(name: string): Promise<ObjectStat | null>;

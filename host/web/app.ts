@@ -12,7 +12,7 @@
 
 import { Hono } from "hono";
 import type { PriceTable } from "../cost/mod.ts";
-import { explain } from "../cli/explain.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { requireToken } from "./auth.ts";
 import { costBody, type CostReport } from "./cost_page.ts";
 import type { Html } from "./html.ts";
@@ -80,7 +80,7 @@ export function webApp(source: WebSource, token: string): Hono {
       try {
         result = { report: await source.restoreEstimate(query) };
       } catch (err) {
-        result = { error: explain(err).message };
+        result = { error: err instanceof Error ? err.message : String(err) };
       }
     }
     const body = restoreBody(snapshots, query, result);
@@ -91,9 +91,9 @@ export function webApp(source: WebSource, token: string): Hono {
   });
 
   app.onError((err, c) => {
-    const { message, status } = explain(err);
-    // Status 2 is the CLI's usage error: the request asked for something wrong.
-    const code = status === 2 || err.name === "ObjectNotFound" ? 400 : 500;
+    const { message } = err;
+    // The request asked for something wrong, or for something that is not there.
+    const code = err instanceof InvalidRequest || err.name === "ObjectNotFound" ? 400 : 500;
     if (code === 500) console.error(`permafrost serve: ${c.req.path}: ${message}`);
     return c.req.path.startsWith("/api/")
       ? c.json({ error: message }, code)

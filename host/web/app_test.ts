@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { shippedPriceTable } from "../cost/mod.ts";
-import { UsageError } from "../cli/context.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { webApp, type WebSource } from "./app.ts";
 import type { CostReport } from "./cost_page.ts";
 import type { RestoreEstimateReport, RestoreQuery } from "./restore_page.ts";
@@ -91,7 +91,7 @@ const source: WebSource = {
   restoreEstimate: (q) =>
     q.snapshot === ID
       ? Promise.resolve(estimateFor(q))
-      : Promise.reject(new UsageError(`no snapshot "${q.snapshot}"`)),
+      : Promise.reject(new InvalidRequest(`no snapshot "${q.snapshot}"`)),
   prices: () => table,
 };
 

@@ -1,12 +1,11 @@
 /**
- * How numbers read on the pages: dollars, byte counts, hour ranges. The CLI's own helpers
- * (`bytes`, `usd`, `hoursText`) are reused so a page and the terminal say the same thing.
+ * How numbers read on the pages: dollars, byte counts, hour ranges (host/cost/format.ts, which
+ * the CLI uses too, so a page and the terminal say the same thing), and shares.
  *
  * @module
  */
 
-export { bytes } from "../cli/context.ts";
-export { hoursText, usd } from "../cli/estimate_render.ts";
+export { bytes, hoursText, usd } from "../cost/format.ts";
 
 /** A share (0..1) as a percentage with one decimal: `12.5%`. */
 export function percent(share: number): string {

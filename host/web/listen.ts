@@ -5,14 +5,14 @@
  * @module
  */
 
-import { UsageError } from "../cli/context.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
 
 /** `HOST:PORT`, `[V6]:PORT` or `:PORT` (loopback); port 0 lets the system pick one. */
 export function parseListen(listen: string): { hostname: string; port: number } {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(listen);
   const port = m ? Number(m[3]) : NaN;
   if (!m || port > 65535) {
-    throw new UsageError(
+    throw new InvalidRequest(
       `--listen is HOST:PORT (e.g. 127.0.0.1:8080, [::1]:8080, or port 0 for any), not "${listen}"`,
     );
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../cli/context.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { isLoopback, parseListen } from "./listen.ts";
 
 Deno.test("isLoopback() accepts only addresses this machine alone reaches", () => {
@@ -20,6 +20,6 @@ Deno.test("parseListen() reads HOST:PORT, [V6]:PORT and :PORT", () => {
 
 Deno.test("parseListen() refuses what is not HOST:PORT as a usage error", () => {
   for (const bad of ["8080", "host", "::1:80", "127.0.0.1:70000", "127.0.0.1:x"]) {
-    assert.throws(() => parseListen(bad), UsageError, bad);
+    assert.throws(() => parseListen(bad), InvalidRequest, bad);
   }
 });

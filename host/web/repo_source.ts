@@ -1,20 +1,21 @@
 /**
  * The web view's data from the repository `permafrost serve` opened once at start: the bill
  * from `host/ops/repository_bill.ts` (what `permafrost cost` prints), the restore estimates
- * from the `restore --estimate` command itself (`command_json.ts`), the snapshots from the
- * repository with their cost share (`snapshot_share.ts`; each snapshot's trees walked once).
+ * from the restore workflow (`estimateRestore`, host/workflows/restore_estimate.ts, what
+ * `permafrost restore --estimate` prints), the snapshots from the repository with their cost
+ * share (`snapshot_share.ts`; each snapshot's trees walked once).
  *
  * @module
  */
 
-import { cmdRestore } from "../cli/cmd_restore.ts";
-import { Context, type Flags } from "../cli/context.ts";
-import { repoPricing } from "../cli/pricing.ts";
 import type { PriceTable } from "../cost/mod.ts";
 import type { Repository } from "../repository/repository.ts";
 import { repositoryBill } from "../ops/repository_bill.ts";
+import { type RestoreTier, restoreTiers } from "../storage/storage.ts";
+import { InvalidRequest } from "../workflows/invalid_request.ts";
+import { type RepoPricing, repoPricing } from "../workflows/pricing.ts";
+import { estimateRestore, restoreEstimateReport } from "../workflows/restore_estimate.ts";
 import type { WebSource } from "./app.ts";
-import { commandJson } from "./command_json.ts";
 import type { CostReport } from "./cost_page.ts";
 import type { RestoreEstimateReport, RestoreQuery } from "./restore_page.ts";
 import { SHARE_HOW, snapshotShares } from "./snapshot_share.ts";
@@ -22,8 +23,8 @@ import type { SnapshotsReport } from "./snapshots_page.ts";
 
 export class RepoSource implements WebSource {
   /**
-   * `repo` open at `location`; `region` is `--region` when given (else the commands' own
-   * choice: the S3 location's region, else us-east-1).
+   * `repo` open at `location`; `region` overrides the store's own for prices (`--region`;
+   * else the region that bills the store, else us-east-1: host/workflows/pricing.ts).
    */
   constructor(
     readonly repo: Repository,
@@ -34,13 +35,16 @@ export class RepoSource implements WebSource {
   /** Data blobs each snapshot references, by id, once walked. */
   #walked = new Map<string, Set<string>>();
 
-  #pricing() {
-    const ctx = new Context([], this.#flags());
-    return repoPricing(ctx, this.location, this.repo.config.cold.storageClass);
+  #options() {
+    return {
+      region: this.region,
+      name: this.location,
+      onWarning: (message: string) => console.error(`permafrost serve: warning: ${message}`),
+    };
   }
 
-  #flags(): Flags {
-    return { repo: this.location, ...(this.region ? { region: this.region } : {}) };
+  #pricing(): RepoPricing {
+    return repoPricing(this.repo, this.#options());
   }
 
   async cost(): Promise<CostReport> {
@@ -77,16 +81,18 @@ export class RepoSource implements WebSource {
   }
 
   async restoreEstimate(q: RestoreQuery): Promise<RestoreEstimateReport> {
-    const flags = { ...this.#flags(), estimate: true, tier: q.tier };
-    return await commandJson(
-      cmdRestore,
+    if (!restoreTiers.includes(q.tier as RestoreTier)) {
+      throw new InvalidRequest(`tier must be one of ${restoreTiers.join(", ")}, not "${q.tier}"`);
+    }
+    const estimate = await estimateRestore(
       this.repo,
-      [`${q.snapshot}:${q.path}`],
-      flags,
-    ) as RestoreEstimateReport;
+      { snapshot: q.snapshot, path: q.path },
+      { ...this.#options(), tier: q.tier as RestoreTier },
+    );
+    return restoreEstimateReport(estimate);
   }
 
-  /** The table `cost` and `restore --estimate` price with (`repoPricing`, host/cli/pricing.ts). */
+  /** The table `cost` and the restore estimates price with (host/workflows/pricing.ts). */
   prices(): PriceTable {
     return this.#pricing().table;
   }

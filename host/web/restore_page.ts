@@ -1,6 +1,7 @@
 /**
- * The restore estimator: a plain GET form (snapshot, path, tier) and, once asked, what
- * `permafrost restore SNAP:PATH --estimate --json --tier T` says: the packs and bytes to read,
+ * The restore estimator: a plain GET form (snapshot, path, tier) and, once asked, the restore
+ * workflow's estimate (host/workflows/restore_estimate.ts, which `permafrost restore SNAP:PATH
+ * --estimate` prints too): the packs and bytes to read,
  * and dollars and time for every tier, to the internet and in the region (the time once, as
  * the CLI prints it; the exact hours are in the cell's data attributes).
  *
@@ -12,7 +13,10 @@ import type { Estimate } from "../cost/mod.ts";
 import { bytes, hoursText, usd } from "./format.ts";
 import { type Html, html } from "./html.ts";
 
-/** What `restore --estimate --json` prints (host/cli/read_estimate.ts, cmd_restore.ts). */
+/**
+ * What the page shows of an estimate: the fields it reads of the workflow's
+ * `RestoreEstimateReport` (host/workflows/restore_estimate.ts), which fits this.
+ */
 export interface RestoreEstimateReport extends Estimate {
   tier: string | null;
   to: string;

@@ -52,7 +52,25 @@ export function describeError(e: unknown): string {
     const message = e.message && e.message !== "UnknownError" ? `: ${e.message}` : "";
     return `${name} (HTTP ${status})${message}`;
   }
-  return e.message ? `${e.name}: ${e.message}` : e.name;
+  const text = e.message ? `${e.name}: ${e.message}` : e.name;
+  return untrustedCertificate(e) ? `${text}. ${CERTIFICATE_HINT}` : text;
+}
+
+/**
+ * What to do when the endpoint's certificate does not verify: behind a company proxy or with a
+ * private CA, Node's `NODE_EXTRA_CA_CERTS` names the PEM file of the CA to trust as well. (This
+ * runs in the plugin's worker, which may not read that variable: the hint covers both cases.)
+ */
+const CERTIFICATE_HINT = "The endpoint's certificate is not trusted: if a proxy or a private " +
+  "CA signs it, set NODE_EXTRA_CA_CERTS to that CA's PEM file (read when the command starts; " +
+  "if it is set, check that the file exists and holds that CA)";
+
+/** Whether `e` says a TLS certificate did not verify (Node's codes, or rustls' words). */
+function untrustedCertificate(e: Error): boolean {
+  const code = (e as { code?: unknown }).code;
+  return (typeof code === "string" && /CERT|UNABLE_TO_VERIFY|SELF_SIGNED/.test(code)) ||
+    /unable to verify|self[- ]signed certificate|invalid peer certificate|UnknownIssuer/i
+      .test(e.message);
 }
 
 /**

@@ -23,3 +23,12 @@ Deno.test("permanentError() turns a 403 into PermissionDenied naming the request
       "lack this permission; check the IAM policy of the role they belong to (docs/s3.md §3)",
   );
 });
+
+Deno.test("describeError() of a certificate that does not verify says to set NODE_EXTRA_CA_CERTS", () => {
+  const tls = Object.assign(new Error("unable to verify the first certificate"), {
+    code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  });
+  assert.match(describeError(tls), /NODE_EXTRA_CA_CERTS/);
+  const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+  assert.doesNotMatch(describeError(refused), /NODE_EXTRA_CA_CERTS/);
+});

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { backup } from "../ops/backup.ts";
+import { planRebuild } from "../ops/rebuild_plan.ts";
+import { Repository } from "../repository/repository.ts";
+import { openStorage } from "../storage/open.ts";
+import {
+  finishColdRestores,
+  PASSWORD,
+  tempDir,
+  TEST_KDF,
+  writeSampleTree,
+} from "../../test/helpers.ts";
+import { repoPricing } from "./pricing.ts";
+import { priceRebuild, type RebuildStep, runRebuild } from "./rebuild.ts";
+import { TierNotOffered } from "./thaw.ts";
+
+/**
+ * A backed-up sample tree in the local back end's cold simulation whose hot tier (index,
+ * snapshots, metadata copies) is then lost; the repository reopened.
+ */
+async function repoWithoutHotTier() {
+  const dir = join(await tempDir(), "repo");
+  const location = `local:${dir}?cold=simulate&restore-delay=3600`;
+  const made = await Repository.init(
+    await openStorage(location, "admin", { create: true }),
+    PASSWORD,
+    {
+      kdf: TEST_KDF,
+      config: { pack: { dataSize: 1 << 20, metaSize: 256 << 10, frameSize: 64 << 10 } },
+    },
+  );
+  const src = await tempDir();
+  writeSampleTree(src);
+  const { id } = await backup(made, { paths: [src] });
+  await made.storage.close();
+  for (const hot of ["index", "snapshots", "meta"]) {
+    fs.rmSync(join(dir, hot), { recursive: true, force: true });
+  }
+  const repo = await Repository.open(await openStorage(location, "admin"), {
+    passphrase: PASSWORD,
+  });
+  return { dir, repo, snapshot: id! };
+}
+
+Deno.test("priceRebuild() prices the metadata-only and every-pack cases at home and in the region", async () => {
+  const { repo } = await repoWithoutHotTier();
+  try {
+    const plan = await planRebuild(repo);
+    const e = priceRebuild(plan, repoPricing(repo), { tier: "bulk", to: "region" });
+    assert.deepEqual(
+      e.alternatives.map((a) => `${a.case}/${a.to}`),
+      ["metadata/internet", "metadata/region", "every-pack/internet", "every-pack/region"],
+    );
+    assert.equal(e.chosen.case, "metadata");
+    assert.equal(e.chosen.to, "region");
+    assert.equal(e.tier, "bulk");
+    assert.ok(e.alternatives[2].bytes > e.alternatives[0].bytes, "every pack is more bytes");
+    assert.throws(
+      () => priceRebuild(plan, repoPricing(repo), { tier: "expedited", to: "internet" }),
+      TierNotOffered,
+    );
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("runRebuild() asks, requests the metadata packs and waits; run again once thawed, it writes the hot tier", async () => {
+  const { dir, repo, snapshot } = await repoWithoutHotTier();
+  try {
+    const plan = await planRebuild(repo);
+    const pricing = repoPricing(repo);
+    const choice = { tier: "bulk", to: "internet" } as const;
+    const estimate = priceRebuild(plan, pricing, choice);
+    const asked: RebuildStep[] = [];
+    const options = {
+      ...choice,
+      pricing,
+      estimate,
+      approve: (step: RebuildStep) => {
+        asked.push(step);
+        return Promise.resolve(true);
+      },
+    };
+    const first = await runRebuild(repo, plan, options);
+    assert.equal(first.status, "waiting");
+    if (first.status !== "waiting") return;
+    assert.equal(first.step.step, "metadata");
+    assert.equal(first.sent, plan.first.length);
+    assert.equal(asked.length, 1);
+    assert.equal(asked[0].estimate, estimate.chosen.estimate);
+    assert.deepEqual(fs.readdirSync(dir).filter((d) => d === "snapshots"), [], "nothing written");
+
+    finishColdRestores(dir);
+    const again = await runRebuild(repo, await planRebuild(repo), options);
+    assert.equal(again.status, "rebuilt");
+    if (again.status !== "rebuilt") return;
+    assert.deepEqual(again.problems, []);
+    assert.equal(again.result.snapshots.written, 1);
+    assert.equal(asked.length, 1, "nothing more to pay for: not asked again");
+    const reopened = await Repository.open(repo.storage, { passphrase: PASSWORD });
+    assert.equal((await reopened.snapshot(snapshot)).id, snapshot);
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("runRebuild() declined at the gate requests nothing", async () => {
+  const { dir, repo } = await repoWithoutHotTier();
+  try {
+    const plan = await planRebuild(repo);
+    const pricing = repoPricing(repo);
+    const estimate = priceRebuild(plan, pricing, { tier: "bulk", to: "internet" });
+    const outcome = await runRebuild(repo, plan, {
+      tier: "bulk",
+      to: "internet",
+      pricing,
+      estimate,
+      approve: () => Promise.resolve(false),
+    });
+    assert.equal(outcome.status, "declined");
+    assert.equal(finishColdRestores(dir), 0, "no restore was requested");
+  } finally {
+    await repo.storage.close();
+  }
+});
