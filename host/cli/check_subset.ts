@@ -108,6 +108,7 @@ export async function prepareSample(
     pricing,
     estimate: r,
     days,
+    tier,
     approve: async (e) => {
       await approveCost(ctx, e.chosen.estimate, {
         action: "check --read-data-subset",

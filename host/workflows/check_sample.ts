@@ -22,7 +22,7 @@ import type { PackInfo } from "../repository/index.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
-import type { Storage } from "../storage/storage.ts";
+import type { RestoreTier, Storage } from "../storage/storage.ts";
 import type { RepoPricing } from "./pricing.ts";
 import {
   type ObjectRead,
@@ -90,6 +90,12 @@ export interface PrepareSampleOptions {
   pricing: RepoPricing;
   estimate: SampleEstimate;
   days: number;
+  /**
+   * The tier to request and wait at when the estimate chose none (no sampled pack is archived
+   * now, e.g. a rerun while they are being restored): the caller's `--tier` or default.
+   * Default `"standard"`.
+   */
+  tier?: RestoreTier;
   /** The cost gate, on a store that bills; false stops with nothing requested. */
   approve?: (estimate: SampleEstimate) => Promise<boolean>;
   /** Told what was requested, before any waiting. */
@@ -114,7 +120,7 @@ export async function prepareCheckSample(
   options: PrepareSampleOptions,
 ): Promise<SampleOutcome> {
   const surveyed = [...plan.states.values()];
-  const tier = options.estimate.chosen.tier ?? "standard";
+  const tier = options.estimate.chosen.tier ?? options.tier ?? "standard";
   checkTierOffered(surveyed, tier);
   if (!options.pricing.asIfS3 && options.approve && !await options.approve(options.estimate)) {
     return { status: "declined" };
