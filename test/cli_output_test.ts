@@ -153,6 +153,23 @@ Deno.test("--budget on a local repository says that nothing is billed", async ()
       `gc ${stage}`,
     );
   }
+  const target = await tempDir();
+  for (
+    const args of [
+      ["restore", "latest", "--target", target, "--budget", "5"],
+      ["check", "--read-data", "--budget", "5"],
+      ["check", "--read-data-subset", "100%", "--budget", "5"],
+      ["rebuild", "--budget", "5"],
+    ]
+  ) {
+    const r = await cli(args, env);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(
+      r.stderr,
+      /^note: --budget: .* is not on S3, so nothing is billed; the budget has nothing to limit here$/m,
+      args.join(" "),
+    );
+  }
   const without = await cli(["backup", src], env);
   assert.doesNotMatch(without.stderr, /--budget/);
 });

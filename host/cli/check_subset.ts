@@ -23,6 +23,7 @@ import {
 import { TierNotOffered } from "../workflows/thaw.ts";
 import { approveCost } from "./confirm.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { cliPricing } from "./pricing.ts";
 import { destinationFlag, readEstimateJson, readEstimateText } from "./read_estimate.ts";
 import {
@@ -66,6 +67,7 @@ export async function prepareSample(
   const plan = await planCheckSample(repo, spec);
   const { sample, packs, names, states } = plan;
   const pricing = cliPricing(ctx, repo, location);
+  if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
   // `--tier`, else the default when the sampled packs' classes offer it, else their cheapest.
   const r = priceCheckSample(plan, pricing, {
     days,

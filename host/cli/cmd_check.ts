@@ -3,6 +3,7 @@ import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import { surveyPacks } from "../cold/pack_survey.ts";
 import { type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
 import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
@@ -71,6 +72,7 @@ export async function cmdCheck(ctx: Context): Promise<number> {
       sample = prepared.sample;
     } else if (readData) {
       const pricing = cliPricing(ctx, repo, location);
+      if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
       if (ctx.bool("estimate") || !pricing.asIfS3) {
         const { r, title, notes, plan } = await priceReadData(ctx, repo, pricing);
         const shown = () => readEstimateText(title, r, pricing, notes);

@@ -18,6 +18,7 @@ import { TierNotOffered } from "../workflows/thaw.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
@@ -71,6 +72,7 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     await proveDeleteAllowed(repo, "rebuild");
     const plan = await planRebuild(repo);
     const pricing = cliPricing(ctx, repo, location);
+    if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
     if (ctx.string("emit-job") !== undefined) return emitJob(ctx, plan, pricing, options);
     const estimate = withFlagWording(() => priceRebuild(plan, pricing, options));
     const summary = describePlan(plan);

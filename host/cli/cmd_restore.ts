@@ -14,6 +14,7 @@ import {
   summarize,
 } from "../workflows/restore_estimate.ts";
 import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
+import { noteUnbilledBudget } from "./budget_note.ts";
 import { Progress } from "./progress.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
@@ -79,6 +80,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       path: request.path,
     });
     const pricing = cliPricing(ctx, repo, request.location);
+    if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, request.location, false);
     const summary = () => ({ ...summarize(preview), ...jobFields(request.job) });
     if (ctx.bool("estimate")) {
       const given = ctx.string("tier") as RestoreTier | undefined;
