@@ -12,6 +12,7 @@
  * @module
  */
 
+import { ForwardingStorage } from "../host/storage/forwarding.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
@@ -27,15 +28,7 @@ import { PacksGoneAfterCommit, RetiredDuringBackup } from "../host/ops/reuse_gua
 import { layout } from "../host/repository/layout.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
-import type {
-  ByteRange,
-  CreateOptions,
-  ObjectInfo,
-  ObjectStat,
-  RestoreOptions,
-  Storage,
-  Stray,
-} from "../host/storage/storage.ts";
+import type { ByteRange, CreateOptions, ObjectInfo, Storage } from "../host/storage/storage.ts";
 import {
   describeTree,
   forgetOne,
@@ -55,14 +48,16 @@ type Moment = "first pack" | "index listed after the packs" | "manifest";
 /**
  * A storage that, at `moment`, runs `admin` once and waits for it before the call goes on.
  */
-class Interleaved implements Storage {
+class Interleaved extends ForwardingStorage {
   #packsStored = false;
   #done = false;
   constructor(
-    private inner: Storage,
+    inner: Storage,
     private moment: Moment,
     private admin: () => Promise<void>,
-  ) {}
+  ) {
+    super(inner);
+  }
 
   async #maybeRun(now: boolean): Promise<void> {
     if (!now || this.#done) return;
@@ -70,14 +65,14 @@ class Interleaved implements Storage {
     await this.admin();
   }
 
-  async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
+  override async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
     const pack = name.startsWith(layout.prefixes.pack);
     await this.#maybeRun(pack && this.moment === "first pack");
     await this.#maybeRun(name.startsWith(layout.prefixes.snapshot) && this.moment === "manifest");
     if (pack) this.#packsStored = true;
     return await this.inner.create(name, data, options);
   }
-  async list(prefix: string): Promise<ObjectInfo[]> {
+  override async list(prefix: string): Promise<ObjectInfo[]> {
     await this.#maybeRun(
       prefix === layout.prefixes.index && this.#packsStored &&
         this.moment === "index listed after the packs",
@@ -86,27 +81,9 @@ class Interleaved implements Storage {
   }
   /** Names read, in order (a test checks what a backup reads back). */
   readonly reads: string[] = [];
-  read(name: string, range?: ByteRange): Promise<Uint8Array> {
+  override read(name: string, range?: ByteRange): Promise<Uint8Array> {
     this.reads.push(name);
     return this.inner.read(name, range);
-  }
-  stat(name: string): Promise<ObjectStat | null> {
-    return this.inner.stat(name);
-  }
-  requestRestore(name: string, options: RestoreOptions): Promise<void> {
-    return this.inner.requestRestore(name, options);
-  }
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
-  strays(): Promise<Stray[]> {
-    return this.inner.strays();
-  }
-  removeStray(name: string): Promise<void> {
-    return this.inner.removeStray(name);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { ForwardingStorage } from "../host/storage/forwarding.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
@@ -31,15 +32,7 @@ import { toIngestKeys } from "../host/repository/keys.ts";
 import { layout } from "../host/repository/layout.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
-import type {
-  ByteRange,
-  CreateOptions,
-  ObjectInfo,
-  ObjectStat,
-  RestoreOptions,
-  Storage,
-  Stray,
-} from "../host/storage/storage.ts";
+import type { CreateOptions, Storage } from "../host/storage/storage.ts";
 import { objectPath } from "../plugins/storage/local/object_path.ts";
 import {
   describeTree,
@@ -55,38 +48,13 @@ const table = shippedPriceTable("us-east-1");
 const purgeNow = { table, graceMs: 0, acceptEarlyFee: true, minimumDurations: false };
 
 /** A storage whose `create` of a chosen object first awaits `before(name)`. */
-class Staged implements Storage {
-  constructor(
-    private inner: Storage,
-    private before: (name: string) => Promise<void>,
-  ) {}
-  async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
+class Staged extends ForwardingStorage {
+  constructor(inner: Storage, private before: (name: string) => Promise<void>) {
+    super(inner);
+  }
+  override async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
     await this.before(name);
     return await this.inner.create(name, data, options);
-  }
-  read(name: string, range?: ByteRange): Promise<Uint8Array> {
-    return this.inner.read(name, range);
-  }
-  stat(name: string): Promise<ObjectStat | null> {
-    return this.inner.stat(name);
-  }
-  list(prefix: string): Promise<ObjectInfo[]> {
-    return this.inner.list(prefix);
-  }
-  requestRestore(name: string, options: RestoreOptions): Promise<void> {
-    return this.inner.requestRestore(name, options);
-  }
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
-  strays(): Promise<Stray[]> {
-    return this.inner.strays();
-  }
-  removeStray(name: string): Promise<void> {
-    return this.inner.removeStray(name);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { ForwardingStorage } from "../host/storage/forwarding.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
@@ -32,15 +33,7 @@ import { PacksGone, RetiredDuringBackup } from "../host/ops/reuse_guard.ts";
 import { layout } from "../host/repository/layout.ts";
 import { Repository } from "../host/repository/repository.ts";
 import { openStorage } from "../host/storage/open.ts";
-import type {
-  ByteRange,
-  CreateOptions,
-  ObjectInfo,
-  ObjectStat,
-  RestoreOptions,
-  Storage,
-  Stray,
-} from "../host/storage/storage.ts";
+import type { CreateOptions, Storage } from "../host/storage/storage.ts";
 import {
   describeTree,
   forgetOne,
@@ -55,36 +48,14 @@ const ROUNDS = 6;
 const table = shippedPriceTable("us-east-1");
 
 /** A storage that calls `onPack(count)` after each pack it creates. */
-class CountingPacks implements Storage {
+class CountingPacks extends ForwardingStorage {
   #packs = 0;
-  constructor(private inner: Storage, private onPack: (count: number) => void) {}
-  async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
+  constructor(inner: Storage, private onPack: (count: number) => void) {
+    super(inner);
+  }
+  override async create(name: string, data: Uint8Array, options?: CreateOptions): Promise<void> {
     await this.inner.create(name, data, options);
     if (name.startsWith(layout.prefixes.pack)) this.onPack(++this.#packs);
-  }
-  read(name: string, range?: ByteRange): Promise<Uint8Array> {
-    return this.inner.read(name, range);
-  }
-  stat(name: string): Promise<ObjectStat | null> {
-    return this.inner.stat(name);
-  }
-  list(prefix: string): Promise<ObjectInfo[]> {
-    return this.inner.list(prefix);
-  }
-  requestRestore(name: string, options: RestoreOptions): Promise<void> {
-    return this.inner.requestRestore(name, options);
-  }
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
-  strays(): Promise<Stray[]> {
-    return this.inner.strays();
-  }
-  removeStray(name: string): Promise<void> {
-    return this.inner.removeStray(name);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }
 
