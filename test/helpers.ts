@@ -10,6 +10,7 @@ import fs from "node:fs";
 import { join } from "node:path";
 import { COARSE_RACY_MARGIN_MS } from "../host/cache/file_cache.ts";
 import { Repository, type SnapshotEntry } from "../host/repository/repository.ts";
+import { backup } from "../host/ops/backup.ts";
 import { executeForget } from "../host/ops/forget.ts";
 import { openStorage } from "../host/storage/open.ts";
 import type { Role } from "../host/storage/storage.ts";
@@ -54,6 +55,29 @@ export async function tempDir(prefix = "pf-test-"): Promise<string> {
 }
 
 /** A repository in a fresh folder, with small packs so tests make several. */
+/**
+ * A backed-up sample tree (`writeSampleTree`) in a repository in the local back end's cold
+ * simulation, with small packs and a restore delay of an hour (`finishColdRestores` ends it).
+ */
+export async function coldSampleRepo(): Promise<
+  { dir: string; location: string; repo: Repository; src: string; snapshot: string }
+> {
+  const dir = join(await tempDir(), "repo");
+  const location = `local:${dir}?cold=simulate&restore-delay=3600`;
+  const repo = await Repository.init(
+    await openStorage(location, "admin", { create: true }),
+    PASSWORD,
+    {
+      kdf: TEST_KDF,
+      config: { pack: { dataSize: 1 << 20, metaSize: 256 << 10, frameSize: 64 << 10 } },
+    },
+  );
+  const src = await tempDir();
+  writeSampleTree(src);
+  const { id } = await backup(repo, { paths: [src] });
+  return { dir, location, repo, src, snapshot: id! };
+}
+
 export async function newRepo(
   options: { dataSize?: number; metaSize?: number; frameSize?: number } = {},
 ): Promise<{ dir: string; repo: Repository; cacheDir: string }> {

@@ -1,39 +1,12 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { backup } from "../ops/backup.ts";
 import { parseSubset } from "../ops/check_sample.ts";
-import { Repository } from "../repository/repository.ts";
-import { openStorage } from "../storage/open.ts";
-import {
-  finishColdRestores,
-  PASSWORD,
-  tempDir,
-  TEST_KDF,
-  writeSampleTree,
-} from "../../test/helpers.ts";
+import { coldSampleRepo, finishColdRestores } from "../../test/helpers.ts";
 import { planCheckSample, prepareCheckSample, priceCheckSample } from "./check_sample.ts";
 import { repoPricing } from "./pricing.ts";
 import { TierNotOffered } from "./thaw.ts";
 
-/** A backed-up sample tree in the local back end's cold simulation. */
-async function coldRepo() {
-  const dir = join(await tempDir(), "repo");
-  const repo = await Repository.init(
-    await openStorage(`local:${dir}?cold=simulate&restore-delay=3600`, "admin", { create: true }),
-    PASSWORD,
-    {
-      kdf: TEST_KDF,
-      config: { pack: { dataSize: 1 << 20, metaSize: 256 << 10, frameSize: 64 << 10 } },
-    },
-  );
-  const src = await tempDir();
-  writeSampleTree(src);
-  await backup(repo, { paths: [src] });
-  return { dir, repo };
-}
-
 Deno.test("planCheckSample() picks the same packs for the same seed", async () => {
-  const { repo } = await coldRepo();
+  const { repo } = await coldSampleRepo();
   try {
     const a = await planCheckSample(repo, parseSubset("2@abc"));
     const b = await planCheckSample(repo, parseSubset("2@abc"));
@@ -46,7 +19,7 @@ Deno.test("planCheckSample() picks the same packs for the same seed", async () =
 });
 
 Deno.test("prepareCheckSample() asks, requests the archived sampled packs, and waits with the injected sleep", async () => {
-  const { dir, repo } = await coldRepo();
+  const { dir, repo } = await coldSampleRepo();
   try {
     const plan = await planCheckSample(repo, parseSubset("100%"));
     const pricing = repoPricing(repo);
@@ -78,7 +51,7 @@ Deno.test("prepareCheckSample() asks, requests the archived sampled packs, and w
 });
 
 Deno.test("prepareCheckSample() without wait requests the packs and says waiting", async () => {
-  const { repo } = await coldRepo();
+  const { repo } = await coldSampleRepo();
   try {
     const plan = await planCheckSample(repo, parseSubset("100%"));
     const pricing = repoPricing(repo);
@@ -95,7 +68,7 @@ Deno.test("prepareCheckSample() without wait requests the packs and says waiting
 });
 
 Deno.test("a tier the sampled packs' class does not offer is refused before anything is asked", async () => {
-  const { repo } = await coldRepo();
+  const { repo } = await coldSampleRepo();
   try {
     const plan = await planCheckSample(repo, parseSubset("100%"));
     const pricing = repoPricing(repo);

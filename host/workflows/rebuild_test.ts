@@ -1,39 +1,17 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { backup } from "../ops/backup.ts";
 import { planRebuild } from "../ops/rebuild_plan.ts";
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
-import {
-  finishColdRestores,
-  PASSWORD,
-  tempDir,
-  TEST_KDF,
-  writeSampleTree,
-} from "../../test/helpers.ts";
+import { coldSampleRepo, finishColdRestores, PASSWORD } from "../../test/helpers.ts";
 import { repoPricing } from "./pricing.ts";
 import { priceRebuild, type RebuildStep, runRebuild } from "./rebuild.ts";
 import { TierNotOffered } from "./thaw.ts";
 
-/**
- * A backed-up sample tree in the local back end's cold simulation whose hot tier (index,
- * snapshots, metadata copies) is then lost; the repository reopened.
- */
+/** The cold sample repository whose hot tier (index, snapshots, metadata copies) is then lost. */
 async function repoWithoutHotTier() {
-  const dir = join(await tempDir(), "repo");
-  const location = `local:${dir}?cold=simulate&restore-delay=3600`;
-  const made = await Repository.init(
-    await openStorage(location, "admin", { create: true }),
-    PASSWORD,
-    {
-      kdf: TEST_KDF,
-      config: { pack: { dataSize: 1 << 20, metaSize: 256 << 10, frameSize: 64 << 10 } },
-    },
-  );
-  const src = await tempDir();
-  writeSampleTree(src);
-  const { id } = await backup(made, { paths: [src] });
+  const { dir, location, repo: made, snapshot } = await coldSampleRepo();
   await made.storage.close();
   for (const hot of ["index", "snapshots", "meta"]) {
     fs.rmSync(join(dir, hot), { recursive: true, force: true });
@@ -41,7 +19,7 @@ async function repoWithoutHotTier() {
   const repo = await Repository.open(await openStorage(location, "admin"), {
     passphrase: PASSWORD,
   });
-  return { dir, repo, snapshot: id! };
+  return { dir, repo, snapshot };
 }
 
 Deno.test("priceRebuild() prices the metadata-only and every-pack cases at home and in the region", async () => {

@@ -2,15 +2,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { basename, join } from "node:path";
 import { backup } from "../ops/backup.ts";
-import { Repository } from "../repository/repository.ts";
-import { openStorage } from "../storage/open.ts";
 import {
+  coldSampleRepo,
   describeTree,
   finishColdRestores,
   newRepo,
-  PASSWORD,
   tempDir,
-  TEST_KDF,
   writeSampleTree,
 } from "../../test/helpers.ts";
 import { InvalidRequest } from "./invalid_request.ts";
@@ -23,22 +20,9 @@ import {
   restoreEstimateReport,
 } from "./restore_estimate.ts";
 
-/** A backed-up sample tree in a repository in the local back end's cold simulation. */
+/** The cold sample repository, with a folder for restore jobs. */
 async function coldRepo() {
-  const dir = join(await tempDir(), "repo");
-  const location = `local:${dir}?cold=simulate&restore-delay=3600`;
-  const repo = await Repository.init(
-    await openStorage(location, "admin", { create: true }),
-    PASSWORD,
-    {
-      kdf: TEST_KDF,
-      config: { pack: { dataSize: 1 << 20, metaSize: 256 << 10, frameSize: 64 << 10 } },
-    },
-  );
-  const src = await tempDir();
-  writeSampleTree(src);
-  await backup(repo, { paths: [src] });
-  return { dir, location, repo, src, jobs: { dir: await tempDir() } };
+  return { ...await coldSampleRepo(), jobs: { dir: await tempDir() } };
 }
 
 Deno.test("estimateRestore() prices every tier to the internet and in the region", async () => {
