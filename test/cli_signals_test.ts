@@ -10,24 +10,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { initColdRepo, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
-
-/** The CLI as a child process, for runs a test signals. */
-function spawnCli(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--quiet",
-      new URL("../host/cli/main.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    env: { PERMAFROST_PASSWORD: PASSWORD, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-}
+import { initColdRepo, randomBytes, spawnCli, tempDir } from "./helpers.ts";
 
 /**
  * Reads `child`'s stdout until it has printed a line matching `pattern`, then drains the rest;

@@ -229,7 +229,18 @@ export async function cli(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
+  const out = await cliCommand(args, env).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** The CLI as a running child process, for runs a test signals or overlaps (as `cli`). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): Deno.ChildProcess {
+  return cliCommand(args, env).spawn();
+}
+
+function cliCommand(args: string[], env: Record<string, string>): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-all",
@@ -248,9 +259,7 @@ export async function cli(
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  });
 }
 
 /** Forgets one snapshot the way `forget` does (deletes its manifest; nothing else). */

@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { basename, join } from "node:path";
-import { cli, describeTree, PASSWORD, randomBytes, tempDir, writeSampleTree } from "./helpers.ts";
+import { cli, describeTree, randomBytes, spawnCli, tempDir, writeSampleTree } from "./helpers.ts";
 
 /** A sqlite repository made by `init` (1 MiB packs), and a `cli` bound to it. */
 async function sqliteRepo() {
@@ -47,23 +47,6 @@ async function bigSource(mib: number): Promise<string> {
     fs.writeFileSync(join(src, `f${i}.bin`), randomBytes(1 << 20, i + 1));
   }
   return src;
-}
-
-/** The CLI as a child process, for runs a test signals or overlaps. */
-function spawnCli(args: string[], env: Record<string, string>): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-all",
-      "--quiet",
-      new URL("../host/cli/main.ts", import.meta.url).pathname,
-      ...args,
-    ],
-    env: { PERMAFROST_PASSWORD: PASSWORD, NO_COLOR: "1", ...env },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
 }
 
 /**
