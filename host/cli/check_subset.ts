@@ -27,11 +27,11 @@ import { noteUnbilledBudget } from "./budget_note.ts";
 import { cliPricing } from "./pricing.ts";
 import { destinationFlag, readEstimateJson, readEstimateText } from "./read_estimate.ts";
 import {
-  checkClassOffers,
   POLL_SECONDS,
   restoresRequested,
   surveyLine,
   thawFlags,
+  tierUsage,
   WAITING,
 } from "./thaw_step.ts";
 
@@ -143,7 +143,7 @@ export async function prepareSample(
       : undefined,
   }).catch((err) => {
     // The workflow names the tiers; the CLI names the flag that picks one.
-    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    if (err instanceof TierNotOffered) throw tierUsage(err);
     throw err;
   });
   if (outcome.status === "declined") return { status: 1 };

@@ -23,13 +23,13 @@ import { hoursText, render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
 import {
-  checkClassOffers,
   POLL_SECONDS,
   restoresRequested,
   surveyLine,
   type ThawFlags,
   thawFlags,
   thawOptions,
+  tierUsage,
   WAITING,
 } from "./thaw_step.ts";
 
@@ -193,7 +193,7 @@ function withFlagWording<T>(f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    if (err instanceof TierNotOffered) throw tierUsage(err);
     throw err;
   }
 }
@@ -202,7 +202,7 @@ async function withFlagWordingAsync<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err) {
-    if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+    if (err instanceof TierNotOffered) throw tierUsage(err);
     throw err;
   }
 }

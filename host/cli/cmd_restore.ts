@@ -21,12 +21,12 @@ import { type OptionTable, refuseExtraArguments } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 import { destinationFlag, readEstimateText } from "./read_estimate.ts";
 import {
-  checkClassOffers,
   POLL_SECONDS,
   restoresRequested,
   surveyLine,
   thawFlags,
   thawOptions,
+  tierUsage,
   WAITING,
 } from "./thaw_step.ts";
 
@@ -128,7 +128,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       onWarning: progress.onWarning,
     }).catch((err) => {
       // The workflow names the tiers; the CLI names the flag that picks one.
-      if (err instanceof TierNotOffered) checkClassOffers(err.storageClass, err.tier);
+      if (err instanceof TierNotOffered) throw tierUsage(err);
       throw err;
     }).finally(progress.done);
 

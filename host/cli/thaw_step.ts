@@ -11,14 +11,9 @@
  */
 
 import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
-import { tiersOf } from "../cold/restore_times.ts";
+import { checkTierOffered as workflowCheckTierOffered, TierNotOffered } from "../workflows/thaw.ts";
 import { requestThaw, waitForThaw } from "../cold/thaw.ts";
-import {
-  type RestoreTier,
-  restoreTiers,
-  type Storage,
-  type StorageClass,
-} from "../storage/storage.ts";
+import { type RestoreTier, restoreTiers, type Storage } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 
@@ -72,19 +67,20 @@ export function thawFlags<Days extends number | undefined>(
 
 /** Refuses `tier` when an archived pack's class does not offer it (Deep Archive has no expedited). */
 export function checkTierOffered(states: PackState[], tier: RestoreTier): void {
-  for (const s of states) {
-    if (s.availability.state === "archived") checkClassOffers(s.storageClass, tier);
+  try {
+    workflowCheckTierOffered(states, tier);
+  } catch (err) {
+    throw err instanceof TierNotOffered ? tierUsage(err) : err;
   }
 }
 
-/** Refuses `tier` when `storageClass` does not offer it; a class with no tiers is never archived. */
-export function checkClassOffers(storageClass: StorageClass, tier: RestoreTier): void {
-  const offered = tiersOf(storageClass);
-  if (offered.length > 0 && !offered.includes(tier)) {
-    throw new UsageError(
-      `${storageClass} offers no ${tier} restores; use --tier ${offered.join(" or --tier ")}`,
-    );
-  }
+/** The CLI's words for a tier a class does not offer: the workflow names tiers, this the flag. */
+export function tierUsage(err: TierNotOffered): UsageError {
+  return new UsageError(
+    `${err.storageClass} offers no ${err.tier} restores; use --tier ${
+      err.offered.join(" or --tier ")
+    }`,
+  );
 }
 
 /** "requested 2 pack restores (tier bulk, 3 days)". */
