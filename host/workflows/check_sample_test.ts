@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { COLD_DIR } from "../../plugins/storage/local/object_path.ts";
 import { parseSubset } from "../ops/check_sample.ts";
 import { coldSampleRepo, finishColdRestores } from "../../test/helpers.ts";
 import { planCheckSample, prepareCheckSample, priceCheckSample } from "./check_sample.ts";
@@ -87,6 +90,51 @@ Deno.test("a tier the sampled packs' class does not offer is refused before anyt
       }),
       TierNotOffered,
     );
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("prepareCheckSample() of a rerun while the sample is restoring asks again at the tier given when a copy expires", async () => {
+  const { dir, repo } = await coldSampleRepo();
+  try {
+    const pricing = repoPricing(repo);
+    const first = await planCheckSample(repo, parseSubset("100%"));
+    const firstEstimate = priceCheckSample(first, pricing, { days: 1, tier: "standard" });
+    await prepareCheckSample(repo, first, { pricing, estimate: firstEstimate, days: 1 });
+
+    // The rerun: no sampled pack is archived now, so the estimate chooses no tier.
+    const again = await planCheckSample(repo, parseSubset("100%"));
+    const estimate = priceCheckSample(again, pricing, { days: 1 });
+    assert.equal(estimate.chosen.tier, undefined);
+    const cold = join(dir, COLD_DIR);
+    const records = () =>
+      fs.readdirSync(cold).filter((f) => f.endsWith(".json")).map((f) => join(cold, f));
+    let sleeps = 0;
+    const outcome = await prepareCheckSample(repo, again, {
+      pricing,
+      estimate,
+      days: 1,
+      tier: "bulk",
+      wait: {
+        intervalSeconds: 0,
+        sleep: () => {
+          if (sleeps++ === 0) {
+            // Every copy expires before it was read: the wait must ask again.
+            for (const file of records()) {
+              const record = JSON.parse(fs.readFileSync(file, "utf8"));
+              delete record.restore;
+              fs.writeFileSync(file, JSON.stringify(record));
+            }
+          } else finishColdRestores(dir);
+          return Promise.resolve();
+        },
+      },
+    });
+    assert.equal(outcome.status, "readable");
+    const tiers = records().map((f) => JSON.parse(fs.readFileSync(f, "utf8")).restore?.tier);
+    assert.ok(tiers.length > 0);
+    assert.ok(tiers.every((t) => t === "bulk"), `asked again at ${tiers.join(", ")}`);
   } finally {
     await repo.storage.close();
   }
