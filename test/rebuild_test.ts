@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import type { PackState } from "../host/cold/pack_survey.ts";
-import { requestThaw } from "../host/cold/thaw.ts";
+import { requestThaw } from "../host/cold/restore_requests.ts";
 import { sha256Hex } from "../host/crypto/hash.ts";
 import { blobId } from "../host/crypto/mac.ts";
 import { backup } from "../host/ops/backup.ts";

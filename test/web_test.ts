@@ -18,7 +18,7 @@ import { type Browser, chromium, type Locator, type Page } from "playwright-core
 import { usd } from "../host/cli/estimate_render.ts";
 import { barChart, lineChart } from "../host/web/charts.ts";
 import { html } from "../host/web/html.ts";
-import { page as shell } from "../host/web/layout.ts";
+import { page as shell } from "../host/web/page_frame.ts";
 import { ensureChromium, launchOptions } from "./rig/chromium.ts";
 import { cli, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
 

@@ -2,7 +2,7 @@
  * `check --read-data-subset N%|N [--tier T] [--days N] [--wait] [--poll S]`: making a sample of
  * packs readable before `check` reads them whole. Plan (the sample, `host/ops/check_sample.ts`,
  * and one `stat` per sampled pack), price (docs/cost-model.md §10.3), gate (`confirm.ts`), then
- * request restores of the sampled packs that are archived (`host/cold/thaw.ts`) and either wait
+ * request restores of the sampled packs that are archived (`host/cold/restore_requests.ts`) and either wait
  * (`--wait`) or stop with exit status 4 and the command that picks the same sample again.
  * Nothing is saved between runs: the seed, printed, makes the rerun pick the same packs.
  *
@@ -33,7 +33,7 @@ import {
   thawFlags,
   tierUsage,
   WAITING,
-} from "./thaw_step.ts";
+} from "./thaw_flags.ts";
 
 export type { Sample } from "../workflows/check_sample.ts";
 export { wholePackReads } from "../workflows/check_sample.ts";

@@ -8,7 +8,7 @@ import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
 import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
 import { strayNote } from "./stray_note.ts";
-import { thawOptions } from "./thaw_step.ts";
+import { thawOptions } from "./thaw_flags.ts";
 import {
   priceReads,
   type ReadEstimate,

@@ -21,7 +21,7 @@ import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
-import { thawFlags, thawOptions, thawPacks, WAITING } from "./thaw_step.ts";
+import { thawFlags, thawOptions, thawPacks, WAITING } from "./thaw_flags.ts";
 
 export const gcCompactOptions = {
   ...repoOptions,

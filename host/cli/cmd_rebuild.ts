@@ -31,7 +31,7 @@ import {
   thawOptions,
   tierUsage,
   WAITING,
-} from "./thaw_step.ts";
+} from "./thaw_flags.ts";
 
 export const rebuildOptions = {
   ...repoOptions,

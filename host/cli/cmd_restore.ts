@@ -28,7 +28,7 @@ import {
   thawOptions,
   tierUsage,
   WAITING,
-} from "./thaw_step.ts";
+} from "./thaw_flags.ts";
 
 export const restoreOptions = {
   ...repoOptions,

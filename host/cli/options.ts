@@ -2,7 +2,7 @@
  * Command-line options. Each command declares the options it takes in a table beside its code
  * (`export const forgetOptions = {...}` in `cmd_forget.ts`; groups several commands share sit
  * beside the code that reads them: `repoOptions` in `context.ts`, `thawOptions` in
- * `thaw_step.ts`, `costGateOptions` in `confirm.ts`, `jobOptions` in `job_flags.ts`), and the
+ * `thaw_flags.ts`, `costGateOptions` in `confirm.ts`, `jobOptions` in `job_flags.ts`), and the
  * command line is parsed with that table alone, strictly: an option the command does not take
  * is a usage error naming the option and the command, raised before the command runs, so
  * before anything is opened or asked. `--help` is every command's.

@@ -27,7 +27,7 @@ import {
   defaultAssumptions,
   transferHours,
 } from "./assumptions.ts";
-import { fargateItems } from "./compute.ts";
+import { fargateItems } from "./fargate.ts";
 import { earlyDeletionItems, remainingDays } from "./delete_cost.ts";
 import { type Destination, egressItems } from "./egress.ts";
 import {

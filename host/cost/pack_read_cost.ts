@@ -9,7 +9,7 @@
 
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
 import { type Assumptions, defaultAssumptions } from "./assumptions.ts";
-import { fargateItems } from "./compute.ts";
+import { fargateItems } from "./fargate.ts";
 import { type Destination, egressItems } from "./egress.ts";
 import { addHours, type Estimate, estimate, type LineItem, noTime, toGB } from "./estimate.ts";
 import type { PriceTable } from "./price_table.ts";

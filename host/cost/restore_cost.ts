@@ -15,7 +15,7 @@ import {
   defaultAssumptions,
   transferHours,
 } from "./assumptions.ts";
-import { fargateItems } from "./compute.ts";
+import { fargateItems } from "./fargate.ts";
 import { type Destination, egressItems } from "./egress.ts";
 import {
   addHours,

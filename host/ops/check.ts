@@ -20,7 +20,7 @@ import { sha256Hex } from "../crypto/hash.ts";
 import { readKeyFileInfo } from "../repository/keyfile.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
-import type { PackInfo } from "../repository/index.ts";
+import type { PackInfo } from "../repository/repo_index.ts";
 import type { Repository, SnapshotEntry } from "../repository/repository.ts";
 import { errMessage, indexClaims, verifyPack } from "./check_pack.ts";
 import { checkKeyBindings } from "./check_keys.ts";

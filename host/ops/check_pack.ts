@@ -18,7 +18,7 @@
 
 import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
-import type { BlobEntry, PackInfo } from "../repository/index.ts";
+import type { BlobEntry, PackInfo } from "../repository/repo_index.ts";
 import { openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import {

@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { BlobEntry, RepoIndex } from "../repository/index.ts";
+import type { BlobEntry, RepoIndex } from "../repository/repo_index.ts";
 import type { IndexedPack } from "../repository/index_segment.ts";
 import { idOf, kindOf, layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";

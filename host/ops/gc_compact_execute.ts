@@ -25,7 +25,7 @@
  */
 
 import { CompressorPool } from "../repository/compressor.ts";
-import { RepoIndex } from "../repository/index.ts";
+import { RepoIndex } from "../repository/repo_index.ts";
 import type { IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";

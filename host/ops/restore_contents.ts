@@ -14,7 +14,7 @@ import { release } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import { isDamage, type Repository } from "../repository/repository.ts";
-import type { BlobEntry } from "../repository/index.ts";
+import type { BlobEntry } from "../repository/repo_index.ts";
 import type { TreeNode } from "../repository/tree.ts";
 import {
   chooseCopies,

@@ -7,7 +7,7 @@
  */
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import type { BlobEntry, RepoIndex } from "../repository/index.ts";
+import type { BlobEntry, RepoIndex } from "../repository/repo_index.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
 import { locate, walkTree } from "./snapshot_path.ts";

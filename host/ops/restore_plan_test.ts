@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { RepoIndex } from "../repository/index.ts";
-import { fakePack as pack } from "../repository/index_fixture.ts";
+import { RepoIndex } from "../repository/repo_index.ts";
+import { fakePack as pack } from "../../test/support/index_fixture.ts";
 import { chooseCopies } from "./restore_plan.ts";
 
 const packsOf = (index: RepoIndex, ids: string[]) =>

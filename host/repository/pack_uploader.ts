@@ -35,7 +35,7 @@ import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
 import type { RepoConfig } from "./config.ts";
 import type { RepoKeys } from "./keys.ts";
-import { RepoIndex } from "./index.ts";
+import { RepoIndex } from "./repo_index.ts";
 import type { FrameCompressor } from "./compressor.ts";
 
 /**

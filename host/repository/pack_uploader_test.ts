@@ -6,7 +6,7 @@ import { newConfig, type RepoConfig } from "./config.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { encodeIndexSegment } from "./index_segment.ts";
 import { layout } from "./layout.ts";
-import { RepoIndex } from "./index.ts";
+import { RepoIndex } from "./repo_index.ts";
 import { generateMasterKeys, type RepoKeys } from "./keys.ts";
 import { MAX_COPY_SHARE, PackUploader, type SegmentWriter } from "./pack_uploader.ts";
 import { CompressorPool } from "./compressor.ts";

@@ -17,7 +17,7 @@ import {
   type RepoConfig,
 } from "./config.ts";
 import { ConfigMissing, ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
-import { RepoIndex } from "./index.ts";
+import { RepoIndex } from "./repo_index.ts";
 import {
   adminTagKey,
   encodeIndexSegment,

@@ -217,7 +217,7 @@ export function identityPolicy(
  * Admins are matched by `aws:PrincipalArn` with `ArnNotLike`, which is true when the key is
  * absent, so anonymous requests are denied too. Not for moto: it ignores a bucket policy's
  * principals and conditions, so every statement here would deny everyone (test this policy
- * with `_evaluate.ts` instead). Throws `S3InputError` for bad input: no admin,
+ * with `test/support/s3_policy_eval.ts` instead). Throws `S3InputError` for bad input: no admin,
  * no ingest principal, an ARN that is not a user or role, one principal in both lists, or a
  * principal in another partition than the bucket.
  */

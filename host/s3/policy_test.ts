@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ingestMayCreate, ingestMayRead, layout } from "../repository/layout.ts";
-import { evaluate, type S3Request } from "./_evaluate.ts";
+import { evaluate, type S3Request } from "../../test/support/s3_policy_eval.ts";
 import { S3InputError } from "./location.ts";
 import {
   bucketPolicy,

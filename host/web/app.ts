@@ -16,7 +16,7 @@ import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { requireToken } from "./auth.ts";
 import { costBody, type CostReport } from "./cost_page.ts";
 import type { Html } from "./html.ts";
-import { page } from "./layout.ts";
+import { page } from "./page_frame.ts";
 import { pricesBody } from "./prices_page.ts";
 import { restoreBody, type RestoreEstimateReport, type RestoreQuery } from "./restore_page.ts";
 import { snapshotsBody, type SnapshotsReport } from "./snapshots_page.ts";

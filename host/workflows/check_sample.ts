@@ -18,7 +18,7 @@ import {
   type SubsetSpec,
   subsetText,
 } from "../ops/check_sample.ts";
-import type { PackInfo } from "../repository/index.ts";
+import type { PackInfo } from "../repository/repo_index.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";

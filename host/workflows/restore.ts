@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import type { PackState } from "../cold/pack_survey.ts";
 import { jobsDir, newJobId, removeJob, type RestoreJob, saveJob } from "../cold/restore_job.ts";
-import { fasterTier } from "../cold/thaw.ts";
+import { fasterTier } from "../cold/restore_requests.ts";
 import type { Destination } from "../cost/mod.ts";
 import { executeRestore, type RestoreResult } from "../ops/restore.ts";
 import type { Repository } from "../repository/repository.ts";

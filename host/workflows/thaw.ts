@@ -9,7 +9,7 @@
 
 import { isReadable, type PackState } from "../cold/pack_survey.ts";
 import { tiersOf } from "../cold/restore_times.ts";
-import { requestThaw, waitForThaw } from "../cold/thaw.ts";
+import { requestThaw, waitForThaw } from "../cold/restore_requests.ts";
 import type { RestoreTier, Storage, StorageClass } from "../storage/storage.ts";
 import { InvalidRequest } from "./invalid_request.ts";
 

@@ -23,7 +23,7 @@
  * @module
  */
 
-import { release } from "../../sdk/bytes.ts";
+import { release } from "../../sdk/mod.ts";
 
 /**
  * Chunk size parameters, in bytes. Contract (checked by {@linkcode validateChunkerParams}, the

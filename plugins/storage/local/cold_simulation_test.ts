@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { NeedsRestore, ObjectNotFound } from "../../sdk/errors.ts";
+import { NeedsRestore, ObjectNotFound } from "../../sdk/mod.ts";
 import { LocalStore } from "./local_store.ts";
 
 const DAY = 86_400_000;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/mod.ts";
 import {
   checkRestoreOptions,
   type ColdRecord,

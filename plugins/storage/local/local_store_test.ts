@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ObjectExists, ObjectNotFound } from "../../sdk/errors.ts";
+import { ObjectExists, ObjectNotFound } from "../../sdk/mod.ts";
 import { openTemp } from "./durable_file.ts";
 import { diskFull, LocalStore } from "./local_store.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startPlugin } from "../../../host/plugin/sandbox.ts";
-import { ObjectExists } from "../../sdk/errors.ts";
+import { ObjectExists } from "../../sdk/mod.ts";
 
 async function withDirs(fn: (repo: string, other: string) => Promise<void>): Promise<void> {
   const base = await Deno.makeTempDir({ prefix: "pf-localmod-" });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startPlugin } from "../../../host/plugin/sandbox.ts";
-import { ObjectExists } from "../../sdk/errors.ts";
+import { ObjectExists } from "../../sdk/mod.ts";
 
 const dir = fileURLToPath(new URL("./", import.meta.url));
 

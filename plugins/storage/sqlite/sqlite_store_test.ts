@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/errors.ts";
+import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/mod.ts";
 import { CHUNK_SIZE, sqliteFailure, SqliteStore } from "./sqlite_store.ts";
 
 async function withStore(

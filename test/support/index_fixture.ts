@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { IndexedPack } from "./index_segment.ts";
+import type { IndexedPack } from "../../host/repository/index_segment.ts";
 
 /** A data pack `name` (padded to an id) holding `ids`, one 100-byte blob per 1000-byte frame. */
 export function fakePack(name: string, ids: string[]): IndexedPack {

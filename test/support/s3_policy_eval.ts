@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { PolicyDocument, PolicyStatement } from "./policy.ts";
+import type { PolicyDocument, PolicyStatement } from "../../host/s3/policy.ts";
 
 /** One request: who, which action, on which ARN, with which condition keys present. */
 export interface S3Request {

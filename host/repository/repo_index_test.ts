@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { RepoIndex } from "./index.ts";
-import { fakePack as pack } from "./index_fixture.ts";
+import { RepoIndex } from "./repo_index.ts";
+import { fakePack as pack } from "../../test/support/index_fixture.ts";
 
 Deno.test("RepoIndex.copies() names every pack holding a blob, the first loaded first", () => {
   const index = new RepoIndex();

@@ -3,7 +3,7 @@
  * --read-data-subset`, `gc compact`): their `--tier`, `--days`, `--poll`, `--wait` flags, the
  * refusal of a tier the packs' class does not offer, and waiting for restores with a line per
  * survey. A command composes these with its own cost gate, job and messages: it checks the
- * tier, requests restores (host/cold/thaw.ts), then waits (`--wait`) or prints what to run and
+ * tier, requests restores (host/cold/restore_requests.ts), then waits (`--wait`) or prints what to run and
  * returns {@link WAITING}. The restore requests are idempotent, so that command is simply run
  * again. {@link thawPacks} is the whole step for a command with nothing of its own to add.
  *
@@ -12,7 +12,7 @@
 
 import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
 import { checkTierOffered as workflowCheckTierOffered, TierNotOffered } from "../workflows/thaw.ts";
-import { requestThaw, waitForThaw } from "../cold/thaw.ts";
+import { requestThaw, waitForThaw } from "../cold/restore_requests.ts";
 import { type RestoreTier, restoreTiers, type Storage } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
