@@ -3,7 +3,10 @@
  * KDF cost), printing wall time, CPU time and peak RSS sampled every 100 ms. For finding where
  * time and memory go; `bench.ts` is the end-to-end comparison with restic.
  *
- *   deno run --allow-all bench/inprocess.ts DIR [--pack-size MiB]
+ *   deno run --allow-all bench/inprocess.ts DIR [--pack-size MiB] [--engine NAME]...
+ *
+ * Each engine (default: dedup, then worm) backs up into a repository of its own: first backup,
+ * no-change backup, full restore.
  *
  * @module
  */
@@ -18,7 +21,7 @@ import { executeRestore } from "../host/ops/restore.ts";
 const { positionals, values } = parseArgs({
   args: Deno.args,
   allowPositionals: true,
-  options: { "pack-size": { type: "string" } },
+  options: { "pack-size": { type: "string" }, engine: { type: "string", multiple: true } },
 });
 const source = positionals[0];
 if (!source) {
@@ -41,33 +44,46 @@ async function step<T>(name: string, run: () => Promise<T>): Promise<T> {
   const c = cpu();
   const out = await run();
   console.log(
-    `${name.padEnd(14)} ${((performance.now() - t) / 1000).toFixed(2).padStart(7)} s wall ${
+    `${name.padEnd(22)} ${((performance.now() - t) / 1000).toFixed(2).padStart(7)} s wall ${
       (cpu() - c).toFixed(2).padStart(6)
     } s cpu  peak RSS ${(peak / 2 ** 20).toFixed(0).padStart(5)} MiB`,
   );
   return out;
 }
 
-const repoDir = await Deno.makeTempDir({ prefix: "pf-inprocess-repo-" });
-const target = await Deno.makeTempDir({ prefix: "pf-inprocess-restore-" });
+const engines = values.engine ?? ["dedup", "worm"];
 try {
-  const storage = await openStorage(repoDir, "admin", { create: true });
-  const packSize = values["pack-size"] ? Number(values["pack-size"]) << 20 : undefined;
-  const repo = await Repository.init(storage, "bench", {
-    kdf: { opslimit: 1, memlimit: 8 << 20 },
-    config: packSize ? { pack: { dataSize: packSize } } : {},
-  });
-  const cacheDir = await Deno.makeTempDir({ prefix: "pf-inprocess-cache-" });
-  await step("first backup", () => backup(repo, { paths: [source], cacheDir }));
-  await step("no-change", () => backup(repo, { paths: [source], cacheDir }));
-  await step("full restore", async () => {
-    const snap = await repo.snapshot("latest");
-    const plan = await planRestore(repo, snap.id, snap.manifest.root);
-    return await executeRestore(repo, plan, { target });
-  });
-  await repo.storage.close();
+  for (const engine of engines) await run(engine);
 } finally {
   clearInterval(sampler);
-  await Deno.remove(repoDir, { recursive: true });
-  await Deno.remove(target, { recursive: true });
+}
+
+async function run(engine: string): Promise<void> {
+  const repoDir = await Deno.makeTempDir({ prefix: "pf-inprocess-repo-" });
+  const target = await Deno.makeTempDir({ prefix: "pf-inprocess-restore-" });
+  try {
+    const storage = await openStorage(repoDir, "admin", { create: true });
+    const packSize = values["pack-size"] ? Number(values["pack-size"]) << 20 : undefined;
+    const repo = await Repository.init(storage, "bench", {
+      kdf: { opslimit: 1, memlimit: 8 << 20 },
+      config: packSize ? { pack: { dataSize: packSize } } : {},
+    });
+    const cacheDir = await Deno.makeTempDir({ prefix: "pf-inprocess-cache-" });
+    const first = await step(
+      `${engine} first backup`,
+      () => backup(repo, { paths: [source], cacheDir, engine }),
+    );
+    const mib = first.manifest.stats.bytes / 2 ** 20;
+    console.log(`${"".padEnd(22)} ${mib.toFixed(0)} MiB, ${first.manifest.stats.files} files`);
+    await step(`${engine} no-change`, () => backup(repo, { paths: [source], cacheDir, engine }));
+    await step(`${engine} full restore`, async () => {
+      const snap = await repo.snapshot("latest");
+      const plan = await planRestore(repo, snap.id, snap.manifest.root);
+      return await executeRestore(repo, plan, { target });
+    });
+    await repo.storage.close();
+  } finally {
+    await Deno.remove(repoDir, { recursive: true });
+    await Deno.remove(target, { recursive: true });
+  }
 }

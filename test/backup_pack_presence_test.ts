@@ -171,7 +171,9 @@ async function ingestClient(dir: string, admin: Repository): Promise<Repository>
 
 /** Writes a version-1 segment naming `packs`, as a compromised ingest client can. */
 async function forgeSegment(ingest: Repository, packs: IndexedPack[]): Promise<void> {
-  const forged = encodeIndexSegment(ingest.keys.indexKey, packs);
+  const forged = encodeIndexSegment(ingest.keys.indexKey, packs, {
+    level: ingest.config.compression.level,
+  });
   await ingest.storage.create(layout.index(sha256Hex(forged)), forged);
 }
 

@@ -150,7 +150,7 @@ Deno.test("special files are skipped with a warning and recorded in the snapshot
 Deno.test("an unreadable file is a warning, and the backup goes on", {
   ignore: Deno.uid() === 0,
 }, async () => {
-  // Ignored as root, who can read any file; plugins/engine/dedup/walker_test.ts covers the
+  // Ignored as root, who can read any file; plugins/sdk/walker_test.ts covers the
   // same warning path as root with a file that vanishes between listing and reading.
   const src = await tempDir();
   fs.writeFileSync(join(src, "a.txt"), "a");

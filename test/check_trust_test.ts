@@ -90,7 +90,9 @@ async function packRecords(repo: Repository): Promise<IndexedPack[]> {
 /** Writes a segment of `packs` as an ingest client, dated after every other; its id. */
 async function forgeSegment(dir: string, packs: IndexedPack[]): Promise<string> {
   return await withRepo(dir, async (ingest) => {
-    const forged = encodeIndexSegment(ingest.keys.indexKey, packs);
+    const forged = encodeIndexSegment(ingest.keys.indexKey, packs, {
+      level: ingest.config.compression.level,
+    });
     const id = sha256Hex(forged);
     await ingest.storage.create(layout.index(id), forged);
     // Newer than the real segments, so the index prefers its locations (loaded first).

@@ -1,8 +1,9 @@
 /**
  * Restore orchestration from cold storage, end to end through the CLI, on the local back end
  * in "simulate cold" mode (data packs archived until a restore request, readable after a
- * delay): plan, request, job saved, resume after the process ended, tier checks, waiting,
- * and a single-file restore thawing only the packs that hold the file.
+ * delay): plan, request, job saved, exit status 4, resume after the process ended, `--tier`,
+ * `--wait`, and refusals. Which packs a restore requests, and when a resumed job asks again,
+ * are tested on the workflow directly (host/workflows/restore_test.ts).
  *
  * @module
  */
@@ -84,22 +85,6 @@ Deno.test("restore from cold with --wait surveys until the packs thaw, then rest
   assert.deepEqual(describeTree(join(target, "b")), describeTree(join(src, "b")));
 });
 
-Deno.test("a single-file restore from cold thaws only the packs holding that file", async () => {
-  const { env, name } = await setup();
-  const all = json((await cli(["restore", "latest", "--dry-run", "--json"], env)).stdout);
-  const one = await cli(
-    ["restore", `latest:/${name}/a/f1`, "--target", await tempDir(), "--json"],
-    env,
-  );
-  assert.equal(one.code, 4, one.stderr);
-  const asked = json(one.stdout);
-  assert.ok(asked.requested >= 1 && asked.requested <= 2, one.stdout);
-  assert.ok(asked.requested < all.cold.archived.packs);
-  // The other packs are still archived.
-  const after = json((await cli(["restore", "latest", "--dry-run", "--json"], env)).stdout);
-  assert.equal(after.cold.archived.packs, all.cold.archived.packs - asked.requested);
-});
-
 Deno.test("restore refuses a tier the storage class does not offer, and bad flags", async () => {
   const { env } = await setup();
   const target = await tempDir();
@@ -128,10 +113,6 @@ Deno.test("resuming a job with a faster --tier upgrades the requests still runni
   ], env);
   assert.equal(first.code, 4, first.stderr);
   const { job, requested } = json(first.stdout);
-  const same = await cli(["restore", "--resume", job, "--json"], env);
-  assert.equal(same.code, 4);
-  assert.equal(json(same.stdout).requested, 0, "same tier: nothing asked again");
-  assert.equal(json(same.stdout).cold.restoring.packs, requested);
   const up = await cli(["restore", "--resume", job, "--tier", "standard", "--json"], env);
   assert.equal(up.code, 4, up.stderr);
   assert.equal(json(up.stdout).requested, requested, "every running request upgraded");

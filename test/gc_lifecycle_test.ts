@@ -110,12 +110,25 @@ Deno.test("forget, mark, compact, purge: the whole lifecycle on cold simulation"
   assert.ok(priced.keep.length >= 1, "the shared data packs are kept");
   assert.equal(priced.drop.length, plan.drop.length);
 
-  // Compact: the archived packs are requested first (exit 4), then repacked on the rerun.
+  // Deep Archive offers no expedited restores: refused as a usage error, before anything.
+  const expedited = await cli(["gc", "compact", "--all", "--tier", "expedited", "--json"], env);
+  assert.equal(expedited.code, 2, expedited.stderr);
+  assert.match(expedited.stderr, /DEEP_ARCHIVE offers no expedited restores; use --tier /);
+  assert.equal(finishColdRestores(dir), 0, "nothing was requested");
+
+  // Compact: the archived packs are requested first (exit 4) with the command to run again,
+  // which keeps the flags that decide what is repacked and at which tier...
   let compact = await cli(["gc", "compact", "--all", "--json"], env);
   assert.equal(compact.code, 4, compact.stderr);
-  assert.equal(json(compact.stdout).waiting, true);
-  assert.equal(finishColdRestores(dir), json(compact.stdout).requested);
-  compact = await cli(["gc", "compact", "--all", "--json"], env);
+  const waiting = json(compact.stdout);
+  assert.equal(waiting.waiting, true);
+  assert.equal(waiting.rerun, "permafrost gc compact --all");
+  const said = await cli(["gc", "compact", "--all", "--horizon", "24", "--tier", "standard"], env);
+  assert.equal(said.code, 4, said.stderr);
+  assert.match(said.stdout, /run `permafrost gc compact --all --horizon 24 --tier standard` again/);
+  // ...and, run as printed once the packs are restored, repacks them.
+  assert.equal(finishColdRestores(dir), waiting.requested);
+  compact = await cli([...waiting.rerun.split(" ").slice(1), "--json"], env);
   assert.equal(compact.code, 0, compact.stderr);
   const result = json(compact.stdout).result;
   assert.equal(result.retired, plan.drop.length + plan.repack.length);

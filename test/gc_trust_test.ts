@@ -67,7 +67,9 @@ Deno.test("a forged segment from an ingest client cannot get live data packs ret
       fakes.push({ ...p, pack: sha256Hex(new TextEncoder().encode("fake" + p.pack)) });
     }
   }
-  const forged = encodeIndexSegment(ingest.keys.indexKey, fakes);
+  const forged = encodeIndexSegment(ingest.keys.indexKey, fakes, {
+    level: ingest.config.compression.level,
+  });
   await ingest.storage.create(layout.index(sha256Hex(forged)), forged.slice());
   await ingest.storage.close();
 
@@ -135,7 +137,7 @@ Deno.test("a forged claim that an attested pack holds a pack's blobs does not ma
     // a version-1 segment carries no attestation: the claim is only where the blobs are
     { pack: honest.pack, metadata: false, length: honest.length, blobs: target.blobs },
     { ...target, blobs: [] },
-  ]);
+  ], { level: ingest.config.compression.level });
   await ingest.storage.create(layout.index(sha256Hex(forged)), forged);
   await ingest.storage.close();
 

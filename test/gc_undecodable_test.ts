@@ -189,6 +189,7 @@ Deno.test("a forged superseding segment and stray names do not block markReposit
   const victim = idOf((await admin.storage.list(layout.prefixes.index))[0].name);
   // Forged as an ingest client could: the index key as the tag key (test/index_supersession_test.ts).
   const forged = encodeIndexSegment(admin.keys.indexKey, [], {
+    level: admin.config.compression.level,
     supersession: { supersedes: [victim], adminTagKey: admin.keys.indexKey },
   });
   await admin.storage.create(layout.index(sha256Hex(forged)), forged);

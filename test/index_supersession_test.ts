@@ -34,6 +34,7 @@ Deno.test("a superseding segment takes its segments' packs out of the index", as
 
   // Forged: the index key as tag key. An admin reader ignores its supersession and says so.
   const forged = encodeIndexSegment(repo.keys.indexKey, [], {
+    level: repo.config.compression.level,
     supersession: { supersedes: [victim], adminTagKey: repo.keys.indexKey },
   });
   await repo.storage.create(layout.index(sha256Hex(forged)), forged);
@@ -45,6 +46,7 @@ Deno.test("a superseding segment takes its segments' packs out of the index", as
 
   // Genuine: the packs of the superseded segment leave the effective index.
   const genuine = encodeIndexSegment(repo.keys.indexKey, [], {
+    level: repo.config.compression.level,
     supersession: { supersedes: [victim], adminTagKey: adminTagKey(repo.keys.privateKey!) },
   });
   await repo.storage.create(layout.index(sha256Hex(genuine)), genuine);
@@ -115,6 +117,7 @@ Deno.test("a forged superseding segment attests nothing; the admin's own does", 
   const record = openIndexSegment(repo.keys.indexKey, await repo.storage.read(name.name)).packs[0];
   const claim = [{ ...record, attested: true }];
   const forged = encodeIndexSegment(repo.keys.indexKey, claim, {
+    level: repo.config.compression.level,
     supersession: { supersedes: [idOf(name.name)], adminTagKey: repo.keys.indexKey },
   });
   await repo.storage.create(layout.index(sha256Hex(forged)), forged);
@@ -126,6 +129,7 @@ Deno.test("a forged superseding segment attests nothing; the admin's own does", 
   await admin.storage.close();
 
   const genuine = encodeIndexSegment(repo.keys.indexKey, claim, {
+    level: repo.config.compression.level,
     supersession: {
       supersedes: [idOf(name.name)],
       adminTagKey: adminTagKey(repo.keys.privateKey!),
@@ -159,7 +163,7 @@ Deno.test("gc index leaves the segments of a pack that segments record different
   }, "ingest");
   const forged = encodeIndexSegment(ingest.keys.indexKey, [
     { pack: data.id, metadata: false, length: data.length, blobs: [] },
-  ]);
+  ], { level: ingest.config.compression.level });
   const forgedId = sha256Hex(forged);
   await ingest.storage.create(layout.index(forgedId), forged);
   await ingest.storage.close();

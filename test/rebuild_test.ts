@@ -234,7 +234,9 @@ async function oldWriterRepo(options: { label: boolean; orphan: boolean }) {
     const p = w.finish();
     const indexed = { pack: p.id, metadata: false, length: p.data.length, blobs: p.blobs };
     await storage.create(layout.pack(p.id), p.data, label ? { label } : {});
-    const segment = encodeIndexSegment(repo.keys.indexKey, [indexed]);
+    const segment = encodeIndexSegment(repo.keys.indexKey, [indexed], {
+      level: repo.config.compression.level,
+    });
     await storage.create(layout.index(sha256Hex(segment)), segment);
     return p.id;
   };

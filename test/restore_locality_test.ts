@@ -153,7 +153,7 @@ Deno.test("a restore reads a blob from its real copy when a forged entry points 
   };
   const segment = encodeIndexSegment(repo.keys.indexKey, [
     { pack: a.pack, metadata: false, length, blobs: [claim] },
-  ]);
+  ], { level: repo.config.compression.level });
   await repo.storage.create(layout.index(sha256Hex(segment)), segment.slice());
   await repo.storage.close();
 

@@ -1,7 +1,8 @@
 /**
  * The `s3` storage back end against a real moto server (test/rig/moto.ts): the shared
  * conformance suite with its cold group, then what only S3 has: the class moto reports,
- * holding a restore in progress, multipart creates, the sandbox's one endpoint, retries.
+ * holding a restore in progress, the sandbox's one endpoint, retries. How objects go up (one
+ * PutObject or parts) and stay create-only on both paths: test/s3_uploads_test.ts.
  *
  * The host resolves credentials from the environment (the standard AWS chain): this file sets
  * dummy keys, which moto accepts, and turns the instance metadata lookup off, so the chain
@@ -16,7 +17,6 @@ import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
-  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
   UploadPartCommand,
@@ -26,7 +26,8 @@ import { startPlugin } from "../host/plugin/sandbox.ts";
 import { openStorage } from "../host/storage/open.ts";
 import { s3PluginDir } from "../host/storage/s3_location.ts";
 import type { Storage } from "../host/storage/storage.ts";
-import { NeedsRestore, ObjectExists, TransientError } from "../plugins/sdk/errors.ts";
+import { NeedsRestore, TransientError } from "../plugins/sdk/errors.ts";
+import { defaultUploadRule } from "../plugins/sdk/upload_plan.ts";
 import { expectedETag, unquote } from "../plugins/storage/s3/etag.ts";
 import { RESTORE_MODEL, startMoto } from "./rig/moto.ts";
 import { randomBytes, randomId, storageConformance } from "./storage_conformance.ts";
@@ -48,8 +49,6 @@ const s3 = new S3Client({
 });
 
 const PREFIX = "laptop/home";
-/** The plugin's default multipart plan (s3_config.ts). */
-const parts = { partSize: 8 << 20, concurrency: 4 };
 
 /** A new bucket, and the location of a repository in it. */
 async function freshBucket(): Promise<{ bucket: string; location: string }> {
@@ -117,7 +116,7 @@ Deno.test("s3: a DEEP_ARCHIVE create is stored under the prefix in DEEP_ARCHIVE,
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     assert.equal(head.StorageClass, "DEEP_ARCHIVE");
     assert.match(head.Metadata?.sha256 ?? "", /^[0-9a-f]{64}$/);
-    assert.equal(unquote(head.ETag), expectedETag(data, 16 << 20, parts));
+    assert.equal(unquote(head.ETag), expectedETag(data, defaultUploadRule));
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     assert.deepEqual(listed.Contents?.map((o) => [o.Key, o.StorageClass]), [[key, "DEEP_ARCHIVE"]]);
     await assert.rejects(s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })), {
@@ -160,29 +159,6 @@ Deno.test("s3: a restore held in progress by moto's state manager reads as resto
     } finally {
       await moto.setTransition(RESTORE_MODEL, null);
     }
-  });
-});
-
-Deno.test("s3: an object over 16 MiB is created in parts with If-None-Match; same bytes again resolve, other bytes get ObjectExists", async () => {
-  await withRepo(async (s, bucket) => {
-    const size = 17 << 20;
-    for (const storageClass of ["STANDARD", "DEEP_ARCHIVE"] as const) {
-      const n = layout.pack(randomId());
-      const data = randomBytes(size);
-      await s.create(n, data.slice(), { storageClass });
-      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: `${PREFIX}/${n}` }));
-      assert.match(head.ETag ?? "", /-3"$/, "three parts of 8 MiB at most");
-      assert.equal(unquote(head.ETag), expectedETag(data, 16 << 20, parts));
-      assert.equal(head.ContentLength, size);
-      assert.equal(head.StorageClass ?? "STANDARD", storageClass);
-      await s.create(n, data.slice(), { storageClass }); // identical: resolves
-      const other = data.slice();
-      other[size - 1] ^= 1;
-      await assert.rejects(s.create(n, other, { storageClass }), ObjectExists);
-      if (storageClass === "STANDARD") assert.deepEqual(await s.read(n), data);
-    }
-    const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
-    assert.deepEqual(uploads.Uploads ?? [], [], "refused uploads are aborted");
   });
 });
 

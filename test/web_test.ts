@@ -108,12 +108,15 @@ async function makeRepo(): Promise<Record<string, string>> {
   fs.writeFileSync(join(src, "docs", "note.txt"), "hello\n");
   // A file only the first snapshot has: once that snapshot is forgotten, its data is dead.
   fs.writeFileSync(join(src, "gone"), randomBytes(400_000, 9));
-  const first = await cli(["backup", src, "--tag", TAG], env);
+  // docs/note.txt is declared never to change; it changes, so the second backup has a finding.
+  const protect = ["--never-change", "docs/note.txt"];
+  const first = await cli(["backup", src, "--tag", TAG, ...protect], env);
   assert.equal(first.code, 0, first.stderr);
   fs.rmSync(join(src, "gone"));
-  for (
-    const args of [["backup", src, "--tag", TAG], ["forget", "--keep-last", "1"], ["gc", "mark"]]
-  ) {
+  fs.writeFileSync(join(src, "docs", "note.txt"), "hello, changed\n");
+  const second = await cli(["backup", src, "--tag", TAG, ...protect], env);
+  assert.equal(second.code, 5, second.stderr);
+  for (const args of [["forget", "--keep-last", "1"], ["gc", "mark"]]) {
     const out = await cli(args, env);
     assert.equal(out.code, 0, `${args.join(" ")}: ${out.stderr}`);
   }
@@ -328,6 +331,13 @@ Deno.test({
           assert.equal(await page.locator("main script").count(), 0);
           assert.match(await page.content(), /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
           assert.match(await row.locator("td").nth(8).textContent() ?? "", /^100\.0%$/);
+          const finding = page.locator(`#findings tr[data-snapshot="${id}"]`);
+          assert.equal(await finding.count(), 1);
+          assert.equal(await finding.locator("td.kind").textContent(), "changed");
+          assert.match(
+            await finding.locator("code.restore").textContent() ?? "",
+            /^permafrost restore [0-9a-f]{64}:\/src\/docs\/note\.txt --target DIR$/,
+          );
           await lookAt(page, "snapshots");
         },
       );

@@ -12,11 +12,15 @@
  * timestamp tick after it was read, and then match its row with other content. Such a file is
  * read again by the next run, whose row is then trusted.
  *
+ * Each engine has its rows apart (a table of its own): a file's blob ids depend on how its
+ * engine cut it, so a row another engine wrote is no answer (a whole-file engine must not get
+ * a content-defined chunking's ids for the files the two share).
+ *
  * @module
  */
 
 import { DatabaseSync } from "node:sqlite";
-import type { CacheQuery, CacheRecord } from "../../plugins/engine/dedup/types.ts";
+import type { CacheQuery, CacheRecord } from "../../plugins/sdk/engine_types.ts";
 
 /** 2: rows are never racy (below); a version-1 cache may hold racy rows and is dropped. */
 const SCHEMA_VERSION = 2;
@@ -39,30 +43,44 @@ interface Row {
   content: string;
 }
 
+/** The engine whose rows are in the table `files` (older caches hold only its rows). */
+const FIRST_ENGINE = "dedup";
+
 export class FileCache {
   #db: DatabaseSync;
   #pending = new Map<string, CacheRecord>();
   #get;
+  /** The table of this engine's rows, quoted. */
+  #table: string;
 
-  /** Opens (creating if needed) the cache database at `file`. */
-  constructor(readonly file: string) {
+  /**
+   * Opens (creating if needed) the cache database at `file`, for the rows of `engine` (a plugin
+   * name, `[a-z][a-z0-9-]*`).
+   */
+  constructor(readonly file: string, engine = FIRST_ENGINE) {
+    if (!/^[a-z][a-z0-9-]{0,63}$/.test(engine)) {
+      throw new TypeError(`file cache: "${engine}" is not an engine's name`);
+    }
+    this.#table = engine === FIRST_ENGINE ? `"files"` : `"files-${engine}"`;
     this.#db = new DatabaseSync(file);
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;");
     const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
       .user_version;
     if (version !== SCHEMA_VERSION) {
-      this.#db.exec(`
-        DROP TABLE IF EXISTS files;
-        CREATE TABLE files (
-          path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
-          inode TEXT NOT NULL, content TEXT NOT NULL, seen TEXT NOT NULL
-        ) WITHOUT ROWID;
-        PRAGMA user_version = ${SCHEMA_VERSION};`);
+      const tables = this.#db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all() as { name: string }[];
+      for (const { name } of tables) this.#db.exec(`DROP TABLE "${name.replaceAll('"', '""')}"`);
+      this.#db.exec(`PRAGMA user_version = ${SCHEMA_VERSION};`);
     }
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS ${this.#table} (
+        path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
+        inode TEXT NOT NULL, content TEXT NOT NULL, seen TEXT NOT NULL
+      ) WITHOUT ROWID;`);
     // One statement per batch (a directory's files), not one per file: 40,000 single-row
     // lookups took ~250-340 ms here, the same rows in batches of ~35 ~170 ms.
     this.#get = this.#db.prepare(
-      "SELECT path, size, mtime, ctime, inode, content FROM files " +
+      `SELECT path, size, mtime, ctime, inode, content FROM ${this.#table} ` +
         "WHERE path IN (SELECT value FROM json_each(?))",
     );
   }
@@ -102,7 +120,8 @@ export class FileCache {
     const safe = (ns: string) => settledBefore(ns, startedAt);
     const now = new Date().toISOString();
     const put = this.#db.prepare(
-      "INSERT OR REPLACE INTO files (path, size, mtime, ctime, inode, content, seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT OR REPLACE INTO ${this.#table} (path, size, mtime, ctime, inode, content, seen) ` +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     this.#db.exec("BEGIN IMMEDIATE");
     try {

@@ -82,3 +82,21 @@ Deno.test("a cache written before racy rows were left out (schema 1) is dropped,
   assert.deepEqual(cache.lookup([entry("/a", [])]), [null]);
   cache.close();
 });
+
+Deno.test("the rows one engine wrote are no answer for another", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const dedup = new FileCache(file);
+  dedup.record([entry("/a", ["chunk1", "chunk2"])]);
+  dedup.commit(Date.now());
+  dedup.close();
+  const whole = new FileCache(file, "worm");
+  assert.deepEqual(whole.lookup([entry("/a", [])]), [null]);
+  whole.record([entry("/a", ["whole"])]);
+  whole.commit(Date.now());
+  assert.deepEqual(whole.lookup([entry("/a", [])]), [["whole"]]);
+  whole.close();
+  const again = new FileCache(file, "dedup");
+  assert.deepEqual(again.lookup([entry("/a", [])]), [["chunk1", "chunk2"]]);
+  again.close();
+  assert.throws(() => new FileCache(file, 'x"; DROP TABLE files; --'), TypeError);
+});

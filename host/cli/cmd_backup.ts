@@ -1,4 +1,5 @@
 import { backup, type BackupOptions, type BackupResult } from "../ops/backup.ts";
+import type { Finding } from "../ops/protection.ts";
 import type { Repository } from "../repository/repository.ts";
 import { defaultAssumptions } from "../cost/mod.ts";
 import { loadMark, type StoredMark } from "../ops/gc_mark_store.ts";
@@ -19,14 +20,16 @@ import {
   repoOptions,
   UsageError,
 } from "./context.ts";
-import { parseSize } from "./size.ts";
+import { parseSize } from "../text/size.ts";
+import { type BackupJob, backupJobs, backupSourceOptions } from "./backup_jobs.ts";
+import { explain } from "./explain.ts";
 import {
   createOrOpen,
   holdsRepository,
   newRepositoryOptions,
   newRepositorySettings,
 } from "./cmd_init.ts";
-import { Progress, scanTotals } from "./progress.ts";
+import { ProgressDisplay, progressMode } from "./progress.ts";
 import { approveCost, budgetFlag, budgetOption } from "./confirm.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { render, usd } from "./estimate_render.ts";
@@ -43,8 +46,7 @@ export const backupOptions = {
   ...budgetOption,
   ...regionOption,
   ...newRepositoryOptions,
-  tag: { type: "string", multiple: true },
-  exclude: { type: "string", multiple: true },
+  ...backupSourceOptions,
   "dry-run": { type: "boolean" },
   host: { type: "string" },
   "locality-floor": { type: "string" },
@@ -52,55 +54,173 @@ export const backupOptions = {
 } as const satisfies OptionTable;
 
 /**
- * `backup PATH... [--tag T] [--exclude GLOB] [--dry-run] [--host H] [--locality-floor SIZE]
- * [--estimate] [--budget USD]`
+ * `backup PATH... [--engine NAME] [--tag T] [--exclude GLOB] [--exclude-file FILE]
+ * [--exclude-if-present NAME] [--exclude-larger-than SIZE] [--git-ignore] [--dry-run] [--host H]
+ * [--locality-floor SIZE] [--estimate] [--budget USD]`, or `backup [--source NAME]...` for the
+ * sources of the configuration file (`backup_jobs.ts`, docs/config.md): one snapshot each; a
+ * source that fails does not stop the others, and the exit status is the worst.
  *
  * `--estimate` runs the backup dry and prices what it would write; `--budget` does the same
  * first and refuses a backup whose estimate is over budget (docs/cost-model.md §10.1).
  *
- * Without `--repo` (or `PERMAFROST_REPO`) the default repository is used, and created by the
- * first backup. A dry run, an estimate, and the estimate before a `--budget` check create
- * nothing: while the default repository does not exist they compare with a new, empty one in a
- * scratch folder, removed after.
+ * Without `--repo`, `PERMAFROST_REPO` or a configured `repository`, the default repository is
+ * used, and created by the first backup. A dry run, an estimate, and the estimate before a
+ * `--budget` check create nothing: while the default repository does not exist they compare
+ * with a new, empty one in a scratch folder, removed after.
  */
 export async function cmdBackup(ctx: Context): Promise<number> {
-  if (ctx.positionals.length === 0) throw new UsageError("backup needs at least one PATH");
-  const budget = budgetFlag(ctx);
-  const floor = localityFloor(ctx); // a bad flag is refused before anything is opened
+  const jobs = backupJobs(ctx); // every flag and the configuration checked before anything opens
+  const run: CommandRun = {
+    ctx,
+    jobs,
+    budget: budgetFlag(ctx),
+    floor: localityFloor(ctx),
+    outcomes: [],
+  };
   const { location, isDefault } = ctx.repoOrDefault();
   const missing = isDefault && !(await holdsRepository(location));
   if (!missing) refuseNewRepositoryOptions(ctx, location, isDefault);
   const writes = !ctx.bool("dry-run") && !ctx.bool("estimate");
-  if (missing && (!writes || budget !== undefined)) {
-    console.error(
-      `no repository given, and the default repository at ${location} does not exist yet: ` +
-        (writes
-          ? "the estimate compares with a new, empty one; the backup creates it if it goes ahead"
-          : "comparing with a new, empty one, and creating nothing"),
-    );
-    const { config } = newRepositorySettings(ctx);
-    const status = await onScratchRepository(config, async (repo) => {
-      const target = { repo, location, cache: false };
-      return await priceFirst(ctx, target, budget, floor) ??
-        (writes ? undefined : await backupStep(ctx, target, floor));
-    });
-    if (status !== undefined) return status;
+  if (missing && (!writes || run.budget !== undefined)) await onScratch(run, location, writes);
+  if (run.outcomes.filter(Boolean).length < jobs.length) {
+    await intoRepository(run, location, { missing, isDefault });
   }
+  return printOutcomes(run);
+}
+
+/**
+ * While the default repository does not exist: the dry runs, estimates, or estimates before a
+ * `--budget` check (`writes`) of every job, against a new, empty repository in a scratch folder.
+ */
+async function onScratch(run: CommandRun, location: string, writes: boolean): Promise<void> {
+  console.error(
+    `no repository given, and the default repository at ${location} does not exist yet: ` +
+      (writes
+        ? "the estimate compares with a new, empty one; the backup creates it if it goes ahead"
+        : "comparing with a new, empty one, and creating nothing"),
+  );
+  const { config } = newRepositorySettings(run.ctx);
+  await onScratchRepository(config, async (repo) => {
+    const target = { repo, location, cache: false };
+    await eachJob(run, (job) => jobStep(run, target, job, { price: true, back: !writes }));
+  });
+}
+
+/**
+ * The jobs left, into the repository at `location`: opened, or the default one created when
+ * `missing` (its estimates were made on a scratch one, so they are not made again).
+ */
+async function intoRepository(
+  run: CommandRun,
+  location: string,
+  { missing, isDefault }: { missing: boolean; isDefault: boolean },
+): Promise<void> {
   let repo: Repository;
   if (missing) {
     console.error(`no repository given: creating the default repository at ${location}`);
-    repo = await createOrOpen(ctx, location);
+    repo = await createOrOpen(run.ctx, location);
   } else {
     if (isDefault) console.error(`using the default repository at ${location}`);
-    repo = await ctx.open(location);
+    repo = await run.ctx.open(location);
   }
   try {
     const target = { repo, location, cache: true };
-    const status = missing ? undefined : await priceFirst(ctx, target, budget, floor);
-    return status ?? await backupStep(ctx, target, floor);
+    await eachJob(run, (job) => jobStep(run, target, job, { price: !missing, back: true }));
   } finally {
     await repo.storage.close();
   }
+}
+
+/** The state of one `backup` command: its backups, and what each gave once it ended. */
+interface CommandRun {
+  ctx: Context;
+  jobs: BackupJob[];
+  budget: number | undefined;
+  floor: number | undefined;
+  /** By job: its outcome once it ended (printed, failed, or refused by the budget). */
+  outcomes: (Outcome | undefined)[];
+}
+
+/** What one backup gave: its exit status, and its result as `--json` and as text. */
+interface Outcome {
+  status: number;
+  value: Record<string, unknown>;
+  text: string;
+}
+
+/**
+ * Runs `step` for each job that has no outcome yet. A configured source's failure is its
+ * outcome (said at once, on stderr) and the next source runs; on the command line's paths, or
+ * once a signal stopped the command, it is thrown.
+ */
+async function eachJob(
+  run: CommandRun,
+  step: (job: BackupJob) => Promise<Outcome | undefined>,
+): Promise<void> {
+  for (const [i, job] of run.jobs.entries()) {
+    if (run.outcomes[i] !== undefined) continue;
+    try {
+      run.outcomes[i] = await step(job);
+    } catch (err) {
+      if (job.source === undefined || err instanceof Deno.errors.Interrupted) throw err;
+      const { message, status } = explain(err);
+      console.error(`permafrost: source "${job.source}": ${message}`);
+      run.outcomes[i] = { status, value: { error: message }, text: "" };
+    }
+  }
+}
+
+/**
+ * One backup into `target`: first its price when `price` (`--estimate`, which ends it with the
+ * estimate, or `--budget`, which refuses it over budget), then when `back` the backup (or its
+ * dry run). Undefined when it goes on in a later step.
+ */
+async function jobStep(
+  run: CommandRun,
+  target: Target,
+  job: BackupJob,
+  steps: { price: boolean; back: boolean },
+): Promise<Outcome | undefined> {
+  const priced = steps.price ? await priceFirst(run, target, job) : undefined;
+  if (priced !== undefined || !steps.back) return priced;
+  return await backupStep(run.ctx, target, job, run.floor);
+}
+
+/**
+ * Prints what the backups gave and returns the worst exit status. The command line's one backup
+ * prints its result as it always did; configured sources print theirs under their names, and
+ * with `--json` one document `{ sources: [{ source, ... }] }`.
+ */
+function printOutcomes(run: CommandRun): number {
+  const { ctx, jobs } = run;
+  const outcomes = run.outcomes as Outcome[];
+  if (jobs.length === 1 && jobs[0].source === undefined) {
+    ctx.print(outcomes[0].value, () => outcomes[0].text);
+  } else {
+    const sources = jobs.map((job, i) => ({ source: job.source, ...outcomes[i].value }));
+    ctx.print(
+      { sources },
+      () =>
+        jobs.flatMap((job, i) => {
+          const text = outcomes[i].text;
+          return text === "" ? [] : [`source "${job.source}": ${text}`];
+        }).join("\n"),
+    );
+  }
+  // The note that compaction pays, once, after the results.
+  const due = outcomes.find((o) => typeof o.value.compaction_due === "string");
+  if (due !== undefined && !ctx.json) console.error(due.value.compaction_due);
+  return worstStatus(outcomes.map((o) => o.status));
+}
+
+/**
+ * The worst of several backups' exit statuses: a failure (any status but 0 and 5) outranks
+ * `PROTECTED_CHANGED`, which says that the snapshot was saved; among failures, the highest.
+ */
+export function worstStatus(statuses: number[]): number {
+  const failures = statuses.filter((s) => s !== 0 && s !== PROTECTED_CHANGED);
+  if (failures.length > 0) return Math.max(...failures);
+  return statuses.includes(PROTECTED_CHANGED) ? PROTECTED_CHANGED : 0;
 }
 
 /** Where a backup goes: the repository, its location, and whether it keeps a file cache. */
@@ -116,12 +236,12 @@ interface Target {
  * a backup over it): a dry run into the target, priced. Undefined when the backup goes on.
  */
 async function priceFirst(
-  ctx: Context,
+  run: CommandRun,
   target: Target,
-  budget: number | undefined,
-  floor: number | undefined,
-): Promise<number | undefined> {
-  if (!ctx.bool("estimate") && budget === undefined) return undefined;
+  job: BackupJob,
+): Promise<Outcome | undefined> {
+  const { ctx } = run;
+  if (!ctx.bool("estimate") && run.budget === undefined) return undefined;
   const { repo, location } = target;
   const pricing = cliPricing(ctx, repo, location);
   if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, true);
@@ -130,16 +250,15 @@ async function priceFirst(
   try {
     priced = await estimateBackup(
       repo,
-      backupRunOptions(ctx, target, true, floor, progress),
+      backupRunOptions(ctx, target, job, { dryRun: true, floor: run.floor }, progress),
       pricing,
     );
   } finally {
     progress.done();
   }
-  const shown = () => backupEstimateText(ctx, priced, pricing);
+  const shown = () => backupEstimateText(job, priced, pricing);
   if (ctx.bool("estimate")) {
-    ctx.print(backupEstimateReport(priced, pricing), shown);
-    return 0;
+    return { status: 0, value: { ...backupEstimateReport(priced, pricing) }, text: shown() };
   }
   await approveCost(ctx, priced.estimate, { action: "the backup", shown, threshold: false });
   return undefined;
@@ -158,22 +277,54 @@ function refuseNewRepositoryOptions(ctx: Context, location: string, isDefault: b
 }
 
 /** The backup, or with `--dry-run` the dry run, and what it stored or would store. */
-async function backupStep(ctx: Context, target: Target, floor: number | undefined) {
-  const result = await runBackup(ctx, target, ctx.bool("dry-run"), floor);
-  const s = result.manifest.stats;
+async function backupStep(
+  ctx: Context,
+  target: Target,
+  job: BackupJob,
+  floor: number | undefined,
+): Promise<Outcome> {
+  const result = await runBackup(ctx, target, job, { dryRun: ctx.bool("dry-run"), floor });
   const due = result.dryRun ? undefined : compactionDue(target.repo.config.id);
-  ctx.print({
+  const value = {
     snapshot: result.id ?? null,
     dryRun: result.dryRun,
     repository: target.location,
-    stats: s,
+    engine: result.manifest.engine,
+    stats: result.manifest.stats,
     upload: result.upload,
     walk: result.walk,
     skipped: result.skipped,
+    findings: result.findings,
     compaction_due: due ?? null,
-  }, () => backupText(result));
-  if (due !== undefined && !ctx.json) console.error(due);
-  return 0;
+  };
+  const text = [backupText(result), ...findingLines(result.findings, ctx.bool("accept-changes"))]
+    .join("\n");
+  // Accepted changes are no alarm: they are listed, and the status is that of a clean run.
+  const alarm = result.findings.length > 0 && !ctx.bool("accept-changes");
+  const status = alarm ? PROTECTED_CHANGED : 0;
+  return { status, value, text };
+}
+
+/** The exit status of a backup that found protected files changed or vanished. */
+export const PROTECTED_CHANGED = 5;
+
+/**
+ * What a backup found among its protected files (docs/engines.md): one line each, with the
+ * snapshot that holds the original and the command that restores it.
+ */
+export function findingLines(findings: Finding[], accepted: boolean): string[] {
+  if (findings.length === 0) return [];
+  const lines = findings.map((f) =>
+    `  ${f.kind}: "${printable(f.path)}" (original in snapshot ${f.snapshot.slice(0, 8)}): ` +
+    f.restore
+  );
+  return [
+    `${plural(findings.length, "protected file")} changed or vanished since first stored:`,
+    ...lines,
+    accepted
+      ? "  --accept-changes: the new versions are now the originals, vanished files forgotten"
+      : "  if the changes are intended, run the backup again with --accept-changes",
+  ];
 }
 
 /**
@@ -245,36 +396,36 @@ function localityFloor(ctx: Context): number | undefined {
   return floor;
 }
 
-/** The progress line of a backup (or of its dry run, "scanning"), on a terminal only. */
-function startProgress(ctx: Context, dryRun: boolean): Progress {
-  const progress = new Progress(
-    dryRun ? "scanning" : "backup",
-    !ctx.json && Deno.stderr.isTerminal(),
-  );
-  if (Deno.stderr.isTerminal() && !ctx.json) {
-    const t = scanTotals(ctx.positionals);
-    progress.total(t.files, t.bytes);
-  }
-  return progress;
+/**
+ * The progress of a backup, or of its dry run (`--dry-run`, or for `--estimate` and before a
+ * `--budget` check): a line at a terminal, JSON lines with `--json` (`progress.ts`).
+ */
+function startProgress(ctx: Context, dryRun: boolean): ProgressDisplay {
+  const label = !dryRun ? "backup" : ctx.bool("dry-run") ? "dry run" : "estimate";
+  return new ProgressDisplay(label, progressMode(ctx.json));
 }
 
-/** What the backup of the command line into `target` is run with, reporting to `progress`. */
+/** What the backup `job` into `target` is run with, reporting to `progress`. */
 function backupRunOptions(
   ctx: Context,
   target: Target,
-  dryRun: boolean,
-  localityFloor: number | undefined,
-  progress: Progress,
+  job: BackupJob,
+  { dryRun, floor }: { dryRun: boolean; floor: number | undefined },
+  progress: ProgressDisplay,
 ): BackupOptions {
   return {
-    paths: ctx.positionals,
-    tags: ctx.strings("tag"),
-    excludes: ctx.strings("exclude"),
+    paths: job.paths,
+    tags: job.tags,
+    engine: job.engine,
+    engineOptions: job.engineOptions,
+    ...job.filters,
+    neverChange: job.neverChange,
+    acceptChanges: ctx.bool("accept-changes"),
     dryRun,
     host: ctx.string("host"),
     cacheDir: target.cache ? ctx.cacheDir() : undefined,
-    localityFloor,
-    onProgress: (f, b) => progress.add(f, b),
+    localityFloor: floor,
+    onProgress: progress.mode === "off" ? undefined : (e) => progress.update(e),
     onWarning: (path, reason) => {
       // The dry run ahead of a real one (for --budget) leaves the warnings to the real one.
       if (!ctx.json && (!dryRun || ctx.bool("estimate") || ctx.bool("dry-run"))) {
@@ -287,27 +438,24 @@ function backupRunOptions(
 async function runBackup(
   ctx: Context,
   target: Target,
-  dryRun: boolean,
-  localityFloor: number | undefined,
+  job: BackupJob,
+  how: { dryRun: boolean; floor: number | undefined },
 ): Promise<BackupResult> {
-  const progress = startProgress(ctx, dryRun);
+  const progress = startProgress(ctx, how.dryRun);
   try {
-    return await backup(
-      target.repo,
-      backupRunOptions(ctx, target, dryRun, localityFloor, progress),
-    );
+    return await backup(target.repo, backupRunOptions(ctx, target, job, how, progress));
   } finally {
     progress.done();
   }
 }
 
-function backupEstimateText(ctx: Context, p: PricedBackup, pricing: RepoPricing): string {
+function backupEstimateText(job: BackupJob, p: PricedBackup, pricing: RepoPricing): string {
   const s = p.result.manifest.stats;
   const objects = p.kinds.reduce((n, k) => n + k.objects, 0);
   const cold = pricing.table.rules.classes[pricing.coldClass].min_days.value;
   return [
     render(
-      `back up ${ctx.positionals.map(printable).join(", ")}: ${bytes(s.newBytes)} new after ` +
+      `back up ${job.paths.map(printable).join(", ")}: ${bytes(s.newBytes)} new after ` +
         `dedup of ${bytes(s.bytes)}, as ${plural(objects, "new object")} (${
           plural(p.requests, "PUT request")
         })`,

@@ -8,7 +8,10 @@ export const diffOptions = {
   content: { type: "boolean" },
 } as const satisfies OptionTable;
 
-/** `diff SNAP PATH [--content]`: disk against backup. Exit status 1 when something differs. */
+/**
+ * `diff SNAP PATH [--content]`: disk against backup. Exit status 1 when something differs. A
+ * note (on stderr, and in `--json` as `notes`) says when contents could not be compared.
+ */
 export async function cmdDiff(ctx: Context): Promise<number> {
   const [ref, path] = ctx.positionals;
   refuseExtraArguments(ctx, 2);
@@ -16,9 +19,14 @@ export async function cmdDiff(ctx: Context): Promise<number> {
   const repo = await ctx.open();
   try {
     const snap = await repo.snapshot(ref);
-    const changes = await diff(repo, snap.manifest, path, { content: ctx.bool("content") });
+    const notes: string[] = [];
+    const changes = await diff(repo, snap.manifest, path, {
+      content: ctx.bool("content"),
+      onNote: (note) => notes.push(note),
+    });
+    if (!ctx.json) { for (const note of notes) console.error(`note: ${note}`); }
     ctx.print(
-      { snapshot: snap.id, changes },
+      { snapshot: snap.id, changes, notes },
       () =>
         changes.length === 0
           ? "no differences"

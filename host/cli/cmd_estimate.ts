@@ -10,7 +10,7 @@ import { bytes as humanBytes, type Context, jsonOption, UsageError } from "./con
 import { render } from "./estimate_render.ts";
 import type { Command, CommandGroup, OptionTable } from "./options.ts";
 import { regionOption } from "./pricing.ts";
-import { parseSize } from "./size.ts";
+import { parseSize } from "../text/size.ts";
 import { type RestoreTier, type StorageClass, storageClasses } from "../storage/storage.ts";
 import {
   defaultAssumptions,

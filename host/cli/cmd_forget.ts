@@ -27,6 +27,7 @@ export const forgetOptions = {
   host: { type: "string" },
   path: { type: "string", multiple: true },
   tag: { type: "string", multiple: true },
+  "include-worm": { type: "boolean" },
   "dry-run": { type: "boolean" },
 } as const satisfies OptionTable;
 
@@ -46,6 +47,7 @@ export async function cmdForget(ctx: Context): Promise<number> {
       host: ctx.string("host"),
       paths: ctx.strings("path"),
       tags: ctx.strings("tag"),
+      includeWorm: ctx.bool("include-worm"),
     });
     const dryRun = ctx.bool("dry-run");
     if (!ctx.json) console.log(planText(plan));

@@ -1,19 +1,28 @@
 /**
  * `gc compact [--all] [--horizon MONTHS] [--to internet|region] [--tier T] [--days N] [--wait]
  * [--poll S] [--estimate | --dry-run] [--budget USD] [--yes] [--emit-job ecs|batch]`: admin
- * only. Plans (host/ops/gc_compact.ts: mark, break-even per pack, estimate at home and in the
- * region), goes through the cost gate, thaws the data packs to repack (exit status 4 while they
- * are being restored: run it again), then copies their live blobs into new packs and supersedes
- * the old ones (host/ops/gc_compact_execute.ts). Deletes nothing: `gc purge` does, later.
+ * only (docs/cli/gc.txt). The CLI side of host/workflows/compact.ts, which plans (mark,
+ * break-even per pack, estimate at home and in the region), goes through the cost gate, thaws
+ * the data packs to repack, then copies their live blobs into new packs and supersedes the old
+ * ones: this parses the flags, prints the plan, the gate's question and the lines of the thaw,
+ * and while the packs are being restored exits with status 4 and the command to run again.
+ * Deletes nothing: `gc purge` does, later.
  *
  * @module
  */
 
-import { defaultHorizonMonths } from "../cost/compact_cost.ts";
-import type { Destination } from "../cost/egress.ts";
-import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
-import { type CompactPlan, compactWork, planCompact } from "../ops/gc_compact.ts";
-import { executeCompact } from "../ops/gc_compact_execute.ts";
+import { totals } from "../cold/pack_survey.ts";
+import type { CompactPlan } from "../ops/gc_compact.ts";
+import type { CompactResult } from "../ops/gc_compact_execute.ts";
+import {
+  type CompactChoice,
+  compactDefaults,
+  compactionReport,
+  type CompactOutcome,
+  estimateCompaction,
+  runCompaction,
+} from "../workflows/compact.ts";
+import type { RepoPricing } from "../workflows/pricing.ts";
 import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
@@ -21,7 +30,15 @@ import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
-import { thawFlags, thawOptions, thawPacks, WAITING } from "./thaw_flags.ts";
+import {
+  restoresRequested,
+  type ThawFlags,
+  thawFlags,
+  thawOptions,
+  thawWait,
+  WAITING,
+  withTierFlag,
+} from "./thaw_flags.ts";
 
 export const gcCompactOptions = {
   ...repoOptions,
@@ -38,36 +55,20 @@ export const gcCompactOptions = {
   "dry-run": { type: "boolean" },
 } as const satisfies OptionTable;
 
+/** The flags: the workflow's choice, and `--poll`/`--wait`. */
+type Options = CompactChoice & ThawFlags;
+
 export async function cmdGcCompact(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
-  const horizon = ctx.string("horizon");
-  const horizonMonths = horizon === undefined ? defaultHorizonMonths : Number(horizon);
-  if (!(horizonMonths > 0) || !Number.isFinite(horizonMonths)) {
-    throw new UsageError(`--horizon is a number of months above 0, not "${horizon}"`);
-  }
-  const to = (ctx.string("to") ?? "internet") as Destination;
-  if (to !== "internet" && to !== "region") {
-    throw new UsageError(`--to is "internet" or "region", not "${to}"`);
-  }
-  const flags = thawFlags(ctx, { tier: "bulk", days: 3 });
+  const options = parseOptions(ctx);
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
   try {
-    assertAdmin(repo, "gc compact"); // before anything is listed
-    await proveDeleteAllowed(repo, "gc compact");
     const pricing = cliPricing(ctx, repo, location);
     noteUnbilledBudget(ctx, pricing, location, false);
-    const plan = await planCompact(repo, {
-      table: pricing.table,
-      to,
-      horizonMonths,
-      tier: flags.tier,
-      days: flags.days,
-      acceptEarlyFee: ctx.bool("accept-early-fee"),
-      all: ctx.bool("all"),
-    });
+    const plan = await withTierFlag(() => estimateCompaction(repo, { ...options, pricing }));
     const notes = pricing.note ? [pricing.note] : [];
     if (ctx.string("emit-job") !== undefined) {
       const chosen = plan.repack.map((c) => c.pack);
@@ -76,63 +77,121 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
         estimateAt: (where) => where === "internet" ? plan.atHome : plan.inRegion,
       });
     }
-    const shown = () => planText(plan, horizonMonths, pricing.table, notes);
+    const shown = () => planText(plan, options.horizonMonths, pricing.table, notes);
     if (ctx.bool("estimate") || ctx.bool("dry-run")) {
-      ctx.print({ ...planJson(plan), horizon_months: horizonMonths, notes }, shown);
+      const report = { ...compactionReport(plan), horizon_months: options.horizonMonths, notes };
+      ctx.print(report, shown);
       return 0;
     }
-    if (plan.repack.length + plan.drop.length === 0) {
-      ctx.print({ ...planJson(plan), compacted: false }, () => `${shown()}\nnothing to compact`);
-      return 0;
-    }
-    if (!pricing.asIfS3) {
-      await approveCost(ctx, plan.estimate, { action: "gc compact", shown, threshold: true });
-    }
-    if (!ctx.json) console.error(shown());
-    const states = await thawPacks(ctx, repo.storage, plan.survey, flags, "permafrost gc compact");
-    if (states === "waiting") return WAITING;
-    const result = await executeCompact(repo, compactWork(plan));
-    ctx.print(
-      { ...planJson(plan), result },
-      () =>
-        `copied ${plural(result.copiedBlobs, "live blob")} (${bytes(result.copiedBytes)}) into ` +
-        `${plural(result.newPacks, "new pack")} (${bytes(result.newBytes)}); retired ` +
-        `${plural(result.retired, "pack")}. ` +
-        "Nothing was deleted: `permafrost gc purge` deletes retired packs once they " +
-        "are past the grace period and their minimum storage duration",
+    const outcome = await withTierFlag(() =>
+      runCompaction(repo, plan, {
+        ...options,
+        pricing,
+        approve: async () => {
+          await approveCost(ctx, plan.estimate, { action: "gc compact", shown, threshold: true });
+          return true;
+        },
+        onApproved: () => {
+          if (!ctx.json) console.error(shown());
+        },
+        onRequested: ({ states, sent }) => {
+          if (ctx.json) return;
+          console.error(
+            `${restoresRequested(sent, options.tier, options.days)}; ` +
+              `${totals(states).restoring.packs} already being restored`,
+          );
+        },
+        wait: thawWait(ctx, options, options.tier),
+      })
     );
-    return 0;
+    return printOutcome(ctx, plan, outcome, { options, pricing, shown });
   } finally {
     await repo.storage.close();
   }
 }
 
-function planJson(plan: CompactPlan) {
+/** `--all`, `--horizon`, `--to`, `--accept-early-fee` and the thaw flags, with the defaults. */
+function parseOptions(ctx: Context): Options {
+  const horizon = ctx.string("horizon");
+  const horizonMonths = horizon === undefined ? compactDefaults.horizonMonths : Number(horizon);
+  if (!(horizonMonths > 0) || !Number.isFinite(horizonMonths)) {
+    throw new UsageError(`--horizon is a number of months above 0, not "${horizon}"`);
+  }
+  const to = ctx.string("to") ?? compactDefaults.to;
+  if (to !== "internet" && to !== "region") {
+    throw new UsageError(`--to is "internet" or "region", not "${to}"`);
+  }
   return {
-    snapshots: plan.mark.snapshots,
-    drop: plan.drop.map((p) => ({ pack: p.id, bytes: p.length, metadata: p.metadata })),
-    repack: plan.repack.map((c) => ({
-      pack: c.pack.id,
-      metadata: c.pack.metadata === true,
-      bytes: c.pack.bytes,
-      live_bytes: c.pack.liveBytes,
-      dead_bytes: c.pack.deadBytes,
-      saving_usd: c.saving.total_usd,
-      cost_usd: c.cost.total_usd,
-      net_usd: c.net_usd,
-    })),
-    keep: plan.keep.map((c) => ({
-      pack: c.pack.id,
-      dead_bytes: c.pack.deadBytes,
-      saving_usd: c.saving.total_usd,
-      cost_usd: c.cost.total_usd,
-      net_usd: c.net_usd,
-    })),
-    estimate: plan.estimate,
-    at_home_usd: plan.atHome.total_usd,
-    in_region_usd: plan.inRegion.total_usd,
-    archived: plan.survey.filter((s) => s.availability.state === "archived").length,
+    ...thawFlags(ctx, { tier: compactDefaults.tier, days: compactDefaults.days }),
+    all: ctx.bool("all"),
+    horizonMonths,
+    to,
+    acceptEarlyFee: ctx.bool("accept-early-fee"),
   };
+}
+
+/** How the run ended: 0 when compacted or nothing to do, 4 while packs thaw, 1 when declined. */
+function printOutcome(
+  ctx: Context,
+  plan: CompactPlan,
+  outcome: CompactOutcome,
+  run: { options: Options; pricing: RepoPricing; shown: () => string },
+): number {
+  switch (outcome.status) {
+    case "nothing":
+      ctx.print(
+        { ...compactionReport(plan), compacted: false },
+        () => `${run.shown()}\nnothing to compact`,
+      );
+      return 0;
+    case "declined":
+      return 1;
+    case "waiting": {
+      const { tier, days } = run.options;
+      const rerun = rerunCommand(ctx, run.options, run.pricing);
+      ctx.print(
+        { waiting: true, requested: outcome.sent, tier, days, rerun },
+        () =>
+          `packs are being restored from cold storage; run \`${rerun}\` again later ` +
+          "(add --wait to wait for them)",
+      );
+      return WAITING;
+    }
+    case "compacted":
+      ctx.print(
+        { ...compactionReport(plan), result: outcome.result },
+        () => resultText(outcome.result),
+      );
+      return 0;
+  }
+}
+
+/**
+ * The command to run again while the packs thaw: the flags given that decide which packs are
+ * repacked (`--all`, `--horizon`, `--to`, `--accept-early-fee`, `--region`: the break-even's
+ * inputs) and how they are restored (`--tier`, `--days`), so that the rerun plans the same
+ * packs and asks at the same tier; without `--wait`, `--json` and the gate's flags.
+ */
+function rerunCommand(ctx: Context, options: Options, pricing: RepoPricing): string {
+  const given = (flag: string) => ctx.string(flag) !== undefined;
+  return [
+    "permafrost gc compact",
+    ...(options.all ? ["--all"] : []),
+    ...(given("horizon") ? [`--horizon ${options.horizonMonths}`] : []),
+    ...(given("to") ? [`--to ${options.to}`] : []),
+    ...(options.acceptEarlyFee ? ["--accept-early-fee"] : []),
+    ...(given("region") ? [`--region ${pricing.table.region}`] : []),
+    ...(given("tier") ? [`--tier ${options.tier}`] : []),
+    ...(given("days") ? [`--days ${options.days}`] : []),
+  ].join(" ");
+}
+
+function resultText(result: CompactResult): string {
+  return `copied ${plural(result.copiedBlobs, "live blob")} (${bytes(result.copiedBytes)}) into ` +
+    `${plural(result.newPacks, "new pack")} (${bytes(result.newBytes)}); retired ` +
+    `${plural(result.retired, "pack")}. ` +
+    "Nothing was deleted: `permafrost gc purge` deletes retired packs once they " +
+    "are past the grace period and their minimum storage duration";
 }
 
 function planText(

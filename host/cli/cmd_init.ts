@@ -2,7 +2,7 @@ import { type ConfigOverrides, newConfig } from "../repository/config.ts";
 import { layout } from "../repository/layout.ts";
 import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
-import { parseSize } from "./size.ts";
+import { parseSize } from "../text/size.ts";
 import { bytes, type Context, jsonOption, UsageError } from "./context.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
 import { type StorageClass, storageClasses } from "../storage/storage.ts";
@@ -14,9 +14,13 @@ export const newRepositoryOptions = {
   "kdf-memlimit": { type: "string" },
 } as const satisfies OptionTable;
 
-/** No `--key-file`: a new repository's key comes from the passphrase. */
+/**
+ * No `--key-file`: a new repository's key comes from the passphrase. `--config`: the file whose
+ * `repository` it creates when neither `--repo` nor PERMAFROST_REPO is set.
+ */
 export const initOptions = {
   repo: { type: "string" },
+  config: { type: "string" },
   ...jsonOption,
   ...newRepositoryOptions,
   "dry-run": { type: "boolean" },

@@ -4,7 +4,7 @@ import { toIngestKeys } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import { type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { type CommandGroup, refuseExtraArguments } from "./options.ts";
-import { parseSize } from "./size.ts";
+import { parseSize } from "../text/size.ts";
 
 /** `key ingest --out FILE` and `key passwd`, each with the options it takes. */
 export const keyCommands: CommandGroup = {

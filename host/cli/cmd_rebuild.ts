@@ -1,20 +1,22 @@
 import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
 import { describeHours, restoreTimes } from "../cold/restore_times.ts";
 import type { Destination } from "../cost/mod.ts";
-import { estimateRebuild } from "../cost/rebuild_cost.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import type { RebuildResult } from "../ops/rebuild.ts";
 import { count, planRebuild, type RebuildPlan } from "../ops/rebuild_plan.ts";
 import type { RestoreTier } from "../storage/storage.ts";
 import {
   priceRebuild,
+  priceRestoring,
   type RebuildAlternative,
   type RebuildEstimate,
   rebuildEstimateReport,
+  type RebuildOutcome,
   type RebuildStep,
   runRebuild,
+  type RunRebuildOptions,
+  summarizeRebuild,
 } from "../workflows/rebuild.ts";
-import { TierNotOffered } from "../workflows/thaw.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
@@ -23,14 +25,13 @@ import { hoursText, render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption, type RepoPricing } from "./pricing.ts";
 import {
-  POLL_SECONDS,
   restoresRequested,
-  surveyLine,
   type ThawFlags,
   thawFlags,
   thawOptions,
-  tierUsage,
+  thawWait,
   WAITING,
+  withTierFlag,
 } from "./thaw_flags.ts";
 
 export const rebuildOptions = {
@@ -74,88 +75,93 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     const pricing = cliPricing(ctx, repo, location);
     if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
     if (ctx.string("emit-job") !== undefined) return emitJob(ctx, plan, pricing, options);
-    const estimate = withFlagWording(() => priceRebuild(plan, pricing, options));
-    const summary = describePlan(plan);
+    const estimate = await withTierFlag(() => priceRebuild(plan, pricing, options));
     if (ctx.bool("estimate")) {
       ctx.print(
-        { ...rebuildEstimateReport(estimate), plan: summary },
+        { ...rebuildEstimateReport(estimate), plan: summarizeRebuild(plan) },
         () => estimateText(plan, estimate, pricing),
       );
       return 0;
     }
     if (ctx.bool("dry-run")) {
-      ctx.print({ ...summary, dryRun: true }, () => planText(plan, options.tier));
+      ctx.print({ ...summarizeRebuild(plan), dryRun: true }, () => planText(plan, options.tier));
       return 0;
     }
-
-    const outcome = await withFlagWordingAsync(() =>
-      runRebuild(repo, plan, {
-        ...options,
-        pricing,
-        estimate,
-        name: location,
-        approve: async (step) => {
-          await approveCost(ctx, step.estimate, {
-            action: "this rebuild",
-            shown: () =>
-              step.step === "metadata"
-                ? estimateText(plan, estimate, pricing)
-                : render(`rebuild: read ${why(step)}`, step.estimate, pricing.table),
-            threshold: true,
-          });
-          return true;
-        },
-        onStep: (step) => {
-          if (!ctx.json) {
-            console.error(`rebuild: ${why(step)}; their tables of contents must be read`);
-          }
-        },
-        onRequested: ({ step, states, sent, days }) => {
-          if (ctx.json) return;
-          const t = totals(states);
-          console.error(
-            `rebuild: ${why(step)}: ${t.packs} packs (${bytes(t.bytes)}); ` +
-              `${restoresRequested(sent, options.tier, days)}, ` +
-              `${t.restoring.packs} already being restored`,
-          );
-        },
-        wait: options.wait
-          ? {
-            intervalSeconds: options.poll ?? POLL_SECONDS[options.tier],
-            onSurvey: (s) => surveyLine(ctx, s),
-          }
-          : undefined,
-        cacheDir: ctx.cacheDir(),
-        onWrite: (what) => !ctx.json && console.error(`rebuild: writing ${what}`),
-      })
-    );
-    if (outcome.status === "declined") return 1;
-    if (outcome.status === "waiting") return waiting(ctx, outcome.states, outcome, options.tier);
-    const { result, scan, problems } = outcome;
-    ctx.print(
-      { ...summary, ...result, unindexed: scan.unnamed.length, gone: scan.gone, problems },
-      () => resultText(result, scan.unnamed.length, problems),
-    );
-    return problems.length === 0 ? 0 : 1;
+    const run = runOptions(ctx, plan, estimate, pricing, options);
+    const outcome = await withTierFlag(() => runRebuild(repo, plan, { ...run, name: location }));
+    return printOutcome(ctx, plan, outcome, options.tier);
   } finally {
     await repo.storage.close();
   }
 }
 
+/** The workflow's options: the flags, and the gate and lines of the CLI as its callbacks. */
+function runOptions(
+  ctx: Context,
+  plan: RebuildPlan,
+  estimate: RebuildEstimate,
+  pricing: RepoPricing,
+  options: Options,
+): RunRebuildOptions {
+  const lines = !ctx.json;
+  return {
+    ...options,
+    pricing,
+    estimate,
+    approve: async (step) => {
+      const shown = () =>
+        step.step === "metadata"
+          ? estimateText(plan, estimate, pricing)
+          : render(`rebuild: read ${why(step)}`, step.estimate, pricing.table);
+      await approveCost(ctx, step.estimate, { action: "this rebuild", shown, threshold: true });
+      return true;
+    },
+    onStep: (step) => {
+      if (lines) console.error(`rebuild: ${why(step)}; their tables of contents must be read`);
+    },
+    onRequested: ({ step, states, sent, days }) => {
+      if (!lines) return;
+      const t = totals(states);
+      console.error(
+        `rebuild: ${why(step)}: ${t.packs} packs (${bytes(t.bytes)}); ` +
+          `${restoresRequested(sent, options.tier, days)}, ` +
+          `${t.restoring.packs} already being restored`,
+      );
+    },
+    wait: thawWait(ctx, options, options.tier),
+    cacheDir: ctx.cacheDir(),
+    onWrite: (what) => lines && console.error(`rebuild: writing ${what}`),
+  };
+}
+
+/** How the rebuild ended: 4 while packs thaw, 1 when declined or with problems, else 0. */
+function printOutcome(
+  ctx: Context,
+  plan: RebuildPlan,
+  outcome: RebuildOutcome,
+  tier: RestoreTier,
+): number {
+  if (outcome.status === "declined") return 1;
+  if (outcome.status === "waiting") return waiting(ctx, outcome.states, outcome, tier);
+  const { result, scan, problems } = outcome;
+  ctx.print(
+    {
+      ...summarizeRebuild(plan),
+      ...result,
+      unindexed: scan.unnamed.length,
+      gone: scan.gone,
+      problems,
+    },
+    () => resultText(result, scan.unnamed.length, problems),
+  );
+  return problems.length === 0 ? 0 : 1;
+}
+
 /** `--emit-job`: the job spec of a rebuild, priced at home and in the region. */
 function emitJob(ctx: Context, plan: RebuildPlan, pricing: RepoPricing, options: Options) {
-  const c = count(plan.first);
   return emitJobSpec(ctx, commandLine("rebuild", ctx), {
-    bytes: c.bytes,
-    estimateAt: (to) =>
-      estimateRebuild({
-        storageClass: pricing.coldClass,
-        objects: c.packs,
-        bytes: c.bytes,
-        tier: options.tier,
-        days: options.days,
-        to,
-      }, pricing.table),
+    bytes: count(plan.first).bytes,
+    estimateAt: (to) => priceRestoring(plan.first, pricing, { ...options, to }),
   });
 }
 
@@ -186,25 +192,6 @@ function waiting(
       `or add --wait`,
   );
   return WAITING;
-}
-
-/** The workflow names the tiers; the CLI names the flag that picks one. */
-function withFlagWording<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof TierNotOffered) throw tierUsage(err);
-    throw err;
-  }
-}
-
-async function withFlagWordingAsync<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (err) {
-    if (err instanceof TierNotOffered) throw tierUsage(err);
-    throw err;
-  }
 }
 
 function parseOptions(ctx: Context): Options {
@@ -253,22 +240,6 @@ function estimateText(plan: RebuildPlan, e: RebuildEstimate, pricing: RepoPricin
     render(name(e.chosen), e.chosen.estimate, pricing.table),
     ...e.notes.map((n) => `note: ${n}`),
   ].join("\n");
-}
-
-function describePlan(plan: RebuildPlan) {
-  const byLabel = plan.packs.filter((p) => p.by === "label").length;
-  const byHeader = plan.packs.filter((p) => p.by === "header").length;
-  return {
-    packs: plan.packs.length,
-    metadata: plan.metadata,
-    data: plan.data,
-    unknown: plan.unknown,
-    kindFrom: { label: byLabel, header: byHeader },
-    restore: { packs: plan.first.length, bytes: count(plan.first).bytes },
-    thawing: plan.thawing,
-    cold: totals(plan.first),
-    ...(plan.ignored.length > 0 ? { ignored: plan.ignored } : {}),
-  };
 }
 
 function planText(plan: RebuildPlan, tier: RestoreTier): string {

@@ -13,9 +13,10 @@ import {
   type RestorePreview,
   summarize,
 } from "../workflows/restore_estimate.ts";
+import type { ProgressEvent } from "../ops/progress.ts";
 import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
-import { Progress } from "./progress.ts";
+import { ProgressDisplay, progressMode } from "./progress.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
@@ -83,8 +84,11 @@ export async function cmdRestore(ctx: Context): Promise<number> {
     if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, request.location, false);
     const summary = () => ({ ...summarize(preview), ...jobFields(request.job) });
     if (ctx.bool("estimate")) {
+      // A resumed job's tier is the job's, not a flag: one its packs' classes no longer offer
+      // falls back as when no --tier is given.
       const given = ctx.string("tier") as RestoreTier | undefined;
-      const e = priceRestore(preview, pricing, { tier: given ?? request.job?.tier, to, days });
+      const fallback = request.job?.tier;
+      const e = priceRestore(preview, pricing, { tier: given, fallback, to, days });
       ctx.print(
         { ...restoreEstimateReport(e), plan: summary() },
         () => estimateText(preview, e),
@@ -96,7 +100,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       return 0;
     }
 
-    const progress = restoreProgress(ctx, preview);
+    const progress = restoreProgress(ctx);
     const outcome = await runRestore(repo, preview, {
       pricing,
       tier,
@@ -210,18 +214,23 @@ function jobFields(job: RestoreJob | undefined) {
   return job ? { job: job.id, jobsDir: jobsDir() } : {};
 }
 
-/** Progress on a terminal while files are written, from the first file on. */
-function restoreProgress(ctx: Context, preview: RestorePreview) {
-  const progress = new Progress("restore", !ctx.json && Deno.stderr.isTerminal());
-  let started = false;
+/**
+ * The progress of a restore (a line at a terminal, JSON lines with `--json`: `progress.ts`),
+ * from its first event, when it starts writing: not while packs are requested or thaw.
+ */
+function restoreProgress(ctx: Context) {
+  const mode = progressMode(ctx.json);
+  let display: ProgressDisplay | undefined;
   return {
-    onProgress: (f: number, b: number) => {
-      if (!started) progress.total(preview.plan.files, preview.plan.bytes);
-      started = true;
-      progress.set(f, b);
+    onProgress: mode === "off" ? undefined : (e: ProgressEvent) => {
+      display ??= new ProgressDisplay("restore", mode);
+      display.update(e);
     },
-    onWarning: (message: string) => progress.note(`warning: ${message}`),
-    done: () => started && progress.done(),
+    onWarning: (message: string) => {
+      if (display) display.note(`warning: ${message}`);
+      else console.error(`warning: ${message}`);
+    },
+    done: () => display?.done(),
   };
 }
 

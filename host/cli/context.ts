@@ -11,15 +11,20 @@ import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import type { Role } from "../storage/storage.ts";
 import { defaultCacheDir, defaultRepository } from "../cache/location.ts";
+import { type Config, loadConfigSync } from "../config/mod.ts";
 import type { OptionTable } from "./options.ts";
 import { readSecret } from "./secret.ts";
 
 export type Flags = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-/** `--repo` and `--key-file`: how a command that opens a repository finds it and its key. */
+/**
+ * `--repo`, `--key-file` and `--config`: how a command that opens a repository finds it (the
+ * configuration file names one too, docs/config.md) and its key.
+ */
 export const repoOptions = {
   repo: { type: "string" },
   "key-file": { type: "string" },
+  config: { type: "string" },
 } as const satisfies OptionTable;
 
 /** `--json`: for the commands whose output goes through {@link Context.print}. */
@@ -80,9 +85,10 @@ export class Context {
   }
 
   /**
-   * `--repo`, else `PERMAFROST_REPO`; `undefined` when neither is set (an empty variable is
-   * unset). An empty `--repo` (`--repo "$REPO"` with `REPO` unset) is a usage error: falling
-   * back would run the command on another repository than the one the command line names.
+   * `--repo`, else `PERMAFROST_REPO`, else the configuration file's `repository`; `undefined`
+   * when none is set (an empty variable is unset). An empty `--repo` (`--repo "$REPO"` with
+   * `REPO` unset) is a usage error: falling back would run the command on another repository
+   * than the one the command line names. The file is read only when the first two are unset.
    */
   repoLocation(): string | undefined {
     const given = this.string("repo");
@@ -92,7 +98,21 @@ export class Context {
           "default repository",
       );
     }
-    return given || Deno.env.get("PERMAFROST_REPO") || undefined;
+    return given || Deno.env.get("PERMAFROST_REPO") || this.configuration().repository;
+  }
+
+  #config?: Config;
+
+  /**
+   * The configuration file (`--config`, else PERMAFROST_CONFIG, else the default file;
+   * docs/config.md), read once: no sources when there is none. Throws its `ConfigError`.
+   */
+  configuration(): Config {
+    const flag = this.options && !Object.hasOwn(this.options, "config")
+      ? undefined
+      : this.string("config");
+    if (flag === "") throw new UsageError("--config is empty: give a file, or leave it out");
+    return this.#config ??= loadConfigSync({ config: flag });
   }
 
   /** The repository location, falling back to the default local repository. */

@@ -25,15 +25,10 @@
  */
 
 import type { Destination, Estimate } from "../cost/mod.ts";
-import {
-  defaultPasswordParameter,
-  homeVsRegion,
-  type JobKind,
-  jobKinds,
-  jobLogGroup,
-  type JobSpec,
-  jobSpec,
-} from "../ops/job_spec.ts";
+import { homeVsRegion } from "../ops/home_vs_region.ts";
+import { jobLogGroup } from "../ops/job_definition.ts";
+import { defaultPasswordParameter } from "../ops/job_iam.ts";
+import { type JobKind, jobKinds, type JobSpec, jobSpec } from "../ops/job_spec.ts";
 import { type Context, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 
@@ -120,16 +115,35 @@ export function jobInstructions(
   spec: JobSpec,
   o: { comparison?: string[] } = {},
 ): { commands: string[]; notes: string[]; human: string } {
-  const r = `--region ${spec.region}`;
-  const file = `${spec.name}.json`;
+  const toCreate = rolesToCreate(spec);
+  const commands = awsCommands(spec, toCreate);
+  const notes = jobNotes(spec, toCreate);
+  return { commands, notes, human: humanInstructions(spec, toCreate, commands, notes, o) };
+}
+
+/** A role the spec names by placeholder: its name, what it is, and its policy. */
+type RoleToCreate = [name: string, what: string, policy: unknown];
+
+/** The roles that were not given (the task role, the execution role), to create. */
+function rolesToCreate(spec: JobSpec): RoleToCreate[] {
   const roleName = (arn: string) => arn.slice(arn.lastIndexOf("/") + 1);
-  const toCreate: [string, string, unknown][] = [];
+  const toCreate: RoleToCreate[] = [];
   if (spec.missing.taskRole) {
     toCreate.push([roleName(spec.taskRoleArn), `the ${spec.role} role`, spec.taskPolicy]);
   }
   if (spec.missing.executionRole) {
     toCreate.push([roleName(spec.executionRoleArn), "the execution role", spec.executionPolicy]);
   }
+  return toCreate;
+}
+
+/**
+ * The `aws` commands, in order: create the roles to create, set up the ECS cluster or the Batch
+ * compute environment and queue, register the definition, run it, and follow its logs.
+ */
+function awsCommands(spec: JobSpec, toCreate: RoleToCreate[]): string[] {
+  const r = `--region ${spec.region}`;
+  const file = `${spec.name}.json`;
   const commands: string[] = [];
   for (const [role] of toCreate) {
     commands.push(
@@ -161,7 +175,14 @@ export function jobInstructions(
     );
   }
   commands.push(`aws logs tail ${jobLogGroup} ${r} --follow`);
+  return commands;
+}
 
+/**
+ * What else to know or do: `--yes` missing, the roles to create, the source the default image
+ * needs, where the passphrase comes from, and when to start the job.
+ */
+function jobNotes(spec: JobSpec, toCreate: RoleToCreate[]): string[] {
   const notes: string[] = [];
   if (!spec.argv.includes("--yes")) {
     notes.push(
@@ -186,20 +207,35 @@ export function jobInstructions(
   notes.push(
     `the passphrase comes from "${spec.passwordFrom}"` +
       (spec.passwordFrom === defaultPasswordParameter
-        ? `; create it once: aws ssm put-parameter ${r} --name ${defaultPasswordParameter} ` +
+        ? `; create it once: aws ssm put-parameter --region ${spec.region} ` +
+          `--name ${defaultPasswordParameter} ` +
           "--type SecureString --value file://passphrase.txt (the whole file, no newline)"
         : ""),
     "start the job once its packs are restored: a task that waits for a restore is billed " +
       "for the wait (docs/in-region.md §6)",
   );
+  return notes;
+}
 
+/**
+ * The text for people (stderr): what the job is, the comparison, the policies of the roles to
+ * create with the trust policy, the commands, and the notes, all but the commands as comments.
+ */
+function humanInstructions(
+  spec: JobSpec,
+  toCreate: RoleToCreate[],
+  commands: string[],
+  notes: string[],
+  o: { comparison?: string[] },
+): string {
   const json = (title: string, doc: unknown) => [`# ${title}`, JSON.stringify(doc, null, 2)];
   const what = spec.kind === "ecs" ? "an ECS Fargate task" : "an AWS Batch job on Fargate";
-  const human = [
+  return [
     `# ${spec.name}: ${what} (${spec.size.vcpu} vCPU, ${spec.size.memoryGB} GB) ` +
     `in ${spec.region}, running`,
     `#   permafrost ${spec.argv.join(" ")}`,
-    `# The ${spec.kind === "ecs" ? "task" : "job"} definition is on stdout: save it as ${file}.`,
+    `# The ${spec.kind === "ecs" ? "task" : "job"} definition is on stdout: ` +
+    `save it as ${spec.name}.json.`,
     ...(o.comparison ? ["#", ...o.comparison.map((l) => `# ${l}`)] : []),
     ...toCreate.flatMap(([role, what, policy]) =>
       json(`${role}-policy.json: the policy of ${what}`, policy)
@@ -211,5 +247,4 @@ export function jobInstructions(
     ...commands,
     ...notes.map((n) => `# note: ${n}`),
   ].join("\n");
-  return { commands, notes, human };
 }

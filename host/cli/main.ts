@@ -3,7 +3,7 @@
  * Thin by design: every command is a `cmd_<verb>.ts` calling the library.
  *
  * Exit status: 0 ok; 1 failure (or `diff` found differences); 2 usage; 3 `check` found problems;
- * 4 waiting for packs to come out of cold storage (`restore`, whose job was saved; `check
+ * 5 protected files changed or vanished (`backup`, `worm status`: docs/engines.md); 4 waiting for packs to come out of cold storage (`restore`, whose job was saved; `check
  * --read-data-subset`, `gc compact` and `rebuild`, which are run again); 130 or 143 stopped by
  * SIGINT or SIGTERM once the storage calls under way finished (`host/storage/orderly_close.ts`;
  * `serve` stops on them and exits 0).
@@ -30,7 +30,9 @@ import { pricesCommands } from "./cmd_prices.ts";
 import { cmdForget, forgetOptions } from "./cmd_forget.ts";
 import { cmdRebuild, rebuildOptions } from "./cmd_rebuild.ts";
 import { gcCommands } from "./cmd_gc.ts";
+import { wormCommands } from "./cmd_worm.ts";
 import { explain } from "./explain.ts";
+import { exitStatus } from "../storage/orderly_close.ts";
 import {
   type Command,
   type CommandGroup,
@@ -60,6 +62,7 @@ export const commands: Record<string, Command | CommandGroup> = {
   forget: { options: forgetOptions, run: cmdForget },
   rebuild: { options: rebuildOptions, run: cmdRebuild },
   gc: gcCommands,
+  worm: wormCommands,
 };
 
 /** Each command as users type it ("forget", "gc index"), with its options and what runs it. */
@@ -154,4 +157,5 @@ function help(topic: string): string {
   }
 }
 
-if (import.meta.main) Deno.exit(await main(Deno.args));
+// After a signal, the exit is the signal's (130, 143), however the command unwound meanwhile.
+if (import.meta.main) Deno.exit(await exitStatus(await main(Deno.args)));

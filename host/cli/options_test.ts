@@ -100,7 +100,7 @@ function documented(verb: string, subs: string[]): Map<string, Set<string>> {
 
 Deno.test("every command's help lists exactly the options it takes", () => {
   // Listed once for all in docs/cli/permafrost.txt, "Common options".
-  const common = new Set(["repo", "key-file", "help"]);
+  const common = new Set(["repo", "key-file", "config", "help"]);
   const byVerb = Object.groupBy(everyCommand(), (c) => c.name.split(" ")[0]);
   for (const [verb, list] of Object.entries(byVerb)) {
     const subs = list!.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[1]);

@@ -1,23 +1,16 @@
 /**
  * `--estimate` for commands that read packs (`restore`, `check --read-data`), as people read
- * it: the alternatives side by side with the chosen one itemised. The pricing itself is
- * host/workflows/read_estimate.ts; {@link priceReads} here reads `--tier` and `--to`.
+ * it: the alternatives side by side with the chosen one itemised; and `--to`. The pricing
+ * itself is host/workflows/read_estimate.ts.
  *
  * @module
  */
 
 import type { Destination, Estimate, ReadAlternative } from "../cost/mod.ts";
-import type { RestoreTier } from "../storage/storage.ts";
-import {
-  priceReads as priceReadsOf,
-  type ReadEstimate,
-  readEstimateReport,
-} from "../workflows/read_estimate.ts";
+import type { ReadEstimate } from "../workflows/read_estimate.ts";
 import type { RepoPricing } from "../workflows/pricing.ts";
 import { type Context, UsageError } from "./context.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
-
-export type { ObjectRead, ReadEstimate } from "../workflows/read_estimate.ts";
 
 /** `--to`, checked: internet (the default) or region. */
 export function destinationFlag(ctx: Context): Destination {
@@ -26,27 +19,6 @@ export function destinationFlag(ctx: Context): Destination {
     throw new UsageError(`--to is "internet" or "region", not "${to}"`);
   }
   return to;
-}
-
-/**
- * Prices `objects` read with restored copies kept `days`: the chosen alternative is `--tier`
- * (else `fallback` when the classes offer it, else the cheapest tier) and `--to`.
- */
-export function priceReads(
-  ctx: Context,
-  pricing: RepoPricing,
-  objects: Parameters<typeof priceReadsOf>[1],
-  days: number,
-  fallback: RestoreTier = "standard",
-): ReadEstimate {
-  const to = destinationFlag(ctx);
-  const tier = ctx.string("tier") as RestoreTier | undefined;
-  return priceReadsOf(pricing, objects, { days, tier, fallback, to });
-}
-
-/** The JSON: the chosen estimate's fields, then every alternative, the plan and notes. */
-export function readEstimateJson(r: ReadEstimate, plan: unknown, notes: string[]) {
-  return readEstimateReport(r, plan, notes);
 }
 
 /** The text: the alternatives side by side, then the chosen one itemised, then the notes. */

@@ -1,19 +1,17 @@
 /**
- * The thaw step of commands that read cold packs (`restore`, `rebuild`, `check
- * --read-data-subset`, `gc compact`): their `--tier`, `--days`, `--poll`, `--wait` flags, the
- * refusal of a tier the packs' class does not offer, and waiting for restores with a line per
- * survey. A command composes these with its own cost gate, job and messages: it checks the
- * tier, requests restores (host/cold/restore_requests.ts), then waits (`--wait`) or prints what to run and
- * returns {@link WAITING}. The restore requests are idempotent, so that command is simply run
- * again. {@link thawPacks} is the whole step for a command with nothing of its own to add.
+ * The CLI side of the thaw step of commands that read cold packs (`restore`, `rebuild`, `check
+ * --read-data-subset`, `gc compact`): their `--tier`, `--days`, `--poll`, `--wait` flags, what
+ * `--wait` hands the workflow (host/workflows/thaw.ts does the requests and the waiting), and
+ * the lines printed: a refused tier worded for `--tier`, the requests sent, a line per survey.
+ * A command that is told its packs are on their way prints what to run again and returns
+ * {@link WAITING}: the restore requests are idempotent, so that command is simply run again.
  *
  * @module
  */
 
-import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
-import { checkTierOffered as workflowCheckTierOffered, TierNotOffered } from "../workflows/thaw.ts";
-import { requestThaw, waitForThaw } from "../cold/restore_requests.ts";
-import { type RestoreTier, restoreTiers, type Storage } from "../storage/storage.ts";
+import { type PackState, totals } from "../cold/pack_survey.ts";
+import { type ThawWait, TierNotOffered } from "../workflows/thaw.ts";
+import { type RestoreTier, restoreTiers } from "../storage/storage.ts";
 import { bytes, type Context, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 
@@ -65,15 +63,6 @@ export function thawFlags<Days extends number | undefined>(
   };
 }
 
-/** Refuses `tier` when an archived pack's class does not offer it (Deep Archive has no expedited). */
-export function checkTierOffered(states: PackState[], tier: RestoreTier): void {
-  try {
-    workflowCheckTierOffered(states, tier);
-  } catch (err) {
-    throw err instanceof TierNotOffered ? tierUsage(err) : err;
-  }
-}
-
 /** The CLI's words for a tier a class does not offer: the workflow names tiers, this the flag. */
 export function tierUsage(err: TierNotOffered): UsageError {
   return new UsageError(
@@ -83,6 +72,18 @@ export function tierUsage(err: TierNotOffered): UsageError {
   );
 }
 
+/**
+ * Runs `f`, a workflow step that may refuse a tier, with the refusal worded for `--tier`
+ * ({@link tierUsage}).
+ */
+export async function withTierFlag<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw err instanceof TierNotOffered ? tierUsage(err) : err;
+  }
+}
+
 /** "requested 2 pack restores (tier bulk, 3 days)". */
 export function restoresRequested(sent: number, tier: RestoreTier, days: number): string {
   return `requested ${sent} pack restore${sent === 1 ? "" : "s"} (tier ${tier}, ` +
@@ -90,24 +91,20 @@ export function restoresRequested(sent: number, tier: RestoreTier, days: number)
 }
 
 /**
- * Waits until every pack of `names` is readable (`waitForThaw`, which asks again for a copy
- * that expired meanwhile), surveying every `flags.poll` seconds, else {@link POLL_SECONDS} of
- * the tier. Prints a line per survey on stderr, unless `--json`: the time and how many of the
- * packs (`what`) are readable. Resolves with the last survey.
+ * What `--wait` hands the workflow: surveys every `--poll` seconds, else {@link POLL_SECONDS}
+ * of `tier`, each told on stderr ({@link surveyLine}); undefined without `--wait`.
  */
-export function waitUntilReadable(
+export function thawWait(
   ctx: Context,
-  storage: Storage,
-  names: string[],
-  flags: { tier: RestoreTier; days: number; poll?: number },
+  flags: { wait: boolean; poll?: number },
+  tier: RestoreTier,
   what = "packs",
-): Promise<PackState[]> {
-  return waitForThaw(storage, names, {
-    intervalSeconds: flags.poll ?? POLL_SECONDS[flags.tier],
-    tier: flags.tier,
-    days: flags.days,
+): ThawWait | undefined {
+  if (!flags.wait) return undefined;
+  return {
+    intervalSeconds: flags.poll ?? POLL_SECONDS[tier],
     onSurvey: (s) => surveyLine(ctx, s, what),
-  });
+  };
 }
 
 /**
@@ -122,39 +119,6 @@ export function surveyLine(ctx: Context, states: PackState[], what = "packs"): v
     `${new Date().toISOString()} ${ready}/${t.packs} ${what} readable ` +
       `(${bytes(t.readable.bytes + t.restored.bytes)} of ${bytes(t.bytes)})`,
   );
-}
-
-/**
- * Makes every pack of `states` readable: nothing to do when they are; else requests restores
- * of the archived ones (refusing a tier their class does not offer) and waits when `--wait`,
- * or returns `"waiting"` after telling the user to run `again` later.
- */
-export async function thawPacks(
-  ctx: Context,
-  storage: Storage,
-  states: PackState[],
-  flags: ThawFlags,
-  again: string,
-): Promise<PackState[] | "waiting"> {
-  if (states.every(isReadable)) return states;
-  checkTierOffered(states, flags.tier);
-  const sent = await requestThaw(storage, states, { tier: flags.tier, days: flags.days });
-  if (!ctx.json) {
-    console.error(
-      `${restoresRequested(sent, flags.tier, flags.days)}; ` +
-        `${totals(states).restoring.packs} already being restored`,
-    );
-  }
-  if (!flags.wait) {
-    ctx.print(
-      { waiting: true, requested: sent, tier: flags.tier, days: flags.days, again },
-      () =>
-        `packs are being restored from cold storage; run \`${again}\` again later ` +
-        "(add --wait to wait for them)",
-    );
-    return "waiting";
-  }
-  return await waitUntilReadable(ctx, storage, states.map((s) => s.name), flags);
 }
 
 function wholeNumber(value: string | undefined, flag: string): number | undefined {

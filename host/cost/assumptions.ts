@@ -6,6 +6,7 @@
  * @module
  */
 
+import { defaultUploadRule, type UploadRule } from "../../plugins/sdk/upload_plan.ts";
 import type { HoursRange } from "../cold/restore_times.ts";
 
 export interface Assumptions {
@@ -17,19 +18,20 @@ export interface Assumptions {
   regionMbitPerS: { min: number; max: number };
   /** The Fargate task an in-region job runs as. */
   job: { vcpu: number; memoryGB: number };
-  /** Permafrost's S3 uploads: objects above the threshold go in parts of `partSize` bytes. */
-  upload: { multipartThreshold: number; partSize: number };
+  /**
+   * How Permafrost's S3 back end uploads: objects above the threshold go in parts of
+   * `partSize` bytes (`uploadPlan`, plugins/sdk/upload_plan.ts, which the store calls too).
+   */
+  upload: UploadRule;
 }
-
-const MiB = 2 ** 20;
 
 export const defaultAssumptions: Assumptions = {
   daysPerMonth: 30,
   internetMbitPerS: { min: 100, max: 1000 },
   regionMbitPerS: { min: 1000, max: 5000 },
   job: { vcpu: 2, memoryGB: 4 },
-  // The S3 back end's defaults: plugins/storage/s3/s3_config.ts (multipartThreshold, partSize).
-  upload: { multipartThreshold: 16 * MiB, partSize: 8 * MiB },
+  // The S3 back end's default rule (plugins/storage/s3/s3_config.ts).
+  upload: defaultUploadRule,
 };
 
 /** §1.3: hours to move `bytes` at a rate between `mbit.min` and `mbit.max` Mbit/s. */

@@ -17,15 +17,13 @@ Deno.test("a backup of 100 packs of 64 MiB and 200 small hot objects, into DEEP_
   // storage: 6,400 MiB = 6.25 GB × 1 month × $0.00099                     = $0.006188
   assert.equal(usd["storage, DEEP_ARCHIVE"], 0.006188);
   // overhead: 100 × 8 KiB = 0.000763 GB × $0.023 = $0.000018; 100 × 32 KiB × $0.00099 = $0.000003
-  // uploads: 64 MiB > 16 MiB, so 8 parts of 8 MiB: 100 × (8 + 1) = 0.9 × $0.005 = $0.0045,
-  // and 100 completions = 0.1 × $0.05 = $0.005
-  assert.equal(usd["multipart create + 8 parts each, at STANDARD rates"], 0.0045);
-  assert.equal(usd["multipart complete, at DEEP_ARCHIVE rates"], 0.005);
+  // uploads: 64 MiB is up to the 96 MiB threshold, so one PutObject each: 0.1 × $0.05 = $0.005
+  assert.equal(usd["PUT requests, DEEP_ARCHIVE"], 0.005);
   // the rest of 180 days: 6.25 GB × (6 − 1) months × $0.00099                = $0.030938
   assert.equal(usd["minimum storage duration (180 days), the rest billed anyway"], 0.030938);
   // hot: 200 KiB = 0.000191 GB × $0.023 = $0.000004; 200 PUTs = 0.2 × $0.005 = $0.001
   assert.equal(usd["PUT requests, STANDARD"], 0.001);
-  assert.equal(e.total_usd, 0.047651);
+  assert.equal(e.total_usd, 0.043151);
   // every later month: storage and overhead only
   assert.equal(monthly_usd, 0.006213);
 });

@@ -1,10 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  chooseCompaction,
-  compactBreakEven,
-  type CompactPack,
-  estimateCompact,
-} from "./compact_cost.ts";
+import { chooseCompaction, compactBreakEven } from "./compact_break_even.ts";
+import type { CompactPack } from "./compact_cost.ts";
+import { estimateCompact } from "./compact_estimate.ts";
 import type { LineItem } from "./estimate.ts";
 import { shippedPriceTable } from "./price_table.ts";
 
@@ -23,7 +20,7 @@ const example: CompactPack = {
   ageDays: 120,
 };
 
-Deno.test("compacting the cost-model example in the region pays: $0.007427 saved against $0.006003", () => {
+Deno.test("compacting the cost-model example in the region pays: $0.007427 saved against $0.005823", () => {
   const d = compactBreakEven(example, table, { to: "region" });
   // 60 of its 180 days are left, so the old pack goes at day 60 and the saving runs 300 days
   // of the 360-day horizon (10 months):
@@ -47,9 +44,8 @@ Deno.test("compacting the cost-model example in the region pays: $0.007427 saved
   //   job: read 1 GiB + write 0.25 GiB = 1.25 × 2^30 × 8 bits at 1 Gbit/s = 10.737 s
   //        = 0.00298262 h; 2 vCPU → 0.005965 vCPU-h × $0.04048               = $0.000241
   //        4 GB → 0.011930 GB-h × $0.004445                                  = $0.000053
-  //   new packs: 256 MiB / 64 MiB = 4 objects of 8 parts (multipart above 16 MiB):
-  //        4 × (1 + 8) = 36 requests = 0.036 × $0.005                        = $0.00018
-  //        4 completions = 0.004 × $0.05                                     = $0.0002
+  //   new packs: 256 MiB / 64 MiB = 4 objects, one PutObject each (up to 96 MiB):
+  //        0.004 × $0.05                                                     = $0.0002
   //   overlap: 0.25 GB stored twice for 60 days = 0.5 GB-month × $0.00099    = $0.000495
   //   new packs' overhead for 12 months: 4 × 8 KiB × 12 = 0.000366 GB-month × $0.023 = $0.000008
   //                                      4 × 32 KiB × 12 = 0.001465 × $0.00099        = $0.000001
@@ -61,14 +57,13 @@ Deno.test("compacting the cost-model example in the region pays: $0.007427 saved
     [1, 0, 0],
     [0.005965, 0.04048, 0.000241],
     [0.01193, 0.004445, 0.000053],
-    [0.036, 0.005, 0.00018],
     [0.004, 0.05, 0.0002],
     [0.5, 0.00099, 0.000495],
     [0.000366, 0.023, 0.000008],
     [0.001465, 0.00099, 0.000001],
   ]);
-  assert.equal(d.cost.total_usd, 0.006003);
-  assert.equal(d.net_usd, 0.001424);
+  assert.equal(d.cost.total_usd, 0.005823);
+  assert.equal(d.net_usd, 0.001604);
   assert.equal(d.worthIt, true);
   // bulk: within 48 h, then 10.7 s (at 1 Gbit/s) to 2.1 s (at 5 Gbit/s) of reading and writing
   assert.deepEqual(d.cost.hours, { min: 0.000597, max: 48.002983 });
@@ -76,12 +71,12 @@ Deno.test("compacting the cost-model example in the region pays: $0.007427 saved
 
 Deno.test("compacting the same pack at home does not pay: egress alone is $0.09", () => {
   // The month's free allowance used up (as chooseCompaction judges every pack): 1 GB × $0.09.
-  // The cost is the region's without the job ($0.000294) and with egress: 0.006003 − 0.000294
-  // + 0.09 = $0.095709.
+  // The cost is the region's without the job ($0.000294) and with egress: 0.005823 − 0.000294
+  // + 0.09 = $0.095529.
   const d = compactBreakEven(example, table, { to: "internet", freeEgressGB: 0 });
   assert.ok(d.cost.items.some((i) => i.what === "internet egress (first 10 TB)" && i.usd === 0.09));
-  assert.equal(d.cost.total_usd, 0.095709);
-  assert.equal(d.net_usd, -0.088282);
+  assert.equal(d.cost.total_usd, 0.095529);
+  assert.equal(d.net_usd, -0.088102);
   assert.equal(d.worthIt, false);
 });
 
@@ -94,8 +89,8 @@ Deno.test("paying the early-deletion fee instead of waiting changes the lines, n
   assert.equal(d.saving.total_usd, 0.008912);
   assert.ok(!d.cost.items.some((i) => i.what.startsWith("live bytes stored twice")));
   assert.deepEqual(lines(d.cost.items.slice(-1)), [[2, 0.00099, 0.00198]]);
-  assert.equal(d.cost.total_usd, 0.007488); // 0.006003 − 0.000495 + 0.00198
-  assert.equal(d.net_usd, 0.001424);
+  assert.equal(d.cost.total_usd, 0.007308); // 0.005823 − 0.000495 + 0.00198
+  assert.equal(d.net_usd, 0.001604);
 });
 
 Deno.test("a fully dead pack costs nothing to compact and just becomes purgeable", () => {
@@ -184,7 +179,7 @@ Deno.test("chooseCompaction keeps the packs that pay, best first, judging egress
   const inRegion = chooseCompaction([mostlyLive, example, dead], table, { to: "region" });
   assert.deepEqual(inRegion.worthIt.map((d) => d.pack.id), ["dead", "example"]);
   assert.deepEqual(inRegion.notWorthIt.map((d) => d.pack.id), ["mostly-live"]);
-  assert.equal(inRegion.net_usd, 0.013306); // 0.011882 + 0.001424
+  assert.equal(inRegion.net_usd, 0.013486); // 0.011882 + 0.001604
   // at home the allowance is not counted per pack: the example pays $0.09 of egress
   const atHome = chooseCompaction([mostlyLive, example, dead], table, { to: "internet" });
   assert.deepEqual(atHome.worthIt.map((d) => d.pack.id), ["dead"]);
@@ -194,25 +189,24 @@ Deno.test("estimateCompact prices the set gc compact would run: reads, PUTs and 
   const dead = { ...example, id: "dead", liveBytes: 0, deadBytes: GiB, ageDays: 200 };
   const e = estimateCompact([example, dead], table, { to: "region" });
   // The fully dead pack adds nothing. The example pack: its restore, copy, GET, transfer and
-  // job as in the break-even ($0.005119), then 4 new packs of 64 MiB: the same PUTs ($0.00038),
+  // job as in the break-even ($0.005119), then 4 new packs of 64 MiB: the same PUTs ($0.0002),
   // storage of 0.25 GB for the first month ($0.0002475) and the rest of the 180 days, 5 months
   // (1.25 GB-month × $0.00099 = $0.0012375), their overhead for a month ($0.000001 + $0).
   assert.deepEqual(e.items.map((i) => i.what).slice(7), [
-    "new packs: multipart create + 8 parts each, at STANDARD rates",
-    "new packs: multipart complete, at DEEP_ARCHIVE rates",
+    "new packs: PUT requests, DEEP_ARCHIVE",
     "new packs: storage, DEEP_ARCHIVE",
     "new packs: per-object overhead, 8 KB each at STANDARD rates (first 50 TB)",
     "new packs: per-object overhead, 32 KB each at DEEP_ARCHIVE rates",
     "new packs: minimum storage duration (180 days), the rest billed anyway",
   ]);
   // (the two half-millionths round as the floating-point products fall: up, then down)
-  assert.deepEqual(lines(e.items.slice(9)), [
+  assert.deepEqual(lines(e.items.slice(8)), [
     [0.25, 0.00099, 0.000248],
     [0.000031, 0.023, 0.000001],
     [0.000122, 0.00099, 0],
     [1.25, 0.00099, 0.001237],
   ]);
-  assert.equal(e.total_usd, 0.006985); // 0.005119 + 0.00038 + 0.000248 + 0.000001 + 0.001237
+  assert.equal(e.total_usd, 0.006805); // 0.005119 + 0.0002 + 0.000248 + 0.000001 + 0.001237
   assert.deepEqual(e.hours, { min: 0.000597, max: 48.002983 });
   // nothing to repack: nothing to pay, no waiting
   const none = estimateCompact([dead], table, { to: "region" });

@@ -22,16 +22,14 @@ export { estimateStore, type StorePlan } from "./store_cost.ts";
 export { estimateRestore, pricedTiers, type RestorePlan } from "./restore_cost.ts";
 export { estimateRebuild, type RebuildPlan } from "./rebuild_cost.ts";
 export { type DeletePlan, estimateDelete } from "./delete_cost.ts";
+export { type CompactOptions, type CompactPack, defaultHorizonMonths } from "./compact_cost.ts";
 export {
   chooseCompaction,
   type CompactBreakEven,
   compactBreakEven,
   type CompactionChoice,
-  type CompactOptions,
-  type CompactPack,
-  defaultHorizonMonths,
-  estimateCompact,
-} from "./compact_cost.ts";
+} from "./compact_break_even.ts";
+export { estimateCompact } from "./compact_estimate.ts";
 export type { Destination } from "./egress.ts";
 export { type BackupEstimate, estimateBackup, type WrittenObject } from "./backup_cost.ts";
 export {

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { uploadPlan } from "../../plugins/sdk/upload_plan.ts";
 import type { StorageClass } from "../storage/storage.ts";
 import {
   type Assumptions,
@@ -86,17 +87,22 @@ export function archiveOverheadItems(
   ];
 }
 
-/** §3.4 How many parts one object of `objectBytes` is uploaded in; 0: a single PutObject. */
+/**
+ * §3.4 How many parts one object of `objectBytes` is uploaded in; 0: a single PutObject. The
+ * store's own rule (`uploadPlan`, plugins/sdk/upload_plan.ts), so the estimate counts the
+ * requests the store makes.
+ */
 export function uploadParts(objectBytes: number, upload: Assumptions["upload"]): number {
-  return objectBytes <= upload.multipartThreshold ? 0 : Math.ceil(objectBytes / upload.partSize);
+  const plan = uploadPlan(objectBytes, upload);
+  return plan.method === "put" ? 0 : plan.parts;
 }
 
 /**
- * §3.4 The PUT-class requests of uploading `objects` objects of `objectBytes`: one PutObject
- * each, or a multipart upload of CreateMultipartUpload, one UploadPart per part and
- * CompleteMultipartUpload. For an archived class the first two are billed at STANDARD rates
- * and only the completion at the archive class's rate; other classes pay their own rate for
- * all of them.
+ * §3.4 The PUT-class requests of uploading `objects` objects of `objectBytes`, as the upload
+ * rule sends them: one PutObject each, or a multipart upload of CreateMultipartUpload, one
+ * UploadPart per part and CompleteMultipartUpload. For an archived class the first two are
+ * billed at STANDARD rates and only the completion at the archive class's rate; other classes
+ * pay their own rate for all of them.
  */
 export function putItems(
   objects: number,

@@ -2,6 +2,11 @@
  * `backup`: runs an engine plugin over the source paths, stores what is new, and commits a
  * snapshot. Works with an ingest key: it only creates objects and never reads data back.
  *
+ * The engine is any built-in engine plugin (`dedup` unless named), started with the config every
+ * engine gets and offered the capabilities of docs/plugins.md §5.2-§5.3; the filter plugins the
+ * user asked for run behind its one `filter` capability (`backup_filters.ts`). The host knows no
+ * engine's modules: it validates and stores what the engine sends.
+ *
  * Commit order (docs/format.md "Write ordering"): every pack, then the index segments naming
  * them, then the snapshot details blob (itself in a durable metadata pack), and only then the
  * snapshot manifest. A run killed at any point leaves no snapshot; a rerun reuses whatever was
@@ -19,35 +24,55 @@
 import { hostname, userInfo } from "node:os";
 import { resolve } from "node:path";
 import { sha256Hex } from "../crypto/hash.ts";
-import { gearTable } from "../crypto/gear.ts";
 import { FileCache } from "../cache/file_cache.ts";
 import { layout } from "../repository/layout.ts";
 import { IndexOverlay, PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
 import type { Repository, SnapshotEntry } from "../repository/repository.ts";
 import { encodeDetails, encodeSnapshot, type SnapshotManifest } from "../repository/snapshot.ts";
-import { encodeTree, type TreeNode, treeOf } from "../repository/tree.ts";
+import { compareNames, encodeTree, type TreeNode, treeOf } from "../repository/tree.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
 import type { ObjectInfo, Storage } from "../storage/storage.ts";
-import { type CapabilityImpl, type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
+import { type CapabilityImpl, startPlugin } from "../plugin/sandbox.ts";
+import { builtinPlugin } from "../plugin/registry.ts";
 import type {
   CacheQuery,
   CacheRecord,
   DirMark,
+  EngineBackupResult,
   Skipped,
   SourceNode,
   WalkStats,
-} from "../../plugins/engine/dedup/types.ts";
-import { compareNames } from "../../plugins/engine/dedup/walker.ts";
+} from "../../plugins/sdk/engine_types.ts";
 import { cacheFile } from "../cache/location.ts";
 import { CompressorPool } from "../repository/compressor.ts";
 import { DedupTrust } from "./dedup_trust.ts";
 import { ReuseGuard } from "./reuse_guard.ts";
 import { BackupXattrs } from "./backup_xattrs.ts";
+import { type OnProgress, ProgressCounter } from "./progress.ts";
+import { sourceTotals } from "./source_totals.ts";
+import { BackupFilters, type SourceFilters } from "./backup_filters.ts";
+import { engineConfig } from "./engine_config.ts";
+import { type Finding, Protection, protects } from "./protection.ts";
+import { ledgerFile } from "../cache/protection_ledger.ts";
 
-export interface BackupOptions {
+/** The engine a backup runs unless told otherwise. */
+export const DEFAULT_ENGINE = "dedup";
+
+/** What to back up and how; what to leave out is `SourceFilters`' (`backup_filters.ts`). */
+export interface BackupOptions extends SourceFilters {
   paths: string[];
   tags?: string[];
-  excludes?: string[];
+  /** The engine plugin, a built-in's name (`DEFAULT_ENGINE` unless given). */
+  engine?: string;
+  /** The engine's own options (a source's `engine_config`), which the engine checks. */
+  engineOptions?: Record<string, unknown>;
+  /**
+   * Never-change globs (gitignore-style, relative to each source): files to protect
+   * (`protection.ts`); under the `worm` engine every file is protected.
+   */
+  neverChange?: string[];
+  /** Record changed protected files as new originals, and forget vanished ones. */
+  acceptChanges?: boolean;
   dryRun?: boolean;
   /** Recorded as the snapshot's host; defaults to this machine's host name. */
   host?: string;
@@ -55,7 +80,12 @@ export interface BackupOptions {
   cacheDir?: string;
   /** Bytes from which a directory gets data packs of its own (docs/format.md §7.2). */
   localityFloor?: number;
-  onProgress?: (files: number, bytes: number) => void;
+  /**
+   * Progress (`progress.ts`): files and bytes as the engine reads them, the file being read,
+   * entries not backed up whole so far; totals once a walk of the sources' sizes, started with
+   * the engine, has ended (only run when this is given).
+   */
+  onProgress?: OnProgress;
   onWarning?: (path: string, reason: string) => void;
   /** The wall clock in ms (tests move it; default `Date.now`). */
   clock?: () => number;
@@ -69,6 +99,8 @@ export interface BackupResult {
   upload: UploadStats;
   walk: WalkStats;
   dryRun: boolean;
+  /** Protected files that changed or vanished (docs/engines.md), also in the details. */
+  findings: Finding[];
   /**
    * A dry run's objects that would have been created, with their sizes (what `--estimate`
    * prices); the snapshot manifest is not among them, as a dry run does not encode it.
@@ -81,11 +113,17 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   const run = await startRun(repo, options);
   try {
     const walk = await walkSources(run);
-    const manifest = await storeDetails(run, walk);
+    const findings = run.protection?.findings() ?? [];
+    for (const glob of run.protection?.unmatchedGlobs() ?? []) {
+      options.onWarning?.(glob, "(a never-change glob) matched no file of this backup");
+    }
+    const manifest = await storeDetails(run, walk, findings);
     const id = run.dryRun ? undefined : await commitSnapshot(run, manifest);
+    run.progress.finish(walk.stats.files, walk.stats.bytes);
     return {
       id,
       manifest,
+      findings,
       skipped: walk.skipped,
       upload: run.uploader.stats,
       walk: walk.stats,
@@ -99,12 +137,19 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   }
 }
 
+/** Something a run started and closes when it ends (a plugin, the filters). */
+interface Closable {
+  close(): Promise<void>;
+}
+
 /** What one backup run works with, from its start to its commit. */
 interface BackupRun {
   repo: Repository;
   options: BackupOptions;
   /** The absolute source paths (`checkSources`). */
   paths: string[];
+  /** The engine's name, as the manifest records it. */
+  engine: string;
   /** When the run began, before any file was read: the file cache's racy limit. */
   startedAt: number;
   dryRun: boolean;
@@ -118,8 +163,11 @@ interface BackupRun {
   compressors: CompressorPool;
   uploader: PackUploader;
   cache?: FileCache;
+  /** The protected files' checks, when the run protects any (`protection.ts`). */
+  protection?: Protection;
   /** Plugins started, closed when the run ends. */
-  plugins: PluginHandle[];
+  plugins: Closable[];
+  progress: ProgressCounter;
 }
 
 /** What the walk of the sources gave: the root tree, and what was skipped or not kept. */
@@ -135,6 +183,9 @@ interface Walk {
  * Owns nothing yet that needs closing when it throws.
  */
 async function startRun(repo: Repository, options: BackupOptions): Promise<BackupRun> {
+  const progress = new ProgressCounter(options.dryRun ? "dry-run" : "backup", options.onProgress);
+  const engine = options.engine ?? DEFAULT_ENGINE;
+  builtinPlugin("engine", engine); // an engine that is not installed: refused before anything
   const paths = checkSources(options.paths);
   const startedAt = Date.now(); // before any file is read: the file cache's racy limit
   const dryRun = options.dryRun === true;
@@ -165,11 +216,37 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
     compressors.compress,
     { localityFloor: options.localityFloor },
   );
-  const cache = openCache(options, repo.config.id);
+  const cache = openCache(options, repo.config.id, engine);
+  const neverChange = options.neverChange ?? [];
+  let protection: Protection | undefined;
+  if (protects(engine, neverChange) && options.cacheDir) {
+    const previous = snapshots.filter((s) =>
+      s.manifest.host === host && sameList(s.manifest.paths, paths) && s.manifest.engine === engine
+    ).pop();
+    try {
+      protection = await Protection.start(
+        repo,
+        paths,
+        ledgerFile(options.cacheDir, repo.config.id),
+        {
+          engine,
+          neverChange,
+          acceptChanges: options.acceptChanges === true,
+          onWarning: options.onWarning,
+        },
+        previous,
+      );
+    } catch (err) {
+      cache?.close();
+      compressors.close();
+      throw err;
+    }
+  }
   return {
     repo,
     options,
     paths,
+    engine,
     startedAt,
     dryRun,
     storage,
@@ -179,7 +256,9 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
     compressors,
     uploader,
     ...(cache ? { cache } : {}),
-    plugins: [],
+    ...(protection ? { protection } : {}),
+    plugins: protection ? [protection] : [],
+    progress,
   };
 }
 
@@ -189,47 +268,74 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
  */
 async function walkSources(run: BackupRun): Promise<Walk> {
   const { paths, options } = run;
-  const excludes = options.excludes ?? [];
-  const filter = excludes.length > 0
-    ? await startPlugin({ kind: "filter", name: "exclude", config: { patterns: excludes } })
-    : undefined;
-  if (filter) run.plugins.push(filter);
+  const filters = await BackupFilters.start(paths, options);
+  run.plugins.push(filters);
   // Extended attributes are read here, by the host: the engine has no FFI (docs/plugins.md).
-  const xattrs = new BackupXattrs(paths, (p, reason) => options.onWarning?.(p, reason));
+  const xattrs = new BackupXattrs(paths, (p, reason) => warnEntry(run, p, reason));
   const engine = await startPlugin({
     kind: "engine",
-    name: "dedup",
+    name: run.engine,
     vars: { $sources: paths },
-    config: {
-      gear: Array.from(gearTable(run.repo.keys.chunkerKey)),
-      chunker: {
-        min: run.repo.config.chunker.min,
-        avg: run.repo.config.chunker.avg,
-        max: run.repo.config.chunker.max,
-      },
-      filter: filter !== undefined,
-    },
-    capabilities: engineCapabilities(run, xattrs, filter),
+    config: engineConfig(run.repo, {
+      filter: filters.on,
+      excludeIfPresent: options.excludeIfPresent,
+      excludeLargerThan: options.excludeLargerThan,
+      options: options.engineOptions,
+    }),
+    capabilities: engineCapabilities(run, xattrs, filters),
   });
   run.plugins.push(engine);
-  const walked = await engine.call<{ nodes: SourceNode[]; stats: WalkStats; skipped: Skipped[] }>(
-    "backup",
-    paths,
-  );
+  const totals = countTotals(run, filters);
+  const walked = await engine.call<EngineBackupResult>("backup", paths)
+    .finally(() => totals.abort());
+  if (!Array.isArray(walked?.nodes) || walked.nodes.length !== paths.length) {
+    throw new TypeError(`engine "${run.engine}" did not return one node per source`);
+  }
   walked.nodes.forEach((n, i) => xattrs.entry(paths[i], n));
+  if (run.protection) {
+    const has = (id: string) => run.uploader.has(id);
+    for (let i = 0; i < paths.length; i++) {
+      walked.nodes[i] = await run.protection.seeSource(paths[i], walked.nodes[i], has);
+    }
+  }
   const rootNodes = [...walked.nodes].sort((a, b) => compareNames(a.name, b.name));
   const root = await storeTree(run, rootNodes);
   run.guard?.note(root);
   return { root, stats: walked.stats, skipped: [...walked.skipped, ...xattrs.notKept] };
 }
 
+/**
+ * Starts counting the sources' files and bytes beside the walk (`source_totals.ts`), leaving
+ * out what the walk leaves out, for the progress's totals, when someone listens. Abort it once
+ * the walk ends.
+ */
+function countTotals(run: BackupRun, filters: BackupFilters): AbortController {
+  const stop = new AbortController();
+  if (run.options.onProgress === undefined) return stop;
+  sourceTotals(run.paths, {
+    excluded: filters.on ? filters.match : undefined,
+    excludeIfPresent: run.options.excludeIfPresent,
+    excludeLargerThan: run.options.excludeLargerThan,
+    signal: stop.signal,
+  }).then((t) => {
+    if (t && !stop.signal.aborted) run.progress.totals(t.files, t.bytes);
+  });
+  return stop;
+}
+
+/** A warning about an entry not backed up whole (skipped, or without some of its metadata). */
+function warnEntry(run: BackupRun, path: string, reason: string): void {
+  run.progress.error();
+  run.options.onWarning?.(path, reason);
+}
+
 /** What the host offers the engine plugin (docs/plugins.md "engine capabilities"). */
 function engineCapabilities(
   run: BackupRun,
   xattrs: BackupXattrs,
-  filter: PluginHandle | undefined,
+  filters: BackupFilters,
 ): Record<string, CapabilityImpl> {
-  const { uploader, cache, options } = run;
+  const { uploader, cache } = run;
   return {
     blobs: {
       // Every add and mark is queued before anything is awaited, so they apply in the order
@@ -247,9 +353,12 @@ function engineCapabilities(
     },
     // A tree the engine sends: its entries get the extended attributes the host reads.
     trees: {
-      store: (nodes: SourceNode[], dir?: unknown) => {
+      store: async (nodes: SourceNode[], dir?: unknown) => {
         xattrs.directory(dir, nodes);
-        return storeTree(run, nodes);
+        const kept = run.protection && typeof dir === "string"
+          ? await run.protection.see(dir, nodes, (id) => uploader.has(id))
+          : nodes;
+        return await storeTree(run, kept);
       },
     },
     cache: {
@@ -262,12 +371,11 @@ function engineCapabilities(
       record: (records: CacheRecord[]) => cache?.record(records),
     },
     report: {
-      progress: (files: number, bytes: number) => options.onProgress?.(files, bytes),
-      warn: (path: string, reason: string) => options.onWarning?.(path, reason),
+      progress: (files: number, bytes: number, current?: unknown) =>
+        run.progress.add(files, bytes, typeof current === "string" ? current : undefined),
+      warn: (path: string, reason: string) => warnEntry(run, path, reason),
     },
-    ...(filter
-      ? { filter: { match: (p: string[], d: boolean[]) => filter.call("match", p, d) } }
-      : {}),
+    ...(filters.on ? { filter: { match: filters.match } } : {}),
   };
 }
 
@@ -296,7 +404,11 @@ async function storeTree(run: BackupRun, nodes: SourceNode[]): Promise<string> {
  * metadata pack of their own that the counters leave out; then checks with the guard that no
  * garbage collection took what the run needs. Returns the manifest to commit.
  */
-async function storeDetails(run: BackupRun, walk: Walk): Promise<SnapshotManifest> {
+async function storeDetails(
+  run: BackupRun,
+  walk: Walk,
+  findings: Finding[],
+): Promise<SnapshotManifest> {
   const { uploader, options } = run;
   const time = new Date().toISOString(); // when the walk ended
   await uploader.flush();
@@ -307,7 +419,7 @@ async function storeDetails(run: BackupRun, walk: Walk): Promise<SnapshotManifes
     user: safeUser(),
     paths: run.paths,
     tags: options.tags ?? [],
-    engine: "dedup",
+    engine: run.engine,
     root: walk.root,
     ...(run.parent ? { parent: run.parent.id } : {}),
     stats: {
@@ -322,7 +434,12 @@ async function storeDetails(run: BackupRun, walk: Walk): Promise<SnapshotManifes
   };
   const details = await uploader.add(
     "snapshot",
-    encodeDetails({ version: 1, manifest: counted, skipped: walk.skipped }),
+    encodeDetails({
+      version: 1,
+      manifest: counted,
+      skipped: walk.skipped,
+      ...(findings.length > 0 ? { findings } : {}),
+    }),
   );
   await uploader.flush();
   run.guard?.note(details);
@@ -344,6 +461,15 @@ async function commitSnapshot(run: BackupRun, manifest: SnapshotManifest): Promi
   } catch (err) {
     // The snapshot is saved; a cache that cannot be written only costs a re-read next time.
     run.options.onWarning?.(run.cache!.file, `file cache not updated: ${(err as Error).message}`);
+  }
+  try {
+    run.protection?.commit(id);
+  } catch (err) {
+    run.options.onWarning?.(
+      run.protection!.ledger.file,
+      `protection ledger not updated: ${(err as Error).message}; the next backup reports ` +
+        "against the originals it held before",
+    );
   }
   return id;
 }
@@ -386,7 +512,7 @@ const MAX_MARKS_PER_CALL = 8192;
 export function dirMarks(marks: unknown, chunks: number): DirMark[] {
   if (marks === undefined) return [];
   if (!Array.isArray(marks)) throw new TypeError("blobs.store: marks must be an array");
-  // The dedup engine sends at most 2,048 per call; a longer list is refused before it is read.
+  // The SDK's walker sends at most 2,048 per call; a longer list is refused before it is read.
   if (marks.length > MAX_MARKS_PER_CALL) {
     throw new TypeError(
       `blobs.store: ${marks.length} marks in one call (at most ${MAX_MARKS_PER_CALL})`,
@@ -465,12 +591,12 @@ function safeUser(): string {
  * Opens the file cache, or runs without one (with a warning) when it cannot be opened: the
  * cache is only a hint (docs/format.md §10a), never a reason for a backup to fail.
  */
-function openCache(options: BackupOptions, repoId: string): FileCache | undefined {
+function openCache(options: BackupOptions, repoId: string, engine: string): FileCache | undefined {
   if (!options.cacheDir) return undefined;
   let file = options.cacheDir;
   try {
     file = cacheFile(options.cacheDir, repoId);
-    return new FileCache(file);
+    return new FileCache(file, engine);
   } catch (err) {
     options.onWarning?.(
       file,

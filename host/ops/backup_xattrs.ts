@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { readXattrs, XATTR_SIZE_MAX, xattrsSupported } from "../fs/xattr.ts";
 import { compareNames, type TreeNode } from "../repository/tree.ts";
-import type { Skipped } from "../../plugins/engine/dedup/types.ts";
+import type { Skipped } from "../../plugins/sdk/engine_types.ts";
 
 export class BackupXattrs {
   /** Entries backed up without some of their extended attributes, and why. */

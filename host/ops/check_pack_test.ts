@@ -55,7 +55,7 @@ Deno.test("more than ten index entries a pack does not hold are summed up in one
     }));
     const forged = encodeIndexSegment(repo.keys.indexKey, [
       { pack: real.id, metadata: false, length: real.length, blobs: fakes },
-    ]);
+    ], { level: repo.config.compression.level });
     const segment = sha256Hex(forged);
     await repo.storage.create(layout.index(segment), forged);
     await repo.loadIndex();

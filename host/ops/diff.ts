@@ -1,23 +1,31 @@
 /**
  * `diff SNAP PATH`: what differs between a folder on disk and the same folder in a snapshot,
  * from metadata alone (type, size, mode, mtime, symlink target), or with `content` by
- * recomputing the keyed chunk ids of local files and comparing them with the snapshot's.
+ * recomputing the keyed blob ids of local files and comparing them with the snapshot's.
  * Reads trees (hot metadata) only, never a data pack.
+ *
+ * Content ids depend on how the snapshot's engine cut each file, which only the engine knows:
+ * its `split(paths)` method (docs/plugins.md §5.3), run in a sandbox that may read `PATH` and
+ * nothing else, gives each file's chunk lengths; the host reads the file and computes the keyed
+ * ids of those chunks (docs/format.md §3.1), as a backup does. When the snapshot's engine is not
+ * installed, or serves no `split`, contents are not compared and a note says so.
  *
  * @module
  */
 
 import fs from "node:fs";
+import { createHmac } from "node:crypto";
 import { resolve } from "node:path";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { Chunker } from "../../plugins/engine/dedup/fastcdc.ts";
-import { compareNames } from "../../plugins/engine/dedup/walker.ts";
-import { gearTable } from "../crypto/gear.ts";
-import { blobId } from "../crypto/mac.ts";
+import { MAC_KEY_LENGTH } from "../crypto/mac.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { SnapshotManifest } from "../repository/snapshot.ts";
-import type { TreeNode } from "../repository/tree.ts";
+import { compareNames, type TreeNode } from "../repository/tree.ts";
+import { readManifest } from "../plugin/manifest.ts";
+import { builtinNames, builtinPlugin } from "../plugin/registry.ts";
+import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
+import { engineConfig } from "./engine_config.ts";
 import { locate } from "./snapshot_path.ts";
 
 export type ChangeKind = "added" | "removed" | "modified";
@@ -31,8 +39,14 @@ export interface Change {
 }
 
 export interface DiffOptions {
+  /** Compare the contents of files whose metadata agree, by their keyed blob ids. */
   content?: boolean;
+  /** Told when contents cannot be compared (the snapshot's engine is not installed). */
+  onNote?: (note: string) => void;
 }
+
+/** Files whose contents are compared in one `split` call. */
+const SPLIT_BATCH = 256;
 
 /** Compares `path` on disk with the snapshot. */
 export async function diff(
@@ -65,11 +79,22 @@ export async function diff(
   const changes: Change[] = [];
   const differ = new Differ(repo, changes, options);
   await differ.entry(abs, node, lstat(abs));
-  return changes;
+  if (differ.toCompare.length === 0) return changes;
+  await compareContents(repo, manifest.engine, abs, differ.toCompare, options);
+  return changes.filter((c) => c.change !== "modified" || c.what!.length > 0);
+}
+
+/** A file whose metadata agree with its node: its contents are compared after the walk. */
+interface ContentCheck {
+  path: string;
+  content: string[];
+  /** Its entry among the changes; `content` is added to `what` when the contents differ. */
+  change: Change;
 }
 
 class Differ {
-  #chunker?: { gear: Uint32Array };
+  /** Files to compare by content, with their changes already in `out` (in walk order). */
+  readonly toCompare: ContentCheck[] = [];
 
   constructor(private repo: Repository, private out: Change[], private options: DiffOptions) {}
 
@@ -94,12 +119,14 @@ class Differ {
     }
     if (type === "file") {
       if (st.size !== (node.size ?? 0)) what.push("size");
-      else if (this.options.content && !this.#sameContent(path, node.content ?? [])) {
-        what.push("content");
-      }
     }
     if (type === "symlink" && fs.readlinkSync(path) !== node.target) what.push("target");
-    if (what.length > 0) this.out.push({ path, change: "modified", what });
+    if (type === "file" && this.options.content && !what.includes("size")) {
+      // Kept in order now; left out at the end if the contents agree and nothing else differs.
+      const change: Change = { path, change: "modified", what };
+      this.out.push(change);
+      this.toCompare.push({ path, content: node.content ?? [], change });
+    } else if (what.length > 0) this.out.push({ path, change: "modified", what });
     if (type === "dir" && node.subtree) await this.#dir(path, node.subtree);
   }
 
@@ -118,26 +145,101 @@ class Differ {
       await this.entry(child, nodes.get(name), names.includes(name) ? lstat(child) : null);
     }
   }
+}
 
-  #sameContent(path: string, content: string[]): boolean {
-    const gear = this.#chunker ??= { gear: gearTable(this.repo.keys.chunkerKey) };
-    const chunker = new Chunker(gear.gear, this.repo.config.chunker);
-    const ids: string[] = [];
-    const fd = fs.openSync(path, "r");
-    try {
-      const buf = new Uint8Array(4 << 20);
-      for (;;) {
-        const n = fs.readSync(fd, buf, 0, buf.length, null);
-        if (n === 0) break;
-        for (const c of chunker.push(buf.subarray(0, n))) {
-          ids.push(blobId(this.repo.keys.macKey, c));
-        }
+/**
+ * Compares the contents of `files` (under `root`, the folder being diffed) with their nodes,
+ * cutting each as the snapshot's engine `engine` would (its `split`), and adds "content" to the
+ * change of each that differs. Without that engine, or its `split`, tells `options.onNote`.
+ */
+async function compareContents(
+  repo: Repository,
+  engine: string,
+  root: string,
+  files: ContentCheck[],
+  options: DiffOptions,
+): Promise<void> {
+  const plugin = await splitter(repo, engine, root, options);
+  if (plugin === undefined) return;
+  try {
+    for (let i = 0; i < files.length; i += SPLIT_BATCH) {
+      const batch = files.slice(i, i + SPLIT_BATCH);
+      const lengths = await plugin.call<number[][]>("split", batch.map((f) => f.path));
+      if (!Array.isArray(lengths) || lengths.length !== batch.length) {
+        throw new TypeError(`engine "${engine}" answered split() with no list of ${batch.length}`);
       }
-      for (const c of chunker.finish()) ids.push(blobId(this.repo.keys.macKey, c));
-    } finally {
-      fs.closeSync(fd);
+      batch.forEach((f, j) => {
+        const ids = keyedIds(repo.keys.macKey, f.path, lengths[j], engine);
+        const same = ids !== undefined && ids.length === f.content.length &&
+          ids.every((id, k) => id === f.content[k]);
+        if (!same) f.change.what!.push("content");
+      });
     }
-    return ids.length === content.length && ids.every((id, i) => id === content[i]);
+  } finally {
+    await plugin.close();
+  }
+}
+
+/**
+ * The snapshot's engine, started to split files under `root` (which it may read, and nothing
+ * else); undefined, with a note, when it is not installed or serves no `split`.
+ */
+export async function splitter(
+  repo: Repository,
+  engine: string,
+  root: string,
+  options: DiffOptions,
+): Promise<PluginHandle | undefined> {
+  const metadataOnly = "compared metadata only (type, size, mode, mtime, target), not contents";
+  if (!builtinNames("engine").includes(engine)) {
+    options.onNote?.(`the snapshot's engine "${engine}" is not installed: ${metadataOnly}`);
+    return undefined;
+  }
+  const manifest = await readManifest(builtinPlugin("engine", engine));
+  if (!manifest.methods.includes("split")) {
+    options.onNote?.(`the snapshot's engine "${engine}" cannot split files: ${metadataOnly}`);
+    return undefined;
+  }
+  return await startPlugin({
+    kind: "engine",
+    name: engine,
+    vars: { $sources: [root] },
+    config: engineConfig(repo),
+  });
+}
+
+/**
+ * The keyed ids (docs/format.md §3.1: HMAC-SHA-256 under the MAC key) of the consecutive pieces
+ * of the file at `path` that `lengths` gives, read as they stream by; undefined when the lengths
+ * do not cover the file exactly (it changed since it was split).
+ */
+export function keyedIds(
+  macKey: Uint8Array,
+  path: string,
+  lengths: unknown,
+  engine: string,
+): string[] | undefined {
+  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    throw new TypeError(`engine "${engine}" split "${path}" into no list of chunk lengths`);
+  }
+  if (macKey.length !== MAC_KEY_LENGTH) throw new RangeError("MAC key of the wrong length");
+  const buf = new Uint8Array(4 << 20);
+  const fd = fs.openSync(path, "r");
+  try {
+    const ids: string[] = [];
+    for (const length of lengths as number[]) {
+      const mac = createHmac("sha256", macKey);
+      for (let left = length; left > 0;) {
+        const n = fs.readSync(fd, buf, 0, Math.min(buf.length, left), null);
+        if (n === 0) return undefined; // shorter than the lengths
+        mac.update(buf.subarray(0, n));
+        left -= n;
+      }
+      ids.push(mac.digest("hex"));
+    }
+    return fs.readSync(fd, buf, 0, 1, null) === 0 ? ids : undefined;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -45,7 +45,15 @@ export interface ForgetFilter {
   paths?: string[];
   /** Only snapshots with every tag of one of these lists (`"a,b"`). */
   tags?: string[];
+  /**
+   * Let the policy forget `worm` snapshots too. Without it every worm snapshot is kept
+   * (docs/gc.md "Forget"): one may be the only snapshot holding a protected original.
+   */
+  includeWorm?: boolean;
 }
+
+/** The reason a worm snapshot is kept whatever the policy (without `includeWorm`). */
+export const WORM_KEPT = "worm (forget worm snapshots with --include-worm)";
 
 /** A snapshot whose claimed time is more than `CLOCK_TOLERANCE_MS` from the store's. */
 export interface TimeDisagreement {
@@ -109,8 +117,16 @@ export async function planForget(
       tags: m.tags,
     };
   });
+  const applied = applyKeepPolicy(dated, policy);
+  if (filter.includeWorm !== true) {
+    const worm = new Set(chosen.filter((s) => s.manifest.engine === "worm").map((s) => s.id));
+    const held = applied.forget.filter((s) => worm.has(s.id));
+    applied.forget = applied.forget.filter((s) => !worm.has(s.id));
+    applied.keep = [...applied.keep, ...held.map((s) => ({ ...s, reasons: [WORM_KEPT] }))]
+      .sort((a, b) => a.time < b.time ? 1 : a.time > b.time ? -1 : 0);
+  }
   return {
-    ...applyKeepPolicy(dated, policy),
+    ...applied,
     disagreements,
     fallbacks,
     dating: { packsRead, bytesRead },

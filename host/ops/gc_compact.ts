@@ -20,10 +20,9 @@ import {
   chooseCompaction,
   type CompactBreakEven,
   compactBreakEven,
-  type CompactOptions,
-  type CompactPack,
-  estimateCompact,
-} from "../cost/compact_cost.ts";
+} from "../cost/compact_break_even.ts";
+import type { CompactOptions, CompactPack } from "../cost/compact_cost.ts";
+import { estimateCompact } from "../cost/compact_estimate.ts";
 import type { Estimate } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import type { IndexedPack } from "../repository/index_segment.ts";
@@ -73,17 +72,69 @@ export async function planCompact(
   assertAdmin(repo, "gc compact");
   const now = (options.now ?? new Date()).getTime();
   const mark = await markRepository(repo);
+  const state: CompactState = {
+    repo,
+    options,
+    mark,
+    pricing: {
+      ...options,
+      packBytes: options.packBytes ?? repo.config.pack.dataSize,
+      metaPackBytes: options.metaPackBytes ?? repo.config.pack.metaSize,
+    },
+  };
+  const choice = chooseCompaction(await candidates(state, now), options.table, state.pricing);
+  const chosen = options.all ? [...choice.worthIt, ...choice.notWorthIt] : choice.worthIt;
+  const sorted: SortedPacks = {
+    drop: [],
+    repack: chosen.filter((c) => c.kind === "repack"),
+    keep: options.all ? [] : [...choice.notWorthIt],
+  };
+  await sortDeadPacks(state, chosen, sorted);
+  const packs = sorted.repack.map((c) => c.pack);
+  const survey = await surveyPacks(
+    repo.storage,
+    packs.filter((p) => !p.metadata).map((p) => layout.pack(p.id!)),
+  );
+  const { table } = options;
+  return {
+    mark,
+    ...sorted,
+    estimate: estimateCompact(packs, table, state.pricing),
+    atHome: estimateCompact(packs, table, { ...state.pricing, to: "internet" }),
+    inRegion: estimateCompact(packs, table, { ...state.pricing, to: "region" }),
+    survey,
+  };
+}
+
+/** What every step of the plan reads: the mark, and the options with the repository's sizes. */
+interface CompactState {
+  repo: Repository;
+  options: CompactPlanOptions;
+  mark: MarkReport;
+  /** `options` with the new packs' sizes defaulting to the repository's (config `pack`). */
+  pricing: CompactOptions;
+}
+
+/** The plan's three lists as the steps fill them. */
+type SortedPacks = Pick<CompactPlan, "drop" | "repack" | "keep">;
+
+/**
+ * Every marked pack with dead bytes, as the break-even prices it: its cold copy's class (from
+ * one listing of `packs/`; the repository's when not listed) and its age at `now` (0 when the
+ * store gives no time).
+ */
+async function candidates(state: CompactState, now: number): Promise<CompactPack[]> {
+  const { repo, mark } = state;
   const listed = new Map<string, { storageClass?: StorageClass; modified?: string }>();
   for (const o of await repo.storage.list(layout.prefixes.pack)) {
     if (kindOf(o.name) === "pack") listed.set(idOf(o.name), o);
   }
-  const usage = new Map(mark.packs.map((p) => [p.id, p]));
-  const candidates: CompactPack[] = [];
+  const out: CompactPack[] = [];
   for (const p of mark.packs) {
     if (p.deadBytes === 0) continue;
     const o = listed.get(p.id);
     const modified = o?.modified ? Date.parse(o.modified) : undefined;
-    candidates.push({
+    out.push({
       id: p.id,
       storageClass: o?.storageClass ?? repo.config.cold.storageClass,
       bytes: p.length,
@@ -93,32 +144,35 @@ export async function planCompact(
       metadata: p.metadata,
     });
   }
-  const pricing: CompactOptions = {
-    ...options,
-    packBytes: options.packBytes ?? repo.config.pack.dataSize,
-    metaPackBytes: options.metaPackBytes ?? repo.config.pack.metaSize,
-  };
-  const choice = chooseCompaction(candidates, options.table, pricing);
-  const chosenOnes = options.all ? [...choice.worthIt, ...choice.notWorthIt] : choice.worthIt;
-  const keep = options.all ? [] : [...choice.notWorthIt];
-  const repack = chosenOnes.filter((c) => c.kind === "repack");
-  // A pack the mark finds all dead may still hold a live blob whose other copy is in a pack no
-  // admin-tagged segment attests (docs/gc.md "Trust"): that one must be read and copied, not
-  // dropped unread. Every record naming the pack counts (the union, as the execute's final check
-  // reads them): a forged one listing none of its blobs must not hide the honest one.
+  return out;
+}
+
+/**
+ * Sorts the chosen packs the mark finds all dead into `drop`, or, when one still holds a live
+ * blob whose other copy is in a pack no admin-tagged segment attests (docs/gc.md "Trust"),
+ * prices it again for those blobs into `repack` or `keep`: it must be read and copied, not
+ * dropped unread. Every record naming the pack counts (the union, as the execute's final check
+ * reads them): a forged one listing none of its blobs must not hide the honest one.
+ */
+async function sortDeadPacks(
+  state: CompactState,
+  chosen: readonly CompactBreakEven[],
+  sorted: SortedPacks,
+): Promise<void> {
+  const { repo, options, mark, pricing } = state;
   const records = await effectiveRecords(repo);
   const blobsOf = new Map<string, IndexedPack["blobs"]>();
   for (const s of records) {
     for (const p of s.packs) blobsOf.set(p.pack, [...blobsOf.get(p.pack) ?? [], ...p.blobs]);
   }
-  const trusted = attestedBlobs(records, new Set(chosenOnes.map((c) => c.pack.id!)));
-  const drop: PackUsage[] = [];
-  for (const c of chosenOnes.filter((c) => c.kind === "purge")) {
+  const trusted = attestedBlobs(records, new Set(chosen.map((c) => c.pack.id!)));
+  const usage = new Map(mark.packs.map((p) => [p.id, p]));
+  for (const c of chosen.filter((c) => c.kind === "purge")) {
     const uncovered = (blobsOf.get(c.pack.id!) ?? []).filter((b) =>
       mark.live.has(b.id) && !trusted.has(b.id)
     );
     if (uncovered.length === 0) {
-      drop.push(usage.get(c.pack.id!)!);
+      sorted.drop.push(usage.get(c.pack.id!)!);
       continue;
     }
     const liveBytes = Math.min(c.pack.bytes, uncovered.reduce((sum, b) => sum + b.length, 0));
@@ -127,23 +181,8 @@ export async function planCompact(
       options.table,
       pricing,
     );
-    (options.all || again.worthIt ? repack : keep).push(again);
+    (options.all || again.worthIt ? sorted.repack : sorted.keep).push(again);
   }
-  const chosen = repack.map((c) => c.pack);
-  const survey = await surveyPacks(
-    repo.storage,
-    chosen.filter((p) => !p.metadata).map((p) => layout.pack(p.id!)),
-  );
-  return {
-    mark,
-    drop,
-    repack,
-    keep,
-    estimate: estimateCompact(chosen, options.table, pricing),
-    atHome: estimateCompact(chosen, options.table, { ...pricing, to: "internet" }),
-    inRegion: estimateCompact(chosen, options.table, { ...pricing, to: "region" }),
-    survey,
-  };
 }
 
 /** The work `executeCompact` does for a plan. */

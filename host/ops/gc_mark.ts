@@ -47,6 +47,7 @@ import type { BlobLocation } from "../repository/pack.ts";
 import { decodePackIndex } from "../repository/pack_index.ts";
 import { inBatches, type Repository, type SnapshotEntry } from "../repository/repository.ts";
 import { decodeTree } from "../repository/tree.ts";
+import type { ObjectInfo } from "../storage/storage.ts";
 import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 import { attestedBlobs, effectiveRecords } from "./gc_records.ts";
 
@@ -137,6 +138,45 @@ export async function markRepository(
 ): Promise<MarkReport> {
   assertAdmin(repo, "gc mark");
   const time = new Date().toISOString();
+  const state = await readRepository(repo, options);
+  const { packs, packIndexes } = await measurePacks(state);
+  const orphans = findOrphans(state);
+  let missing = 0;
+  for (const id of state.live) if (!repo.index.has(id)) missing++;
+  return {
+    version: MARK_VERSION,
+    repository: repo.config.id,
+    time,
+    snapshots: state.snapshots.length,
+    blobs: {
+      live: packs.reduce((sum, p) => sum + p.liveBlobs, 0),
+      dead: packs.reduce((sum, p) => sum + p.deadBlobs, 0),
+      missing,
+    },
+    tiers: { cold: tierUsage(packs, orphans, "cold"), hot: tierUsage(packs, orphans, "hot") },
+    packs,
+    orphans,
+    live: state.live,
+    packIndexes,
+  };
+}
+
+/** What the mark read, in the order it read it (`readRepository`), and the live set it walked. */
+interface MarkState {
+  repo: Repository;
+  /** The snapshots counted live: listed first. */
+  snapshots: SnapshotEntry[];
+  /** The `packs/` and `meta/` objects: listed after the snapshots, before the index. */
+  listed: ObjectInfo[];
+  /** Every blob id a snapshot needs ({@link liveBlobs}). */
+  live: Set<string>;
+}
+
+/**
+ * Lists the snapshots, then the packs, then loads the index (the module's "Order"), stops at
+ * an object that does not decode, and walks the snapshots for the live set.
+ */
+async function readRepository(repo: Repository, options: MarkOptions): Promise<MarkState> {
   const snapshots = await repo.snapshots();
   const listed = [
     ...await repo.storage.list(layout.prefixes.pack),
@@ -145,15 +185,20 @@ export async function markRepository(
   await repo.loadIndex();
   assertNothingUndecodable(repo, "gc mark");
   const live = await liveBlobs(repo, snapshots, options.onProgress);
+  return { repo, snapshots, listed, live };
+}
 
+/**
+ * Every indexed pack's usage, most dead bytes first, and the pack-index blobs still needed.
+ * Data packs are measured first: whether a pack-index blob is needed depends on them, and
+ * pack-index blobs live in metadata packs only.
+ */
+async function measurePacks(
+  state: MarkState,
+): Promise<{ packs: PackUsage[]; packIndexes: Set<string> }> {
+  const { repo, live } = state;
   const contents = await packContents(repo);
-  // What attested packs hold, from their own verified records: a version-1 segment claiming an
-  // attested pack holds some blob must not make that blob's other copies look dead.
-  const attested = repo.attestedPacks();
-  // Only segments that attest a pack are read: the others hold no attested record.
-  const held = attestedBlobs(await effectiveRecords(repo, (seg) => seg.attested.length > 0));
-  const redundant = (id: string, pack: string) => !attested.has(pack) && held.has(id);
-  // Pack-index blobs live in metadata packs only, so data packs are measured without them.
+  const redundant = await redundantCopy(repo);
   let packIndexes = new Set<string>();
   const usageOf = (info: { id: string; metadata: boolean; length: number }) =>
     packUsage(
@@ -161,7 +206,6 @@ export async function markRepository(
       contents.get(info.id) ?? [],
       (b) => (live.has(b.id) || packIndexes.has(b.id)) && !redundant(b.id, info.id),
     );
-  // Data packs first: whether a pack-index blob is still needed depends on them.
   const usage = new Map<string, PackUsage>();
   for (const info of repo.index.packs()) if (!info.metadata) usage.set(info.id, usageOf(info));
   packIndexes = await neededPackIndexes(
@@ -170,19 +214,34 @@ export async function markRepository(
   );
   for (const info of repo.index.packs()) if (info.metadata) usage.set(info.id, usageOf(info));
   const packs = [...usage.values()];
-  let liveBlobCount = 0;
-  let deadBlobCount = 0;
-  for (const p of packs) {
-    liveBlobCount += p.liveBlobs;
-    deadBlobCount += p.deadBlobs;
-  }
   packs.sort((a, b) => b.deadBytes - a.deadBytes || (a.id < b.id ? -1 : 1));
+  return { packs, packIndexes };
+}
 
+/**
+ * Whether the copy of blob `id` in `pack` is redundant (the module's "A blob in several
+ * packs"): `pack` is not attested, and an attested pack holds the blob by its own verified
+ * record. A version-1 segment claiming an attested pack holds some blob must not make that
+ * blob's other copies look dead, so only the attested packs' own records count.
+ */
+async function redundantCopy(repo: Repository): Promise<(id: string, pack: string) => boolean> {
+  const attested = repo.attestedPacks();
+  // Only segments that attest a pack are read: the others hold no attested record.
+  const held = attestedBlobs(await effectiveRecords(repo, (seg) => seg.attested.length > 0));
+  return (id, pack) => !attested.has(pack) && held.has(id);
+}
+
+/**
+ * The listed `packs/` and `meta/` objects outside the effective index, by name: `retired` when
+ * a superseded segment names them, else `orphan`.
+ */
+function findOrphans(state: MarkState): OrphanPack[] {
+  const { repo, listed } = state;
   const superseded = repo.supersededSegments();
   const retired = new Set(
     repo.segments().filter((seg) => superseded.has(seg.id)).flatMap((seg) => seg.packs),
   );
-  const orphans: OrphanPack[] = listed
+  return listed
     .filter((o) => {
       const kind = kindOf(o.name);
       return (kind === "pack" || kind === "meta") && repo.index.pack(idOf(o.name)) === undefined;
@@ -195,22 +254,6 @@ export async function markRepository(
       ...(o.modified ? { modified: o.modified } : {}),
     }))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
-
-  let missing = 0;
-  for (const id of live) if (!repo.index.has(id)) missing++;
-
-  return {
-    version: MARK_VERSION,
-    repository: repo.config.id,
-    time,
-    snapshots: snapshots.length,
-    blobs: { live: liveBlobCount, dead: deadBlobCount, missing },
-    tiers: { cold: tierUsage(packs, orphans, "cold"), hot: tierUsage(packs, orphans, "hot") },
-    packs,
-    orphans,
-    live,
-    packIndexes,
-  };
 }
 
 /**

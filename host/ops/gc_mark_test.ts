@@ -165,7 +165,7 @@ Deno.test("a needed blob stored in two packs no admin run attests is live in bot
   await repo.storage.create(layout.pack(packId), pack.data);
   const segment = encodeIndexSegment(repo.keys.indexKey, [
     { pack: packId, metadata: false, length, blobs: pack.blobs },
-  ]);
+  ], { level: repo.config.compression.level });
   await repo.storage.create(layout.index(sha256Hex(segment)), segment);
   await repo.storage.close();
 
@@ -273,6 +273,7 @@ Deno.test("markRepository reports the packs a superseding segment retired as ret
   await repo.storage.delete(layout.snapshot(gone));
   // What gc compact does for packs without live blobs: a segment superseding theirs.
   const segment = encodeIndexSegment(repo.keys.indexKey, [], {
+    level: repo.config.compression.level,
     supersession: { supersedes: firstSegments, adminTagKey: adminTagKey(repo.keys.privateKey!) },
   });
   await repo.storage.create(layout.index(sha256Hex(segment)), segment);

@@ -2,14 +2,11 @@ import assert from "node:assert/strict";
 import { estimateRebuild } from "../cost/rebuild_cost.ts";
 import { shippedPriceTable } from "../cost/price_table.ts";
 import { identityPolicy } from "../s3/policy.ts";
-import {
-  checkFargateSize,
-  homeVsRegion,
-  jobArgv,
-  jobSize,
-  jobSpec,
-  sourceScript,
-} from "./job_spec.ts";
+import { homeVsRegion } from "./home_vs_region.ts";
+import { jobArgv } from "./job_argv.ts";
+import { sourceScript } from "./job_definition.ts";
+import { checkFargateSize, jobSize } from "./job_size.ts";
+import { jobSpec } from "./job_spec.ts";
 
 const noEnv = () => undefined;
 const TiB = 2 ** 40;

@@ -28,6 +28,7 @@ import type { IndexedPack } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import {
   blobFromFrame,
+  type BlobLocation,
   openDataKey,
   openFrame,
   openToc,
@@ -73,56 +74,29 @@ export async function scanMetadata(
   plan: RebuildPlan,
   onProgress?: (done: number, total: number) => void,
 ): Promise<MetadataScan> {
-  const scan: MetadataScan = {
-    metaPacks: [],
-    dataPacks: new Map(),
-    unnamed: [],
-    details: new Map(),
-    gone: 0,
-    problems: [],
-    kept: new Map(),
-    indexed: new Set(),
+  const state: ScanState = {
+    repo,
+    scan: {
+      metaPacks: [],
+      dataPacks: new Map(),
+      unnamed: [],
+      details: new Map(),
+      gone: 0,
+      problems: [],
+      kept: new Map(),
+      indexed: new Set(),
+    },
+    named: [],
+    keptBytes: 0,
   };
+  const { scan } = state;
   // Segments that survived, or that a killed earlier run wrote: their packs are not named again.
   await repo.loadIndex();
   for (const p of repo.index.packs()) scan.indexed.add(p.id);
-  const inPlan = new Map(plan.packs.map((p) => [p.id, p]));
-  const named: IndexedPack[] = [];
-  let keptBytes = 0;
   let done = 0;
   await inBatches(plan.first, 4, async (p) => {
     try {
-      const header = await repo.storage.read(p.name, { offset: 0, length: PACK_HEADER_LENGTH });
-      if (!packHeader(header).metadata) {
-        // A pack of unknown kind that is a data pack: its own TOC locates its blobs.
-        scan.dataPacks.set(p.id, await readToc(repo, p));
-        return;
-      }
-      const bytes = await repo.storage.read(p.name);
-      if (sha256Hex(bytes) !== p.id) {
-        scan.problems.push(`pack "${p.id}" does not match its id (damaged); left out`);
-        return;
-      }
-      const { blobs } = readPackContents(bytes, repo.keys);
-      scan.metaPacks.push({ pack: p.id, metadata: true, length: bytes.length, blobs });
-      const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
-      const frames = new Map<number, Uint8Array>();
-      for (const b of blobs) {
-        if (b.type !== "snapshot" && b.type !== "pack-index") continue;
-        let plain = frames.get(b.frameOffset);
-        if (!plain) {
-          const frame = bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength);
-          plain = openFrame(key, frame, b.frameOffset);
-          frames.set(b.frameOffset, plain);
-        }
-        const blob = blobFromFrame(plain, b, repo.keys.macKey);
-        if (b.type === "snapshot") scan.details.set(b.id, decodeDetails(blob));
-        else named.push(...decodePackIndex(blob));
-      }
-      if (keptBytes + bytes.length <= KEEP_BYTES) {
-        keptBytes += bytes.length;
-        scan.kept.set(p.id, bytes);
-      }
+      await scanPack(state, p);
     } catch (err) {
       if (!isDamage(err)) throw err;
       scan.problems.push(`pack "${p.id}" cannot be read: ${(err as Error).message}; left out`);
@@ -130,7 +104,80 @@ export async function scanMetadata(
       onProgress?.(++done, plan.first.length);
     }
   });
-  for (const n of named) {
+  locateNamed(state, plan);
+  scan.unnamed = plan.packs.filter((p) => p.kind === "data" && !scan.dataPacks.has(p.id));
+  return scan;
+}
+
+/** What step 1 carries from pack to pack. */
+interface ScanState {
+  repo: Repository;
+  scan: MetadataScan;
+  /** The packs named by the pack-index blobs read so far (checked against the plan at the end). */
+  named: IndexedPack[];
+  /** Bytes of `scan.kept`, at most {@link KEEP_BYTES}. */
+  keptBytes: number;
+}
+
+/**
+ * One pack of the plan's first round: a data pack (of unknown kind until its header is read)
+ * gives its own TOC; a metadata pack, read whole and checked against its id, gives its TOC,
+ * its snapshot details and the packs its pack-index blobs name, and is kept for its hot copy
+ * while {@link KEEP_BYTES} allow. Throws what reading or opening throws.
+ */
+async function scanPack(state: ScanState, p: RebuildPack): Promise<void> {
+  const { repo, scan } = state;
+  const header = await repo.storage.read(p.name, { offset: 0, length: PACK_HEADER_LENGTH });
+  if (!packHeader(header).metadata) {
+    // A pack of unknown kind that is a data pack: its own TOC locates its blobs.
+    scan.dataPacks.set(p.id, await readToc(repo, p));
+    return;
+  }
+  const bytes = await repo.storage.read(p.name);
+  if (sha256Hex(bytes) !== p.id) {
+    scan.problems.push(`pack "${p.id}" does not match its id (damaged); left out`);
+    return;
+  }
+  const { blobs } = readPackContents(bytes, repo.keys);
+  scan.metaPacks.push({ pack: p.id, metadata: true, length: bytes.length, blobs });
+  readMetadataBlobs(state, bytes, blobs);
+  if (state.keptBytes + bytes.length <= KEEP_BYTES) {
+    state.keptBytes += bytes.length;
+    scan.kept.set(p.id, bytes);
+  }
+}
+
+/**
+ * The snapshot details (into `scan.details`) and pack-index blobs (into `named`) of a
+ * metadata pack's `bytes`, whose TOC lists `blobs`; each frame is opened once.
+ */
+function readMetadataBlobs(state: ScanState, bytes: Uint8Array, blobs: BlobLocation[]): void {
+  const { repo, scan } = state;
+  const key = openDataKey(bytes.subarray(0, PACK_HEADER_LENGTH), repo.keys);
+  const frames = new Map<number, Uint8Array>();
+  for (const b of blobs) {
+    if (b.type !== "snapshot" && b.type !== "pack-index") continue;
+    let plain = frames.get(b.frameOffset);
+    if (!plain) {
+      const frame = bytes.subarray(b.frameOffset, b.frameOffset + b.frameLength);
+      plain = openFrame(key, frame, b.frameOffset);
+      frames.set(b.frameOffset, plain);
+    }
+    const blob = blobFromFrame(plain, b, repo.keys.macKey);
+    if (b.type === "snapshot") scan.details.set(b.id, decodeDetails(blob));
+    else state.named.push(...decodePackIndex(blob));
+  }
+}
+
+/**
+ * The data packs the pack-index blobs name, into `scan.dataPacks` (a pack's own TOC, read
+ * already, wins): one the plan lacks is counted `gone`; one whose length differs from the
+ * plan's is a problem, not indexed.
+ */
+function locateNamed(state: ScanState, plan: RebuildPlan): void {
+  const { scan } = state;
+  const inPlan = new Map(plan.packs.map((p) => [p.id, p]));
+  for (const n of state.named) {
     const p = inPlan.get(n.pack);
     if (p === undefined) scan.gone++;
     else if (p.bytes !== n.length) {
@@ -139,8 +186,6 @@ export async function scanMetadata(
       );
     } else if (!scan.dataPacks.has(n.pack)) scan.dataPacks.set(n.pack, n);
   }
-  scan.unnamed = plan.packs.filter((p) => p.kind === "data" && !scan.dataPacks.has(p.id));
-  return scan;
 }
 
 /**
@@ -242,8 +287,26 @@ export async function writeRebuild(
     snapshots: { written: 0, present: 0, ids: [] },
     cacheDeleted: false,
   };
-  // 1. Hot copies of the metadata packs, verified against their ids.
   options.onStep?.("hot copies of the metadata packs");
+  await writeMetaCopies(repo, scan, result);
+  options.onStep?.("index segments");
+  await writeSegments(repo, scan, result);
+  options.onStep?.("snapshot manifests");
+  await writeManifests(repo, scan, result);
+  // The local file cache: a hint about the old index, dropped (docs/format.md §10a).
+  if (options.cacheDir) result.cacheDeleted = removeCacheFile(options.cacheDir, repo.config.id);
+  return result;
+}
+
+/**
+ * §10 first: the hot copy `meta/<id>` of every metadata pack found, unless one of its length is
+ * there, from the bytes the scan kept or read again, verified against the pack's id.
+ */
+async function writeMetaCopies(
+  repo: Repository,
+  scan: MetadataScan,
+  result: RebuildResult,
+): Promise<void> {
   const hot = new Map(
     (await repo.storage.list(layout.prefixes.meta)).map((o) => [o.name, o.size]),
   );
@@ -261,22 +324,39 @@ export async function writeRebuild(
     await repo.storage.create(name, bytes);
     result.metaCopies.written++;
   });
+}
 
-  // 2. Index segments naming every pack found that no segment named when the scan began.
-  options.onStep?.("index segments");
+/**
+ * Then index segments (through `Repository.writeSegment`, which adopts them into the loaded
+ * index) naming every pack found that no segment named when the scan began, by pack id,
+ * {@link PACKS_PER_SEGMENT} to a segment.
+ */
+async function writeSegments(
+  repo: Repository,
+  scan: MetadataScan,
+  result: RebuildResult,
+): Promise<void> {
   const toName = [...scan.metaPacks, ...scan.dataPacks.values()]
     .filter((p) => !scan.indexed.has(p.pack))
     .sort((a, b) => a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : 0);
   for (let i = 0; i < toName.length; i += PACKS_PER_SEGMENT) {
     const packs = toName.slice(i, i + PACKS_PER_SEGMENT);
-    await repo.writeSegment(packs); // adopted into the loaded index
+    await repo.writeSegment(packs);
     for (const p of packs) scan.indexed.add(p.pack);
     result.segments++;
     result.indexedPacks += packs.length;
   }
+}
 
-  // 3. Snapshot manifests, re-encoded from the details: the same bytes, so the same ids.
-  options.onStep?.("snapshot manifests");
+/**
+ * Last, one manifest per details blob, oldest first, re-encoded from the details (§9.1: the
+ * same bytes, so the same id), unless it is there already.
+ */
+async function writeManifests(
+  repo: Repository,
+  scan: MetadataScan,
+  result: RebuildResult,
+): Promise<void> {
   const present = new Set((await repo.storage.list(layout.prefixes.snapshot)).map((o) => o.name));
   const ordered = [...scan.details].sort(([a, x], [b, y]) =>
     x.manifest.time < y.manifest.time ? -1 : x.manifest.time > y.manifest.time ? 1 : a < b ? -1 : 1
@@ -292,10 +372,6 @@ export async function writeRebuild(
     await repo.storage.create(layout.snapshot(id), bytes);
     result.snapshots.written++;
   }
-
-  // 4. The local file cache: a hint about the old index, dropped (docs/format.md §10a).
-  if (options.cacheDir) result.cacheDeleted = removeCacheFile(options.cacheDir, repo.config.id);
-  return result;
 }
 
 /** Whether an error says a pack's bytes are bad (as opposed to the store failing). */

@@ -10,14 +10,22 @@
  * File contents are written by a worker thread (`restore_writer.ts`) while this one opens the
  * next frames (`restore_contents.ts`).
  *
+ * Whenever a restore stops (an error, SIGINT or SIGTERM, or `kill -9`, which nothing sees), a
+ * file at its own name is complete, verified and stamped: each is written under a temporary
+ * name beside it, `<name>.permafrost-partial-<8 hex digits>`, and renamed into place once it
+ * is. A restore that fails or is interrupted removes its temporary files; one killed leaves
+ * them, and the next restore into the same folder removes those of the files it restores. So a
+ * rerun of the same restore finishes the job (it writes every file again).
+ *
  * @module
  */
 
 import fs from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { onInterrupt } from "../storage/orderly_close.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { TreeNode } from "../repository/tree.ts";
-import type { PlannedEntry, RestorePlan } from "./restore_plan.ts";
+import type { RestorePlan } from "./restore_plan.ts";
 import { applyMetadata } from "./restore_fs.ts";
 import { RestoreWriter } from "./restore_writer.ts";
 import {
@@ -26,12 +34,17 @@ import {
   type Target,
   writeContents,
 } from "./restore_contents.ts";
+import { type OnProgress, ProgressCounter } from "./progress.ts";
 
 export { frameRuns } from "./restore_contents.ts";
 
 export interface RestoreOptions {
   target: string;
-  onProgress?: (files: number, bytes: number) => void;
+  /**
+   * Progress (`progress.ts`): the plan's totals from the first event, then each file as it is
+   * complete (written, stamped and in place), and the bytes written.
+   */
+  onProgress?: OnProgress;
   /**
    * A pack that could not be read, whose blobs were read from other copies instead; extended
    * attributes that could not be set (one message for all).
@@ -49,13 +62,14 @@ export interface RestoreResult {
 }
 
 /**
- * What the steps of one restore share. Where a file's bytes are written: straight to its path
- * when nothing is there, else to a temporary name swapped in (rename) once the file is complete,
- * so an existing file is replaced only by a finished one. Until then it is "open"; if the
- * restore fails, open files are removed, so no half-written file is left looking complete.
+ * What the steps of one restore share. A file's bytes are written under a temporary name
+ * ({@link partialName}), renamed into place (over an existing file too) once the file is
+ * complete and stamped. Until then it is "open"; if the restore fails or is interrupted, open
+ * files are removed, and a kill leaves them under names that say they are unfinished.
  */
 interface RestoreState extends ContentsState {
   options: RestoreOptions;
+  progress: ProgressCounter;
   /** The absolute path of a plan entry's `rel`. */
   abs: (rel: string) => string;
   /** Running as root: owners are restored too. */
@@ -64,14 +78,15 @@ interface RestoreState extends ContentsState {
   occupied: Map<string, boolean>;
   /** Files not yet complete, by the path their bytes are written to. */
   open: Map<string, OpenFile>;
-  /** Multi-chunk and empty files, whose metadata is applied after all writes. */
-  later: PlannedEntry[];
+  /** Extended attributes that could not be set on the files stamped here (empty files). */
+  unset: string[];
 }
 
 /**
  * Restores what `plan` names under `options.target` (created if missing), in three steps:
  * the skeleton ({@link layOut}), the contents (`writeContents`), then links and metadata
- * ({@link linkAndStamp}). On failure, files not finished are removed ({@link abandon}).
+ * ({@link linkAndStamp}). On failure, files not finished are removed ({@link abandon}); on
+ * SIGINT or SIGTERM too, before the process exits (`orderly_close.ts` `onInterrupt`).
  */
 export async function executeRestore(
   repo: Repository,
@@ -79,11 +94,19 @@ export async function executeRestore(
   options: RestoreOptions,
 ): Promise<RestoreResult> {
   const s = startRestore(repo, plan, options);
+  // A signal exits once the storages are closed, which may be before the `catch` below runs:
+  // it waits for the same clean-up instead, and the writer stops writing meanwhile.
+  let abandoned: Promise<number> | undefined;
+  const stop = (reason: unknown) => abandoned ??= abandon(s, reason);
+  const unregister = onInterrupt(async (signal) => {
+    await stop(new Deno.errors.Interrupted(`the restore was interrupted by ${signal}`));
+  });
   try {
     layOut(s);
     await writeContents(s);
     await s.writer.drain();
     linkAndStamp(s);
+    s.progress.finish(plan.files, plan.bytes);
     return {
       target: s.target,
       files: plan.files,
@@ -93,16 +116,24 @@ export async function executeRestore(
       readBytes: s.readBytes,
     };
   } catch (err) {
-    await abandon(s, err);
+    const left = await stop(err);
+    if (err instanceof Error && left > 0) {
+      err.message += ` (restore stopped: ${left} files were not restored, and nothing ` +
+        `half-written was left in their place${
+          err instanceof Deno.errors.Interrupted ? "; run the same restore again to finish it" : ""
+        })`;
+    }
     throw err;
   } finally {
+    unregister();
     s.writer.close();
   }
 }
 
 /**
- * Checks the target (writable, nothing of another kind in the way) and starts the writer
- * worker, which reports each file it has finished (no longer open). Writes nothing but a probe.
+ * Checks the target (writable, nothing of another kind in the way), removes the temporary files
+ * a killed restore left there ({@link removeLeftovers}), and starts the writer worker, which
+ * reports each file it has finished (no longer open). Writes nothing but a probe.
  */
 function startRestore(
   repo: Repository,
@@ -114,8 +145,15 @@ function startRestore(
   const abs = (rel: string) => join(target, rel);
   const asRoot = Deno.uid() === 0;
   const occupied = preflight(target, plan, abs);
+  removeLeftovers(plan, abs, occupied);
   const open = new Map<string, OpenFile>();
-  const writer = new RestoreWriter(asRoot, (writePath) => open.delete(writePath));
+  const progress = new ProgressCounter("restore", options.onProgress);
+  progress.totals(plan.files, plan.bytes);
+  const writer = new RestoreWriter(asRoot, (writePath) => {
+    const file = open.get(writePath);
+    open.delete(writePath);
+    progress.add(1, 0, file?.path);
+  }, { onWritten: (bytes) => progress.add(0, bytes) });
   return {
     repo,
     plan,
@@ -127,16 +165,17 @@ function startRestore(
     open,
     writer,
     targets: new Map(),
-    later: [],
-    written: 0,
+    unset: [],
     readBytes: 0,
+    progress,
   };
 }
 
 /**
- * Step 1: directories, and multi-chunk files pre-sized: the skeleton writes land in. Records
- * where each blob goes (`targets`). A one-chunk file (most files) is only recorded: step 2
- * creates, writes, stamps and closes it in one go.
+ * Step 1: directories, and multi-chunk files pre-sized under their temporary names: the
+ * skeleton writes land in. Records where each blob goes (`targets`). A one-chunk file (most
+ * files) is only recorded: step 2 creates, writes, stamps, closes and renames it in one go. An
+ * empty file is complete at once: stamped and renamed here.
  */
 function layOut(s: RestoreState): void {
   for (const e of s.plan.entries) {
@@ -151,9 +190,14 @@ function layOut(s: RestoreState): void {
         continue;
       }
       const fd = fs.openSync(file.writePath, "wx", 0o600);
-      if (e.node.size) fs.ftruncateSync(fd, e.node.size);
-      fs.closeSync(fd);
-      s.later.push(e);
+      try {
+        if (e.node.size) fs.ftruncateSync(fd, e.node.size);
+        if (content.length === 0) {
+          s.unset.push(...applyMetadata(file.writePath, e.node, s.asRoot, fd, path));
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
       if (content.length === 0) finishFile(s, file);
       let offset = 0;
       for (const id of content) {
@@ -164,33 +208,77 @@ function layOut(s: RestoreState): void {
   }
 }
 
-/** Opens a file of `blobs` blobs at `path`: under a temporary name if something is there. */
+/** Opens a file of `blobs` blobs at `path`, to be written under a temporary name. */
 function openFile(s: RestoreState, path: string, node: TreeNode, blobs: number): OpenFile {
-  const taken = s.occupied.has(path);
-  const file: OpenFile = {
-    path,
-    writePath: taken ? `${path}.permafrost-${crypto.randomUUID().slice(0, 8)}` : path,
-    node,
-    left: blobs,
-  };
+  const file: OpenFile = { path, writePath: partialName(path), node, left: blobs };
   s.open.set(file.writePath, file);
   return file;
 }
 
-/** Marks `file` complete, renaming it into place if it was written under a temporary name. */
-function finishFile(s: RestoreState, file: OpenFile): void {
-  if (file.writePath !== file.path) fs.renameSync(file.writePath, file.path);
-  s.open.delete(file.writePath);
+/** What a temporary name ends with: this, then 8 random hex digits. */
+const PARTIAL = ".permafrost-partial-";
+/** A temporary name, and the name of the file it was for (empty when that was too long). */
+const PARTIAL_NAME = /^(.*)\.permafrost-partial-[0-9a-f]{8}$/s;
+/** The longest file name, in bytes, on the file systems a restore writes to. */
+const NAME_MAX = 255;
+
+/**
+ * The temporary name `path` is written under until it is complete: beside it, its name and
+ * {@link PARTIAL} and 8 random hex digits, so that a file left by a kill says what it is and
+ * whose it is; only `PARTIAL` and the digits when that would be too long a name.
+ */
+function partialName(path: string): string {
+  const suffix = `${PARTIAL}${crypto.randomUUID().slice(0, 8)}`;
+  const name = basename(path);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most names need no encoding to be sure.
+  const long = (name.length * 3 + suffix.length > NAME_MAX) &&
+    new TextEncoder().encode(name + suffix).length > NAME_MAX;
+  return long ? join(dirname(path), suffix) : path + suffix;
 }
 
 /**
- * Step 3, once every content write is done: symlinks and hard links, then metadata (files laid
- * out in step 1, then directories last, deepest first, so their mtimes stick). Extended
- * attributes that could not be set are one warning.
+ * Removes the temporary files a restore killed before it could clean up (`kill -9`, a second
+ * Ctrl-C) left beside the files this plan restores: regular files named as {@link partialName}
+ * names one of them (or with the short name), which the plan does not restore itself. Only
+ * directories that exist can hold one: one listing each.
+ */
+function removeLeftovers(
+  plan: RestorePlan,
+  abs: (rel: string) => string,
+  occupied: Map<string, boolean>,
+): void {
+  const planned = new Map<string, Set<string>>(); // existing directory -> names planned in it
+  for (const e of plan.entries) {
+    const path = abs(e.rel), dir = dirname(path);
+    if (occupied.get(dir) !== true) continue;
+    const names = planned.get(dir) ?? new Set();
+    planned.set(dir, names.add(basename(path)));
+  }
+  for (const [dir, names] of planned) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const stem = PARTIAL_NAME.exec(entry.name)?.[1];
+      if (stem === undefined || !entry.isFile() || names.has(entry.name)) continue;
+      // Gone meanwhile is as good (another restore into this folder renamed it).
+      if (stem === "" || names.has(stem)) fs.rmSync(join(dir, entry.name), { force: true });
+    }
+  }
+}
+
+/** Marks `file` complete, renaming it into place from its temporary name. */
+function finishFile(s: RestoreState, file: OpenFile): void {
+  if (file.writePath !== file.path) fs.renameSync(file.writePath, file.path);
+  s.open.delete(file.writePath);
+  s.progress.add(1, 0, file.path);
+}
+
+/**
+ * Step 3, once every content write is done: symlinks and hard links, then the directories'
+ * metadata, deepest first, so their mtimes stick (files were stamped as each was completed).
+ * Extended attributes that could not be set are one warning.
  */
 function linkAndStamp(s: RestoreState): void {
   const { plan, abs, asRoot, options } = s;
-  const unset = [...s.writer.warnings]; // extended attributes that could not be set
+  const unset = [...s.unset, ...s.writer.warnings]; // extended attributes that could not be set
   for (const e of plan.entries) {
     const path = abs(e.rel);
     if (e.node.type === "symlink") {
@@ -200,10 +288,9 @@ function linkAndStamp(s: RestoreState): void {
     } else if (e.linkTo !== undefined) {
       if (s.occupied.has(path)) clearFile(path);
       fs.linkSync(abs(e.linkTo), path);
+      s.progress.add(1, 0, path);
     }
   }
-  for (const e of s.later) unset.push(...applyMetadata(abs(e.rel), e.node, asRoot));
-  options.onProgress?.(plan.files, s.written);
   const dirs = plan.entries.filter((e) => e.node.type === "dir").sort((a, b) =>
     b.rel.length - a.rel.length
   );
@@ -218,16 +305,13 @@ function linkAndStamp(s: RestoreState): void {
 }
 
 /**
- * After a failure: sends nothing more, waits for the batches the worker has, then removes the
- * files not finished and says so in `err`'s message.
+ * After a failure or on an interrupt (`reason`): sends nothing more, waits for the batches the
+ * worker has, then removes the files not finished (their temporary names). Resolves how many.
  */
-async function abandon(s: RestoreState, err: unknown): Promise<void> {
-  await s.writer.stop();
+async function abandon(s: RestoreState, reason: unknown): Promise<number> {
+  await s.writer.stop(reason);
   for (const file of s.open.values()) fs.rmSync(file.writePath, { force: true });
-  if (err instanceof Error && s.open.size > 0) {
-    err.message += ` (restore stopped: ${s.open.size} files were not restored, and nothing ` +
-      `half-written was left in their place)`;
-  }
+  return s.open.size;
 }
 
 /**

@@ -23,7 +23,7 @@ import {
   plannedPacks,
   type RestorePlan,
 } from "./restore_plan.ts";
-import { seedPicking } from "./check_sample.ts";
+import { seedPicking } from "./sample_pick.ts";
 import type { RestoreWriter } from "./restore_writer.ts";
 
 /** Frames closer than this are read in one request. */
@@ -31,7 +31,10 @@ const COALESCE_GAP = 1 << 20;
 /** The most bytes one ranged read asks for. */
 const MAX_READ = 4 << 20;
 
-/** A file being written: its final path, where its bytes go now, and how many blobs are due. */
+/**
+ * A file being written: its final path, the temporary name its bytes go to until it is complete
+ * (`restore.ts`), and how many blobs are due.
+ */
 export interface OpenFile {
   path: string;
   writePath: string;
@@ -55,14 +58,9 @@ export interface ContentsState {
   writer: RestoreWriter;
   /** Where each blob goes, by blob id (laid out by step 1). */
   targets: Map<string, Target[]>;
-  /** Bytes of file contents handed to the writer so far. */
-  written: number;
   /** Bytes read from packs so far. */
   readBytes: number;
-  options: {
-    onProgress?: (files: number, bytes: number) => void;
-    onWarning?: (message: string) => void;
-  };
+  options: { onWarning?: (message: string) => void };
 }
 
 /**
@@ -150,26 +148,25 @@ async function readPack(
       await writer.room();
     }
     release(bytes);
-    s.options.onProgress?.(0, s.written);
   }
 }
 
 /**
- * Hands one verified blob to the writer for every place that needs it: a one-chunk file whole
- * (renamed into place if it had a temporary name), or a range of a pre-sized file, renamed
- * into place after its last range when it has a temporary name.
+ * Hands one verified blob to the writer for every place that needs it: a one-chunk file whole,
+ * or a range of a pre-sized file. The write that completes a file also stamps it and renames it
+ * from its temporary name into place.
  */
 function deliver(s: ContentsState, id: string, data: Uint8Array): void {
   for (const t of s.targets.get(id) ?? []) {
     const { file } = t;
-    const renamed = file.writePath !== file.path ? file.path : undefined;
+    const final = file.writePath !== file.path ? file.path : undefined;
     const last = --file.left === 0;
-    if (t.whole) s.writer.whole(file.writePath, data, file.node, renamed);
-    else {
-      s.writer.range(file.writePath, t.offset, data, last && renamed === undefined);
-      if (last && renamed !== undefined) s.writer.rename(file.writePath, renamed);
+    if (t.whole) {
+      s.writer.whole(file.writePath, data, file.node, final);
+      continue;
     }
-    s.written += data.length;
+    const finish = last ? { meta: file.node, final } : undefined;
+    s.writer.range(file.writePath, t.offset, data, finish);
   }
 }
 
@@ -281,7 +278,7 @@ function fileOf(s: ContentsState, id: string): string | undefined {
  * The error that stops a restore: blobs of `pack` that no other copy the index knows can give.
  * `cause` says what is wrong with the pack; added: a file that needs them, and what to run to
  * learn more: `check` names the snapshots a missing pack breaks; a check that reads just this
- * pack (`check_sample.ts` `seedPicking`) names its damage and any index segment claiming a blob
+ * pack (`sample_pick.ts` `seedPicking`) names its damage and any index segment claiming a blob
  * it does not hold (docs/security.md "Poison deduplication").
  */
 function noOtherCopy(

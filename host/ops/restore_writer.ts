@@ -12,15 +12,20 @@
  * - Zeros are not written where they can be holes (`writeSparse` in `restore_fs.ts`): `whole`
  *   makes a new file, and `range` writes into a file that must read as zeros where it has not
  *   been written yet (new, pre-sized with `ftruncate`), so a sparse file is restored sparse.
+ * - A file is stamped (owner, extended attributes, mode, times) by the operation that finishes
+ *   it, then renamed to its final name if it has one: a file at its final name is complete
+ *   and stamped, whenever the process stops (even by `kill -9`).
  * - `room()`, called between frames, sends the queued batch once it is large enough and waits
  *   while more than `MAX_IN_FLIGHT` bytes are being written.
  * - `onDone(path)` is called, with the path the file was written at, once the worker has applied
- *   the operation that finished it (`whole`, `rename`, or a `range` marked as the file's last).
+ *   the operation that finished it (`whole`, or a `range` marked as the file's last).
+ *   Before that, `onWritten(bytes)` is told the bytes of file contents the batch wrote.
  * - `drain()` sends what is queued and resolves when everything is applied, or rejects with the
  *   first failure. After a failure nothing more is applied: the failing batch stops at the
  *   failing operation (the files finished before it are still reported to `onDone`), later
  *   batches are refused, and `room()` and `drain()` reject. A worker that dies fails them too.
- * - `stop()` drops what is not sent yet and waits for the rest, when the restore fails elsewhere.
+ * - `stop(reason)` drops what is not sent yet, refuses what comes after (as a failure, `reason`)
+ *   and waits for the batches being written, when the restore fails elsewhere or is interrupted.
  * - `close()` ends the worker; call it in every case, after a failure too.
  *
  * @module
@@ -42,8 +47,23 @@ export type WriteOp =
     end: number;
     meta: EntryMetadata;
   }
-  | { op: "range"; path: string; offset: number; buffer: number; start: number; end: number }
-  | { op: "rename"; path: string; final: string };
+  | {
+    op: "range";
+    path: string;
+    offset: number;
+    buffer: number;
+    start: number;
+    end: number;
+    /** The file's last write: it is stamped, then renamed if `final` is given. */
+    finish?: Finish;
+  };
+
+/** How the last write of a file written in ranges finishes it. */
+export interface Finish {
+  meta: EntryMetadata;
+  /** Renamed to this once stamped (a file written under a temporary name). */
+  final?: string;
+}
 
 /** What the worker answers for a batch: operations applied, and the error that stopped it. */
 export interface ApplyResult {
@@ -71,12 +91,20 @@ export class RestoreWriter {
   #bytes = 0;
   #failure: unknown;
 
-  /** `workerModule` is the worker's body; tests pass a broken one to see a dead worker handled. */
+  #onWritten: (bytes: number) => void;
+
+  /**
+   * `onWritten` hears the bytes each batch wrote (see the contract); `workerModule` is the
+   * worker's body: tests pass a broken one to see a dead worker handled.
+   */
   constructor(
     asRoot: boolean,
     private onDone: (path: string) => void,
-    workerModule = new URL("./restore_writer_worker.ts", import.meta.url),
+    options: { onWritten?: (bytes: number) => void; workerModule?: URL } = {},
   ) {
+    this.#onWritten = options.onWritten ?? (() => {});
+    const workerModule = options.workerModule ??
+      new URL("./restore_writer_worker.ts", import.meta.url);
     this.#worker = new Worker(workerModule.href, {
       type: "module",
       name: "restore-writer",
@@ -109,16 +137,11 @@ export class RestoreWriter {
 
   /**
    * Writes `data` at `offset` of the file `path`, new and pre-sized (zeros are skipped, see the
-   * contract); `last` marks the file's last write.
+   * contract); `finish` marks the file's last write, and says how to stamp and name it.
    */
-  range(path: string, offset: number, data: Uint8Array, last: boolean): void {
+  range(path: string, offset: number, data: Uint8Array, finish?: Finish): void {
     const at = this.#locate(data);
-    this.#push({ op: "range", path, offset, ...at }, last ? path : undefined);
-  }
-
-  /** Renames a finished file from its temporary name `path` to `final`. */
-  rename(path: string, final: string): void {
-    this.#push({ op: "rename", path, final }, path);
+    this.#push({ op: "range", path, offset, ...at, finish }, finish ? path : undefined);
   }
 
   /** Between frames: sends a full batch, then waits while too many bytes are being written. */
@@ -142,10 +165,12 @@ export class RestoreWriter {
   }
 
   /**
-   * After a failure elsewhere: drops what is not sent yet and waits for the batches being
-   * written, so the caller can clean up knowing nothing more will be written. Never rejects.
+   * After a failure elsewhere, or an interrupt: drops what is not sent yet, fails later calls
+   * with `reason` (unless they failed already), and waits for the batches being written, so
+   * the caller can clean up knowing nothing more will be written. Never rejects.
    */
-  async stop(): Promise<void> {
+  async stop(reason: unknown = new Error("the restore's writer was stopped")): Promise<void> {
+    this.#failure ??= reason;
     this.#endFrame();
     for (const b of this.#batch.buffers) release(b);
     this.#batch = newBatch();
@@ -199,6 +224,7 @@ export class RestoreWriter {
     const call: Promise<void> = this.#client.call<ApplyResult>("apply", batch.ops, batch.buffers)
       .then(
         ({ applied, error, warnings }) => {
+          this.#onWritten(contentBytes(batch.ops, applied));
           for (const d of batch.done) if (d.op < applied) this.onDone(d.path);
           this.warnings.push(...warnings ?? []);
           if (error) {
@@ -226,6 +252,13 @@ interface Batch {
   bytes: number;
   /** Files the batch finishes (with the index of the operation that does), for `onDone`. */
   done: { op: number; path: string }[];
+}
+
+/** Bytes of file contents the first `applied` of `ops` wrote. */
+function contentBytes(ops: WriteOp[], applied: number): number {
+  let n = 0;
+  for (let i = 0; i < applied && i < ops.length; i++) n += ops[i].end - ops[i].start;
+  return n;
 }
 
 function newBatch(): Batch {

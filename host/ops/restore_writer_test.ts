@@ -16,19 +16,27 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), "restore-writer-"));
 }
 
-Deno.test("RestoreWriter writes whole files and ranges in order, stamps, renames and reports each finished file", async () => {
+Deno.test("RestoreWriter writes whole files and ranges in order, stamps each file as it completes, renames it into place and reports it and the bytes written", async () => {
   const dir = tempDir();
   const done: string[] = [];
-  const writer = new RestoreWriter(false, (p) => done.push(p));
+  let written = 0;
+  const writer = new RestoreWriter(false, (p) => done.push(p), {
+    onWritten: (n) => written += n,
+  });
   try {
     const frame = enc.encode("hello world!");
-    const one = path.join(dir, "one"), two = path.join(dir, "two"), tmp = path.join(dir, "tmp");
-    fs.writeFileSync(two, "............"); // pre-sized, as the restore does for multi-chunk files
+    const one = path.join(dir, "one"), tmp = path.join(dir, "tmp");
+    const two = path.join(dir, "two"), twoTmp = path.join(dir, "two.partial");
+    // pre-sized, as the restore does for multi-chunk files
+    fs.writeFileSync(twoTmp, "............");
     fs.writeFileSync(path.join(dir, "old"), "replaced");
     writer.frame(frame);
     writer.whole(one, frame.subarray(0, 5), meta(0o640, 1_700_000_000_123));
-    writer.range(two, 6, frame.subarray(6, 12), false);
-    writer.range(two, 0, frame.subarray(0, 6), true);
+    writer.range(twoTmp, 6, frame.subarray(6, 12));
+    writer.range(twoTmp, 0, frame.subarray(0, 6), {
+      meta: meta(0o604, 1_650_000_000_456),
+      final: two,
+    });
     writer.whole(tmp, frame.subarray(6), meta(0o600, 1_600_000_000_000), path.join(dir, "old"));
     await writer.room();
     assert.equal(frame.buffer.detached, false, "a small batch waits for more before it is sent");
@@ -39,9 +47,13 @@ Deno.test("RestoreWriter writes whole files and ranges in order, stamps, renames
     assert.equal(fs.statSync(one).mode & 0o7777, 0o640);
     assert.equal(fs.statSync(one).mtimeMs, 1_700_000_000_123);
     assert.equal(fs.readFileSync(two, "utf8"), "hello world!");
+    assert.equal(fs.statSync(two).mode & 0o7777, 0o604, "stamped by its last range");
+    assert.equal(fs.statSync(two).mtimeMs, 1_650_000_000_456);
+    assert.equal(fs.existsSync(twoTmp), false);
     assert.equal(fs.readFileSync(path.join(dir, "old"), "utf8"), "world!");
     assert.equal(fs.existsSync(tmp), false);
-    assert.deepEqual(done, [one, two, tmp]);
+    assert.deepEqual(done, [one, twoTmp, tmp]);
+    assert.equal(written, 5 + 6 + 6 + 6);
   } finally {
     writer.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -98,7 +110,9 @@ Deno.test("RestoreWriter fails its calls, instead of waiting for ever, when its 
   const dir = tempDir();
   const broken = path.join(dir, "broken_worker.ts");
   fs.writeFileSync(broken, 'throw new Error("worker body failed to start");\n');
-  const writer = new RestoreWriter(false, () => {}, new URL(`file://${broken}`));
+  const writer = new RestoreWriter(false, () => {}, {
+    workerModule: new URL(`file://${broken}`),
+  });
   try {
     const frame = new Uint8Array(8);
     writer.frame(frame);

@@ -54,34 +54,25 @@ function applyOne(
   runsOf: Map<string, [number, number][]>,
 ): string[] {
   try {
-    if (op.op === "rename") {
-      fs.renameSync(op.path, op.final);
-      return [];
-    }
     const data = buffers[op.buffer].subarray(op.start, op.end);
     const position = op.op === "range" ? op.offset : 0;
     const key = `${op.buffer}:${op.start}:${op.end}:${position % HOLE_BLOCK}`;
     let runs = runsOf.get(key);
     if (runs === undefined) runsOf.set(key, runs = dataRuns(data, position));
-    if (op.op === "range") {
-      // Pre-sized by the restore and never written here before: skipped zeros stay holes.
-      const fd = fs.openSync(op.path, "r+");
-      try {
-        writeSparse(fd, data, op.offset, runs);
-      } finally {
-        fs.closeSync(fd);
-      }
-      return [];
-    }
-    const fd = fs.openSync(op.path, "wx", 0o600);
-    let warnings: string[];
+    // A range goes into a file pre-sized by the restore and never written here before, so
+    // skipped zeros stay holes; its last one finishes it as `whole` does.
+    const finish = op.op === "whole" ? { meta: op.meta, final: op.final } : op.finish;
+    const fd = fs.openSync(op.path, op.op === "whole" ? "wx" : "r+", 0o600);
+    let warnings: string[] = [];
     try {
-      if (writeSparse(fd, data, 0, runs) < data.length) fs.ftruncateSync(fd, data.length);
-      warnings = applyMetadata(op.path, op.meta, asRoot, fd, op.final);
+      if (op.op === "range") writeSparse(fd, data, op.offset, runs);
+      else if (writeSparse(fd, data, 0, runs) < data.length) fs.ftruncateSync(fd, data.length);
+      // Stamped before it takes its final name: a file there is complete (docs/cli/restore.txt).
+      if (finish) warnings = applyMetadata(op.path, finish.meta, asRoot, fd, finish.final);
     } finally {
       fs.closeSync(fd);
     }
-    if (op.final !== undefined) fs.renameSync(op.path, op.final);
+    if (finish?.final !== undefined) fs.renameSync(op.path, finish.final);
     return warnings;
   } catch (err) {
     // node:fs errors carry the path and errno in the message; keep them across the RPC.

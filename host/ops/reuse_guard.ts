@@ -51,7 +51,7 @@ import { BloomFilter } from "../repository/bloom.ts";
 import { type IndexedPack, openIndexSegment } from "../repository/index_segment.ts";
 import { layout } from "../repository/layout.ts";
 import type { IndexSink } from "../repository/pack_uploader.ts";
-import type { Repository } from "../repository/repository.ts";
+import type { Repository, SegmentInfo } from "../repository/repository.ts";
 import { type DedupTrust, listStoredPacks } from "./dedup_trust.ts";
 
 /**
@@ -199,65 +199,84 @@ export class ReuseGuard {
 
   /** The first part of `verify`: rescues what a garbage collection retired meanwhile. */
   async #rescueRetired(stored: ReadonlyMap<string, number>): Promise<void> {
-    const repo = this.#repo;
-    const superseded = repo.supersededSegments();
+    const superseded = this.#repo.supersededSegments();
     const fresh = [...superseded].filter((id) => !this.#supersededAtStart.has(id));
     if (fresh.length === 0) return;
+    const rescue = this.#startRescue(superseded);
+    for (const id of fresh) await this.#suspectsRetiredBy(rescue, id);
+    if (rescue.suspects.size > 0) await this.#rescue(rescue, stored);
+  }
 
-    const segments = new Map(repo.segments().map((s) => [s.id, s]));
+  /**
+   * The packs effective now, and the first suspects: the packs the run wrote that are not
+   * among them.
+   */
+  #startRescue(superseded: ReadonlySet<string>): Rescue {
+    const segments = new Map(this.#repo.segments().map((s) => [s.id, s]));
     const effective = new Set<string>();
     for (const s of segments.values()) {
       if (!superseded.has(s.id)) { for (const p of s.packs) effective.add(p); }
     }
     const retiredOwn = [...this.#ownPacks.keys()].filter((p) => !effective.has(p));
-    const suspects = new Set<string>(retiredOwn);
-    /** The records of the suspects, from the segments that named them. */
-    const records = new Map<string, IndexedPack>();
-    for (const id of fresh) {
-      // Every segment effective at the start was loaded then, and `segments()` keeps it even
-      // once a purge deleted it. One the run never loaded was written after its start by another
-      // client: the run reused nothing from it (its own segments are covered by `retiredOwn`).
-      const info = segments.get(id);
-      if (!info) continue;
-      const retired = new Set(
-        info.packs.filter((p) =>
-          !effective.has(p) && (this.#reusedPacks.has(p) || this.#ownPacks.has(p))
-        ),
-      );
-      if (retired.size === 0) continue;
-      let packs: IndexedPack[];
-      try {
-        packs = openIndexSegment(repo.keys.indexKey, await repo.storage.read(layout.index(id)))
-          .packs;
-      } catch (err) {
-        if (!(err instanceof ObjectNotFound)) throw err;
-        // Purged already, with the packs it retired: their blobs cannot be listed any more.
-        for (const p of retired) suspects.add(p);
-        continue;
-      }
-      for (const p of packs) {
-        if (!retired.has(p.pack)) continue;
-        records.set(p.pack, p);
-        const lost = this.#ownPacks.has(p.pack) || p.blobs.some((b) => {
-          if (!this.#reused.has(b.id)) return false;
-          const now = repo.index.get(b.id);
-          return now === undefined || !effective.has(now.pack);
-        });
-        if (lost) suspects.add(p.pack);
-      }
-    }
-    if (suspects.size === 0) return;
+    return { segments, effective, suspects: new Set(retiredOwn), records: new Map() };
+  }
 
-    // Rescue: a suspect pack still in the store, whose record is known, is named again by a new
-    // segment (any client may write one), so it is back in the effective index and no purge
-    // deletes it. A false positive of the filter only keeps a dead pack until the next gc.
+  /**
+   * Adds to `rescue.suspects` the packs of the run's that segment `id` (superseded since the run
+   * began) retired: each one the run wrote, and each holding a blob that the filter says the run
+   * may have reused and that no effective pack holds now; all of them when the segment is gone
+   * already. Keeps the records it read in `rescue.records`.
+   */
+  async #suspectsRetiredBy(rescue: Rescue, id: string): Promise<void> {
+    const repo = this.#repo;
+    const { effective, suspects, records } = rescue;
+    // Every segment effective at the start was loaded then, and `segments()` keeps it even
+    // once a purge deleted it. One the run never loaded was written after its start by another
+    // client: the run reused nothing from it (its own segments are covered by `#startRescue`).
+    const info = rescue.segments.get(id);
+    if (!info) return;
+    const retired = new Set(
+      info.packs.filter((p) =>
+        !effective.has(p) && (this.#reusedPacks.has(p) || this.#ownPacks.has(p))
+      ),
+    );
+    if (retired.size === 0) return;
+    let packs: IndexedPack[];
+    try {
+      packs = openIndexSegment(repo.keys.indexKey, await repo.storage.read(layout.index(id))).packs;
+    } catch (err) {
+      if (!(err instanceof ObjectNotFound)) throw err;
+      // Purged already, with the packs it retired: their blobs cannot be listed any more.
+      for (const p of retired) suspects.add(p);
+      return;
+    }
+    for (const p of packs) {
+      if (!retired.has(p.pack)) continue;
+      records.set(p.pack, p);
+      const lost = this.#ownPacks.has(p.pack) || p.blobs.some((b) => {
+        if (!this.#reused.has(b.id)) return false;
+        const now = repo.index.get(b.id);
+        return now === undefined || !effective.has(now.pack);
+      });
+      if (lost) suspects.add(p.pack);
+    }
+  }
+
+  /**
+   * Names every suspect again in a new segment (any client may write one), so it is back in the
+   * effective index and no purge deletes it; a false positive of the filter only keeps a dead
+   * pack until the next gc. Throws `RetiredDuringBackup`, writing nothing, when a suspect is
+   * not in `stored` at its length or its record is unknown.
+   */
+  async #rescue(rescue: Rescue, stored: ReadonlyMap<string, number>): Promise<void> {
+    const { suspects, records } = rescue;
     const rescued: IndexedPack[] = [];
     for (const p of suspects) {
       const record = records.get(p);
       if (record && stored.get(p) === record.length) rescued.push(record);
     }
     if (rescued.length === suspects.size) {
-      await repo.writeSegment(rescued); // adopted: the rescued packs are effective again
+      await this.#repo.writeSegment(rescued); // adopted: the rescued packs are effective again
       this.rescued = rescued.length;
       return;
     }
@@ -269,4 +288,16 @@ export class ReuseGuard {
         "nothing was committed: run the backup again, which stores what is needed",
     );
   }
+}
+
+/** What `#rescueRetired` works out: which retired packs the run needs, and their records. */
+interface Rescue {
+  /** Every segment loaded, by id. */
+  segments: Map<string, SegmentInfo>;
+  /** The packs the effective index names now. */
+  effective: Set<string>;
+  /** Retired packs holding what the run wrote or may have reused. */
+  suspects: Set<string>;
+  /** The suspects' records, from the segments that named them. */
+  records: Map<string, IndexedPack>;
 }

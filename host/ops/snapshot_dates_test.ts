@@ -98,7 +98,7 @@ async function writeFalseClaim(ingest: Repository, pack: string, details: string
       offsetInFrame: 0,
       length: 50,
     }],
-  }]);
+  }], { level: ingest.config.compression.level });
   await ingest.storage.create(layout.index(sha256Hex(segment)), segment);
 }
 

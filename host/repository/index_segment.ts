@@ -73,14 +73,23 @@ export function adminTagKey(privateKey: Uint8Array): Uint8Array {
 
 /**
  * Encodes and seals a segment naming `packs`: version 1, or version 2 when `supersession` is
- * given. `nonce` is for reproducible tests and spec examples only. `level` is the zstd level of
- * the body (default 3).
+ * given. `level` is the zstd level of the body: the repository's `compression.level`
+ * (docs/format.md §3.5), so it has no default. `nonce` is for reproducible tests and spec
+ * examples only. Repositories write segments through `Repository.writeSegment`, which passes
+ * its config's level.
  */
 export function encodeIndexSegment(
   indexKey: Uint8Array,
   packs: readonly IndexedPack[],
-  options: { level?: number; nonce?: Uint8Array; supersession?: Supersession } = {},
+  options: { level: number; nonce?: Uint8Array; supersession?: Supersession },
 ): Uint8Array {
+  const { level } = options;
+  if (!Number.isInteger(level) || level < 1 || level > 22) {
+    throw new RangeError(
+      `index segment compression level ${level} is not an integer in 1..22: pass the ` +
+        "repository's config compression.level (docs/format.md §3.5)",
+    );
+  }
   let body = encodeIndexBody(packs, options.supersession !== undefined);
   let version = INDEX_VERSION;
   if (options.supersession) {
@@ -96,7 +105,7 @@ export function encodeIndexSegment(
     body = concatBytes([head, tag, body]);
     version = SUPERSEDING_INDEX_VERSION;
   }
-  const sealed = aeadSeal(indexKey, compress(body, options.level ?? 3), MAGIC, options.nonce);
+  const sealed = aeadSeal(indexKey, compress(body, level), MAGIC, options.nonce);
   const out = new Uint8Array(5 + sealed.length);
   out.set(MAGIC);
   out[4] = version;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { IntegrityError } from "../crypto/errors.ts";
 import { decompress } from "../crypto/zstd.ts";
 import { aeadOpen } from "../crypto/aead.ts";
+import { DEFAULT_CONFIG } from "./config.ts";
 import { FormatError } from "./errors.ts";
 import {
   decodeIndexBody,
@@ -12,6 +13,8 @@ import {
 } from "./index_segment.ts";
 
 const indexKey = new Uint8Array(32).fill(2);
+/** The level a repository with the default config compresses at (docs/format.md §3.5). */
+const level = DEFAULT_CONFIG.compression.level;
 const hex = (c: string) => c.repeat(64);
 
 const packs: IndexedPack[] = [
@@ -65,15 +68,15 @@ const packs: IndexedPack[] = [
 ];
 
 Deno.test("decodeIndexSegment() returns the packs encodeIndexSegment() sealed", () => {
-  const bytes = encodeIndexSegment(indexKey, packs);
+  const bytes = encodeIndexSegment(indexKey, packs, { level });
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 4)), "PFIX");
   assert.equal(bytes[4], 1);
   assert.deepEqual(decodeIndexSegment(indexKey, bytes), packs);
-  assert.deepEqual(decodeIndexSegment(indexKey, encodeIndexSegment(indexKey, [])), []);
+  assert.deepEqual(decodeIndexSegment(indexKey, encodeIndexSegment(indexKey, [], { level })), []);
 });
 
 Deno.test("the segment body is the documented binary table (41-byte pack head, 53-byte blobs)", () => {
-  const bytes = encodeIndexSegment(indexKey, packs);
+  const bytes = encodeIndexSegment(indexKey, packs, { level });
   const body = decompress(aeadOpen(indexKey, bytes.subarray(5), new TextEncoder().encode("PFIX")));
   assert.equal(body.length, 4 + 3 * 41 + 4 * 53);
   assert.deepEqual(body, encodeIndexBody(packs));
@@ -86,8 +89,16 @@ Deno.test("the segment body is the documented binary table (41-byte pack head, 5
   assert.equal(body.subarray(45, 77).toHex(), hex("1"));
 });
 
+Deno.test("encodeIndexSegment() has no level of its own: it refuses a call without the repository's", () => {
+  // @ts-expect-error: the level is the caller's to pass (docs/format.md §3.5)
+  assert.throws(() => encodeIndexSegment(indexKey, packs, {}), RangeError);
+  assert.throws(() => encodeIndexSegment(indexKey, packs, { level: 0 }), RangeError);
+  assert.throws(() => encodeIndexSegment(indexKey, packs, { level: 23 }), RangeError);
+  assert.equal(encodeIndexSegment(indexKey, packs, { level: 19 })[4], 1);
+});
+
 Deno.test("decodeIndexSegment() under another key, or of altered bytes, throws IntegrityError", () => {
-  const bytes = encodeIndexSegment(indexKey, packs);
+  const bytes = encodeIndexSegment(indexKey, packs, { level });
   assert.throws(() => decodeIndexSegment(new Uint8Array(32), bytes), IntegrityError);
   const bad = bytes.slice();
   bad[30] ^= 4;
@@ -95,7 +106,7 @@ Deno.test("decodeIndexSegment() under another key, or of altered bytes, throws I
 });
 
 Deno.test("decodeIndexSegment() of a bad magic or version throws FormatError", () => {
-  const bytes = encodeIndexSegment(indexKey, packs);
+  const bytes = encodeIndexSegment(indexKey, packs, { level });
   const magic = bytes.slice();
   magic[0] = 0;
   assert.throws(() => decodeIndexSegment(indexKey, magic), FormatError);
@@ -121,6 +132,7 @@ Deno.test("version 2 names the superseded segments and carries a verifiable admi
   const { adminTagKey, openIndexSegment } = await import("./index_segment.ts");
   const tagKey = adminTagKey(new Uint8Array(32).fill(7));
   const bytes = encodeIndexSegment(indexKey, packs, {
+    level,
     supersession: { supersedes: [hex("c"), hex("d")], adminTagKey: tagKey },
   });
   assert.equal(bytes[4], 2);
@@ -133,15 +145,17 @@ Deno.test("version 2 names the superseded segments and carries a verifiable admi
   assert.equal(segment.verify(adminTagKey(new Uint8Array(32).fill(8))), false);
   // The index key alone (what an ingest client holds) cannot make a tag that verifies.
   const forged = encodeIndexSegment(indexKey, packs, {
+    level,
     supersession: { supersedes: [hex("c")], adminTagKey: indexKey },
   });
   assert.equal(openIndexSegment(indexKey, forged).verify(tagKey), false);
   // Version 1 supersedes nothing and has no tag.
-  const v1 = openIndexSegment(indexKey, encodeIndexSegment(indexKey, packs));
+  const v1 = openIndexSegment(indexKey, encodeIndexSegment(indexKey, packs, { level }));
   assert.deepEqual([v1.version, v1.supersedes, v1.verify(tagKey)], [1, [], false]);
   assert.throws(
     () =>
       encodeIndexSegment(indexKey, packs, {
+        level,
         supersession: { supersedes: [], adminTagKey: tagKey },
       }),
     RangeError,

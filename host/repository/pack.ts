@@ -51,6 +51,11 @@ export const MAX_PACK_LENGTH = 0xffffffff;
 const SEALED_KEY_LENGTH = 80;
 /** Room kept below 4 GiB for zstd's worst-case expansion, AEAD overheads and the TOC. */
 const PACK_SLACK = 256 * 1024 * 1024;
+/**
+ * The longest blob a pack can take (docs/format.md §6: a pack is smaller than 4 GiB): what fits
+ * in an empty pack after its header, with the slack above. Engines get it as `blobLimit`.
+ */
+export const MAX_BLOB_LENGTH = MAX_PACK_LENGTH - PACK_SLACK - PACK_HEADER_LENGTH;
 const PACK_MAGIC = utf8("PFPK");
 const TRAILER_MAGIC = utf8("PFTR");
 const TOC_AAD = utf8("PFTC");

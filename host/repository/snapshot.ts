@@ -60,11 +60,28 @@ export interface SnapshotManifest {
   details: string;
 }
 
-/** The private part of a snapshot: a copy of the manifest (minus `details`) and skipped entries. */
+/**
+ * A protected file that changed or vanished since it was first stored (docs/format.md §9.2,
+ * docs/engines.md): `snapshot` holds the original, `restore` is the command that restores it.
+ */
+export interface SnapshotFinding {
+  kind: "changed" | "vanished";
+  path: string;
+  source: string;
+  rel: string;
+  snapshot: string;
+  restore: string;
+}
+
+/**
+ * The private part of a snapshot: a copy of the manifest (minus `details`), skipped entries, and
+ * (only when there are any) the protection findings.
+ */
 export interface SnapshotDetails {
   version: 1;
   manifest: Omit<SnapshotManifest, "details">;
   skipped: { path: string; reason: string }[];
+  findings?: SnapshotFinding[];
 }
 
 const STAT_FIELDS = [
@@ -135,6 +152,18 @@ export function encodeDetails(d: SnapshotDetails): Uint8Array {
     version: d.version,
     manifest: orderedManifest(d.manifest),
     skipped: d.skipped.map((s) => ({ path: s.path, reason: s.reason })),
+    ...(d.findings && d.findings.length > 0
+      ? {
+        findings: d.findings.map((x) => ({
+          kind: x.kind,
+          path: x.path,
+          source: x.source,
+          rel: x.rel,
+          snapshot: x.snapshot,
+          restore: x.restore,
+        })),
+      }
+      : {}),
   }));
   decodeDetails(bytes);
   return bytes;
@@ -154,8 +183,24 @@ export function decodeDetails(bytes: Uint8Array): SnapshotDetails {
     sf.done();
     return entry;
   });
+  // Optional (§9.2): written only when a backup had findings, so other details stay as before.
+  const findings = f.has("findings")
+    ? f.array("findings").map((x, i) => {
+      const xf = new Fields(x, what, `findings[${i}].`);
+      const finding: SnapshotFinding = {
+        kind: xf.literal("kind", ["changed", "vanished"] as const),
+        path: xf.string("path"),
+        source: xf.string("source"),
+        rel: xf.string("rel"),
+        snapshot: xf.hex64("snapshot"),
+        restore: xf.string("restore"),
+      };
+      xf.done();
+      return finding;
+    })
+    : undefined;
   f.done();
-  return { version: 1, manifest, skipped };
+  return { version: 1, manifest, skipped, ...(findings ? { findings } : {}) };
 }
 
 function orderedManifest(m: Omit<SnapshotManifest, "details">): Omit<SnapshotManifest, "details"> {

@@ -105,3 +105,28 @@ Deno.test("decodeDetails() refuses a manifest copy that carries details or misse
     /"skipped\[0\]\.path"/,
   );
 });
+
+Deno.test("details carry protection findings only when there are some, and refuse a malformed one", () => {
+  const { details: _, ...copy } = manifest;
+  const finding = {
+    kind: "changed" as const,
+    path: "/home/ana/scans/deed.tif",
+    source: "ana",
+    rel: "scans/deed.tif",
+    snapshot: id("a"),
+    restore: `permafrost restore ${id("a")}:/ana/scans/deed.tif --target DIR`,
+  };
+  const details = { version: 1 as const, manifest: copy, skipped: [], findings: [finding] };
+  const bytes = encodeDetails(details);
+  assert.deepEqual(decodeDetails(bytes), details);
+  const none = encodeDetails({ ...details, findings: [] });
+  assert.deepEqual(Object.keys(JSON.parse(new TextDecoder().decode(none))), [
+    "version",
+    "manifest",
+    "skipped",
+  ]);
+  assert.equal(decodeDetails(none).findings, undefined);
+  const bad = JSON.parse(new TextDecoder().decode(bytes));
+  bad.findings[0].kind = "edited";
+  assert.throws(() => decodeDetails(enc.encode(JSON.stringify(bad))), /findings\[0\]\.kind/);
+});

@@ -78,14 +78,37 @@ export interface ExampleBlock {
 
 /** Every example block of docs/format.md, by name. */
 export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
-  const keys = exampleKeys();
-  const out = new Map<string, ExampleBlock>();
-  const json = (name: string, value: unknown, zstd = false) =>
-    out.set(name, { lang: "json", text: JSON.stringify(value, null, 2), zstd });
-  const jsonBytes = (name: string, bytes: Uint8Array) =>
-    out.set(name, { lang: "json", text: new TextDecoder().decode(bytes), zstd: false });
+  const b: Examples = { keys: exampleKeys(), out: new Map() };
+  keysExample(b);
+  const config = configExample(b);
+  await keyFileExamples(b);
+  const repo = tinyRepositoryExample(b);
+  indexSegmentExamples(b, repo, config);
+  snapshotManifestExample(b, repo);
+  treeV2Example(b, repo.tree);
+  return b.out;
+}
 
-  json("keys", {
+/** The example keys, and the blocks built so far (in the order of docs/format.md). */
+interface Examples {
+  keys: RepoKeys;
+  out: Map<string, ExampleBlock>;
+}
+
+/** Adds a JSON block: `value` as `JSON.stringify` indents it. */
+function json(b: Examples, name: string, value: unknown, zstd = false): void {
+  b.out.set(name, { lang: "json", text: JSON.stringify(value, null, 2), zstd });
+}
+
+/** Adds a JSON block: the bytes an encoder wrote, as they are. */
+function jsonBytes(b: Examples, name: string, bytes: Uint8Array): void {
+  b.out.set(name, { lang: "json", text: new TextDecoder().decode(bytes), zstd: false });
+}
+
+/** §11 "keys": the passphrase, the repository id and the example keys. */
+function keysExample(b: Examples): void {
+  const { keys } = b;
+  json(b, "keys", {
     passphrase: EXAMPLE.passphrase,
     repository: EXAMPLE.repository,
     publicKey: keys.publicKey.toHex(),
@@ -94,34 +117,61 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
     indexKey: keys.indexKey.toHex(),
     chunkerKey: keys.chunkerKey.toHex(),
   });
+}
 
+/** §11.1 "config": the example repository's config, with the defaults of §5. */
+function configExample(b: Examples): RepoConfig {
   const config: RepoConfig = {
     version: 1,
     id: EXAMPLE.repository,
     created: EXAMPLE.created,
     chunker: { algorithm: "fastcdc-2020", min: 262144, avg: 1048576, max: 4194304 },
     pack: { dataSize: 67108864, metaSize: 8388608, frameSize: 262144 },
-    compression: { algorithm: "zstd", level: 3 },
+    compression: { algorithm: "zstd", level: EXAMPLE.level },
     cold: { storageClass: "DEEP_ARCHIVE" },
   };
-  jsonBytes("config", encodeConfig(config));
+  jsonBytes(b, "config", encodeConfig(config));
+  return config;
+}
 
-  // §11.2: the key object as writers write it (version 2, bound to the example repository),
-  // and as version 1 wrote it (still read).
+/**
+ * §11.2-§11.3 "key-file", "key-file-v1", "key-export": the key object as writers write it
+ * (version 2, bound to the example repository), as version 1 wrote it (still read), and the
+ * exported ingest key.
+ */
+async function keyFileExamples(b: Examples): Promise<void> {
+  const { keys } = b;
   const kdf = { ...EXAMPLE.kdf, salt: EXAMPLE.salt };
   const keyFile = await wrapKeyFile(keys, EXAMPLE.passphrase, EXAMPLE.repository, kdf, {
     created: EXAMPLE.created,
     nonce: exampleNonce(9),
   });
-  jsonBytes("key-file", keyFile);
+  jsonBytes(b, "key-file", keyFile);
   const keyFileV1 = await wrapKeyFileV1(keys, EXAMPLE.passphrase, kdf, {
     created: EXAMPLE.created,
     nonce: exampleNonce(1),
   });
-  jsonBytes("key-file-v1", keyFileV1);
-  jsonBytes("key-export", encodeKeyExport(toIngestKeys(keys), EXAMPLE.repository));
+  jsonBytes(b, "key-file-v1", keyFileV1);
+  jsonBytes(b, "key-export", encodeKeyExport(toIngestKeys(keys), EXAMPLE.repository));
+}
 
-  // A tiny repository: three data blobs (one file), its tree, and the snapshot details.
+/** What the tiny repository of §11.4 holds, for the examples built from it. */
+interface TinyRepository {
+  tree: Tree;
+  dataPack: ExamplePack;
+  metaPack: ExamplePack;
+  /** The snapshot's manifest but its details blob id, and that id. */
+  manifestBase: Omit<SnapshotManifest, "details">;
+  detailsId: string;
+}
+
+/**
+ * §11.4 A tiny repository: three data blobs (one file) in a data pack, its tree ("tree"), the
+ * snapshot details ("snapshot-details") and both in a metadata pack ("data-pack", "meta-pack",
+ * "packs-decoded").
+ */
+function tinyRepositoryExample(b: Examples): TinyRepository {
+  const { keys } = b;
   const texts = ["hello, permafrost\n", "hello again\n", "a second frame\n"];
   const data = texts.map(utf8);
   const dataIds = data.map((d) => blobId(keys.macKey, d));
@@ -140,22 +190,38 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
   };
   const treeBytes = encodeTree(tree);
   const treeId = blobId(keys.macKey, treeBytes);
-  jsonBytes("tree", treeBytes);
+  jsonBytes(b, "tree", treeBytes);
 
   const dataPack = examplePack(
     keys,
     EXAMPLE.dataPackKey,
     false,
     2,
-    data.map((d, i) => ({
-      id: dataIds[i],
-      type: "data" as const,
-      bytes: d,
-    })),
+    data.map((d, i) => ({ id: dataIds[i], type: "data" as const, bytes: d })),
   );
-  out.set("data-pack", { lang: "hex", text: dataPack.annotated, zstd: true });
+  b.out.set("data-pack", { lang: "hex", text: dataPack.annotated, zstd: true });
 
-  const manifestBase: Omit<SnapshotManifest, "details"> = {
+  const manifestBase = exampleManifestBase(tree, treeId);
+  // The details blob copies the manifest, whose stats count the metadata pack that holds the
+  // details: use the plaintext sizes, and the data pack's size only, to break the cycle.
+  manifestBase.stats.newBytes = data.reduce((n, d) => n + d.length, 0) + treeBytes.length;
+  manifestBase.stats.storedBytes = dataPack.bytes.length;
+  const detailsBytes = encodeDetails({ version: 1, manifest: manifestBase, skipped: [] });
+  const detailsId = blobId(keys.macKey, detailsBytes);
+  jsonBytes(b, "snapshot-details", detailsBytes);
+
+  const metaPack = examplePack(keys, EXAMPLE.metaPackKey, true, 5, [
+    { id: treeId, type: "tree", bytes: treeBytes },
+    { id: detailsId, type: "snapshot", bytes: detailsBytes },
+  ]);
+  b.out.set("meta-pack", { lang: "hex", text: metaPack.annotated, zstd: true });
+  json(b, "packs-decoded", [dataPack.decoded, metaPack.decoded], true);
+  return { tree, dataPack, metaPack, manifestBase, detailsId };
+}
+
+/** The example snapshot of `tree` (root `treeId`), but its details id and byte counts. */
+function exampleManifestBase(tree: Tree, treeId: string): Omit<SnapshotManifest, "details"> {
+  return {
     version: 1,
     time: EXAMPLE.created,
     host: "example-host",
@@ -174,29 +240,26 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
       skipped: 0,
     },
   };
-  // The details blob copies the manifest, whose stats count the metadata pack that holds the
-  // details: use the plaintext sizes, and the data pack's size only, to break the cycle.
-  manifestBase.stats.newBytes = data.reduce((n, d) => n + d.length, 0) + treeBytes.length;
-  manifestBase.stats.storedBytes = dataPack.bytes.length;
-  const detailsBytes = encodeDetails({ version: 1, manifest: manifestBase, skipped: [] });
-  const detailsId = blobId(keys.macKey, detailsBytes);
-  jsonBytes("snapshot-details", detailsBytes);
+}
 
-  const metaPack = examplePack(keys, EXAMPLE.metaPackKey, true, 5, [
-    { id: treeId, type: "tree", bytes: treeBytes },
-    { id: detailsId, type: "snapshot", bytes: detailsBytes },
-  ]);
-  out.set("meta-pack", { lang: "hex", text: metaPack.annotated, zstd: true });
-  json("packs-decoded", [dataPack.decoded, metaPack.decoded], true);
-
-  const indexed: IndexedPack[] = [dataPack, metaPack].map((p) => ({
+/**
+ * §11.5 and §11.7: the index segment naming both packs, sealed at the config's compression
+ * level (docs/format.md §3.5; "index-segment"), its body ("index-segment-body"), and decoded
+ * ("index-segment-decoded"); and the plaintext of a pack-index blob (§6.5) naming the data pack
+ * ("pack-index-blob"; not stored in the example metadata pack, which predates blob type 3).
+ */
+function indexSegmentExamples(b: Examples, repo: TinyRepository, config: RepoConfig): void {
+  const indexed: IndexedPack[] = [repo.dataPack, repo.metaPack].map((p) => ({
     pack: p.id,
     metadata: p.metadata,
     length: p.bytes.length,
     blobs: p.blobs,
   }));
-  const segment = encodeIndexSegment(keys.indexKey, indexed, { nonce: exampleNonce(8) });
-  out.set("index-segment", {
+  const segment = encodeIndexSegment(b.keys.indexKey, indexed, {
+    level: config.compression.level,
+    nonce: exampleNonce(8),
+  });
+  b.out.set("index-segment", {
     lang: "hex",
     text: [
       hexLine(segment.subarray(0, 4), '"PFIX"'),
@@ -205,20 +268,23 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
     ].join("\n"),
     zstd: true,
   });
-  out.set("index-segment-body", { lang: "hex", text: annotateBody(indexed), zstd: false });
-  // §6.5: the plaintext of a pack-index blob naming the data pack (not stored in the example
-  // metadata pack, which predates blob type 3).
-  out.set("pack-index-blob", {
+  b.out.set("index-segment-body", { lang: "hex", text: annotateBody(indexed), zstd: false });
+  b.out.set("pack-index-blob", {
     lang: "hex",
     text: annotateBody([indexed[0]], encodePackIndex([indexed[0]])),
     zstd: false,
   });
-  json("index-segment-decoded", indexed);
+  json(b, "index-segment-decoded", indexed);
+}
 
-  const manifest: SnapshotManifest = { ...manifestBase, details: detailsId };
-  // The manifest's nonce is derived from its JSON (§9.1), not an example nonce.
-  const snap = encodeSnapshot(keys.indexKey, manifest);
-  out.set("snapshot-manifest", {
+/**
+ * §11.6 "snapshot-manifest" and "snapshot-manifest-decoded": the tiny repository's snapshot,
+ * sealed with the nonce derived from its JSON (§9.1), not an example nonce.
+ */
+function snapshotManifestExample(b: Examples, repo: TinyRepository): void {
+  const manifest: SnapshotManifest = { ...repo.manifestBase, details: repo.detailsId };
+  const snap = encodeSnapshot(b.keys.indexKey, manifest);
+  b.out.set("snapshot-manifest", {
     lang: "hex",
     text: [
       hexLine(snap.subarray(0, 4), '"PFSN"'),
@@ -227,20 +293,21 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
     ].join("\n"),
     zstd: false,
   });
-  json("snapshot-manifest-decoded", manifest);
+  json(b, "snapshot-manifest-decoded", manifest);
+}
 
-  // §8, tree version 2: the same directory with two extended attributes on its file.
-  const attrs: [string, string][] = [["user.comment", "greeting"], [
-    "user.mime_type",
-    "text/plain",
-  ]];
+/** §11.8 "tree-v2": the same directory with two extended attributes on its file (§8). */
+function treeV2Example(b: Examples, tree: Tree): void {
+  const attrs: [string, string][] = [
+    ["user.comment", "greeting"],
+    ["user.mime_type", "text/plain"],
+  ];
   const treeV2: Tree = {
     version: 2,
     nodes: [{ ...tree.nodes[0], xattrs: attrs.map(([n, v]) => [n, utf8(v).toBase64()]) }],
   };
-  jsonBytes("tree-v2", encodeTree(treeV2));
-  json("tree-v2-xattrs-decoded", Object.fromEntries(attrs));
-  return out;
+  jsonBytes(b, "tree-v2", encodeTree(treeV2));
+  json(b, "tree-v2-xattrs-decoded", Object.fromEntries(attrs));
 }
 
 interface ExamplePack {
@@ -258,7 +325,7 @@ function examplePack(
   dataKey: Uint8Array,
   metadata: boolean,
   firstNonce: number,
-  blobs: { id: string; type: BlobType; bytes: Uint8Array }[],
+  blobs: ExampleBlob[],
 ): ExamplePack {
   const header = encodePackHeader(metadata, sealTo(keys.publicKey, dataKey, EXAMPLE.ephemeralKey));
   const lines = [
@@ -268,12 +335,60 @@ function examplePack(
     hexLine(header.subarray(6, 8), "reserved"),
     ...hexBlock(header.subarray(8), "sealed data key (crypto_box_seal, 80 bytes)"),
   ];
-  const parts = [header];
+  const frames = exampleFrames(dataKey, firstNonce, blobs);
+  lines.push(...frames.lines);
+  const { locations, offset } = frames;
+  const toc = sealToc(dataKey, locations, exampleNonce(frames.nextNonce));
+  lines.push(...sealedLines(toc, `TOC at offset ${offset} (${locations.length} entries)`));
+  const trailer = encodePackTrailer(toc.length);
+  lines.push(hexLine(trailer.subarray(0, 4), `TOC length ${toc.length}`));
+  lines.push(hexLine(trailer.subarray(4), '"PFTR"'));
+  const bytes = concat([header, ...frames.parts, toc, trailer]);
+  const id = sha256Hex(bytes);
+  return {
+    id,
+    metadata,
+    bytes,
+    blobs: locations,
+    annotated: lines.join("\n"),
+    decoded: {
+      id,
+      metadata,
+      length: bytes.length,
+      blobs: locations.map((l, i) => ({ ...l, text: new TextDecoder().decode(blobs[i].bytes) })),
+    },
+  };
+}
+
+/** One blob of an example pack. */
+interface ExampleBlob {
+  id: string;
+  type: BlobType;
+  bytes: Uint8Array;
+}
+
+/**
+ * `blobs` in frames of at most {@link EXAMPLE}`.frameSize` plaintext bytes (§6.2), sealed with
+ * example nonces from `firstNonce` on, from the end of the pack header: the sealed frames, each
+ * blob's location, their annotated lines, where the frames end and the next nonce.
+ */
+function exampleFrames(
+  dataKey: Uint8Array,
+  firstNonce: number,
+  blobs: ExampleBlob[],
+): {
+  parts: Uint8Array[];
+  locations: BlobLocation[];
+  lines: string[];
+  offset: number;
+  nextNonce: number;
+} {
+  const parts: Uint8Array[] = [];
   const locations: BlobLocation[] = [];
+  const lines: string[] = [];
   let offset = PACK_HEADER_LENGTH;
   let nonce = firstNonce;
-  let group: typeof blobs = [];
-  const flush = () => {
+  const seal = (group: ExampleBlob[]) => {
     const plain = concat(group.map((b) => b.bytes));
     const frame = sealFrame(dataKey, plain, offset, EXAMPLE.level, exampleNonce(nonce++));
     let at = 0;
@@ -291,39 +406,20 @@ function examplePack(
     lines.push(...sealedLines(frame, `frame at offset ${offset}: ${group.length} blob(s)`));
     parts.push(frame);
     offset += frame.length;
-    group = [];
   };
+  let group: ExampleBlob[] = [];
   let open = 0;
   for (const b of blobs) {
     if (open > 0 && open + b.bytes.length > EXAMPLE.frameSize) {
-      flush();
+      seal(group);
+      group = [];
       open = 0;
     }
     group.push(b);
     open += b.bytes.length;
   }
-  flush();
-  const toc = sealToc(dataKey, locations, exampleNonce(nonce));
-  lines.push(...sealedLines(toc, `TOC at offset ${offset} (${locations.length} entries)`));
-  const trailer = encodePackTrailer(toc.length);
-  lines.push(hexLine(trailer.subarray(0, 4), `TOC length ${toc.length}`));
-  lines.push(hexLine(trailer.subarray(4), '"PFTR"'));
-  parts.push(toc, trailer);
-  const bytes = concat(parts);
-  const id = sha256Hex(bytes);
-  return {
-    id,
-    metadata,
-    bytes,
-    blobs: locations,
-    annotated: lines.join("\n"),
-    decoded: {
-      id,
-      metadata,
-      length: bytes.length,
-      blobs: locations.map((l, i) => ({ ...l, text: new TextDecoder().decode(blobs[i].bytes) })),
-    },
-  };
+  seal(group);
+  return { parts, locations, lines, offset, nextNonce: nonce };
 }
 
 function annotateBody(packs: IndexedPack[], body = encodeIndexBody(packs)): string {

@@ -11,6 +11,7 @@
 import { utf8 } from "../crypto/bytes.ts";
 import { FormatError } from "./errors.ts";
 import { Fields, isHex64, parseJson } from "./_fields.ts";
+import { compareNames } from "../../plugins/sdk/names.ts";
 
 /**
  * One entry of a directory. The shape is the host/engine wire contract, so it lives in the
@@ -61,17 +62,11 @@ const TYPE_FIELDS: Record<TreeNode["type"], readonly string[]> = {
   symlink: ["target"],
 };
 
-/** Orders names by their UTF-8 bytes (= code point order); use it to sort nodes before encoding. */
-export function compareNames(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x - y;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
+/**
+ * Orders names by their UTF-8 bytes (= code point order); use it to sort nodes before encoding.
+ * One function for host and engines, in the SDK.
+ */
+export { compareNames };
 
 /** The canonical bytes of `tree`. Throws `FormatError` when it breaks an invariant above. */
 export function encodeTree(tree: Tree): Uint8Array {

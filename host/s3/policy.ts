@@ -114,7 +114,9 @@ const coldObjects = [pack + "*"];
  * The identity policy for `role` on `s3://bucket/prefix`, for `aws iam put-user-policy`
  * (or `put-role-policy`, or `create-policy`). Throws `S3InputError` for a bucket name S3
  * refuses or a prefix that cannot appear in an ARN. Every resource lies under the prefix, and
- * listing is limited to keys under it.
+ * listing is limited to keys under it. Its statements, in order: listing, creating
+ * ({@link createStatements}), aborting uploads, reading ({@link readStatements}) and, for the
+ * admin, deleting ({@link deleteStatements}).
  */
 export function identityPolicy(
   role: PolicyRole,
@@ -128,83 +130,110 @@ export function identityPolicy(
   const loc = s3Location(bucket, prefix, options.partition);
   const objects = (names: string[]) => names.map((n) => objectArn(loc, n));
   const versioned = options.versioned === true || options.bypassGovernance === true;
-  const statements: PolicyStatement[] = [
-    listStatement(loc, role === "admin" && versioned, role !== "ingest"),
-  ];
-  const creates = objects(role === "admin" ? [...adminOnlyWrites, ...backupWrites] : backupWrites);
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      listStatement(loc, role === "admin" && versioned, role !== "ingest"),
+      ...createStatements(role, objects),
+      {
+        // The whole prefix, to keep the policy small: these act only on an upload whose id the
+        // caller knows, and grant no right to list uploads to learn one.
+        Sid: "AbortOrListUploadParts",
+        Effect: "Allow",
+        Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: objects(["*"]),
+      },
+      ...readStatements(role, objects),
+      ...(role === "admin" ? deleteStatements(versioned, options, objects) : []),
+    ],
+  };
+}
+
+/** Object ARNs under the repository's prefix, from names relative to it. */
+type ObjectArns = (names: string[]) => string[];
+
+/**
+ * Creating objects: the admin creates any repository object, unconditionally; ingest and
+ * reader create backup objects only with `If-None-Match`, or by parts (see the module).
+ */
+function createStatements(role: PolicyRole, objects: ObjectArns): PolicyStatement[] {
   if (role === "admin") {
-    statements.push({
+    return [{
       Sid: "CreateRepositoryObjects",
       Effect: "Allow",
       Action: ["s3:PutObject"],
-      Resource: creates,
-    });
-  } else {
-    statements.push(
-      {
-        Sid: "CreateBackupObjectsIfNoneMatch",
-        Effect: "Allow",
-        Action: ["s3:PutObject"],
-        Resource: creates,
-        Condition: { Null: { "s3:if-none-match": "false" } },
-      },
-      {
-        Sid: "UploadBackupObjectParts",
-        Effect: "Allow",
-        Action: ["s3:PutObject"],
-        Resource: creates,
-        Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
-      },
-    );
+      Resource: objects([...adminOnlyWrites, ...backupWrites]),
+    }];
   }
-  statements.push({
-    // The whole prefix, to keep the policy small: these act only on an upload whose id the
-    // caller knows, and grant no right to list uploads to learn one.
-    Sid: "AbortOrListUploadParts",
-    Effect: "Allow",
-    Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-    Resource: objects(["*"]),
-  });
+  const creates = objects(backupWrites);
+  return [
+    {
+      Sid: "CreateBackupObjectsIfNoneMatch",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: creates,
+      Condition: { Null: { "s3:if-none-match": "false" } },
+    },
+    {
+      Sid: "UploadBackupObjectParts",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: creates,
+      Condition: { Bool: { "s3:ObjectCreationOperation": "false" } },
+    },
+  ];
+}
+
+/** Reading: ingest reads the hot metadata only; reader and admin read everything and restore. */
+function readStatements(role: PolicyRole, objects: ObjectArns): PolicyStatement[] {
   if (role === "ingest") {
-    statements.push({
+    return [{
       Sid: "ReadHotMetadata",
       Effect: "Allow",
       Action: ["s3:GetObject"],
       Resource: objects(hotReads),
-    });
-  } else {
-    statements.push(
-      {
-        Sid: "ReadRepository",
-        Effect: "Allow",
-        Action: ["s3:GetObject"],
-        Resource: objects(["*"]),
-      },
-      {
-        Sid: "RequestRestores",
-        Effect: "Allow",
-        Action: ["s3:RestoreObject"],
-        Resource: objects(coldObjects),
-      },
-    );
+    }];
   }
-  if (role === "admin") {
-    statements.push({
-      Sid: versioned ? "DeleteObjectsAndVersions" : "DeleteObjects",
+  return [
+    {
+      Sid: "ReadRepository",
       Effect: "Allow",
-      Action: versioned ? ["s3:DeleteObject", "s3:DeleteObjectVersion"] : ["s3:DeleteObject"],
+      Action: ["s3:GetObject"],
+      Resource: objects(["*"]),
+    },
+    {
+      Sid: "RequestRestores",
+      Effect: "Allow",
+      Action: ["s3:RestoreObject"],
+      Resource: objects(coldObjects),
+    },
+  ];
+}
+
+/**
+ * The admin's deletes: objects, and their versions when `versioned`; with `bypassGovernance`,
+ * also locked versions in governance mode.
+ */
+function deleteStatements(
+  versioned: boolean,
+  options: IdentityPolicyOptions,
+  objects: ObjectArns,
+): PolicyStatement[] {
+  const statements: PolicyStatement[] = [{
+    Sid: versioned ? "DeleteObjectsAndVersions" : "DeleteObjects",
+    Effect: "Allow",
+    Action: versioned ? ["s3:DeleteObject", "s3:DeleteObjectVersion"] : ["s3:DeleteObject"],
+    Resource: objects(["*"]),
+  }];
+  if (options.bypassGovernance) {
+    statements.push({
+      Sid: "BypassGovernanceRetention",
+      Effect: "Allow",
+      Action: ["s3:BypassGovernanceRetention"],
       Resource: objects(["*"]),
     });
-    if (options.bypassGovernance) {
-      statements.push({
-        Sid: "BypassGovernanceRetention",
-        Effect: "Allow",
-        Action: ["s3:BypassGovernanceRetention"],
-        Resource: objects(["*"]),
-      });
-    }
   }
-  return { Version: "2012-10-17", Statement: statements };
+  return statements;
 }
 
 /**
@@ -226,28 +255,7 @@ export function bucketPolicy(
   prefix: string,
   principals: BucketPolicyPrincipals,
 ): PolicyDocument {
-  const admins = checkedPrincipals(principals.adminPrincipals, "admin");
-  const ingest = checkedPrincipals(principals.ingestPrincipals, "ingest");
-  const partition = principals.partition ?? admins[0].partition;
-  for (const p of [...admins, ...ingest]) {
-    if (p.partition !== partition) {
-      throw new S3InputError(
-        `principal "${p.arn}" is in partition "${p.partition}", the bucket in "${partition}"`,
-      );
-    }
-  }
-  for (const p of ingest) {
-    if (admins.some((a) => a.arn === p.arn)) {
-      throw new S3InputError(
-        `principal "${p.arn}" is listed as both admin and ingest; give each role its own user`,
-      );
-    }
-    if (p.kind === "root") {
-      throw new S3InputError(
-        `ingest principal "${p.arn}" is a whole account; name the ingest user or role instead`,
-      );
-    }
-  }
+  const { admins, ingest, partition } = checkedBucketPrincipals(principals);
   const loc = s3Location(bucket, prefix, partition);
   const objects = (names: string[]) => names.map((n) => objectArn(loc, n));
   const exceptAdmins = { ArnNotLike: { "aws:PrincipalArn": admins.map((a) => a.arn) } };
@@ -329,6 +337,37 @@ function denyUnconditionalWrites(loc: S3Location): PolicyStatement {
       Bool: { "s3:ObjectCreationOperation": "true" },
     },
   };
+}
+
+/**
+ * The bucket policy's principals, parsed, and the partition: `S3InputError` (see
+ * {@link bucketPolicy}) unless there is an admin and an ingest principal, each a user or role
+ * (an ingest principal not a whole account), none in both lists, all in the one partition.
+ */
+function checkedBucketPrincipals(principals: BucketPolicyPrincipals) {
+  const admins = checkedPrincipals(principals.adminPrincipals, "admin");
+  const ingest = checkedPrincipals(principals.ingestPrincipals, "ingest");
+  const partition = principals.partition ?? admins[0].partition;
+  for (const p of [...admins, ...ingest]) {
+    if (p.partition !== partition) {
+      throw new S3InputError(
+        `principal "${p.arn}" is in partition "${p.partition}", the bucket in "${partition}"`,
+      );
+    }
+  }
+  for (const p of ingest) {
+    if (admins.some((a) => a.arn === p.arn)) {
+      throw new S3InputError(
+        `principal "${p.arn}" is listed as both admin and ingest; give each role its own user`,
+      );
+    }
+    if (p.kind === "root") {
+      throw new S3InputError(
+        `ingest principal "${p.arn}" is a whole account; name the ingest user or role instead`,
+      );
+    }
+  }
+  return { admins, ingest, partition };
 }
 
 function checkedPrincipals(arns: string[] | undefined, role: "admin" | "ingest") {

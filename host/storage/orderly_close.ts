@@ -14,7 +14,10 @@
  *
  * A command that ends itself on a signal (`serve`) takes the first one instead
  * ({@link stopOnSignal}); a scratch folder a command removes when it ends is removed on a
- * signal too ({@link onInterrupt}).
+ * signal too, and a restore's unfinished files ({@link onInterrupt}). A line a command keeps
+ * redrawing (its progress) clears itself before these messages ({@link beforeSignalNotice}).
+ * The process's own exit waits for the signal's ({@link exitStatus}), so that it ends with
+ * the signal's status whichever way the command unwinds meanwhile.
  *
  * @module
  */
@@ -42,9 +45,13 @@ const listeners = new Map<Deno.Signal, () => void>();
 /** What the first signal does instead of closing and exiting, while a command has said so. */
 let stopper: (() => void) | undefined;
 /** What runs on a signal after the storages are closed, before the process exits. */
-const cleanups = new Set<() => void | Promise<void>>();
+const cleanups = new Set<(signal: Deno.Signal) => void | Promise<void>>();
+/** What runs before each message a signal prints. */
+const noticeHooks = new Set<() => void>();
 /** Set by the first signal: the listeners stay off, so that a second one ends the process. */
 let signalled = false;
+/** The closing the first signal started, which ends in its exit. */
+let closing: { status: number; done: Promise<void> } | undefined;
 
 /**
  * A storage plugin that closes in order. Contract: `close` refuses new calls at once (they
@@ -152,15 +159,36 @@ export function stopOnSignal(stop: () => void): () => void {
 }
 
 /**
- * Runs `cleanup` when a signal ends the process, after the storages are closed (a scratch
- * folder a command removes in a `finally`, which the exit would cut short or skip). Returns
- * what unregisters it. The command goes on while the storages drain (its calls rejected), so
- * its own cleanup may be under way then: let both share one promise, and unregister only once
- * that has settled.
+ * Runs `cleanup` (told which signal came) when a signal ends the process, after the storages
+ * are closed: a scratch folder a command removes in a `finally`, which the exit would cut short
+ * or skip. Returns what unregisters it. The command goes on while the storages drain (its calls
+ * rejected), so its own cleanup may be under way then: let both share one promise, and
+ * unregister only once that has settled.
  */
-export function onInterrupt(cleanup: () => void | Promise<void>): () => void {
+export function onInterrupt(cleanup: (signal: Deno.Signal) => void | Promise<void>): () => void {
   cleanups.add(cleanup);
   return () => void cleanups.delete(cleanup);
+}
+
+/**
+ * Runs `hook` before each message a signal prints on stderr, so that a line the command keeps
+ * redrawing there (a progress line) can clear itself first. Returns what unregisters it. A hook
+ * must be quick and synchronous; what it throws is ignored.
+ */
+export function beforeSignalNotice(hook: () => void): () => void {
+  noticeHooks.add(hook);
+  return () => void noticeHooks.delete(hook);
+}
+
+/**
+ * The status the process exits with when its command returned `status`: that status, unless
+ * a signal is closing the storages (the command, its calls rejected, may have unwound first);
+ * then it waits for that closing, which exits with the signal's status itself.
+ */
+export async function exitStatus(status: number): Promise<number> {
+  if (closing === undefined) return status;
+  await closing.done;
+  return closing.status;
 }
 
 /** Listens while a storage is open or a command has taken the signal, until a signal came. */
@@ -183,7 +211,12 @@ function onSignal(signal: Deno.Signal): void {
   const stop = stopper;
   stopper = undefined;
   if (stop) stop();
-  else void closeAllOnSignal(signal);
+  else {
+    closing = {
+      status: 128 + (signalNumbers[signal] ?? 0),
+      done: closeAllOnSignal(signal),
+    };
+  }
 }
 
 /**
@@ -197,19 +230,31 @@ async function closeAllOnSignal(signal: Deno.Signal): Promise<void> {
   updateListeners();
   const backends = [...open];
   if (backends.some((b) => b.busy)) {
-    console.error(
+    notice(
       `permafrost: ${signal}: letting the storage calls under way finish (at most ` +
         `${Math.round(DRAIN_TIMEOUT_MS / 1000)} s); a second ${signal} stops at once`,
     );
   }
   const why = `the command was interrupted by ${signal}`;
   const cut = await Promise.allSettled(backends.map((b) => b.interrupt(why)));
-  await Promise.allSettled([...cleanups].map(async (cleanup) => await cleanup()));
-  console.error(
+  await Promise.allSettled([...cleanups].map(async (cleanup) => await cleanup(signal)));
+  notice(
     cut.some((r) => r.status !== "fulfilled" || r.value)
       ? `permafrost: interrupted by ${signal}; a storage call still under way was cut off: ` +
         `"permafrost check" names anything it left unfinished`
       : `permafrost: interrupted by ${signal}; the repository was closed`,
   );
   Deno.exit(128 + (signalNumbers[signal] ?? 0));
+}
+
+/** Prints `message` on stderr, after the hooks ({@link beforeSignalNotice}) had their turn. */
+function notice(message: string): void {
+  for (const hook of noticeHooks) {
+    try {
+      hook();
+    } catch {
+      // a display that cannot clear its line must not keep the message from being said
+    }
+  }
+  console.error(message);
 }

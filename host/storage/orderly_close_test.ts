@@ -4,10 +4,12 @@ import { OrderlyBackend } from "./orderly_close.ts";
 /**
  * A program that opens an OrderlyBackend over a plugin whose calls never settle, starts a call
  * when `busy` is given, prints "ready", and waits. `cleanup` names a folder a registered
- * cleanup removes; `stop` makes it take the signal with stopOnSignal and exit 0 when stopped.
+ * cleanup removes; `stop` makes it take the signal with stopOnSignal and exit 0 when stopped;
+ * `unwind` makes its command return 1 while the signal's cleanup still runs (and writes
+ * "unwound"); `notice` registers a hook that writes "<hook>" before each message of a signal.
  */
 const driver = `
-import { OrderlyBackend, onInterrupt, stopOnSignal } from "${
+import { beforeSignalNotice, exitStatus, OrderlyBackend, onInterrupt, stopOnSignal } from "${
   new URL("./orderly_close.ts", import.meta.url).href
 }";
 const [mode, drainTimeoutMs, cleanup] = Deno.args;
@@ -18,6 +20,21 @@ const plugin = {
 const backend = new OrderlyBackend(plugin, "sqlite:/r.db", { drainTimeoutMs: Number(drainTimeoutMs) });
 if (mode === "busy") void backend.call("create", "packs/ab");
 if (cleanup) onInterrupt(() => Deno.remove(cleanup, { recursive: true }));
+if (mode === "notice") beforeSignalNotice(() => Deno.stderr.writeSync(new TextEncoder().encode("<hook>")));
+if (mode === "unwind") {
+  const cleaning = Promise.withResolvers();
+  const unwound = Promise.withResolvers();
+  onInterrupt(async () => {
+    cleaning.resolve();
+    await unwound.promise;
+  });
+  console.log("ready");
+  await cleaning.promise;
+  const status = exitStatus(1);
+  console.error("unwound");
+  unwound.resolve();
+  Deno.exit(await status);
+}
 if (mode === "stop") {
   const stopped = Promise.withResolvers();
   stopOnSignal(() => stopped.resolve());
@@ -193,4 +210,19 @@ Deno.test("a command that took the signal with stopOnSignal stops itself, and ex
   const { status, stderr } = await signalDriver(["stop", "60000"], ["SIGTERM"]);
   assert.equal(status.code, 0, stderr);
   assert.equal(stderr, "stopped\n");
+});
+
+Deno.test("a command that unwinds with its own status while a signal's cleanup runs still exits with the signal's", async () => {
+  const { status, stderr } = await signalDriver(["unwind", "60000"], ["SIGINT"]);
+  assert.equal(status.code, 130, stderr);
+  assert.equal(stderr, "unwound\npermafrost: interrupted by SIGINT; the repository was closed\n");
+});
+
+Deno.test("the hooks registered with beforeSignalNotice run before each message a signal prints", async () => {
+  const { status, stderr } = await signalDriver(["notice", "1"], ["SIGTERM"]);
+  assert.equal(status.code, 143);
+  assert.equal(
+    stderr,
+    "<hook>permafrost: interrupted by SIGTERM; the repository was closed\n",
+  );
 });

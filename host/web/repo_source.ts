@@ -9,7 +9,8 @@
  */
 
 import type { PriceTable } from "../cost/mod.ts";
-import type { Repository } from "../repository/repository.ts";
+import type { Repository, SnapshotEntry } from "../repository/repository.ts";
+import { decodeDetails, type SnapshotFinding } from "../repository/snapshot.ts";
 import { repositoryBill } from "../ops/repository_bill.ts";
 import { type RestoreTier, restoreTiers } from "../storage/storage.ts";
 import { InvalidRequest } from "../workflows/invalid_request.ts";
@@ -57,10 +58,12 @@ export class RepoSource implements WebSource {
       snapshotShares(this.repo, all, this.#walked),
       this.cost(),
     ]);
+    const findings = await snapshotFindings(this.repo, all);
     return {
       snapshots: all.map((s) => {
         const share = shares.get(s.id)!;
         return {
+          ...(findings.has(s.id) ? { findings: findings.get(s.id) } : {}),
           id: s.id,
           time: s.manifest.time,
           host: s.manifest.host,
@@ -96,4 +99,25 @@ export class RepoSource implements WebSource {
   prices(): PriceTable {
     return this.#pricing().table;
   }
+}
+
+/**
+ * The protection findings (docs/format.md §9.2) of each snapshot that has any, from its details
+ * blob (hot metadata); none when the key cannot read details or a details blob cannot be read.
+ */
+async function snapshotFindings(
+  repo: Repository,
+  all: SnapshotEntry[],
+): Promise<Map<string, SnapshotFinding[]>> {
+  const out = new Map<string, SnapshotFinding[]>();
+  if (!repo.canRead) return out;
+  for (const s of all) {
+    try {
+      const details = decodeDetails(await repo.readBlob(s.manifest.details));
+      if (details.findings && details.findings.length > 0) out.set(s.id, details.findings);
+    } catch {
+      // `check` reports a details blob that cannot be read; the page shows the rest
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
 
 import { bytes, percent, usd } from "./format.ts";
 import { type Html, html } from "./html.ts";
+import type { SnapshotFinding } from "../repository/snapshot.ts";
 
 /** One snapshot as `/api/snapshots` sends it. */
 export interface SnapshotRow {
@@ -23,6 +24,11 @@ export interface SnapshotRow {
     share: number;
     usd_month: number;
   };
+  /**
+   * Protected files this snapshot's backup found changed or vanished (docs/engines.md); only
+   * for the snapshots that have any.
+   */
+  findings?: SnapshotFinding[];
 }
 
 /** What `/api/snapshots` sends: the rows, the bill the shares divide, and how. */
@@ -60,5 +66,34 @@ export function snapshotsBody(report: SnapshotsReport): Html {
     ${rows}</table>
     <p class="note">Cost share of ${usd(report.cost_share.basis_usd_month)} a month: ${report
       .cost_share.how}.</p>
+    ${findingsSection(report.snapshots)}
+  `;
+}
+
+/**
+ * The protected files that changed or vanished, by snapshot, each with the snapshot holding the
+ * original and the command that restores it; nothing when no snapshot has any.
+ */
+function findingsSection(snapshots: SnapshotRow[]): Html {
+  const withFindings = snapshots.filter((s) => (s.findings ?? []).length > 0);
+  if (withFindings.length === 0) return html``;
+  const rows = withFindings.flatMap((s) =>
+    s.findings!.map((f) =>
+      html`
+        <tr data-snapshot="${s.id}">
+          <td><code title="${s.id}">${s.id.slice(0, 12)}</code></td>
+          <td class="kind">${f.kind}</td>
+          <td class="paths">${f.path}</td>
+          <td><code title="${f.snapshot}">${f.snapshot.slice(0, 12)}</code></td>
+          <td><code class="restore">${f.restore}</code></td>
+        </tr>
+      `
+    )
+  );
+  return html`
+    <h2>Protected files changed or vanished</h2>
+    <table
+      id="findings"><tr><th>found by</th><th>what</th><th>path</th><th>original in</th><th>restore the original</th></tr>
+    ${rows}</table>
   `;
 }

@@ -1,6 +1,6 @@
 /**
  * A check of a sample of packs (`check --read-data-subset`): pick the sample (the seed makes
- * a rerun pick the same packs, host/ops/check_sample.ts) and survey it
+ * a rerun pick the same packs, host/ops/sample_pick.ts) and survey it
  * ({@link planCheckSample}), price reading it whole (docs/cost-model.md §10.3,
  * {@link priceCheckSample}), then make it readable ({@link prepareCheckSample}: the caller's
  * cost gate, restore requests of the archived packs, waiting or not). Nothing is saved between
@@ -10,25 +10,28 @@
  */
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { type PackState, surveyPacks } from "../cold/pack_survey.ts";
+import { type PackState, surveyPacks, type SurveyTotals, totals } from "../cold/pack_survey.ts";
 import {
   defaultSeed,
   pickSample,
   sampleSize,
   type SubsetSpec,
   subsetText,
-} from "../ops/check_sample.ts";
+} from "../ops/sample_pick.ts";
 import type { PackInfo } from "../repository/repo_index.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier, Storage } from "../storage/storage.ts";
+import { wholePackReads } from "./check_read.ts";
 import type { RepoPricing } from "./pricing.ts";
 import {
   type ObjectRead,
   priceReads,
   type ReadChoice,
   type ReadEstimate,
+  type ReadEstimateReport,
+  readEstimateReport,
 } from "./read_estimate.ts";
 import { checkTierOffered, thawPacks, type ThawWait } from "./thaw.ts";
 
@@ -66,9 +69,20 @@ export async function planCheckSample(repo: Repository, spec: SubsetSpec): Promi
   return { sample, packs, names, states: await surveyPresent(repo.storage, names) };
 }
 
-/** A priced sample: the objects read, every alternative and the chosen one. */
+/** The numbers of a priced sample, as data: the sample, the reads, the packs' cold states. */
+export interface SampleSummary extends Sample {
+  metadata_packs: number;
+  /** Objects read: each sampled pack's cold copy, and a metadata pack's hot copy as well. */
+  objects: number;
+  bytes: number;
+  cold: SurveyTotals;
+}
+
+/** A priced sample: the objects read, every alternative and the chosen one, and notes. */
 export interface SampleEstimate extends ReadEstimate {
   objects: ObjectRead[];
+  summary: SampleSummary;
+  notes: string[];
 }
 
 /** Prices reading the sample whole. */
@@ -82,7 +96,29 @@ export function priceCheckSample(
     pricing,
     (p) => plan.states.get(layout.pack(p.id)) ?? null,
   );
-  return { ...priceReads(pricing, objects, choice), objects };
+  const summary = {
+    ...plan.sample,
+    metadata_packs: plan.packs.filter((p) => p.metadata).length,
+    objects: objects.length,
+    bytes: objects.reduce((sum, o) => sum + o.readBytes, 0),
+    cold: totals([...plan.states.values()]),
+  };
+  const missing = plan.names.filter((n) => !plan.states.has(n)).length;
+  const { days } = choice;
+  const notes = [
+    "archived packs of the sample are restored by check itself (--tier, --days), then read",
+    `restored copies are priced for ${days} day${days === 1 ? "" : "s"} (--days)`,
+    ...(missing > 0
+      ? [`${missing} sampled packs are missing (check reports them) and are not priced`]
+      : []),
+    ...(pricing.note ? [pricing.note] : []),
+  ];
+  return { ...priceReads(pricing, objects, choice), objects, summary, notes };
+}
+
+/** The estimate as data (what `check --read-data-subset --estimate --json` prints). */
+export function sampleEstimateReport(e: SampleEstimate): ReadEstimateReport<SampleSummary> {
+  return readEstimateReport(e, e.summary, e.notes);
 }
 
 /** Options of {@link prepareCheckSample}. */
@@ -98,8 +134,8 @@ export interface PrepareSampleOptions {
   tier?: RestoreTier;
   /** The cost gate, on a store that bills; false stops with nothing requested. */
   approve?: (estimate: SampleEstimate) => Promise<boolean>;
-  /** Told what was requested, before any waiting. */
-  onRequested?: (sent: number) => void;
+  /** Told what was requested and at which tier, before any waiting. */
+  onRequested?: (sent: number, tier: RestoreTier) => void;
   /** Wait for the thaw; absent: return `waiting`. */
   wait?: ThawWait;
 }
@@ -107,7 +143,7 @@ export interface PrepareSampleOptions {
 /** How {@link prepareCheckSample} ended. */
 export type SampleOutcome =
   | { status: "readable"; sample: Sample }
-  | { status: "waiting"; sample: Sample; states: PackState[]; sent: number }
+  | { status: "waiting"; sample: Sample; states: PackState[]; sent: number; tier: RestoreTier }
   | { status: "declined" };
 
 /**
@@ -129,39 +165,11 @@ export async function prepareCheckSample(
     tier,
     days: options.days,
     wait: options.wait,
-    onRequested: options.onRequested,
+    onRequested: (sent) => options.onRequested?.(sent, tier),
   });
   return thawed.status === "waiting"
-    ? { status: "waiting", sample: plan.sample, states: surveyed, sent: thawed.sent }
+    ? { status: "waiting", sample: plan.sample, states: surveyed, sent: thawed.sent, tier }
     : { status: "readable", sample: plan.sample };
-}
-
-/**
- * The objects reading `packs` whole takes (docs/cost-model.md §10.3): each pack's cold copy, in
- * the class and state `stateOf` gives (as if archived in the cold class when the store reports
- * none, or the pack was not surveyed), and each metadata pack's STANDARD hot copy; one GET each.
- * A pack `stateOf` says is missing (`null`) is left out.
- */
-export function wholePackReads(
-  packs: PackInfo[],
-  pricing: RepoPricing,
-  stateOf: (p: PackInfo) => PackState | null | undefined,
-): ObjectRead[] {
-  const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
-  const objects: ObjectRead[] = [];
-  for (const p of packs) {
-    const stated = stateOf(p);
-    if (stated === null) continue;
-    const s = pricing.asIfS3 ? undefined : stated;
-    const whole = { bytes: p.length, gets: 1, readBytes: p.length };
-    objects.push(
-      s
-        ? { ...whole, storageClass: s.storageClass, archived: s.availability.state === "archived" }
-        : { ...whole, storageClass: pricing.coldClass, archived: coldArchived },
-    );
-    if (p.metadata) objects.push({ ...whole, storageClass: "STANDARD", archived: false });
-  }
-  return objects;
 }
 
 /** Surveys `names`, leaving out packs the store does not have (`check` reports those). */

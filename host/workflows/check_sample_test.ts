@@ -2,9 +2,14 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
 import { COLD_DIR } from "../../plugins/storage/local/object_path.ts";
-import { parseSubset } from "../ops/check_sample.ts";
+import { parseSubset } from "../ops/sample_pick.ts";
 import { coldSampleRepo, finishColdRestores } from "../../test/helpers.ts";
-import { planCheckSample, prepareCheckSample, priceCheckSample } from "./check_sample.ts";
+import {
+  planCheckSample,
+  prepareCheckSample,
+  priceCheckSample,
+  sampleEstimateReport,
+} from "./check_sample.ts";
 import { repoPricing } from "./pricing.ts";
 import { TierNotOffered } from "./thaw.ts";
 
@@ -59,10 +64,18 @@ Deno.test("prepareCheckSample() without wait requests the packs and says waiting
     const plan = await planCheckSample(repo, parseSubset("100%"));
     const pricing = repoPricing(repo);
     const estimate = priceCheckSample(plan, pricing, { days: 1 });
-    const outcome = await prepareCheckSample(repo, plan, { pricing, estimate, days: 1 });
+    const told: string[] = [];
+    const outcome = await prepareCheckSample(repo, plan, {
+      pricing,
+      estimate,
+      days: 1,
+      onRequested: (sent, tier) => told.push(`${sent} at ${tier}`),
+    });
     assert.equal(outcome.status, "waiting");
     if (outcome.status !== "waiting") return;
     assert.ok(outcome.sent > 0);
+    assert.equal(outcome.tier, "standard", "the estimate's tier");
+    assert.deepEqual(told, [`${outcome.sent} at standard`]);
     const again = await planCheckSample(repo, parseSubset("100%"));
     assert.ok([...again.states.values()].some((s) => s.availability.state === "restoring"));
   } finally {
@@ -135,6 +148,31 @@ Deno.test("prepareCheckSample() of a rerun while the sample is restoring asks ag
     const tiers = records().map((f) => JSON.parse(fs.readFileSync(f, "utf8")).restore?.tier);
     assert.ok(tiers.length > 0);
     assert.ok(tiers.every((t) => t === "bulk"), `asked again at ${tiers.join(", ")}`);
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("priceCheckSample() reports the sample, its reads and its packs' cold states", async () => {
+  const { repo } = await coldSampleRepo();
+  try {
+    const plan = await planCheckSample(repo, parseSubset("3@abc"));
+    const e = priceCheckSample(plan, repoPricing(repo), { days: 2, tier: "bulk", to: "region" });
+    const metadata = plan.packs.filter((p) => p.metadata);
+    assert.deepEqual(e.summary, {
+      ...plan.sample,
+      metadata_packs: metadata.length,
+      objects: plan.packs.length + metadata.length,
+      bytes: [...plan.packs, ...metadata].reduce((sum, p) => sum + p.length, 0),
+      cold: e.summary.cold,
+    });
+    assert.equal(e.summary.cold.archived.packs, 3);
+    assert.ok(e.notes.includes("restored copies are priced for 2 days (--days)"));
+    assert.ok(!e.notes.some((n) => n.includes("missing")));
+    const report = sampleEstimateReport(e);
+    assert.equal(report.tier, "bulk");
+    assert.equal(report.to, "region");
+    assert.deepEqual(report.plan, e.summary);
   } finally {
     await repo.storage.close();
   }

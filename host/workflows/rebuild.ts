@@ -10,7 +10,13 @@
  * @module
  */
 
-import { isReadable, type PackState, surveyPacks } from "../cold/pack_survey.ts";
+import {
+  isReadable,
+  type PackState,
+  surveyPacks,
+  type SurveyTotals,
+  totals,
+} from "../cold/pack_survey.ts";
 import { tiersOf } from "../cold/restore_times.ts";
 import { defaultAssumptions, type Destination, type Estimate } from "../cost/mod.ts";
 import { estimateRebuild, rebuildCases, rebuildDays } from "../cost/rebuild_cost.ts";
@@ -93,6 +99,59 @@ export function priceRebuild(
   return { tier, to: choice.to, alternatives, chosen, notes };
 }
 
+/**
+ * What restoring `packs` costs with `choice` (a tier the cold class has none of is priced as
+ * is): the second step of a rebuild, and the work of a job `rebuild --emit-job` writes.
+ */
+export function priceRestoring(
+  packs: readonly PackState[],
+  pricing: RepoPricing,
+  choice: RebuildChoice,
+): Estimate {
+  const c = count(packs);
+  return estimateRebuild({
+    storageClass: pricing.coldClass,
+    objects: c.packs,
+    bytes: c.bytes,
+    tier: choice.tier,
+    days: choice.days,
+    to: choice.to,
+  }, pricing.table);
+}
+
+/** The numbers of a plan, as data (`rebuild --dry-run --json`, and the estimate's `plan`). */
+export interface RebuildSummary {
+  packs: number;
+  metadata: RebuildPlan["metadata"];
+  data: RebuildPlan["data"];
+  unknown: RebuildPlan["unknown"];
+  /** How each pack's kind was learned: from its label, or by reading its header. */
+  kindFrom: { label: number; header: number };
+  /** What the first step restores: the metadata packs (and packs of unknown kind). */
+  restore: { packs: number; bytes: number };
+  thawing: RebuildPlan["thawing"];
+  cold: SurveyTotals;
+  ignored?: RebuildPlan["ignored"];
+}
+
+/** The plan's numbers. */
+export function summarizeRebuild(plan: RebuildPlan): RebuildSummary {
+  return {
+    packs: plan.packs.length,
+    metadata: plan.metadata,
+    data: plan.data,
+    unknown: plan.unknown,
+    kindFrom: {
+      label: plan.packs.filter((p) => p.by === "label").length,
+      header: plan.packs.filter((p) => p.by === "header").length,
+    },
+    restore: { packs: plan.first.length, bytes: count(plan.first).bytes },
+    thawing: plan.thawing,
+    cold: totals(plan.first),
+    ...(plan.ignored.length > 0 ? { ignored: plan.ignored } : {}),
+  };
+}
+
 /** The estimate as data (what `rebuild --estimate --json` prints). */
 export function rebuildEstimateReport(e: RebuildEstimate) {
   return {
@@ -167,19 +226,10 @@ export async function runRebuild(
   const need = await needsUnnamedPacks(repo, scan);
   let missing = 0;
   if (need.needed) {
-    const c = count(scan.unnamed);
-    const estimate = estimateRebuild({
-      storageClass: options.pricing.coldClass,
-      objects: c.packs,
-      bytes: c.bytes,
-      tier: options.tier,
-      days: options.days,
-      to: options.to,
-    }, options.pricing.table);
     const second: RebuildStep = {
       step: "unnamed",
       packs: scan.unnamed,
-      estimate,
+      estimate: priceRestoring(scan.unnamed, options.pricing, options),
       missing: need.missing,
     };
     options.onStep?.(second);

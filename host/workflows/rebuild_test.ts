@@ -6,7 +6,13 @@ import { Repository } from "../repository/repository.ts";
 import { openStorage } from "../storage/open.ts";
 import { coldSampleRepo, finishColdRestores, PASSWORD } from "../../test/helpers.ts";
 import { repoPricing } from "./pricing.ts";
-import { priceRebuild, type RebuildStep, runRebuild } from "./rebuild.ts";
+import {
+  priceRebuild,
+  priceRestoring,
+  type RebuildStep,
+  runRebuild,
+  summarizeRebuild,
+} from "./rebuild.ts";
 import { TierNotOffered } from "./thaw.ts";
 
 /** The cold sample repository whose hot tier (index, snapshots, metadata copies) is then lost. */
@@ -39,6 +45,14 @@ Deno.test("priceRebuild() prices the metadata-only and every-pack cases at home 
       () => priceRebuild(plan, repoPricing(repo), { tier: "expedited", to: "internet" }),
       TierNotOffered,
     );
+    // The metadata case is restoring the first step's packs, as `--emit-job` prices them.
+    const first = priceRestoring(plan.first, repoPricing(repo), { tier: "bulk", to: "region" });
+    assert.deepEqual(first, e.chosen.estimate);
+    const summary = summarizeRebuild(plan);
+    assert.equal(summary.packs, plan.packs.length);
+    assert.deepEqual(summary.restore, { packs: plan.first.length, bytes: e.chosen.bytes });
+    assert.equal(summary.kindFrom.label + summary.kindFrom.header, plan.packs.length);
+    assert.equal(summary.cold.archived.packs, plan.first.length, "the cold copies are archived");
   } finally {
     await repo.storage.close();
   }

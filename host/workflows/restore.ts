@@ -14,6 +14,7 @@ import { jobsDir, newJobId, removeJob, type RestoreJob, saveJob } from "../cold/
 import { fasterTier } from "../cold/restore_requests.ts";
 import type { Destination } from "../cost/mod.ts";
 import { executeRestore, type RestoreResult } from "../ops/restore.ts";
+import type { OnProgress } from "../ops/progress.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
 import { InvalidRequest } from "./invalid_request.ts";
@@ -51,7 +52,8 @@ export interface RunRestoreOptions {
   onRequested?: (requested: { job: RestoreJob; sent: number }) => void;
   /** Wait for the thaw, surveying every `intervalSeconds`; absent: return `waiting`. */
   wait?: ThawWait;
-  onProgress?: (files: number, bytes: number) => void;
+  /** The restore's progress once it writes (`executeRestore`), not while packs thaw. */
+  onProgress?: OnProgress;
   onWarning?: (message: string) => void;
   /** Where jobs are kept (default `jobsDir()`); the clock jobs are stamped with. */
   jobs?: { dir?: string; now?: () => Date };

@@ -91,8 +91,13 @@ export function summarize(preview: RestorePreview): RestoreSummary {
 
 /** How a restore is priced: the tier and destination chosen, and days copies are kept. */
 export interface RestoreChoice {
-  /** Default standard (else the classes' cheapest tier). */
+  /** The tier asked for; an `InvalidRequest` when the packs' classes do not offer it. */
   tier?: RestoreTier;
+  /**
+   * The tier when none is asked for (a resumed job's own) and the classes offer it; else as
+   * without it: standard, else the classes' cheapest tier.
+   */
+  fallback?: RestoreTier;
   /** Default internet. */
   to?: Destination;
   /** Days restored copies are kept (default 3). */
@@ -124,8 +129,13 @@ export function priceRestore(
     fallback: DEFAULT_RESTORE_TIER,
     to: choice.to,
   });
+  const to = choice.to ?? "internet";
+  const own = choice.tier === undefined && choice.fallback !== undefined
+    ? reads.alternatives.find((a) => a.tier === choice.fallback && a.to === to)
+    : undefined;
   return {
     ...reads,
+    chosen: own ?? reads.chosen,
     summary: summarize(preview),
     notes: [
       "one GET per frame read; metadata packs are read from their hot copies",

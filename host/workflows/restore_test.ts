@@ -18,6 +18,7 @@ import {
   needsThaw,
   prepareRestore,
   restoreEstimateReport,
+  summarize,
 } from "./restore_estimate.ts";
 
 /** The cold sample repository, with a folder for restore jobs. */
@@ -208,6 +209,85 @@ Deno.test("runRestore() refuses a tier the archived packs' class does not offer"
         jobs,
       }),
       (e: unknown) => e instanceof TierNotOffered && e.storageClass === "DEEP_ARCHIVE",
+    );
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("runRestore() of one file requests only the packs that hold it", async () => {
+  const { location, repo, src, jobs } = await coldRepo();
+  try {
+    const all = await prepareRestore(repo, { snapshot: "latest" });
+    const path = `/${basename(src)}/big/random.bin`; // 700 KiB: one or two of the 1 MiB packs
+    const one = await prepareRestore(repo, { snapshot: "latest", path });
+    assert.ok(one.coldPacks.length >= 1 && one.coldPacks.length < all.coldPacks.length);
+    const outcome = await runRestore(repo, one, {
+      pricing: repoPricing(repo),
+      tier: "bulk",
+      days: 1,
+      location,
+      target: await tempDir(),
+      jobs,
+      approve: () => Promise.resolve(true),
+    });
+    assert.equal(outcome.status, "waiting");
+    if (outcome.status !== "waiting") return;
+    assert.equal(outcome.sent, one.coldPacks.length);
+    assert.deepEqual(outcome.job.packs, one.coldPacks);
+    const after = await prepareRestore(repo, { snapshot: "latest" });
+    const state = (name: string) => after.states.find((s) => s.name === name)!.availability.state;
+    for (const name of all.coldPacks) {
+      assert.equal(state(name), one.coldPacks.includes(name) ? "restoring" : "archived", name);
+    }
+  } finally {
+    await repo.storage.close();
+  }
+});
+
+Deno.test("runRestore() resumed at the job's tier asks for nothing again; at a faster tier it upgrades every request still running", async () => {
+  const { location, repo, jobs } = await coldRepo();
+  try {
+    const pricing = repoPricing(repo);
+    const approve = () => Promise.resolve(true);
+    const first = await runRestore(repo, await prepareRestore(repo, { snapshot: "latest" }), {
+      pricing,
+      tier: "bulk",
+      days: 1,
+      location,
+      target: await tempDir(),
+      jobs,
+      approve,
+    });
+    assert.equal(first.status, "waiting");
+    if (first.status !== "waiting") return;
+    const { job, sent: requested } = first;
+    const resume = async (tier: "bulk" | "standard") => {
+      const preview = await prepareRestore(repo, { snapshot: job.snapshot, path: job.path });
+      const outcome = await runRestore(repo, preview, {
+        pricing,
+        tier,
+        days: job.days,
+        location,
+        job,
+        jobs,
+        approve,
+      });
+      assert.equal(outcome.status, "waiting");
+      return { preview, sent: outcome.status === "waiting" ? outcome.sent : -1 };
+    };
+
+    const same = await resume("bulk");
+    assert.equal(same.sent, 0);
+    assert.equal(summarize(same.preview).cold.restoring.packs, requested);
+
+    const faster = await resume("standard");
+    assert.equal(faster.sent, requested, "every running request upgraded");
+    const saved = JSON.parse(fs.readFileSync(join(jobs.dir, `${job.id}.json`), "utf8"));
+    assert.equal(saved.tier, "standard");
+    assert.deepEqual(
+      saved.requests.map((r: { tier: string; packs: number }) => [r.tier, r.packs]),
+      [["bulk", requested], ["standard", requested]],
     );
   } finally {
     await repo.storage.close();

@@ -2,7 +2,10 @@
  * The plugin SDK: the only module a plugin imports. A plugin's entry module calls
  * {@link servePlugin} once with a setup function returning its methods; it reaches host
  * capabilities through `ctx.capability(name)`, an {@link RpcClient}. Errors that cross the
- * boundary keep their class (see `errors.ts`). docs/plugins.md is the full contract.
+ * boundary keep their class (see `errors.ts`). An engine finds here the messages it exchanges
+ * with the host (`engine_types.ts`), its config (`parseEngineConfig`), its capabilities bound
+ * and batched (`connectEngineHost`), and the walk every engine may share (`Walker`, with the
+ * engine's {@link Splitter}). docs/plugins.md is the full contract.
  *
  * @example
  * ```ts
@@ -16,6 +19,37 @@
 export * from "./errors.ts";
 export { release } from "./bytes.ts";
 export type { TreeNode } from "./tree_node.ts";
+export { compareNames } from "./names.ts";
+export type {
+  CacheQuery,
+  CacheRecord,
+  DirMark,
+  EngineBackupResult,
+  EngineConfig,
+  EngineHost,
+  Skipped,
+  SourceNode,
+  WalkStats,
+} from "./engine_types.ts";
+export { parseEngineConfig, refuseUnknownOptions } from "./engine_config.ts";
+export { connectEngineHost } from "./engine_host.ts";
+export { Walker, type WalkOptions, walkSources } from "./walker.ts";
+export { chunkLengths, LimitSplitter, READ_SIZE, type Splitter } from "./splitter.ts";
+export {
+  CACHEDIR_SIGNATURE,
+  CACHEDIR_TAG,
+  excludingTag,
+  isCacheDirTag,
+  tooLarge,
+} from "./walk_rules.ts";
+export { lstat, Stat } from "./stat.ts";
+export {
+  MAX_IGNORE_FILE,
+  readGitignore,
+  readInfoExclude,
+  workTreeCommonDir,
+  type WorktreeRules,
+} from "./gitignore_files.ts";
 export type {
   Manifest,
   ManifestPermissions,
@@ -42,3 +76,10 @@ export {
   storageClasses,
   type Stray,
 } from "./storage_types.ts";
+export {
+  defaultUploadRule,
+  s3UploadLimits,
+  type UploadPlan,
+  uploadPlan,
+  type UploadRule,
+} from "./upload_plan.ts";

@@ -1,83 +1,59 @@
 /**
  * Engine `dedup`: content-defined chunking (FastCDC) of every file, with the host deduplicating
  * by keyed chunk id. Runs in a worker that may read only its source paths and reach nothing else
- * (plugin.json). Methods: `backup(sources) -> { nodes, stats, skipped }`.
+ * (plugin.json). The walk is the SDK's; this engine gives it its splitter, a {@link Chunker}
+ * with the repository's parameters and gear table (docs/plugins.md §5.3, §6.6).
+ *
+ * Methods: `backup(sources) -> { nodes, stats, skipped }`; `split(paths) -> number[][]`, the
+ * lengths of the chunks `backup` would cut each file into (for `diff --content`).
  *
  * @module
  */
 
-import { servePlugin } from "../../sdk/mod.ts";
-import type { ChunkerParams } from "./fastcdc.ts";
-import type { CacheRecord, EngineHost, SourceNode } from "./types.ts";
-import { Walker } from "./walker.ts";
-
-/** The engine's config, set by the host (host/ops/backup.ts). */
-export interface DedupConfig {
-  gear: number[];
-  chunker: ChunkerParams;
-  filter: boolean;
-}
-
-const RECORD_BATCH = 512;
-const PROGRESS_EVERY_MS = 200;
+import {
+  chunkLengths,
+  connectEngineHost,
+  parseEngineConfig,
+  READ_SIZE,
+  refuseUnknownOptions,
+  servePlugin,
+  walkSources,
+} from "../../sdk/mod.ts";
+import { Chunker } from "./fastcdc.ts";
 
 servePlugin((ctx) => {
-  const config = ctx.config as DedupConfig;
-  const blobs = ctx.capability("blobs");
-  const trees = ctx.capability("trees");
-  const cache = ctx.capability("cache");
-  const report = ctx.capability("report");
-  const filter = config.filter ? ctx.capability("filter") : undefined;
-
-  let records: CacheRecord[] = [];
-  let files = 0, bytes = 0, last = 0;
-  const flushRecords = () => {
-    if (records.length === 0) return Promise.resolve();
-    const batch = records;
-    records = [];
-    return cache.call("record", batch);
-  };
-  const flushProgress = () => {
-    if (files === 0 && bytes === 0) return Promise.resolve();
-    const p = report.call("progress", files, bytes);
-    files = bytes = 0;
-    last = Date.now();
-    return p;
-  };
-
-  const host: EngineHost = {
-    storeChunks: (chunks, marks) => blobs.call<string[]>("store", chunks, marks),
-    storeTree: (nodes: SourceNode[], dir: string) => trees.call<string>("store", nodes, dir),
-    cacheLookup: (queries) => cache.call<(string[] | null)[]>("lookup", queries),
-    cacheRecord: (record) => {
-      records.push(record);
-      if (records.length >= RECORD_BATCH) flushRecords();
-    },
-    filterMatch: (paths, dirs) =>
-      filter
-        ? filter.call<boolean[]>("match", paths, dirs)
-        : Promise.resolve(paths.map(() => false)),
-    progress: (f, b) => {
-      files += f;
-      bytes += b;
-      if (Date.now() - last >= PROGRESS_EVERY_MS) flushProgress();
-    },
-    warn: (path, reason) => void report.call("warn", path, reason),
-  };
+  const config = parseEngineConfig(ctx.config);
+  refuseUnknownOptions("dedup", config.options, []);
+  const gear = Uint32Array.from(config.gear);
+  const params = config.chunker;
+  new Chunker(gear, params); // a RangeError now, at start-up, for parameters it cannot use
+  if (params.max > config.blobLimit) {
+    throw new RangeError(
+      `engine "dedup": chunker max ${params.max} is over the blob limit ${config.blobLimit}`,
+    );
+  }
+  const splitter = () => new Chunker(gear, params);
 
   return {
     /** Backs up `sources` (absolute paths); returns one node per source, in order. */
     async backup(sources: string[]) {
-      const walker = new Walker(host, {
-        gear: Uint32Array.from(config.gear),
-        chunker: config.chunker,
+      const { host, flush } = connectEngineHost(ctx, config);
+      const result = await walkSources(host, sources, {
+        splitter,
         filter: config.filter,
+        excludeIfPresent: config.excludeIfPresent,
+        excludeLargerThan: config.excludeLargerThan,
       });
-      const nodes: SourceNode[] = [];
-      for (const source of sources) nodes.push(await walker.source(source));
-      await flushRecords();
-      await flushProgress();
-      return { nodes, stats: walker.stats, skipped: walker.skipped };
+      await flush();
+      return result;
+    },
+    /** For each file (absolute path), the lengths of the chunks `backup` would store. */
+    split(paths: string[]): number[][] {
+      if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
+        throw new TypeError(`split() needs a list of paths`);
+      }
+      const buffer = new Uint8Array(READ_SIZE);
+      return paths.map((p) => chunkLengths(p, splitter(), buffer));
     },
   };
 });

@@ -1,7 +1,8 @@
 /**
  * The `exclude` filter plugin: config `{ patterns: string[] }` (gitignore-style, see
- * `exclude_matcher.ts`); method `match(paths, dirs)` answers, for each path relative to the
- * backup source root, whether it is excluded. It runs with no permissions at all.
+ * `exclude_matcher.ts`); method `match(paths, dirs, root?)` answers, for each path relative to
+ * the backup source `root`, whether it is excluded. The patterns apply alike under every source,
+ * so `root` is not read. It runs with no permissions at all.
  *
  * @module
  */
@@ -18,7 +19,10 @@ servePlugin((ctx) => {
   const matcher = new ExcludeMatcher(patterns);
   const dirCache = new Map<string, boolean>();
   return {
-    /** `true` = excluded, one answer per path; `dirs[i]` says whether `paths[i]` is a folder. */
+    /**
+     * `true` = excluded, one answer per path (relative to its source); `dirs[i]` says whether
+     * `paths[i]` is a folder. The source itself (a third argument) makes no difference here.
+     */
     match(paths: string[], dirs: boolean[]): boolean[] {
       if (!Array.isArray(paths) || !Array.isArray(dirs) || paths.length !== dirs.length) {
         throw new TypeError(`match() needs two lists of equal length, "paths" and "dirs"`);

@@ -30,6 +30,11 @@ Deno.test("the exclude filter runs with no permissions and answers match()", asy
       ],
     );
     assert.deepEqual(result, [true, false, true, true, false]);
+    // The patterns apply alike under every source: the walker's root changes nothing.
+    assert.deepEqual(await h.call("match", ["a.tmp", "src/cache"], [false, true], "/any"), [
+      true,
+      true,
+    ]);
   } finally {
     await h.close();
   }

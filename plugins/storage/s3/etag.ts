@@ -12,15 +12,16 @@
  */
 
 import { createHash } from "node:crypto";
-import { type PartPlan, partSizeFor } from "./multipart_upload.ts";
+import { uploadPlan, type UploadRule } from "../../sdk/mod.ts";
 
 /**
- * The ETag (without quotes) S3 gives `data` uploaded by this store: in one PUT up to
- * `threshold` bytes, else in parts of `partSizeFor(size, plan)`.
+ * The ETag (without quotes) S3 gives `data` uploaded by this store under `rule`: in one PUT or
+ * in parts, as `uploadPlan` says.
  */
-export function expectedETag(data: Uint8Array, threshold: number, plan: PartPlan): string {
-  if (data.byteLength <= threshold) return createHash("md5").update(data).digest("hex");
-  const partSize = partSizeFor(data.byteLength, plan);
+export function expectedETag(data: Uint8Array, rule: UploadRule): string {
+  const plan = uploadPlan(data.byteLength, rule);
+  if (plan.method === "put") return createHash("md5").update(data).digest("hex");
+  const { partSize } = plan;
   const all = createHash("md5");
   let count = 0;
   for (let at = 0; at < data.byteLength; at += partSize, count++) {

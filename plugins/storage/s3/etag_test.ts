@@ -6,20 +6,27 @@ const md5 = (b: Uint8Array) => createHash("md5").update(b).digest();
 
 Deno.test("expectedETag() is the MD5 of a single-PUT object", () => {
   const data = new TextEncoder().encode("hello");
-  assert.equal(expectedETag(data, 10, { partSize: 4, concurrency: 1 }), md5(data).toString("hex"));
+  const rule = { multipartThreshold: 10, partSize: 4 };
+  assert.equal(expectedETag(data, rule), md5(data).toString("hex"));
   assert.equal(
-    expectedETag(new Uint8Array(0), 10, { partSize: 4, concurrency: 1 }),
+    expectedETag(new Uint8Array(0), rule),
     "d41d8cd98f00b204e9800998ecf8427e",
   );
 });
 
 Deno.test("expectedETag() of a multipart object is the MD5 of the part MD5s and the part count", () => {
-  const data = crypto.getRandomValues(new Uint8Array(10));
-  const parts = [data.subarray(0, 4), data.subarray(4, 8), data.subarray(8)];
+  const MiB = 2 ** 20;
+  const data = new Uint8Array(12 * MiB).map((_, i) => i * 31);
+  // Parts of 5 MiB (S3's smallest), the last one 2 MiB.
+  const parts = [
+    data.subarray(0, 5 * MiB),
+    data.subarray(5 * MiB, 10 * MiB),
+    data.subarray(10 * MiB),
+  ];
   const joined = new Uint8Array(48);
   parts.forEach((p, i) => joined.set(md5(p), i * 16));
   assert.equal(
-    expectedETag(data, 5, { partSize: 4, concurrency: 1 }),
+    expectedETag(data, { multipartThreshold: 5 * MiB, partSize: 5 * MiB }),
     `${md5(joined).toString("hex")}-3`,
   );
 });

@@ -54,14 +54,19 @@ servePlugin((ctx) => {
     // The store sends its own SHA-256 with every upload; nothing else needs checksums.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+    // In @smithy/node-http-handler 4.14, `requestTimeout` bounds a whole request and only logs
+    // a warning: 10 minutes lets a 96 MiB PutObject (the upload rule's largest request) go
+    // unremarked down to about 1.3 Mbit/s. `socketTimeout` would end a stalled connection, but
+    // under Deno it counts only bytes read as activity and ends uploads still sending
+    // (measured: a 5 MiB PUT at 1 MB/s ended after 2 s of `socketTimeout: 2000`).
+    requestHandler: { connectionTimeout: 10_000, requestTimeout: 600_000 },
   });
   const store = new S3Store(client, {
     bucket: c.bucket,
     keyPrefix: c.keyPrefix,
     retry: c.retry,
-    multipartThreshold: c.multipartThreshold,
-    parts: { partSize: c.partSize, concurrency: c.partConcurrency },
+    upload: { multipartThreshold: c.multipartThreshold, partSize: c.partSize },
+    partConcurrency: c.partConcurrency,
   });
   return {
     init: () => store.init(),

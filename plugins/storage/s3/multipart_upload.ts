@@ -1,13 +1,14 @@
 /**
- * Create-only upload of a large object in parts (S3 multipart upload), used above the store's
- * multipart threshold.
+ * Create-only upload of a large object in parts (S3 multipart upload), for the objects the
+ * upload rule (`uploadPlan`, plugins/sdk/upload_plan.ts) sends in parts.
  *
  * Parts are `subarray`s of the caller's buffer (no copies), each sent with its SHA-256 so S3
- * verifies it, at most `concurrency` at a time; once one part fails for good, no new part is
- * started. Completion sends `If-None-Match: *`, so the object appears only if the key is
- * still free, atomically, with all parts. An upload that does not complete is aborted (best
- * effort: a role without `s3:AbortMultipartUpload` leaves it for the bucket's lifecycle rule
- * to clean up, docs/s3.md).
+ * verifies it, at most `concurrency` at a time; a failed part is retried alone (`retry.ts`),
+ * re-sending only that part; once one part fails for good, no new part is started. Completion
+ * sends `If-None-Match: *`, so the object appears only if the key is still free, atomically,
+ * with all parts. An upload that does not complete is aborted (best effort: a role without
+ * `s3:AbortMultipartUpload` leaves it for the bucket's lifecycle rule to clean up,
+ * docs/s3.md).
  *
  * @module
  */
@@ -25,18 +26,10 @@ import { createHash } from "node:crypto";
 import { retrying, type RetryPolicy } from "./retry.ts";
 import { s3Code } from "./s3_errors.ts";
 
-/** How to cut an object into parts. S3 wants parts of at least 5 MiB, but the last. */
+/** How to cut an object into parts: `uploadPlan`'s part size, and parts sent at a time. */
 export interface PartPlan {
   partSize: number;
   concurrency: number;
-}
-
-/** S3's most parts per upload. */
-const MAX_PARTS = 10_000;
-
-/** The part size an upload of `size` bytes uses: the plan's, or larger to stay within 10,000 parts. */
-export function partSizeFor(size: number, plan: PartPlan): number {
-  return Math.max(plan.partSize, Math.ceil(size / MAX_PARTS));
 }
 
 /** What to upload where. `what` names it in errors (`PUT of object "packs/…"`). */
@@ -112,7 +105,7 @@ async function uploadParts(
   retry: RetryPolicy,
 ): Promise<CompletedPart[]> {
   const { data, what } = upload;
-  const partSize = partSizeFor(data.byteLength, plan);
+  const { partSize } = plan;
   const count = Math.ceil(data.byteLength / partSize);
   const parts: CompletedPart[] = new Array(count);
   let next = 0;

@@ -9,13 +9,13 @@ const config = {
   pathStyle: true,
 };
 
-Deno.test("checkConfig() fills in the retry policy and multipart sizes", () => {
+Deno.test("checkConfig() fills in the retry policy and the default upload rule", () => {
   assert.deepEqual(checkConfig({ ...config, keyPrefix: "a/b/", retry: { attempts: 2 } }), {
     ...config,
     keyPrefix: "a/b/",
     retry: { attempts: 2, baseMs: 100, maxMs: 20_000 },
-    multipartThreshold: 16 << 20,
-    partSize: 8 << 20,
+    multipartThreshold: 96 << 20,
+    partSize: 96 << 20,
     partConcurrency: 4,
   });
 });
@@ -28,6 +28,8 @@ Deno.test("checkConfig() refuses a config it does not understand, naming the fie
     [{ ...config, keyPrefix: "no-slash" }, /"keyPrefix" must be "" or end with "\/"/],
     [{ ...config, pathStyle: "yes" }, /"pathStyle" must be true or false/],
     [{ ...config, partSize: 1024 }, /"partSize" must be a whole number of at least 5242880/],
+    [{ ...config, partSize: 6 * 2 ** 30 }, /"partSize" must be at most 5368709120 \(S3's limit\)/],
+    [{ ...config, multipartThreshold: 6 * 2 ** 30 }, /"multipartThreshold" must be at most/],
     [{ ...config, retry: { attempts: 0 } }, /"retry.attempts" must be a whole number/],
     [{ ...config, accessKeyId: "AKIA" }, /has no option "accessKeyId"/],
   ];

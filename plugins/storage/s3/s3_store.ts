@@ -4,8 +4,10 @@
  * `host/storage/storage.ts` (see there) on one bucket and key prefix.
  *
  * How each contract point is met:
- * - create-only: `PutObject` (or, above `multipartThreshold`, a multipart upload's
- *   completion) carries `If-None-Match: *`, so S3 itself refuses to replace a key (412). On a
+ * - uploads: one `PutObject`, or a multipart upload in parts, as the upload rule says
+ *   (`uploadPlan`, plugins/sdk/upload_plan.ts; the cost model prices the same rule).
+ * - create-only: `PutObject` and a multipart upload's `CompleteMultipartUpload` both carry
+ *   `If-None-Match: *`, so S3 itself refuses to replace a key (412). On a
  *   412 the store compares the existing object with its bytes: a different size means
  *   different; an ETag equal to the one these bytes get (`etag.ts`) means identical (so a
  *   retried create resolves even for a role that may only list, like ingest on packs);
@@ -39,6 +41,7 @@ import {
 import { createHash } from "node:crypto";
 import {
   type ByteRange,
+  defaultUploadRule,
   labelPattern,
   NeedsRestore,
   ObjectExists,
@@ -47,10 +50,12 @@ import {
   type ObjectStat,
   type Stray,
   TransientError,
+  uploadPlan,
+  type UploadRule,
 } from "../../sdk/mod.ts";
 import { availabilityOf, classOf } from "./availability.ts";
 import { expectedETag, unquote } from "./etag.ts";
-import { type PartPlan, uploadInParts } from "./multipart_upload.ts";
+import { uploadInParts } from "./multipart_upload.ts";
 import { checkName, objectKey, objectName } from "./object_key.ts";
 import { defaultRetry, retrying, type RetryPolicy } from "./retry.ts";
 import { permanentError, s3Code } from "./s3_errors.ts";
@@ -66,13 +71,11 @@ export interface S3StoreOptions {
   /** Prepended to every object name: `""` or a prefix ending in `/`. */
   keyPrefix: string;
   retry?: RetryPolicy;
-  /** Objects larger than this many bytes are uploaded in parts (default 16 MiB). */
-  multipartThreshold?: number;
-  /** Part size and parallel parts of a multipart upload (default 8 MiB, 4). */
-  parts?: PartPlan;
+  /** When an object goes up in parts, and in which (default `defaultUploadRule`). */
+  upload?: UploadRule;
+  /** Parts of one multipart upload sent at a time (default 4). */
+  partConcurrency?: number;
 }
-
-const MiB = 1 << 20;
 const TIERS = { bulk: "Bulk", standard: "Standard", expedited: "Expedited" } as const;
 
 /** The S3 store; see the module doc for how it keeps the Storage contract. */
@@ -81,8 +84,8 @@ export class S3Store {
   readonly keyPrefix: string;
   #client: S3Client;
   #retry: RetryPolicy;
-  #threshold: number;
-  #parts: PartPlan;
+  #upload: UploadRule;
+  #partConcurrency: number;
   /** Where the strays are (`stray_uploads.ts`). */
   #uploads: UploadsAt;
 
@@ -91,8 +94,8 @@ export class S3Store {
     this.bucket = options.bucket;
     this.keyPrefix = options.keyPrefix;
     this.#retry = options.retry ?? defaultRetry;
-    this.#threshold = options.multipartThreshold ?? 16 * MiB;
-    this.#parts = options.parts ?? { partSize: 8 * MiB, concurrency: 4 };
+    this.#upload = options.upload ?? defaultUploadRule;
+    this.#partConcurrency = options.partConcurrency ?? 4;
     this.#uploads = { client, bucket: this.bucket, keyPrefix: this.keyPrefix, retry: this.#retry };
   }
 
@@ -144,21 +147,15 @@ export class S3Store {
     const sha256 = createHash("sha256").update(data).digest();
     const metadata = { sha256: toHex(sha256), ...(label ? { label } : {}) };
     const what = `PUT of object "${name}"`;
+    const plan = uploadPlan(data.byteLength, this.#upload);
     for (let round = 1;; round++) {
       let created: boolean;
       try {
-        created = data.byteLength > this.#threshold
+        created = plan.method === "parts"
           ? await uploadInParts(
             this.#client,
-            {
-              bucket: this.bucket,
-              key,
-              data,
-              storageClass,
-              metadata,
-              what,
-            },
-            this.#parts,
+            { bucket: this.bucket, key, data, storageClass, metadata, what },
+            { partSize: plan.partSize, concurrency: this.#partConcurrency },
             this.#retry,
           )
           : await this.#put(key, data, storageClass, sha256, metadata, what);
@@ -366,7 +363,7 @@ export class S3Store {
     const listed = await this.#listOne(name, key);
     if (listed === null) return null;
     if (listed.Size !== data.byteLength) return false;
-    if (unquote(listed.ETag) === expectedETag(data, this.#threshold, this.#parts)) return true;
+    if (unquote(listed.ETag) === expectedETag(data, this.#upload)) return true;
     let head: HeadObjectCommandOutput | null;
     try {
       head = await this.#head(name, key);

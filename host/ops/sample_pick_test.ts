@@ -6,7 +6,7 @@ import {
   sampleSize,
   seedPicking,
   subsetText,
-} from "./check_sample.ts";
+} from "./sample_pick.ts";
 
 const ids = Array.from({ length: 40 }, (_, i) => i.toString(16).padStart(64, "0"));
 

@@ -1,21 +1,35 @@
 /**
- * The dedup engine's walk: turns source trees on disk into tree nodes, sending file contents to
- * the host as chunks and directories as trees. It holds no keys: the host computes blob ids,
- * deduplicates, compresses, encrypts and packs (docs/plugins.md "engine").
+ * The walk every engine may use (docs/plugins.md §5.3): turns source trees on disk into tree
+ * nodes, cutting each file's bytes with the engine's {@link Splitter} and sending the chunks to
+ * the host, and each directory as a tree. It holds no keys: the host computes blob ids,
+ * deduplicates, compresses, encrypts and packs.
  *
  * Walk order is depth first, files of a directory before its subdirectories, so packs fill in
- * walk order and a directory's files sit in few packs (docs/format.md §7.2).
+ * walk order and a directory's files sit in few packs (docs/format.md §7.2). What a walk leaves
+ * out: what the filters exclude (asked once per listed folder), and the walk rules of
+ * `walk_rules.ts` (folders holding an `excludeIfPresent` name, files over `excludeLargerThan`);
+ * never a source itself.
+ *
+ * Tuned (docs/bench.md): chunks are sent in batches, a few subdirectories are listed, stat'ed
+ * and looked up in the cache ahead of their turn, and the chunk bytes waiting on the host are
+ * bounded.
  *
  * @module
  */
 
 import fs from "node:fs";
-import { Chunker, type ChunkerParams } from "./fastcdc.ts";
 import { lstat, type Stat } from "./stat.ts";
-import type { DirMark, EngineHost, Skipped, SourceNode, WalkStats } from "./types.ts";
-
-/** Read size for large files; each read is fed to the chunker. */
-const READ_SIZE = 4 << 20;
+import type {
+  DirMark,
+  EngineBackupResult,
+  EngineHost,
+  Skipped,
+  SourceNode,
+  WalkStats,
+} from "./engine_types.ts";
+import { compareNames } from "./names.ts";
+import { READ_SIZE, type Splitter } from "./splitter.ts";
+import { excludingTag, tooLarge } from "./walk_rules.ts";
 /** Outstanding chunk bytes the engine may have in flight before it waits for the host. */
 const MAX_IN_FLIGHT = 16 << 20;
 /** A batch of small blobs is sent in one call once it holds this many bytes or blobs. */
@@ -41,23 +55,34 @@ interface Scan {
   cached: Promise<(string[] | null)[]>;
 }
 
-const textEncoder = new TextEncoder();
-
-/** Compares two names by their UTF-8 bytes, the order trees are stored in (docs/format.md). */
-export function compareNames(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(textEncoder.encode(a)), Buffer.from(textEncoder.encode(b)));
-}
-
-/** Options the host passes to the engine (its `config`). */
+/** How a walk cuts files and what it leaves out. */
 export interface WalkOptions {
-  gear: Uint32Array;
-  chunker: ChunkerParams;
+  /** A new splitter, for each file read. */
+  splitter: () => Splitter;
   /** Whether a filter is attached; without one no `match` calls are made. */
   filter: boolean;
+  /** File names whose presence leaves a folder out (`walk_rules.ts`). */
+  excludeIfPresent?: readonly string[];
+  /** Regular files larger than this many bytes are left out. */
+  excludeLargerThan?: number;
 }
 
-/** One tree node as the engine builds it (mirrors host/repository/tree.ts `TreeNode`). */
-export type Node = SourceNode;
+type Node = SourceNode;
+
+/**
+ * Walks `sources` (absolute paths) in order with a new {@link Walker}: the result of an
+ * engine's `backup`.
+ */
+export async function walkSources(
+  host: EngineHost,
+  sources: string[],
+  options: WalkOptions,
+): Promise<EngineBackupResult> {
+  const walker = new Walker(host, options);
+  const nodes: SourceNode[] = [];
+  for (const source of sources) nodes.push(await walker.source(source));
+  return { nodes, stats: walker.stats, skipped: walker.skipped };
+}
 
 /**
  * Walks each source, storing contents and trees through `host`. Returns the source nodes in the
@@ -76,11 +101,17 @@ export class Walker {
   #hits = new Map<string, string[]>();
   /** Directories scanned ahead of their turn (see `#directory`), by absolute path. */
   #scans = new Map<string, Promise<Scan | undefined>>();
+  /** The source being walked: what the filter's paths are relative to. */
+  #root = "/";
 
   constructor(private host: EngineHost, private options: WalkOptions) {}
 
-  /** Backs up one source path (absolute) and returns its node, named by the path's base name. */
+  /**
+   * Backs up one source path (absolute) and returns its node, named by the path's base name.
+   * Sources are walked one at a time: await one before the next.
+   */
   async source(path: string): Promise<Node> {
+    this.#root = path;
     const st = lstat(path);
     const name = path === "/" ? "root" : path.replace(/\/+$/, "").split("/").pop()!;
     const held = await this.#entry(path, name, "", st);
@@ -164,7 +195,7 @@ export class Walker {
         // Unchanged file: its node is known now (no read, no awaits: the common case of an
         // incremental backup, 40,000 times per run on the benchmark corpus).
         this.#hits.delete(e.abs);
-        this.#counted(e.st.size, true);
+        this.#counted(e.abs, e.st.size, true);
         nodes.push(
           Promise.resolve(this.#fileNode(e.name, e.st, { size: e.st.size, content: hit })),
         );
@@ -199,7 +230,8 @@ export class Walker {
   /**
    * Lists a directory (filtered), stats its entries and asks the host's cache about its files.
    * The listing and stats happen now; `cached` resolves when the host answers. `undefined`
-   * (with a warning) when the directory cannot be listed.
+   * when the directory cannot be listed (with a warning) or a walk rule leaves it out (`rel`
+   * is "" for a source, which no rule leaves out).
    */
   async #scan(abs: string, rel: string): Promise<Scan | undefined> {
     let listed: { name: string; dir: boolean }[];
@@ -212,23 +244,22 @@ export class Walker {
       this.#skip(abs, `cannot list directory: ${message(err)}`);
       return undefined;
     }
+    const tags = this.options.excludeIfPresent;
+    if (rel !== "" && tags && tags.length > 0) {
+      if (excludingTag(abs, listed.map((e) => e.name), tags) !== undefined) return undefined;
+    }
     listed.sort((a, b) => compareNames(a.name, b.name));
+    const named = listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` }));
     // Filter on the listing, before anything else touches an excluded entry.
-    const wanted = this.options.filter
-      ? await this.#filter(
-        listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` })),
-      )
-      : listed.map((e) => ({ ...e, rel: rel === "" ? e.name : `${rel}/${e.name}` }));
+    const wanted = this.options.filter ? await this.#filter(named) : named;
+    const larger = this.options.excludeLargerThan;
     const kept: Entry[] = [];
     for (const { name, rel: childRel } of wanted) {
       const childAbs = abs === "/" ? `/${name}` : `${abs}/${name}`;
       try {
-        kept.push({
-          name,
-          abs: childAbs,
-          rel: childRel,
-          st: lstat(childAbs),
-        });
+        const st = lstat(childAbs);
+        if (st.isFile() && tooLarge(st.size, larger)) continue;
+        kept.push({ name, abs: childAbs, rel: childRel, st });
       } catch (err) {
         const reason = name.includes("\uFFFD")
           ? "name is not valid UTF-8, which Deno cannot address"
@@ -256,6 +287,7 @@ export class Walker {
     const excluded = await this.host.filterMatch(
       entries.map((e) => e.rel),
       entries.map((e) => e.dir),
+      this.#root,
     );
     return entries.filter((_, i) => !excluded[i]);
   }
@@ -271,12 +303,15 @@ export class Walker {
     };
   }
 
-  /** Counts one file done (read, or found unchanged in the cache). */
-  #counted(size: number, cached: boolean): void {
+  /**
+   * Counts one file done (read, or found unchanged in the cache). The bytes of a file read
+   * were reported as they were read.
+   */
+  #counted(abs: string, size: number, cached: boolean): void {
     this.stats.files++;
     if (cached) this.stats.cachedFiles++;
     this.stats.bytes += size;
-    this.host.progress(1, size);
+    this.host.progress(1, cached ? size : 0, abs);
   }
 
   #fileNode(name: string, st: Stat, file: { size: number; content: string[] }): Node {
@@ -301,7 +336,7 @@ export class Walker {
     cached: string[] | undefined,
   ): Promise<{ content: Promise<{ size: number; content: string[] }> } | undefined> {
     if (cached) {
-      this.#counted(st.size, true);
+      this.#counted(abs, st.size, true);
       return { content: Promise.resolve({ size: st.size, content: cached }) };
     }
     let fd: number;
@@ -315,13 +350,14 @@ export class Walker {
     let size = 0;
     let changed = false;
     try {
-      const chunker = new Chunker(this.options.gear, this.options.chunker);
-      // One read buffer for the whole walk: the chunker copies what it keeps.
+      const chunker = this.options.splitter();
+      // One read buffer for the whole walk: the splitter copies what it keeps.
       const buf = this.#readBuffer;
       for (;;) {
         const n = fs.readSync(fd, buf, 0, buf.length, null);
         if (n === 0) break;
         size += n;
+        this.host.progress(0, n, abs);
         const chunks = chunker.push(n === buf.length ? buf : buf.subarray(0, n));
         for (const c of chunks) parts.push((await this.#send(c)).id);
       }
@@ -344,7 +380,7 @@ export class Walker {
       );
     }
     this.stats.readBytes += size;
-    this.#counted(size, false);
+    this.#counted(abs, size, false);
     const mtime = st.mtimeNs.toString(), ctime = st.ctimeNs.toString(), inode = st.ino.toString();
     return {
       content: Promise.all(parts).then((content) => {

@@ -1,6 +1,6 @@
 /**
- * Sizes on the command line: `64MiB`, `1.5GB`, `4096` (bytes). Binary (KiB, MiB, GiB, TiB) and
- * decimal (KB, MB, GB, TB) units.
+ * Sizes, as the command line and the configuration file give them: `64MiB`, `1.5GB`, `4096`
+ * (bytes). Binary (KiB, MiB, GiB, TiB) and decimal (KB, MB, GB, TB) units.
  *
  * @module
  */

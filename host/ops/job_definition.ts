@@ -1,0 +1,155 @@
+/**
+ * What an in-region job runs and how ECS or Batch is told (docs/in-region.md §3): the container
+ * ({@link jobContainer}: the image, the command, the environment, the passphrase's secret, the
+ * logs), the script the default image runs ({@link sourceScript}), and the ECS task definition
+ * or Batch job definition around the container.
+ *
+ * @module
+ */
+
+import type { JobRoleArns, SecretRef } from "./job_iam.ts";
+import type { JobSize } from "./job_size.ts";
+
+/** The default image: Deno's official image, at the Deno release Permafrost is measured on. */
+export const defaultImage = "denoland/deno:2.9.6";
+
+/** The CloudWatch Logs group jobs write to. */
+export const jobLogGroup = "/permafrost/jobs";
+
+/** What runs in the container, the same for ECS and Batch. */
+export interface JobContainer {
+  image: string;
+  command: string[];
+  environment: { name: string; value: string }[];
+  secrets: { name: string; valueFrom: string }[];
+  logs: Record<string, unknown>;
+  platform: { cpuArchitecture: string; operatingSystemFamily: string };
+}
+
+/**
+ * The container: the given image running `argv`, or the default image fetching the source
+ * (its URL, or a placeholder, and its SHA-256 in the environment: a `TypeError` unless 64 hex
+ * digits) and running `argv` from it; `AWS_REGION`, the passphrase as a secret reference, and
+ * logs to {@link jobLogGroup} under the job's name.
+ */
+export function jobContainer(
+  o: { image?: string; source?: { url: string; sha256?: string } },
+  argv: string[],
+  name: string,
+  region: string,
+  secret: SecretRef,
+): JobContainer {
+  const environment = [{ name: "AWS_REGION", value: region }];
+  let command: string[];
+  if (o.image === undefined) {
+    const url = o.source?.url;
+    environment.push({ name: "PERMAFROST_SOURCE_URL", value: url ?? sourcePlaceholder });
+    if (o.source?.sha256 !== undefined) {
+      if (!/^[0-9a-f]{64}$/.test(o.source.sha256)) {
+        throw new TypeError(`source SHA-256 "${o.source.sha256}" is not 64 hex digits`);
+      }
+      environment.push({ name: "PERMAFROST_SOURCE_SHA256", value: o.source.sha256 });
+    }
+    command = ["sh", "-c", sourceScript, "permafrost", ...argv];
+  } else {
+    command = argv;
+  }
+  return {
+    image: o.image ?? defaultImage,
+    command,
+    environment,
+    secrets: [{ name: "PERMAFROST_PASSWORD", valueFrom: secret.valueFrom }],
+    logs: {
+      logDriver: "awslogs",
+      options: {
+        "awslogs-group": jobLogGroup,
+        "awslogs-region": region,
+        "awslogs-stream-prefix": name,
+        "awslogs-create-group": "true",
+      },
+    },
+    platform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
+  };
+}
+
+/** The ECS Fargate task definition (`aws ecs register-task-definition --cli-input-json`). */
+export function ecsTaskDefinition(
+  name: string,
+  size: JobSize,
+  arns: JobRoleArns,
+  c: JobContainer,
+): Record<string, unknown> {
+  return {
+    family: name,
+    taskRoleArn: arns.taskRoleArn,
+    executionRoleArn: arns.executionRoleArn,
+    networkMode: "awsvpc",
+    requiresCompatibilities: ["FARGATE"],
+    cpu: String(size.vcpu * 1024),
+    memory: String(size.memoryGB * 1024),
+    runtimePlatform: c.platform,
+    containerDefinitions: [{
+      name: "permafrost",
+      image: c.image,
+      essential: true,
+      command: c.command,
+      environment: c.environment,
+      secrets: c.secrets,
+      logConfiguration: c.logs,
+    }],
+  };
+}
+
+/** The AWS Batch job definition on Fargate (`aws batch register-job-definition`). */
+export function batchJobDefinition(
+  name: string,
+  size: JobSize,
+  arns: JobRoleArns,
+  c: JobContainer,
+): Record<string, unknown> {
+  return {
+    jobDefinitionName: name,
+    type: "container",
+    platformCapabilities: ["FARGATE"],
+    retryStrategy: { attempts: 1 },
+    containerProperties: {
+      image: c.image,
+      command: c.command,
+      jobRoleArn: arns.taskRoleArn,
+      executionRoleArn: arns.executionRoleArn,
+      resourceRequirements: [
+        { type: "VCPU", value: String(size.vcpu) },
+        { type: "MEMORY", value: String(size.memoryGB * 1024) },
+      ],
+      environment: c.environment,
+      secrets: c.secrets,
+      networkConfiguration: { assignPublicIp: "ENABLED" },
+      fargatePlatformConfiguration: { platformVersion: "LATEST" },
+      runtimePlatform: c.platform,
+      logConfiguration: c.logs,
+    },
+  };
+}
+
+const sourcePlaceholder = "https://SOURCE-URL.invalid/permafrost.tar.gz";
+
+/**
+ * What the default image runs (`sh -c SCRIPT permafrost ARGS...`): download the source tarball
+ * with Deno's `fetch` (the image has no curl), check its SHA-256 when given, unpack it, and run
+ * Permafrost from it with the locked dependencies (`--frozen`: deno.lock pins every package).
+ * docs/in-region.md §3.
+ */
+export const sourceScript = [
+  "set -eu",
+  'cd "$(mktemp -d)"',
+  `deno eval 'const u = Deno.env.get("PERMAFROST_SOURCE_URL"); const r = await fetch(u); ` +
+  "if (!r.ok || !r.body) throw new Error(`${u}: HTTP ${r.status}`); " +
+  `await Deno.writeFile("permafrost.tar.gz", r.body)'`,
+  'if [ -n "${PERMAFROST_SOURCE_SHA256:-}" ]; then ' +
+  'echo "$PERMAFROST_SOURCE_SHA256  permafrost.tar.gz" | sha256sum -c --quiet -; ' +
+  'else echo "permafrost: PERMAFROST_SOURCE_SHA256 is not set; the source is not checked" >&2; fi',
+  "mkdir permafrost",
+  "tar -xzf permafrost.tar.gz -C permafrost --strip-components=1",
+  "cd permafrost",
+  'exec deno run --allow-all --quiet --frozen --v8-flags=--max-semi-space-size=8 host/cli/main.ts "$@"',
+].join("\n");

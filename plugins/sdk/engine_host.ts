@@ -1,0 +1,76 @@
+/**
+ * An engine's capability handles bound into an {@link EngineHost} (docs/plugins.md §5.3): cache
+ * records are sent in batches, progress at most every 200 ms, warnings without waiting.
+ *
+ * @module
+ */
+
+import type { CacheRecord, EngineConfig, EngineHost, SourceNode } from "./engine_types.ts";
+import type { PluginContext } from "./plugin.ts";
+
+/** Cache records sent in one `cache.record` call. */
+const RECORD_BATCH = 512;
+/** Progress is sent at most this often. */
+const PROGRESS_EVERY_MS = 200;
+
+/**
+ * The host as an engine sees it, from the capabilities in `ctx`; `flush` sends what is batched
+ * (call it before `backup` resolves). Without `config.filter`, `filterMatch` keeps everything
+ * and asks nothing.
+ */
+export function connectEngineHost(
+  ctx: PluginContext,
+  config: EngineConfig,
+): { host: EngineHost; flush(): Promise<void> } {
+  const blobs = ctx.capability("blobs");
+  const trees = ctx.capability("trees");
+  const cache = ctx.capability("cache");
+  const report = ctx.capability("report");
+  const filter = config.filter ? ctx.capability("filter") : undefined;
+
+  let records: CacheRecord[] = [];
+  let files = 0, bytes = 0, last = 0;
+  let current: string | undefined, sent: string | undefined;
+  const flushRecords = () => {
+    if (records.length === 0) return Promise.resolve();
+    const batch = records;
+    records = [];
+    return cache.call("record", batch);
+  };
+  const flushProgress = () => {
+    if (files === 0 && bytes === 0 && current === sent) return Promise.resolve();
+    const p = report.call("progress", files, bytes, current);
+    files = bytes = 0;
+    sent = current;
+    last = Date.now();
+    return p;
+  };
+
+  const host: EngineHost = {
+    storeChunks: (chunks, marks) => blobs.call<string[]>("store", chunks, marks),
+    storeTree: (nodes: SourceNode[], dir: string) => trees.call<string>("store", nodes, dir),
+    cacheLookup: (queries) => cache.call<(string[] | null)[]>("lookup", queries),
+    cacheRecord: (record) => {
+      records.push(record);
+      if (records.length >= RECORD_BATCH) flushRecords();
+    },
+    filterMatch: (paths, dirs, root) =>
+      filter
+        ? filter.call<boolean[]>("match", paths, dirs, root)
+        : Promise.resolve(paths.map(() => false)),
+    progress: (f, b, path) => {
+      files += f;
+      bytes += b;
+      if (path !== undefined) current = path;
+      if (Date.now() - last >= PROGRESS_EVERY_MS) flushProgress();
+    },
+    warn: (path, reason) => void report.call("warn", path, reason),
+  };
+  return {
+    host,
+    flush: async () => {
+      await flushRecords();
+      await flushProgress();
+    },
+  };
+}

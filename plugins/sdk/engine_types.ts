@@ -1,0 +1,127 @@
+/**
+ * What the host and an engine plugin exchange (docs/plugins.md §5.3 "Engine protocol"): the
+ * config every engine is started with, the nodes and reports of a walk, the file cache's
+ * queries and records, directory marks, and the result of `backup`. The host builds and checks
+ * these; an engine builds them with the SDK's walker (`walker.ts`) or by itself.
+ *
+ * @module
+ */
+
+import type { TreeNode } from "./tree_node.ts";
+
+/** A tree node as an engine builds it; the host validates it (docs/format.md §8). */
+export type SourceNode = TreeNode;
+
+/** What the file cache is asked: a file is unchanged when all of these match. */
+export interface CacheQuery {
+  /** Absolute. */
+  path: string;
+  size: number;
+  /** Nanoseconds since the epoch, decimal, as trees store them. */
+  mtime: string;
+  ctime: string;
+  inode: string;
+}
+
+/** A file the engine read, recorded by the host once the snapshot is committed. */
+export interface CacheRecord extends CacheQuery {
+  /** The blob ids of its content, in order. */
+  content: string[];
+}
+
+/** An entry not backed up whole, and why (also a warning to the user). */
+export interface Skipped {
+  path: string;
+  reason: string;
+}
+
+/** The counts of one walk of the sources. */
+export interface WalkStats {
+  files: number;
+  dirs: number;
+  /** Bytes of all files in the snapshot. */
+  bytes: number;
+  /** Bytes actually read (files not found unchanged in the cache). */
+  readBytes: number;
+  cachedFiles: number;
+}
+
+/**
+ * Where a directory's walk begins (`enter`) or ends (`leave`, after its whole subtree) among
+ * the chunks of one `blobs.store` call: before the chunk at index `at` (`chunks.length`: after
+ * the last). Marks are in order. The host uses them to keep each directory's data in few packs
+ * of its own (docs/format.md §7.2); they never change what a snapshot holds.
+ */
+export interface DirMark {
+  at: number;
+  edge: "enter" | "leave";
+}
+
+/** What an engine's `backup(sources)` resolves to. */
+export interface EngineBackupResult {
+  /** One node per source, in the order given, each named by the source's base name. */
+  nodes: SourceNode[];
+  stats: WalkStats;
+  /** Entries not backed up whole. */
+  skipped: Skipped[];
+}
+
+/**
+ * The config the host starts every engine with (`ctx.config`; `parseEngineConfig` checks it).
+ *
+ * - `gear`, `chunker`: the repository's content-defined chunking parameters and its keyed gear
+ *   table (256 unsigned 32-bit integers; docs/format.md §3.6, §5). An engine that chunks by
+ *   content uses them, so equal files give equal chunks in every snapshot of the repository.
+ * - `blobLimit`: the largest blob the format can store (a blob must fit in a pack, which is
+ *   smaller than 4 GiB, docs/format.md §6); an engine must not send a longer chunk. Keeping
+ *   blobs far smaller keeps memory down: every chunk in flight is held whole.
+ * - `filter`: whether the `filter` capability is on; without it the engine asks nothing.
+ * - `excludeIfPresent`: file names; a folder (not a source itself) holding one is left out
+ *   (`CACHEDIR.TAG` only when it starts with the standard signature, `walk_rules.ts`).
+ * - `excludeLargerThan`: regular files larger than this many bytes are left out; absent: none.
+ * - `options`: the source's `engine_config` (docs/config.md), as the user wrote it: the engine
+ *   checks it, and refuses at start-up a key it does not know.
+ */
+export interface EngineConfig {
+  gear: number[];
+  chunker: { min: number; avg: number; max: number };
+  blobLimit: number;
+  filter: boolean;
+  excludeIfPresent: string[];
+  excludeLargerThan?: number;
+  options: Record<string, unknown>;
+}
+
+/**
+ * The engine's view of its capability handles, already bound to RPC calls and batched
+ * (`connectEngineHost`). The walker talks to the host only through this.
+ */
+export interface EngineHost {
+  /**
+   * Stores data chunks; resolves to their blob ids, in order. The chunks are transferred.
+   * `marks` says where directories begin and end among them.
+   */
+  storeChunks(chunks: Uint8Array[], marks: DirMark[]): Promise<string[]>;
+  /**
+   * Stores one directory's nodes (sorted by `compareNames`) as a tree; resolves to its id.
+   * `dir` is the directory's absolute path, where the host reads the entries' extended
+   * attributes.
+   */
+  storeTree(nodes: SourceNode[], dir: string): Promise<string>;
+  /** For each query, the content of an unchanged file from the cache, or null. */
+  cacheLookup(queries: CacheQuery[]): Promise<(string[] | null)[]>;
+  /** Remembers a file read in this run (fire and forget; batched). */
+  cacheRecord(record: CacheRecord): void;
+  /**
+   * For each path (relative to `root`, the absolute source path it is under, `/`-separated),
+   * whether a filter excludes it; `dirs[i]` says whether `paths[i]` is a folder.
+   */
+  filterMatch(paths: string[], dirs: boolean[], root: string): Promise<boolean[]>;
+  /**
+   * Progress: files and bytes done since the last report, and the file being read (absolute),
+   * when it changed (fire and forget; throttled).
+   */
+  progress(files: number, bytes: number, current?: string): void;
+  /** A warning about one path (fire and forget). */
+  warn(path: string, reason: string): void;
+}

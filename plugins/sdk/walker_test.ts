@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { Walker, type WalkOptions, walkSources } from "./walker.ts";
+import type { EngineHost, SourceNode } from "./engine_types.ts";
+import { LimitSplitter } from "./splitter.ts";
+
+/** The signature a CACHEDIR.TAG starts with (https://bford.info/cachedir/). */
+const CACHEDIR_SIGNATURE = "Signature: 8a477f597d28d172789f06886806bc55";
+
+/** A host that stores chunks and trees in memory, ids being SHA-256 (the real host uses a MAC). */
+function memoryHost(hooks: Partial<EngineHost> = {}) {
+  const blobs = new Map<string, Uint8Array>();
+  const trees = new Map<string, SourceNode[]>();
+  const warnings: string[] = [];
+  const asked: { paths: string[]; root: string }[] = [];
+  const id = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  const host: EngineHost = {
+    storeChunks: (chunks) =>
+      Promise.resolve(chunks.map((c) => {
+        const k = id(c);
+        blobs.set(k, c);
+        return k;
+      })),
+    storeTree: (nodes) => {
+      const k = id(new TextEncoder().encode(JSON.stringify(nodes)));
+      trees.set(k, nodes);
+      return Promise.resolve(k);
+    },
+    cacheLookup: (q) => Promise.resolve(q.map(() => null)),
+    cacheRecord: () => {},
+    filterMatch: (paths, _dirs, root) => {
+      asked.push({ paths, root });
+      return Promise.resolve(paths.map(() => false));
+    },
+    progress: () => {},
+    warn: (path, reason) => void warnings.push(`${path}: ${reason}`),
+    ...hooks,
+  };
+  /** The names in the tree of a directory node, and below (`a/b`), in walk order. */
+  const names = (node: SourceNode, prefix = ""): string[] =>
+    trees.get(node.subtree!)!.flatMap((n) => [
+      prefix + n.name,
+      ...(n.type === "dir" ? names(n, `${prefix}${n.name}/`) : []),
+    ]);
+  return { host, blobs, trees, warnings, asked, names };
+}
+
+const options: WalkOptions = { splitter: () => new LimitSplitter(4096), filter: true };
+
+Deno.test("Walker turns a directory into trees whose chunks concatenate to each file", async () => {
+  const dir = await Deno.makeTempDir();
+  const big = new Uint8Array(100_000).map((_, i) => (i * 7919) % 251);
+  fs.writeFileSync(join(dir, "big"), big);
+  fs.writeFileSync(join(dir, "small"), "tiny");
+  fs.writeFileSync(join(dir, "empty"), "");
+  const { host, blobs, trees } = memoryHost();
+  const walker = new Walker(host, options);
+  const node = await walker.source(dir);
+  assert.equal(node.type, "dir");
+  const root = trees.get(node.subtree!)!;
+  assert.deepEqual(root.map((n) => n.name), ["big", "empty", "small"]);
+  const bigNode = root[0];
+  assert.equal(bigNode.content!.length, Math.ceil(100_000 / 4096), "cut every 4096 bytes");
+  const joined = Buffer.concat(bigNode.content!.map((id) => blobs.get(id)!));
+  assert.deepEqual(new Uint8Array(joined), big);
+  assert.equal(root[1].content!.length, 0, "an empty file has no chunks");
+  assert.equal(root[2].content!.length, 1, "a small file is one chunk");
+  assert.equal(walker.stats.files, 3);
+});
+
+Deno.test("Walker warns about a file that vanishes before it is read, and goes on", async () => {
+  const dir = await Deno.makeTempDir();
+  fs.writeFileSync(join(dir, "a.txt"), "a");
+  fs.writeFileSync(join(dir, "gone.txt"), "soon gone");
+  const { host, trees, warnings } = memoryHost({
+    // runs after the directory is listed and stat'ed, before any file is opened
+    cacheLookup: (queries) => {
+      fs.rmSync(join(dir, "gone.txt"), { force: true });
+      return Promise.resolve(queries.map(() => null));
+    },
+  });
+  const walker = new Walker(host, options);
+  const node = await walker.source(dir);
+  assert.deepEqual(trees.get(node.subtree!)!.map((n) => n.name), ["a.txt"]);
+  assert.equal(walker.skipped.length, 1);
+  assert.match(walker.skipped[0].reason, /cannot open/);
+  assert.equal(warnings.length, 1);
+});
+
+Deno.test("Walker keeps at most its in-flight budget of chunk bytes waiting on the host", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let i = 0; i < 4; i++) {
+    fs.writeFileSync(join(dir, `f${i}`), new Uint8Array(40 << 20).fill(i + 1));
+  }
+  let outstanding = 0, peak = 0;
+  const { host } = memoryHost();
+  const slow: EngineHost = {
+    ...host,
+    storeChunks: async (chunks) => {
+      const n = chunks.reduce((s, c) => s + c.length, 0);
+      outstanding += n;
+      peak = Math.max(peak, outstanding);
+      await new Promise((r) => setTimeout(r, 5));
+      outstanding -= n;
+      return chunks.map((_, i) => `${i}`.padStart(64, "0"));
+    },
+  };
+  await new Walker(slow, { ...options, splitter: () => new LimitSplitter(2 << 20) }).source(dir);
+  assert.ok(peak <= 72 << 20, `peak outstanding ${peak} bytes`);
+});
+
+Deno.test("Walker asks the filter with paths relative to the source they are under", async () => {
+  const a = await Deno.makeTempDir(), b = await Deno.makeTempDir();
+  fs.mkdirSync(join(a, "sub"));
+  fs.writeFileSync(join(a, "sub", "x"), "x");
+  fs.writeFileSync(join(b, "y"), "y");
+  const { host, asked } = memoryHost();
+  await walkSources(host, [a, b], options);
+  assert.deepEqual(asked, [
+    { paths: ["sub"], root: a },
+    { paths: ["sub/x"], root: a },
+    { paths: ["y"], root: b },
+  ]);
+});
+
+Deno.test("Walker leaves out a folder holding an excludeIfPresent name, and one with a real CACHEDIR.TAG only", async () => {
+  const dir = await Deno.makeTempDir();
+  const w = (rel: string, data: string) => {
+    fs.mkdirSync(join(dir, rel, ".."), { recursive: true });
+    fs.writeFileSync(join(dir, rel), data);
+  };
+  w("keep/a", "a");
+  w("marked/.nobackup", "");
+  w("marked/inner/b", "b");
+  w("cache/CACHEDIR.TAG", `${CACHEDIR_SIGNATURE}\n# made by a tool\n`);
+  w("cache/c", "c");
+  w("fake/CACHEDIR.TAG", "not the signature\n");
+  w("fake/d", "d");
+  w("short/CACHEDIR.TAG", CACHEDIR_SIGNATURE.slice(0, 20));
+  fs.mkdirSync(join(dir, "linked"));
+  fs.symlinkSync(join(dir, "cache", "CACHEDIR.TAG"), join(dir, "linked", "CACHEDIR.TAG"));
+  const { host, names } = memoryHost();
+  const walker = new Walker(host, {
+    ...options,
+    excludeIfPresent: [".nobackup", "CACHEDIR.TAG"],
+  });
+  const node = await walker.source(dir);
+  assert.deepEqual(names(node), [
+    "fake",
+    "fake/CACHEDIR.TAG",
+    "fake/d",
+    "keep",
+    "keep/a",
+    "linked",
+    "linked/CACHEDIR.TAG",
+    "short",
+    "short/CACHEDIR.TAG",
+  ]);
+  assert.equal(walker.stats.dirs, 5, "the source and four folders kept");
+  assert.deepEqual(walker.skipped, [], "what the user left out is no warning");
+  // A source is never left out by a walk rule: the user named it.
+  const cache = await new Walker(host, { ...options, excludeIfPresent: ["CACHEDIR.TAG"] })
+    .source(join(dir, "cache"));
+  assert.deepEqual(names(cache), ["CACHEDIR.TAG", "c"]);
+});
+
+Deno.test("Walker leaves out regular files larger than excludeLargerThan, never a source", async () => {
+  const dir = await Deno.makeTempDir();
+  fs.writeFileSync(join(dir, "at-limit"), new Uint8Array(1000));
+  fs.writeFileSync(join(dir, "over"), new Uint8Array(1001));
+  fs.symlinkSync("over", join(dir, "link"));
+  const { host, names } = memoryHost();
+  const walker = new Walker(host, { ...options, excludeLargerThan: 1000 });
+  assert.deepEqual(names(await walker.source(dir)), ["at-limit", "link"]);
+  assert.deepEqual([walker.stats.files, walker.stats.bytes], [1, 1000]);
+  const alone = await walker.source(join(dir, "over"));
+  assert.equal(alone.size, 1001);
+});
