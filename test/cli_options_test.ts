@@ -94,7 +94,7 @@ Deno.test("every command refuses another command's option before it opens anythi
   // No passphrase, no terminal: a command that got as far as asking would fail otherwise.
   // (Not HOME: Deno keeps its own cache there.)
   const env = { PERMAFROST_REPO: repo, PERMAFROST_PASSWORD: "", XDG_DATA_HOME: home };
-  const cases = everyCommand().map(({ name, command }) => {
+  const cases = (await everyCommand()).map(({ name, command }) => {
     const option = ["estimate", "dry-run", "keep-last"].find((o) => !(o in command.options))!;
     const value = option === "keep-last" ? ["1"] : [];
     return { name, option, argv: [...name.split(" "), "x", `--${option}`, ...value] };
@@ -286,4 +286,22 @@ Deno.test("no --dry-run or --estimate changes the repository", async () => {
     assert.deepEqual(files(dir), before, `${argv.join(" ")} changed the repository`);
   }
   assert.equal(fs.existsSync(target), false, "restore --dry-run wrote its target");
+});
+
+Deno.test("options before the command, and another command's option, are read as every table reads them", async () => {
+  const { location, env } = await initColdRepo(1);
+  const { PERMAFROST_REPO: _, ...noRepo } = env;
+  // `--repo` takes a value: "snapshots" after it is the command, not a repository.
+  const before = await cli(["--repo", location, "--json", "snapshots"], noRepo);
+  assert.equal(before.code, 0, before.stderr);
+  assert.deepEqual(json(before.stdout), []);
+  // `--tier` (restore's) takes a value, so `--help` after it is not a request for help.
+  const other = await cli(["snapshots", "--tier", "--help"], env);
+  assert.equal(other.code, 2, other.stdout);
+  assert.equal(other.stdout, "", "no help was printed");
+  assert.match(other.stderr, /^permafrost: "snapshots" does not take --tier/);
+  // `--keep-last` (forget's) takes a value, so "frob" is the subcommand `gc` refuses.
+  const group = await cli(["gc", "--keep-last", "1", "frob"], env);
+  assert.equal(group.code, 2);
+  assert.match(group.stderr, /"frob"/);
 });

@@ -26,7 +26,7 @@ import { Repository } from "${url("../host/repository/repository.ts")}";
 import { openStorage } from "${url("../host/storage/open.ts")}";
 import { PASSWORD } from "${url("./helpers.ts")}";
 
-const [dir, src] = Deno.args;
+const [dir, src, engine] = Deno.args;
 // What the local store says on a full disk (plugins/storage/local/local_store.ts diskFull).
 const FULL = \`could not be written to the repository folder "\${dir}": the disk is full; \` +
   "free space there (or use a repository on another disk) and run the command again";
@@ -47,7 +47,7 @@ const full = {
 };
 const repo = await Repository.open(full, { passphrase: PASSWORD });
 try {
-  await backup(repo, { paths: [src] });
+  await backup(repo, { paths: [src], engine });
 } catch (err) {
   console.error(\`permafrost: \${explain(err).message}\`);
   Deno.exitCode = 1;
@@ -56,23 +56,56 @@ try {
 }
 `;
 
-Deno.test("a backup onto a full disk prints one line that names the object and says what to do, without a stack trace", async () => {
+/** Runs the driver over `src` with `engine`; its exit status and standard error. */
+async function backupOntoFullDisk(src: string, engine: string) {
   const { dir, repo } = await newRepo();
   await repo.storage.close();
-  const src = await tempDir();
-  fs.writeFileSync(join(src, "a.bin"), randomBytes(2_500_000, 121));
   const program = join(await tempDir(), "full_disk_driver.ts");
   fs.writeFileSync(program, driver);
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", "--quiet", "--no-check", "--config", config, program, dir, src],
+    args: [
+      "run",
+      "--allow-all",
+      "--quiet",
+      "--no-check",
+      "--config",
+      config,
+      program,
+      dir,
+      src,
+      engine,
+    ],
     env: { NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 1, stderr);
-  assert.match(
-    stderr,
-    /^permafrost: object "packs\/[0-9a-f]{64}" could not be written to the repository folder "[^"]+": the disk is full; free space there \(or use a repository on another disk\) and run the command again\n$/,
-  );
+  return { code: out.code, stderr: new TextDecoder().decode(out.stderr) };
+}
+
+const FULL_DISK_LINE =
+  /^permafrost: object "packs\/[0-9a-f]{64}" could not be written to the repository folder "[^"]+": the disk is full; free space there \(or use a repository on another disk\) and run the command again\n$/;
+
+Deno.test("a backup onto a full disk prints one line that names the object and says what to do, without a stack trace", async () => {
+  const src = await tempDir();
+  fs.writeFileSync(join(src, "a.bin"), randomBytes(2_500_000, 121));
+  const { code, stderr } = await backupOntoFullDisk(src, "dedup");
+  assert.equal(code, 1, stderr);
+  assert.match(stderr, FULL_DISK_LINE);
 });
+
+for (const engine of ["dedup", "worm"]) {
+  Deno.test(`a ${engine} backup of many folders onto a full disk prints the same one line: the engine's walk leaves no failure unobserved`, async () => {
+    // The disk fills while the walk still reads: folders whose files wait on the failed store.
+    const src = await tempDir();
+    for (let d = 0; d < 30; d++) {
+      fs.mkdirSync(join(src, `d${d}`));
+      for (let f = 0; f < 40; f++) {
+        fs.writeFileSync(join(src, `d${d}`, `f${f}`), randomBytes(20_000, d * 40 + f + 1));
+      }
+    }
+    const { code, stderr } = await backupOntoFullDisk(src, engine);
+    assert.equal(code, 1, stderr);
+    assert.doesNotMatch(stderr, /Uncaught|crashed|\n\s+at /);
+    assert.match(stderr, FULL_DISK_LINE);
+  });
+}

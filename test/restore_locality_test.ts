@@ -8,7 +8,8 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { backup, dirMarks } from "../host/ops/backup.ts";
+import { backup } from "../host/ops/backup.ts";
+import { dirMarks } from "../host/ops/dir_marks.ts";
 import { markRepository } from "../host/ops/gc_mark.ts";
 import { executeRestore } from "../host/ops/restore.ts";
 import { planRestore } from "../host/ops/restore_plan.ts";

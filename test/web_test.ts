@@ -4,8 +4,9 @@
  * test/rig/chromium.ts) reading the pages. The numbers on the pages must be the ones the CLI
  * prints. Every page is looked at in a 1280x800 window: it must fit the window's width, and a
  * full-page screenshot of it is written to `.cache/artifacts/web_<page>.png` (dashboard,
- * snapshots, restore, prices, and charts: the charts alone with crowded values and a long
- * label) for a reviewer.
+ * snapshots, restore, prices, restore_jobs, and charts: the charts alone with crowded values
+ * and a long label) for a reviewer. The restore jobs page is read on a second repository, in
+ * the local back end's cold simulation, with a job a real `restore` saved.
  *
  * @module
  */
@@ -20,7 +21,9 @@ import { barChart, lineChart } from "../host/web/charts.ts";
 import { html } from "../host/web/html.ts";
 import { page as shell } from "../host/web/page_frame.ts";
 import { ensureChromium, launchOptions } from "./rig/chromium.ts";
-import { cli, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
+import type { ColdRecord } from "../plugins/storage/local/cold_simulation.ts";
+import { COLD_DIR } from "../plugins/storage/local/object_path.ts";
+import { cli, initColdRepo, PASSWORD, randomBytes, tempDir } from "./helpers.ts";
 
 const TAG = "<script>alert(1)</script>";
 const artifacts = join(dirname(fileURLToPath(import.meta.url)), "..", ".cache", "artifacts");
@@ -433,6 +436,93 @@ Deno.test({
         assert.equal(bad.status, 400);
         assert.match((await bad.json()).error, /no snapshot "nope"/);
       });
+    } finally {
+      await browser?.close();
+      await server.stop();
+    }
+  },
+});
+
+/** Ends the first running restore of the cold simulation in `dir`, as if it were done. */
+function finishOneRestore(dir: string): void {
+  const cold = join(dir, COLD_DIR);
+  for (const name of fs.readdirSync(cold).filter((f) => f.endsWith(".json")).sort()) {
+    const file = join(cold, name);
+    const record: ColdRecord = JSON.parse(fs.readFileSync(file, "utf8"));
+    if (record.restore === undefined) continue;
+    record.restore.readyAt = record.restore.requestedAt;
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    fs.renameSync(`${file}.tmp`, file);
+    return;
+  }
+  assert.fail("no restore is running");
+}
+
+Deno.test({
+  name: "serve lists the restore jobs of a cold repository with the ETA `restore --resume` prints",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await ensureChromium();
+    const { dir, env } = await initColdRepo(3600);
+    const src = join(await tempDir(), "src");
+    fs.mkdirSync(src);
+    for (let i = 0; i < 4; i++) fs.writeFileSync(join(src, `f${i}`), randomBytes(700_000, 40 + i));
+    const b = await cli(["backup", src], env);
+    assert.equal(b.code, 0, b.stderr);
+    const target = await tempDir();
+    const first = await cli(
+      ["restore", "latest", "--target", target, "--tier", "bulk", "--json"],
+      env,
+    );
+    assert.equal(first.code, 4, first.stderr);
+    const { job } = JSON.parse(first.stdout);
+    const up = await cli(["restore", "--resume", job, "--tier", "standard"], env);
+    assert.equal(up.code, 4, up.stderr);
+    finishOneRestore(dir);
+    const resumed = await cli(["restore", "--resume", job, "--json"], env);
+    assert.equal(resumed.code, 4, resumed.stderr);
+    const eta = JSON.parse(resumed.stdout).eta;
+
+    const server = await startServe(env);
+    let browser: Browser | undefined;
+    try {
+      browser = await chromium.launch(launchOptions);
+      const page: Page = await browser.newPage({ viewport: VIEWPORT });
+      await page.goto(`${server.url}?token=${server.token}`);
+      await Promise.all([
+        page.waitForURL(/\/restore-jobs$/),
+        page.click("header a >> text=Restore jobs"),
+      ]);
+      const row = page.locator(`#restore-jobs tr[data-job="${job}"]`);
+      assert.equal(await row.count(), 1);
+      assert.equal(await row.locator("td.tier").textContent(), "standard");
+      assert.match(await row.locator("td.requested").textContent() ?? "", /standard from .* UTC/);
+      const packs = row.locator("td.packs");
+      assert.equal(Number(await packs.getAttribute("data-ready")), eta.packs.ready);
+      assert.equal(Number(await packs.getAttribute("data-total")), eta.packs.total);
+      assert.equal(await packs.textContent(), `${eta.packs.ready}/${eta.packs.total}`);
+      const window = row.locator("td.window");
+      assert.equal(await window.getAttribute("data-earliest"), eta.window.earliest);
+      assert.equal(await window.getAttribute("data-latest"), eta.window.latest);
+      assert.equal(await row.getAttribute("data-basis"), "pace");
+      const expected = row.locator("td.expected");
+      assert.match(
+        await expected.textContent() ?? "",
+        /^\d{4}-\d\d-\d\d \d\d:\d\d UTCexpected about/,
+      );
+      assert.ok(
+        Date.parse(await expected.getAttribute("data-at") ?? "") <= Date.parse(eta.window.latest),
+      );
+      assert.ok(((await row.locator("td.paths").textContent()) ?? "").includes(target));
+      await lookAt(page, "restore_jobs");
+
+      const res = await fetch(`${server.url}api/restore-jobs`, {
+        headers: { authorization: `Bearer ${server.token}` },
+      });
+      const api = await res.json();
+      assert.deepEqual(api.jobs.map((j: { id: string }) => j.id), [job]);
+      assert.deepEqual(api.jobs[0].eta.window, eta.window);
     } finally {
       await browser?.close();
       await server.stop();

@@ -228,3 +228,79 @@ Deno.test("a worm backup whose changed file's original is gone from the reposito
     0,
   );
 });
+
+/** Every file named `name` under `dir` (none when `dir` does not exist). */
+function filesNamed(dir: string, name: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .filter((p) => p.split("/").pop() === name);
+}
+
+Deno.test("a dry run and an estimate rebuild a lost protection ledger in memory only: they write none, and still find the change", async () => {
+  const s = await setup();
+  assert.equal((await cli(["backup", "--engine", "worm", s.src], s.env)).code, 0);
+  fs.rmSync(s.cache, { recursive: true });
+  fs.writeFileSync(join(s.src, "letter.txt"), "a forged letter");
+
+  for (const flag of ["--dry-run", "--estimate"]) {
+    const r = await cli(["backup", "--engine", "worm", flag, s.src], s.env);
+    assert.ok(r.code === 5 || r.code === 0, `${flag}: ${r.stderr}`);
+    assert.deepEqual(filesNamed(s.cache, "protection.sqlite"), [], `${flag} wrote a ledger`);
+    assert.match(r.stderr, /this dry run rebuilt it in memory from snapshot [0-9a-f]{8}/, flag);
+    if (flag === "--dry-run") {
+      assert.equal(r.code, 5, r.stderr);
+      assert.match(r.stdout, /changed: ".*letter\.txt"/);
+    }
+  }
+  // So the backup still finds the ledger lost, rebuilds it on disk and reports the change.
+  const real = await cli(["backup", "--engine", "worm", s.src], s.env);
+  assert.equal(real.code, 5, real.stderr);
+  assert.match(real.stderr, /had no protection ledger on this machine: rebuilt from snapshot/);
+  assert.equal(filesNamed(s.cache, "protection.sqlite").length, 1);
+});
+
+Deno.test("a worm source moved away stays vanished until worm forget drops it, after a dry run and a confirmation, keeping its snapshot", async () => {
+  const s = await setup();
+  assert.equal((await cli(["backup", "--engine", "worm", s.src], s.env)).code, 0);
+  const moved = join(s.base, "archive-2019");
+  fs.renameSync(s.src, moved);
+
+  // Status names the way out; a backup of the old path cannot clear it.
+  const status = await cli(["worm", "status"], s.env);
+  assert.equal(status.code, 5, status.stderr);
+  assert.match(status.stdout, /3 vanished \(the source itself is gone from this disk\)/);
+  assert.match(status.stdout, new RegExp(`permafrost worm forget ${s.src}\\n`));
+  const accept = await cli(["backup", "--engine", "worm", "--accept-changes", s.src], s.env);
+  assert.equal(accept.code, 1, accept.stderr);
+
+  const dry = await cli(["worm", "forget", s.src, "--dry-run", "--json"], s.env);
+  assert.equal(dry.code, 0, dry.stderr);
+  const plan = JSON.parse(dry.stdout);
+  assert.deepEqual(
+    [plan.dryRun, plan.files, plan.bytes, plan.items[0].whole, plan.items[0].sourceGone],
+    [true, 3, 600_019, true, true],
+  );
+  assert.deepEqual(plan.items[0].paths, ["letter.txt", "scans/copy.tif", "scans/deed.tif"]);
+  assert.equal((await cli(["worm", "status"], s.env)).code, 5, "a dry run drops nothing");
+
+  const unconfirmed = await cli(["worm", "forget", s.src], s.env);
+  assert.equal(unconfirmed.code, 2, unconfirmed.stderr);
+  assert.match(unconfirmed.stderr, /would stop protecting 3 files: add --yes to go ahead/);
+  assert.equal((await cli(["worm", "status"], s.env)).code, 5, "nothing dropped unconfirmed");
+
+  const forgot = await cli(["worm", "forget", s.src, "--yes"], s.env);
+  assert.equal(forgot.code, 0, forgot.stderr);
+  assert.match(forgot.stdout, /all 3 protected files, .*; originals in snapshot [0-9a-f]{8}/);
+  const quiet = await cli(["worm", "status"], s.env);
+  assert.equal(quiet.code, 0, quiet.stdout);
+  assert.match(quiet.stdout, /no protected files on this machine/);
+
+  // The new path is protected from its own first backup on; the old snapshot is kept.
+  assert.equal((await cli(["backup", "--engine", "worm", moved], s.env)).code, 0);
+  assert.equal((await cli(["worm", "status"], s.env)).code, 0);
+  const snaps = JSON.parse((await cli(["snapshots", "--json"], s.env)).stdout);
+  assert.equal((snaps.snapshots ?? snaps).length, 2);
+  const missing = await cli(["worm", "forget", join(s.base, "elsewhere"), "--yes"], s.env);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /no protected file on this machine is at or under ".*elsewhere"/);
+});

@@ -21,6 +21,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import type { CacheQuery, CacheRecord } from "../../plugins/sdk/engine_types.ts";
+import { cacheFile } from "./location.ts";
 
 /** 2: rows are never racy (below); a version-1 cache may hold racy rows and is dropped. */
 const SCHEMA_VERSION = 2;
@@ -151,4 +152,31 @@ function settledBefore(ns: string, startedAt: number): boolean {
   const t = BigInt(ns);
   const margin = t % 1_000_000_000n === 0n ? COARSE_RACY_MARGIN_MS : RACY_MARGIN_MS;
   return t < BigInt(startedAt - margin) * 1_000_000n;
+}
+
+/**
+ * Opens the file cache of `engine` for repository `repoId` under `cacheDir`, or gives none (with
+ * a warning) when there is no cache folder or it cannot be opened: the cache is only a hint
+ * (docs/format.md §10a), never a reason for a backup to fail.
+ */
+export function openFileCache(
+  cacheDir: string | undefined,
+  repoId: string,
+  engine: string,
+  onWarning?: (path: string, reason: string) => void,
+): FileCache | undefined {
+  if (!cacheDir) return undefined;
+  let file = cacheDir;
+  try {
+    file = cacheFile(cacheDir, repoId);
+    return new FileCache(file, engine);
+  } catch (err) {
+    onWarning?.(
+      file,
+      `file cache unusable (${
+        (err as Error).message
+      }); every file will be read. Delete it to start afresh`,
+    );
+    return undefined;
+  }
 }

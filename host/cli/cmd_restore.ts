@@ -1,5 +1,6 @@
-import { isReadable, totals } from "../cold/pack_survey.ts";
+import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
 import { jobsDir, loadJob, type RestoreJob } from "../cold/restore_job.ts";
+import { fasterTier } from "../cold/restore_requests.ts";
 import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
 import { type RestoreOutcome, runRestore, TierNotOffered } from "../workflows/restore.ts";
@@ -13,6 +14,13 @@ import {
   type RestorePreview,
   summarize,
 } from "../workflows/restore_estimate.ts";
+import {
+  etaLines,
+  type RestoreEta,
+  restoreEta,
+  upgradeEta,
+  upgradePreview,
+} from "../workflows/restore_eta.ts";
 import type { ProgressEvent } from "../ops/progress.ts";
 import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
@@ -88,10 +96,16 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       // falls back as when no --tier is given.
       const given = ctx.string("tier") as RestoreTier | undefined;
       const fallback = request.job?.tier;
-      const e = priceRestore(preview, pricing, { tier: given, fallback, to, days });
+      const upgrade = upgradeOf(request.job, preview, given);
+      const e = priceRestore(upgrade ? upgradePreview(preview) : preview, pricing, {
+        tier: given,
+        fallback,
+        to,
+        days,
+      });
       ctx.print(
-        { ...restoreEstimateReport(e), plan: summary() },
-        () => estimateText(preview, e),
+        { ...restoreEstimateReport(e), plan: summary(), ...(upgrade ? { upgrade } : {}) },
+        () => estimateText(preview, e, upgrade),
       );
       return 0;
     }
@@ -100,7 +114,10 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       return 0;
     }
 
+    const upgrade = upgradeOf(request.job, preview, tier);
+    const choice = { tier, days, to };
     const progress = restoreProgress(ctx);
+    let job = request.job;
     const outcome = await runRestore(repo, preview, {
       pricing,
       tier,
@@ -110,22 +127,28 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       target: request.target,
       job: request.job,
       approve: async (e) => {
-        await approveCost(ctx, e.chosen.estimate, {
-          action: "this restore",
-          shown: () => estimateText(preview, e),
+        // An upgrade asks again, at the faster tier, for every pack still being restored.
+        const priced = upgrade ? priceRestore(upgradePreview(preview), pricing, choice) : e;
+        await approveCost(ctx, priced.chosen.estimate, {
+          action: upgrade ? `this restore, upgraded to ${tier},` : "this restore",
+          shown: () => estimateText(preview, priced, upgrade),
           threshold: true,
         });
         return true;
       },
-      onRequested: ({ job, sent }) => {
+      onRequested: ({ job: saved, sent }) => {
+        job = saved;
         if (ctx.json) return;
         console.error(planText(preview, tier));
-        console.error(`${restoresRequested(sent, tier, days)}; job ${job.id}`);
+        console.error(`${restoresRequested(sent, tier, days)}; job ${saved.id}`);
       },
       wait: flags.wait
         ? {
           intervalSeconds: flags.poll ?? POLL_SECONDS[tier],
-          onSurvey: (s) => surveyLine(ctx, s),
+          onSurvey: (s) => {
+            surveyLine(ctx, s);
+            if (!ctx.json && job) console.error(`  ${restoreEta(job, s, new Date()).says}`);
+          },
         }
         : undefined,
       onProgress: progress.onProgress,
@@ -153,6 +176,9 @@ function printOutcome(
   if (outcome.status === "declined") return 1;
   if (outcome.status === "waiting") {
     const resume = `permafrost restore --resume ${outcome.job.id}`;
+    // The survey before the requests: the packs it found archived are now being restored,
+    // and neither state is readable, so the counts hold.
+    const eta = restoreEta(outcome.job, preview.states, new Date());
     ctx.print(
       {
         ...summarize(preview),
@@ -163,10 +189,14 @@ function printOutcome(
         days,
         waiting: true,
         resume,
+        eta,
       },
       () =>
-        `packs are being restored from cold storage; run \`${resume}\` later ` +
-        `(add --wait to wait for them)`,
+        [
+          ...etaLines(eta),
+          `packs are being restored from cold storage; run \`${resume}\` later ` +
+          `(add --wait to wait for them)`,
+        ].join("\n"),
     );
     return WAITING;
   }
@@ -234,11 +264,43 @@ function restoreProgress(ctx: Context) {
   };
 }
 
-function estimateText(preview: RestorePreview, e: RestoreEstimate): string {
+function estimateText(preview: RestorePreview, e: RestoreEstimate, upgrade?: Upgrade): string {
   const p = preview.plan;
   const title = `restore ${p.files} files, ${bytes(p.bytes)} from ${p.packs.length} ` +
     `packs (${bytes(p.packBytes)}; reading ${bytes(p.readBytes)})`;
-  return readEstimateText(title, e, e.pricing, e.notes);
+  const text = readEstimateText(title, e, e.pricing, e.notes);
+  if (!upgrade) return text;
+  return [
+    text,
+    `upgrade of job ${upgrade.job} from ${upgrade.from} to ${upgrade.to}: asks again for ` +
+    `${plural(upgrade.packs, "pack")} being restored (restore requests and retrieval at ` +
+    `${upgrade.to}, priced above)`,
+    ...etaLines(upgrade.eta).slice(1),
+  ].join("\n");
+}
+
+/** A tier upgrade of a resumed job: what it asks again for, and the ETA it would have. */
+interface Upgrade {
+  job: string;
+  from: RestoreTier;
+  to: RestoreTier;
+  /** Packs being restored, asked for again at `to`. */
+  packs: number;
+  eta: RestoreEta;
+}
+
+/** The upgrade `tier` would make of the resumed `job`, or undefined when it makes none. */
+function upgradeOf(
+  job: RestoreJob | undefined,
+  preview: RestorePreview,
+  tier: RestoreTier | undefined,
+): Upgrade | undefined {
+  if (!job || !tier || !fasterTier(tier, job.tier)) return undefined;
+  const eta = upgradeEta(job, preview.states, tier, new Date());
+  if (!eta) return undefined;
+  const packs = preview.states.filter((s: PackState) => s.availability.state === "restoring")
+    .length;
+  return { job: job.id, from: job.tier, to: tier, packs, eta };
 }
 
 /** The plan as text: what is restored, from which packs, in what state, and how long tiers take. */

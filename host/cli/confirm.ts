@@ -94,7 +94,7 @@ export async function approveCost(ctx: Context, e: Estimate, options: GateOption
 }
 
 /** Prints `prompt` to stderr and reads one line from stdin. */
-async function readLine(prompt: string): Promise<string> {
+export async function readLine(prompt: string): Promise<string> {
   await Deno.stderr.write(new TextEncoder().encode(prompt));
   const bytes: number[] = [];
   const buf = new Uint8Array(1);

@@ -6,9 +6,7 @@
  * @module
  */
 
-import { decodeKeyExport } from "../repository/keyfile.ts";
-import { Repository } from "../repository/repository.ts";
-import { openStorage } from "../storage/open.ts";
+import type { Repository } from "../repository/repository.ts";
 import type { Role } from "../storage/storage.ts";
 import { defaultCacheDir, defaultRepository } from "../cache/location.ts";
 import { type Config, loadConfigSync } from "../config/mod.ts";
@@ -200,10 +198,20 @@ export class Context {
    */
   async open(location = this.requireRepo()): Promise<Repository> {
     const keyFile = this.keyFile();
-    const role: Role = keyFile && decodeKeyExport(keyFile).keys.role === "ingest"
-      ? "ingest"
-      : "admin";
-    const storage = await openStorage(location, role);
+    let role: Role = "admin";
+    if (keyFile) {
+      const { decodeKeyExport } = await import("../repository/keyfile.ts");
+      if (decodeKeyExport(keyFile).keys.role === "ingest") role = "ingest";
+    }
+    // The repository code, libsodium and (for a passphrase) the KDF's native addon are loaded
+    // here, not at the top, so that a command that opens no repository does not pay for them;
+    // and while the storage plugin's worker starts (docs/bench.md "Start-up (issue #16)").
+    const { openStorage } = await import("../storage/open.ts");
+    const [storage, { Repository }] = await Promise.all([
+      openStorage(location, role),
+      import("../repository/repository.ts"),
+      keyFile ? undefined : import("../crypto/kdf.ts").then((kdf) => kdf.nativeArgon2()),
+    ]);
     try {
       const repo = keyFile
         ? await Repository.open(storage, { keyFile, keyFileName: this.keyFilePath() })

@@ -12,99 +12,151 @@
  */
 
 import { Context, UsageError } from "./context.ts";
-import { backupOptions, cmdBackup } from "./cmd_backup.ts";
-import { catOptions, cmdCat } from "./cmd_cat.ts";
-import { checkOptions, cmdCheck } from "./cmd_check.ts";
-import { cmdDiff, diffOptions } from "./cmd_diff.ts";
-import { cmdFind, findOptions } from "./cmd_find.ts";
-import { cmdInit, initOptions } from "./cmd_init.ts";
-import { keyCommands } from "./cmd_key.ts";
-import { cmdLs, lsOptions } from "./cmd_ls.ts";
-import { cmdRestore, restoreOptions } from "./cmd_restore.ts";
-import { s3Commands } from "./cmd_s3.ts";
-import { cmdSnapshots, snapshotsOptions } from "./cmd_snapshots.ts";
-import { estimateCommands } from "./cmd_estimate.ts";
-import { cmdCost, costOptions } from "./cmd_cost.ts";
-import { cmdServe, serveOptions } from "./cmd_serve.ts";
-import { pricesCommands } from "./cmd_prices.ts";
-import { cmdForget, forgetOptions } from "./cmd_forget.ts";
-import { cmdRebuild, rebuildOptions } from "./cmd_rebuild.ts";
-import { gcCommands } from "./cmd_gc.ts";
-import { wormCommands } from "./cmd_worm.ts";
 import { explain } from "./explain.ts";
 import { exitStatus } from "../storage/orderly_close.ts";
 import {
   type Command,
   type CommandGroup,
+  type OptionTable,
   parseCommandLine,
   scanCommandLine,
   unionOf,
   withSuggestion,
 } from "./options.ts";
 
-/** Every command, with the options it takes (`options.ts`); groups have subcommands. */
-export const commands: Record<string, Command | CommandGroup> = {
-  init: { options: initOptions, run: cmdInit },
-  key: keyCommands,
-  backup: { options: backupOptions, run: cmdBackup },
-  snapshots: { options: snapshotsOptions, run: cmdSnapshots },
-  ls: { options: lsOptions, run: cmdLs },
-  restore: { options: restoreOptions, run: cmdRestore },
-  find: { options: findOptions, run: cmdFind },
-  diff: { options: diffOptions, run: cmdDiff },
-  cat: { options: catOptions, run: cmdCat },
-  check: { options: checkOptions, run: cmdCheck },
-  s3: s3Commands,
-  estimate: estimateCommands,
-  cost: { options: costOptions, run: cmdCost },
-  serve: { options: serveOptions, run: cmdServe },
-  prices: pricesCommands,
-  forget: { options: forgetOptions, run: cmdForget },
-  rebuild: { options: rebuildOptions, run: cmdRebuild },
-  gc: gcCommands,
-  worm: wormCommands,
+/**
+ * Every command by verb, each loaded by a dynamic import of its `cmd_<verb>.ts` when a command
+ * line names it: a run loads only its own command and what that uses (`--help` loads none),
+ * which keeps the start of a short command near Deno's own (docs/bench.md "Start-up (issue
+ * #16)"). The imports are literal, so `deno check host/cli/main.ts` still checks every command.
+ */
+export const verbs: Readonly<Record<string, () => Promise<Command | CommandGroup>>> = {
+  init: async () => {
+    const { cmdInit, initOptions } = await import("./cmd_init.ts");
+    return { options: initOptions, run: cmdInit };
+  },
+  key: async () => (await import("./cmd_key.ts")).keyCommands,
+  backup: async () => {
+    const { backupOptions, cmdBackup } = await import("./cmd_backup.ts");
+    return { options: backupOptions, run: cmdBackup };
+  },
+  snapshots: async () => {
+    const { cmdSnapshots, snapshotsOptions } = await import("./cmd_snapshots.ts");
+    return { options: snapshotsOptions, run: cmdSnapshots };
+  },
+  ls: async () => {
+    const { cmdLs, lsOptions } = await import("./cmd_ls.ts");
+    return { options: lsOptions, run: cmdLs };
+  },
+  restore: async () => {
+    const { cmdRestore, restoreOptions } = await import("./cmd_restore.ts");
+    return { options: restoreOptions, run: cmdRestore };
+  },
+  find: async () => {
+    const { cmdFind, findOptions } = await import("./cmd_find.ts");
+    return { options: findOptions, run: cmdFind };
+  },
+  diff: async () => {
+    const { cmdDiff, diffOptions } = await import("./cmd_diff.ts");
+    return { options: diffOptions, run: cmdDiff };
+  },
+  cat: async () => {
+    const { catOptions, cmdCat } = await import("./cmd_cat.ts");
+    return { options: catOptions, run: cmdCat };
+  },
+  check: async () => {
+    const { checkOptions, cmdCheck } = await import("./cmd_check.ts");
+    return { options: checkOptions, run: cmdCheck };
+  },
+  s3: async () => (await import("./cmd_s3.ts")).s3Commands,
+  estimate: async () => (await import("./cmd_estimate.ts")).estimateCommands,
+  cost: async () => {
+    const { cmdCost, costOptions } = await import("./cmd_cost.ts");
+    return { options: costOptions, run: cmdCost };
+  },
+  serve: async () => {
+    const { cmdServe, serveOptions } = await import("./cmd_serve.ts");
+    return { options: serveOptions, run: cmdServe };
+  },
+  prices: async () => (await import("./cmd_prices.ts")).pricesCommands,
+  forget: async () => {
+    const { cmdForget, forgetOptions } = await import("./cmd_forget.ts");
+    return { options: forgetOptions, run: cmdForget };
+  },
+  rebuild: async () => {
+    const { cmdRebuild, rebuildOptions } = await import("./cmd_rebuild.ts");
+    return { options: rebuildOptions, run: cmdRebuild };
+  },
+  gc: async () => (await import("./cmd_gc.ts")).gcCommands,
+  worm: async () => (await import("./cmd_worm.ts")).wormCommands,
 };
 
+/** Every command, loaded: what a command line only every option table can read needs. */
+export async function loadCommands(): Promise<Record<string, Command | CommandGroup>> {
+  const loaded = Object.entries(verbs).map(async ([verb, load]) => [verb, await load()] as const);
+  return Object.fromEntries(await Promise.all(loaded));
+}
+
 /** Each command as users type it ("forget", "gc index"), with its options and what runs it. */
-export function everyCommand(): { name: string; command: Command }[] {
-  return Object.entries(commands).flatMap(([verb, c]) =>
+export async function everyCommand(): Promise<{ name: string; command: Command }[]> {
+  return Object.entries(await loadCommands()).flatMap(([verb, c]) =>
     "subcommands" in c
       ? Object.entries(c.subcommands).map(([sub, command]) => ({ name: `${verb} ${sub}`, command }))
       : [{ name: verb, command: c }]
   );
 }
 
-const everyOption = unionOf(everyCommand().map((c) => c.command.options));
+/** The option tables of a command, or of every subcommand of a group. */
+function tablesOf(entry: Command | CommandGroup): OptionTable[] {
+  return "subcommands" in entry
+    ? Object.values(entry.subcommands).map((c) => c.options)
+    : [entry.options];
+}
+
+/**
+ * `argv`'s positionals and whether it asks for help (`scanCommandLine`), loading as few
+ * commands as that takes. A first word that is not an option is the verb whatever the tables
+ * say, so the verb's own tables are tried first; a line with an option outside them (one before
+ * the verb, or one of another command's) is read again with every command's, as it always was.
+ */
+async function scan(argv: string[]): Promise<{ positionals: string[]; help: boolean }> {
+  const first = argv[0];
+  const named = first !== undefined && Object.hasOwn(verbs, first)
+    ? await verbs[first]()
+    : undefined;
+  const quick = scanCommandLine(argv, unionOf(named ? tablesOf(named) : []));
+  if (!quick.undeclared) return quick;
+  const every = Object.values(await loadCommands()).flatMap(tablesOf);
+  return scanCommandLine(argv, unionOf(every));
+}
 
 export async function main(argv: string[]): Promise<number> {
   let verb: string | undefined;
   try {
-    const scanned = scanCommandLine(argv, everyOption);
+    const scanned = await scan(argv);
     verb = scanned.positionals[0];
     if (!verb || verb === "help") {
       const topic = scanned.positionals[1] ?? "permafrost";
-      if (topic !== "permafrost" && !Object.hasOwn(commands, topic)) {
+      if (topic !== "permafrost" && !Object.hasOwn(verbs, topic)) {
         throw new UsageError(
           withSuggestion(
-            `no help for "${topic}"; commands: ${Object.keys(commands).join(", ")}`,
+            `no help for "${topic}"; commands: ${Object.keys(verbs).join(", ")}`,
             topic,
-            Object.keys(commands),
+            Object.keys(verbs),
           ),
         );
       }
       console.log(help(topic));
       return verb ? 0 : scanned.help ? 0 : 2;
     }
-    const entry = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
-    if (!entry) {
-      throw new UsageError(
-        withSuggestion(`unknown command "${verb}"`, verb, Object.keys(commands)),
-      );
+    if (!Object.hasOwn(verbs, verb)) {
+      throw new UsageError(withSuggestion(`unknown command "${verb}"`, verb, Object.keys(verbs)));
     }
     if (scanned.help) {
       console.log(help(verb));
       return 0;
     }
+    const entry = await verbs[verb]();
     // Which command, then its own options: all of it before anything is opened or asked.
     const { name, command, words } = resolve(verb, entry, scanned.positionals[1]);
     const parsed = parseCommandLine(name, command.options, argv);
@@ -118,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
     const { message, status } = explain(err);
     console.error(`permafrost: ${message}`);
     if (status === 2) {
-      const topic = verb && Object.hasOwn(commands, verb) ? `${verb} ` : "";
+      const topic = verb && Object.hasOwn(verbs, verb) ? `${verb} ` : "";
       console.error(`run "permafrost ${topic}--help" for usage`);
     }
     if (Deno.env.get("PERMAFROST_DEBUG") && err instanceof Error) console.error(err.stack);
@@ -153,7 +205,7 @@ function help(topic: string): string {
   try {
     return Deno.readTextFileSync(new URL(`../../docs/cli/${topic}.txt`, import.meta.url)).trimEnd();
   } catch {
-    return `no help for "${topic}"; commands: ${Object.keys(commands).join(", ")}`;
+    return `no help for "${topic}"; commands: ${Object.keys(verbs).join(", ")}`;
   }
 }
 

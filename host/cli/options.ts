@@ -74,11 +74,15 @@ export function unionOf(tables: OptionTable[]): OptionTable {
  * declares is read as a flag; the command's own parse refuses it. Help is asked by `-h` or
  * `--help` standing alone: an `h` among grouped short options (`-dash`, a path mistyped
  * without `--`) is not a request for help but a mistake, which the command's parse refuses.
+ *
+ * `undeclared` says whether `argv` has an option outside `union`. When it has none, a larger
+ * union (tables never declare one name two ways, {@link unionOf}) reads `argv` the same way:
+ * so a scan with the tables of the commands `argv` names is as good as one with every table.
  */
 export function scanCommandLine(
   argv: string[],
   union: OptionTable,
-): { positionals: string[]; help: boolean } {
+): { positionals: string[]; help: boolean; undeclared: boolean } {
   const { positionals, tokens } = parseArgs({
     args: argv,
     options: union,
@@ -89,7 +93,8 @@ export function scanCommandLine(
   const help = tokens.some((t) =>
     t.kind === "option" && t.name === "help" && argv[t.index] === t.rawName
   );
-  return { positionals, help };
+  const undeclared = tokens.some((t) => t.kind === "option" && !Object.hasOwn(union, t.name));
+  return { positionals, help, undeclared };
 }
 
 /**

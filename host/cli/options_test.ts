@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Context, UsageError } from "./context.ts";
-import { commands, everyCommand } from "./main.ts";
+import { everyCommand, loadCommands } from "./main.ts";
 import { closest, editDistance, parseCommandLine, scanCommandLine, unionOf } from "./options.ts";
 
 const table = {
@@ -37,16 +37,23 @@ Deno.test("parseCommandLine makes a missing value or a value given to a flag a u
   }
 });
 
-Deno.test("scanCommandLine finds the command after options that take a value", () => {
-  const union = unionOf(everyCommand().map((c) => c.command.options));
+Deno.test("scanCommandLine finds the command after options that take a value", async () => {
+  const union = unionOf((await everyCommand()).map((c) => c.command.options));
   assert.deepEqual(
     scanCommandLine(["--repo", "gc", "--frob", "gc", "--keep-last", "1", "index"], union),
-    { positionals: ["gc", "index"], help: false },
+    { positionals: ["gc", "index"], help: false, undeclared: true },
   );
 });
 
-Deno.test("scanCommandLine takes -h or --help standing alone as help, not an h among grouped short options", () => {
-  const union = unionOf(everyCommand().map((c) => c.command.options));
+Deno.test("scanCommandLine says when an option is outside the tables it was given", () => {
+  const gc = unionOf([{ "keep-last": { type: "string" } }]);
+  assert.equal(scanCommandLine(["gc", "--keep-last", "1", "index", "-h"], gc).undeclared, false);
+  assert.equal(scanCommandLine(["--repo", "r", "gc", "index"], gc).undeclared, true);
+  assert.equal(scanCommandLine(["gc", "index", "--", "--repo"], gc).undeclared, false);
+});
+
+Deno.test("scanCommandLine takes -h or --help standing alone as help, not an h among grouped short options", async () => {
+  const union = unionOf((await everyCommand()).map((c) => c.command.options));
   assert.equal(scanCommandLine(["backup", "-h"], union).help, true);
   assert.equal(scanCommandLine(["--help", "gc"], union).help, true);
   assert.equal(scanCommandLine(["backup", "-dash"], union).help, false);
@@ -98,10 +105,10 @@ function documented(verb: string, subs: string[]): Map<string, Set<string>> {
   return found;
 }
 
-Deno.test("every command's help lists exactly the options it takes", () => {
+Deno.test("every command's help lists exactly the options it takes", async () => {
   // Listed once for all in docs/cli/permafrost.txt, "Common options".
   const common = new Set(["repo", "key-file", "config", "help"]);
-  const byVerb = Object.groupBy(everyCommand(), (c) => c.name.split(" ")[0]);
+  const byVerb = Object.groupBy(await everyCommand(), (c) => c.name.split(" ")[0]);
   for (const [verb, list] of Object.entries(byVerb)) {
     const subs = list!.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[1]);
     const docs = documented(verb, subs);
@@ -116,8 +123,8 @@ Deno.test("every command's help lists exactly the options it takes", () => {
   }
 });
 
-Deno.test("a group without its subcommand says it needs one, and names them", () => {
-  for (const [verb, c] of Object.entries(commands)) {
+Deno.test("a group without its subcommand says it needs one, and names them", async () => {
+  for (const [verb, c] of Object.entries(await loadCommands())) {
     if (!("subcommands" in c)) continue;
     const message = c.refuse(undefined).message;
     assert.doesNotMatch(message, /""/, `${verb}: ${message}`);

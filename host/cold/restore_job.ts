@@ -94,3 +94,29 @@ export function removeJob(id: string, dir = jobsDir()): void {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
 }
+
+/**
+ * Every job in `dir` (none when the folder does not exist), oldest request first; files that
+ * are not readable jobs are named in `damaged` instead of failing the listing.
+ */
+export function listJobs(dir = jobsDir()): { jobs: RestoreJob[]; damaged: string[] } {
+  const jobs: RestoreJob[] = [];
+  const damaged: string[] = [];
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return { jobs, damaged };
+    throw err;
+  }
+  for (const name of names.filter((n) => /^[0-9a-f]{12}\.json$/.test(n)).sort()) {
+    try {
+      jobs.push(loadJob(name.slice(0, 12), dir));
+    } catch (err) {
+      if (!(err instanceof TypeError || err instanceof Deno.errors.NotFound)) throw err;
+      if (err instanceof TypeError) damaged.push(name);
+    }
+  }
+  jobs.sort((a, b) => a.requestedAt.localeCompare(b.requestedAt));
+  return { jobs, damaged };
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadJob, newJobId, removeJob, type RestoreJob, saveJob } from "./restore_job.ts";
+import { listJobs, loadJob, newJobId, removeJob, type RestoreJob, saveJob } from "./restore_job.ts";
 
 function job(id = newJobId()): RestoreJob {
   return {
@@ -40,4 +40,19 @@ Deno.test("loadJob refuses ids that are not job ids and files that are not jobs"
   assert.throws(() => loadJob(id, dir), /not a version 1 job/);
   Deno.writeTextFileSync(`${dir}/${id}.json`, '{"version": 1, "id": "'); // cut short
   assert.throws(() => loadJob(id, dir), /is not JSON \(damaged\?\)/);
+});
+
+Deno.test("listJobs lists the jobs of a folder oldest first, names damaged files, and an absent folder has none", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.deepEqual(listJobs(`${dir}/absent`), { jobs: [], damaged: [] });
+  const late = { ...job(), requestedAt: "2026-02-01T00:00:00.000Z" };
+  const early = job();
+  saveJob(late, dir);
+  saveJob(early, dir);
+  const bad = newJobId();
+  Deno.writeTextFileSync(`${dir}/${bad}.json`, "{");
+  Deno.writeTextFileSync(`${dir}/notes.txt`, "not a job");
+  const listed = listJobs(dir);
+  assert.deepEqual(listed.jobs.map((j) => j.id), [early.id, late.id]);
+  assert.deepEqual(listed.damaged, [`${bad}.json`]);
 });

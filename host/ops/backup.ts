@@ -22,9 +22,8 @@
  */
 
 import { hostname, userInfo } from "node:os";
-import { resolve } from "node:path";
 import { sha256Hex } from "../crypto/hash.ts";
-import { FileCache } from "../cache/file_cache.ts";
+import { type FileCache, openFileCache } from "../cache/file_cache.ts";
 import { layout } from "../repository/layout.ts";
 import { IndexOverlay, PackUploader, type UploadStats } from "../repository/pack_uploader.ts";
 import type { Repository, SnapshotEntry } from "../repository/repository.ts";
@@ -37,17 +36,17 @@ import { builtinPlugin } from "../plugin/registry.ts";
 import type {
   CacheQuery,
   CacheRecord,
-  DirMark,
   EngineBackupResult,
   Skipped,
   SourceNode,
   WalkStats,
 } from "../../plugins/sdk/engine_types.ts";
-import { cacheFile } from "../cache/location.ts";
 import { CompressorPool } from "../repository/compressor.ts";
-import { DedupTrust } from "./dedup_trust.ts";
+import { trustedIndex } from "./dedup_trust.ts";
 import { ReuseGuard } from "./reuse_guard.ts";
 import { BackupXattrs } from "./backup_xattrs.ts";
+import { checkSources, sameList } from "./backup_sources.ts";
+import { dirMarks } from "./dir_marks.ts";
 import { type OnProgress, ProgressCounter } from "./progress.ts";
 import { sourceTotals } from "./source_totals.ts";
 import { BackupFilters, type SourceFilters } from "./backup_filters.ts";
@@ -202,7 +201,7 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
   // numbers may then count as reused a blob whose pack is gone).
   const guard = dryRun
     ? undefined
-    : new ReuseGuard(repo, await trustedIndex(repo, options), options.clock);
+    : new ReuseGuard(repo, await trustedIndex(repo, options.onWarning), options.clock);
   const compressors = new CompressorPool();
   const uploader = new PackUploader(
     storage,
@@ -216,7 +215,7 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
     compressors.compress,
     { localityFloor: options.localityFloor },
   );
-  const cache = openCache(options, repo.config.id, engine);
+  const cache = openFileCache(options.cacheDir, repo.config.id, engine, options.onWarning);
   const neverChange = options.neverChange ?? [];
   let protection: Protection | undefined;
   if (protects(engine, neverChange) && options.cacheDir) {
@@ -232,6 +231,7 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
           engine,
           neverChange,
           acceptChanges: options.acceptChanges === true,
+          dryRun,
           onWarning: options.onWarning,
         },
         previous,
@@ -474,136 +474,10 @@ async function commitSnapshot(run: BackupRun, manifest: SnapshotManifest): Promi
   return id;
 }
 
-/**
- * Checks the loaded index against the store (`DedupTrust.load`) and warns once when some of it
- * cannot be trusted: those blobs are stored again.
- */
-async function trustedIndex(repo: Repository, options: BackupOptions): Promise<DedupTrust> {
-  const trust = await DedupTrust.load(repo);
-  const { gone, disputed } = trust;
-  if (gone.size > 0) {
-    const [example] = gone;
-    options.onWarning?.(
-      layout.pack(example),
-      `is not in the store at the length the index gives${
-        gone.size > 1 ? ` (nor are ${gone.size - 1} other indexed packs)` : ""
-      }; this backup stores their blobs again. \`permafrost check\` names what else they affect`,
-    );
-  }
-  if (disputed.length > 0) {
-    options.onWarning?.(
-      layout.pack(disputed[0]),
-      `is named by index segments that disagree on its contents${
-        disputed.length > 1 ? ` (as are ${disputed.length - 1} other packs)` : ""
-      }, so one of them is forged; this backup stores again the blobs they do not agree on. ` +
-        "Run `permafrost check --read-data`",
-    );
-  }
-  return trust;
-}
-
-/** The most directory marks one `blobs.store` call may carry. */
-const MAX_MARKS_PER_CALL = 8192;
-
-/**
- * The directory marks of one `blobs.store` call (docs/plugins.md "engine capabilities"),
- * checked: an engine is a plugin, so anything else is refused rather than guessed at.
- */
-export function dirMarks(marks: unknown, chunks: number): DirMark[] {
-  if (marks === undefined) return [];
-  if (!Array.isArray(marks)) throw new TypeError("blobs.store: marks must be an array");
-  // The SDK's walker sends at most 2,048 per call; a longer list is refused before it is read.
-  if (marks.length > MAX_MARKS_PER_CALL) {
-    throw new TypeError(
-      `blobs.store: ${marks.length} marks in one call (at most ${MAX_MARKS_PER_CALL})`,
-    );
-  }
-  const out: DirMark[] = [];
-  let last = 0;
-  for (let i = 0; i < marks.length; i++) {
-    const m = marks[i]; // a hole in a sparse array is undefined, and refused below
-    const at = (m as DirMark)?.at, edge = (m as DirMark)?.edge;
-    if (
-      !Number.isInteger(at) || at < last || at > chunks || (edge !== "enter" && edge !== "leave")
-    ) {
-      throw new TypeError(
-        `blobs.store: bad directory mark ${
-          JSON.stringify(m) ?? "(none)"
-        } at ${i} (want { at: ${last}..${chunks}, edge: "enter" | "leave" }, in order)`,
-      );
-    }
-    last = at;
-    out.push({ at, edge });
-  }
-  return out;
-}
-
-/** Absolute source paths; each must exist, and their base names must differ. */
-function checkSources(paths: string[]): string[] {
-  if (paths.length === 0) throw new TypeError("nothing to back up: give at least one path");
-  // "link/" names the directory a symlink points to (as in `ls link/`), "link" the symlink.
-  const out = paths.map((p) =>
-    p.length > 1 && p.endsWith("/") ? realpathOrSelf(resolve(p)) : resolve(p)
-  );
-  const names = new Map<string, string>();
-  for (const p of out) {
-    try {
-      Deno.lstatSync(p);
-    } catch (err) {
-      if (err instanceof Deno.errors.NotFound) {
-        throw new Deno.errors.NotFound(`source "${p}" does not exist`);
-      }
-      throw err;
-    }
-    const name = p === "/" ? "root" : p.split("/").pop()!;
-    const other = names.get(name);
-    if (other !== undefined) {
-      throw new TypeError(
-        `sources "${other}" and "${p}" have the same name "${name}"; back them up in separate runs`,
-      );
-    }
-    names.set(name, p);
-  }
-  return out;
-}
-
-function realpathOrSelf(path: string): string {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return path; // reported as missing below
-  }
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
 function safeUser(): string {
   try {
     return userInfo().username;
   } catch {
     return "";
-  }
-}
-
-/**
- * Opens the file cache, or runs without one (with a warning) when it cannot be opened: the
- * cache is only a hint (docs/format.md §10a), never a reason for a backup to fail.
- */
-function openCache(options: BackupOptions, repoId: string, engine: string): FileCache | undefined {
-  if (!options.cacheDir) return undefined;
-  let file = options.cacheDir;
-  try {
-    file = cacheFile(options.cacheDir, repoId);
-    return new FileCache(file, engine);
-  } catch (err) {
-    options.onWarning?.(
-      file,
-      `file cache unusable (${
-        (err as Error).message
-      }); every file will be read. Delete it to start afresh`,
-    );
-    return undefined;
   }
 }

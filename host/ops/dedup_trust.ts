@@ -166,3 +166,34 @@ function entriesInAll(records: IndexedPack[]): Set<string> {
   }
   return out;
 }
+
+/**
+ * Checks the loaded index against the store (`DedupTrust.load`) and warns once when some of it
+ * cannot be trusted: those blobs are stored again.
+ */
+export async function trustedIndex(
+  repo: Repository,
+  onWarning?: (path: string, reason: string) => void,
+): Promise<DedupTrust> {
+  const trust = await DedupTrust.load(repo);
+  const { gone, disputed } = trust;
+  if (gone.size > 0) {
+    const [example] = gone;
+    onWarning?.(
+      layout.pack(example),
+      `is not in the store at the length the index gives${
+        gone.size > 1 ? ` (nor are ${gone.size - 1} other indexed packs)` : ""
+      }; this backup stores their blobs again. \`permafrost check\` names what else they affect`,
+    );
+  }
+  if (disputed.length > 0) {
+    onWarning?.(
+      layout.pack(disputed[0]),
+      `is named by index segments that disagree on its contents${
+        disputed.length > 1 ? ` (as are ${disputed.length - 1} other packs)` : ""
+      }, so one of them is forged; this backup stores again the blobs they do not agree on. ` +
+        "Run `permafrost check --read-data`",
+    );
+  }
+  return trust;
+}

@@ -8,7 +8,10 @@
  * its `split(paths)` method (docs/plugins.md §5.3), run in a sandbox that may read `PATH` and
  * nothing else, gives each file's chunk lengths; the host reads the file and computes the keyed
  * ids of those chunks (docs/format.md §3.1), as a backup does. When the snapshot's engine is not
- * installed, or serves no `split`, contents are not compared and a note says so.
+ * installed, or serves no `split`, contents are not compared and a note says so. A file whose
+ * contents cannot be read (gone, unreadable, or no longer a regular file: a FIFO put in its place
+ * is never read, so never waited on) is one change of its own, `unreadable`, with the reason, and
+ * the diff goes on.
  *
  * @module
  */
@@ -28,7 +31,8 @@ import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
 import { engineConfig } from "./engine_config.ts";
 import { locate } from "./snapshot_path.ts";
 
-export type ChangeKind = "added" | "removed" | "modified";
+/** `unreadable`: a file whose contents could not be compared (`reason` says why). */
+export type ChangeKind = "added" | "removed" | "modified" | "unreadable";
 
 export interface Change {
   /** The path on disk. */
@@ -36,6 +40,8 @@ export interface Change {
   change: ChangeKind;
   /** For `modified`: which properties differ (`type`, `size`, `mode`, `mtime`, `target`, `content`). */
   what?: string[];
+  /** For `unreadable`: why the contents could not be read. */
+  reason?: string;
 }
 
 export interface DiffOptions {
@@ -84,6 +90,76 @@ export async function diff(
   return changes.filter((c) => c.change !== "modified" || c.what!.length > 0);
 }
 
+/**
+ * What comparing one file's contents gave: its keyed ids as the engine cuts it; `undefined`
+ * when the file changed while it was read (the lengths no longer cover it); `Unreadable` when it
+ * could not be read at all.
+ */
+export type ContentIds = string[] | undefined | Unreadable;
+
+/** A file whose contents could not be read, and why. */
+export class Unreadable {
+  constructor(readonly reason: string) {}
+}
+
+/**
+ * The {@link ContentIds} of each of `paths` (absolute files), cut by `plugin` (the snapshot's
+ * engine `engine`, started by `splitter`) in batches. A batch whose `split` fails is asked again
+ * one file at a time, so one file that cannot be read costs only its own answer; a malformed
+ * answer from the engine is its bug, and throws.
+ */
+export async function contentIds(
+  macKey: Uint8Array,
+  plugin: PluginHandle,
+  engine: string,
+  paths: string[],
+): Promise<ContentIds[]> {
+  const out: ContentIds[] = [];
+  for (let i = 0; i < paths.length; i += SPLIT_BATCH) {
+    const batch = paths.slice(i, i + SPLIT_BATCH);
+    let lengths: (unknown | Unreadable)[];
+    try {
+      lengths = await splitBatch(plugin, engine, batch);
+    } catch (err) {
+      if (batch.length === 1) lengths = [new Unreadable(errorText(err))];
+      else {
+        lengths = [];
+        for (const path of batch) {
+          try {
+            lengths.push(...await splitBatch(plugin, engine, [path]));
+          } catch (one) {
+            lengths.push(new Unreadable(errorText(one)));
+          }
+        }
+      }
+    }
+    batch.forEach((path, j) => {
+      const l = lengths[j];
+      if (l instanceof Unreadable) return void out.push(l);
+      checkLengths(path, l, engine);
+      try {
+        out.push(keyedIds(macKey, path, l, engine));
+      } catch (err) {
+        out.push(new Unreadable(errorText(err)));
+      }
+    });
+  }
+  return out;
+}
+
+/** The engine's `split` of `paths`: one answer per path. */
+async function splitBatch(
+  plugin: PluginHandle,
+  engine: string,
+  paths: string[],
+): Promise<unknown[]> {
+  const lengths = await plugin.call<unknown[]>("split", paths);
+  if (!Array.isArray(lengths) || lengths.length !== paths.length) {
+    throw new TypeError(`engine "${engine}" answered split() with no list of ${paths.length}`);
+  }
+  return lengths;
+}
+
 /** A file whose metadata agree with its node: its contents are compared after the walk. */
 interface ContentCheck {
   path: string;
@@ -120,7 +196,7 @@ class Differ {
     if (type === "file") {
       if (st.size !== (node.size ?? 0)) what.push("size");
     }
-    if (type === "symlink" && fs.readlinkSync(path) !== node.target) what.push("target");
+    if (type === "symlink" && readlink(path) !== node.target) what.push("target");
     if (type === "file" && this.options.content && !what.includes("size")) {
       // Kept in order now; left out at the end if the contents agree and nothing else differs.
       const change: Change = { path, change: "modified", what };
@@ -162,19 +238,20 @@ async function compareContents(
   const plugin = await splitter(repo, engine, root, options);
   if (plugin === undefined) return;
   try {
-    for (let i = 0; i < files.length; i += SPLIT_BATCH) {
-      const batch = files.slice(i, i + SPLIT_BATCH);
-      const lengths = await plugin.call<number[][]>("split", batch.map((f) => f.path));
-      if (!Array.isArray(lengths) || lengths.length !== batch.length) {
-        throw new TypeError(`engine "${engine}" answered split() with no list of ${batch.length}`);
+    const all = await contentIds(repo.keys.macKey, plugin, engine, files.map((f) => f.path));
+    files.forEach((f, j) => {
+      const ids = all[j];
+      if (ids instanceof Unreadable) {
+        // Its metadata differences, if any, are beside the point: it could not be compared.
+        f.change.change = "unreadable";
+        f.change.reason = ids.reason;
+        delete f.change.what;
+        return;
       }
-      batch.forEach((f, j) => {
-        const ids = keyedIds(repo.keys.macKey, f.path, lengths[j], engine);
-        const same = ids !== undefined && ids.length === f.content.length &&
-          ids.every((id, k) => id === f.content[k]);
-        if (!same) f.change.what!.push("content");
-      });
-    }
+      const same = ids !== undefined && ids.length === f.content.length &&
+        ids.every((id, k) => id === f.content[k]);
+      if (!same) f.change.what!.push("content");
+    });
   } finally {
     await plugin.close();
   }
@@ -208,10 +285,19 @@ export async function splitter(
   });
 }
 
+/** Throws unless `lengths` is the engine's list of chunk lengths for `path`. */
+function checkLengths(path: string, lengths: unknown, engine: string): asserts lengths is number[] {
+  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && n > 0)) {
+    throw new TypeError(`engine "${engine}" split "${path}" into no list of chunk lengths`);
+  }
+}
+
 /**
  * The keyed ids (docs/format.md §3.1: HMAC-SHA-256 under the MAC key) of the consecutive pieces
  * of the file at `path` that `lengths` gives, read as they stream by; undefined when the lengths
- * do not cover the file exactly (it changed since it was split).
+ * do not cover the file exactly (it changed since it was split). Throws what opening or reading
+ * the file throws, and a `TypeError` when it is no longer a regular file (opened without
+ * blocking, so a FIFO put in its place is not waited on).
  */
 export function keyedIds(
   macKey: Uint8Array,
@@ -219,13 +305,14 @@ export function keyedIds(
   lengths: unknown,
   engine: string,
 ): string[] | undefined {
-  if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && n > 0)) {
-    throw new TypeError(`engine "${engine}" split "${path}" into no list of chunk lengths`);
-  }
+  checkLengths(path, lengths, engine);
   if (macKey.length !== MAC_KEY_LENGTH) throw new RangeError("MAC key of the wrong length");
   const buf = new Uint8Array(4 << 20);
-  const fd = fs.openSync(path, "r");
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
+    if (!fs.fstatSync(fd).isFile()) {
+      throw new TypeError(`"${path}" is no longer a regular file; its contents were not read`);
+    }
     const ids: string[] = [];
     for (const length of lengths as number[]) {
       const mac = createHmac("sha256", macKey);
@@ -249,4 +336,17 @@ function lstat(path: string): fs.Stats | null {
   } catch {
     return null;
   }
+}
+
+/** The target of the symlink at `path`; undefined when it is gone or no longer a symlink. */
+function readlink(path: string): string | undefined {
+  try {
+    return fs.readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -11,7 +11,8 @@
  * still be indexed), unless `acceptChanges`; under any other engine the node on disk, with a
  * finding. The ledger is written only after the snapshot commits (`commit`): new protected files
  * with this snapshot's id; a changed or vanished file keeps its original entry until the user
- * accepts the changes (then the new version is recorded, the vanished entry dropped).
+ * accepts the changes (then the new version is recorded, the vanished entry dropped). A dry run
+ * writes nothing: it reads the ledger only, and rebuilds a lost one in memory.
  *
  * @module
  */
@@ -46,6 +47,11 @@ export interface ProtectionOptions {
   neverChange: string[];
   /** Record changed files as new originals and drop vanished ones. */
   acceptChanges: boolean;
+  /**
+   * A dry run (`backup --dry-run`, `--estimate`): the ledger is read only, and one rebuilt from
+   * a snapshot is kept in memory; nothing is written.
+   */
+  dryRun?: boolean;
   onWarning?: (path: string, reason: string) => void;
 }
 
@@ -164,7 +170,7 @@ export class Protection {
     options: ProtectionOptions,
     previous?: SnapshotEntry,
   ): Promise<Protection> {
-    const ledger = new ProtectionLedger(ledgerPath);
+    const ledger = new ProtectionLedger(ledgerPath, { readOnly: options.dryRun === true });
     let globs: GlobMatcher | undefined;
     try {
       globs = options.neverChange.length > 0
@@ -360,12 +366,22 @@ async function rebuild(
     kept = files.filter((_, i) => hits[i]);
   }
   const entries = kept.map((f) => ({ ...f, snapshot: previous.id }));
-  ledger.apply(options.engine, path, entries, []);
-  options.onWarning?.(
-    path,
-    `had no protection ledger on this machine: rebuilt from snapshot ${snap} ` +
-      `(${entries.length} protected files), which now holds their originals`,
-  );
+  const count = `${entries.length} protected file${entries.length === 1 ? "" : "s"}`;
+  if (options.dryRun) {
+    // A dry run writes nothing: the rebuilt entries live in this run only.
+    options.onWarning?.(
+      path,
+      `has no protection ledger on this machine: this dry run rebuilt it in memory from ` +
+        `snapshot ${snap} (${count}), which holds the originals; the next backup writes it`,
+    );
+  } else {
+    ledger.apply(options.engine, path, entries, []);
+    options.onWarning?.(
+      path,
+      `had no protection ledger on this machine: rebuilt from snapshot ${snap} ` +
+        `(${count}), which now holds their originals`,
+    );
+  }
   return new Map(entries.map((e) => [e.path, e]));
 }
 

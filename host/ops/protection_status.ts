@@ -3,8 +3,8 @@
  * the disk, without backing up (docs/engines.md). A file is unchanged when its size, mtime and
  * ctime are the ledger's; when they differ its content ids are computed as its engine would cut
  * it, by the engine-neutral path `diff --content` uses (the engine's `split`, then keyed ids),
- * and only a content that differs is "changed". A file that is gone, or no longer a file, has
- * "vanished".
+ * and only a content that differs is "changed". A file that is gone, no longer a file, or
+ * unreadable has "vanished", as a backup would find it.
  *
  * @module
  */
@@ -12,11 +12,8 @@
 import fs from "node:fs";
 import type { ProtectionLedger } from "../cache/protection_ledger.ts";
 import type { Repository } from "../repository/repository.ts";
-import { keyedIds, splitter } from "./diff.ts";
+import { contentIds, splitter, Unreadable } from "./diff.ts";
 import { type Finding, restoreCommand } from "./protection.ts";
-
-/** Files whose contents are compared in one `split` call. */
-const SPLIT_BATCH = 256;
 
 /** One protected source's state. */
 export interface SourceStatus {
@@ -26,6 +23,11 @@ export interface SourceStatus {
   files: number;
   bytes: number;
   findings: Finding[];
+  /**
+   * The source path itself is gone from the disk (moved, renamed, deleted): every file of it
+   * has vanished, and only `worm forget` stops reporting them (`protection_forget.ts`).
+   */
+  gone: boolean;
 }
 
 /**
@@ -44,7 +46,14 @@ export async function protectionStatus(
     const name = source === "/" ? "root" : source.split("/").pop()!;
     const entries = [...ledger.entries(engine, source).values()]
       .sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-    const status: SourceStatus = { source, engine, files: 0, bytes: 0, findings: [] };
+    const status: SourceStatus = {
+      source,
+      engine,
+      files: 0,
+      bytes: 0,
+      findings: [],
+      gone: missing(source),
+    };
     const toRead: { abs: string; rel: string; snapshot: string; content: string[] }[] = [];
     const found = (kind: Finding["kind"], abs: string, rel: string, snapshot: string) =>
       status.findings.push({
@@ -82,16 +91,15 @@ export async function protectionStatus(
         for (const f of toRead) found("changed", f.abs, f.rel, f.snapshot);
       } else {
         try {
-          for (let i = 0; i < toRead.length; i += SPLIT_BATCH) {
-            const batch = toRead.slice(i, i + SPLIT_BATCH);
-            const lengths = await plugin.call<number[][]>("split", batch.map((f) => f.abs));
-            batch.forEach((f, j) => {
-              const ids = keyedIds(repo.keys.macKey, f.abs, lengths[j], engine);
-              const same = ids !== undefined && ids.length === f.content.length &&
-                ids.every((id, k) => id === f.content[k]);
-              if (!same) found("changed", f.abs, f.rel, f.snapshot);
-            });
-          }
+          const all = await contentIds(repo.keys.macKey, plugin, engine, toRead.map((f) => f.abs));
+          toRead.forEach((f, j) => {
+            const ids = all[j];
+            // Unreadable, or no longer a regular file: a backup would not store it either.
+            if (ids instanceof Unreadable) return found("vanished", f.abs, f.rel, f.snapshot);
+            const same = ids !== undefined && ids.length === f.content.length &&
+              ids.every((id, k) => id === f.content[k]);
+            if (!same) found("changed", f.abs, f.rel, f.snapshot);
+          });
         } finally {
           await plugin.close();
         }
@@ -103,4 +111,14 @@ export async function protectionStatus(
     out.push(status);
   }
   return out;
+}
+
+/** Whether nothing is at `path` (not even a dangling symlink). */
+function missing(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOENT";
+  }
 }

@@ -21,7 +21,6 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { defaultProvider } from "@aws-sdk/credential-provider-node";
 import type { CapabilityImpl } from "../plugin/sandbox.ts";
 import { type Partition, type S3Location, s3Location } from "../s3/location.ts";
 import type { PluginStart, SchemeOpener } from "./schemes.ts";
@@ -120,6 +119,11 @@ export function parseS3Location(
   };
 }
 
+/** The SDK's credential chain (a type only: the SDK is loaded on first use). */
+type CredentialChain = ReturnType<
+  typeof import("@aws-sdk/credential-provider-node")["defaultProvider"]
+>;
+
 /** What the host's `credentials` capability answers the plugin (see plugins/storage/s3/mod.ts). */
 export interface WireCredentials {
   accessKeyId: string;
@@ -134,12 +138,19 @@ export interface WireCredentials {
  * found it rejects with an `Error` saying how to provide them; no message carries a secret.
  */
 export function s3Credentials(target: S3Target): CapabilityImpl {
-  const provider = defaultProvider(target.profile === undefined ? {} : { profile: target.profile });
+  // The SDK's chain is loaded on first use, so that a command on a local repository does not
+  // pay for loading it (docs/bench.md "Start-up (issue #16)").
+  const options = target.profile === undefined ? {} : { profile: target.profile };
+  let provider: Promise<CredentialChain> | undefined;
   return {
     async get(): Promise<WireCredentials> {
+      provider ??= import("@aws-sdk/credential-provider-node").then((sdk) =>
+        sdk.defaultProvider(options)
+      );
+      const resolve = await provider;
       let c;
       try {
-        c = await provider();
+        c = await resolve();
       } catch (e) {
         const why = e instanceof Error ? e.message : String(e);
         throw new Error(

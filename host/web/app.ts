@@ -3,9 +3,9 @@
  * call `app.request()`. Pages are rendered on the server from the same data the JSON API
  * sends; the data comes from a {@link WebSource} (the open repository, or a fake in tests).
  *
- * Routes: `/` cost dashboard, `/snapshots`, `/restore` (GET form), `/prices`; `/api/cost`,
- * `/api/snapshots`, `/api/restore-estimate?snapshot=ID&path=/x&tier=bulk`, `/api/prices` (the
- * table with `source` as estimates name it).
+ * Routes: `/` cost dashboard, `/snapshots`, `/restore` (GET form), `/restore-jobs`, `/prices`;
+ * `/api/cost`, `/api/snapshots`, `/api/restore-estimate?snapshot=ID&path=/x&tier=bulk`,
+ * `/api/restore-jobs`, `/api/prices` (the table with `source` as estimates name it).
  *
  * @module
  */
@@ -19,6 +19,7 @@ import type { Html } from "./html.ts";
 import { page } from "./page_frame.ts";
 import { pricesBody } from "./prices_page.ts";
 import { restoreBody, type RestoreEstimateReport, type RestoreQuery } from "./restore_page.ts";
+import { restoreJobsBody, type RestoreJobsReport } from "./restore_jobs_page.ts";
 import { snapshotsBody, type SnapshotsReport } from "./snapshots_page.ts";
 
 /** Where the pages' data comes from. Methods may reject; the app turns that into 400/500. */
@@ -28,6 +29,8 @@ export interface WebSource {
   cost(): Promise<CostReport>;
   snapshots(): Promise<SnapshotsReport>;
   restoreEstimate(query: RestoreQuery): Promise<RestoreEstimateReport>;
+  /** The restore jobs of this repository in the state folder, each with its ETA. */
+  restoreJobs(): Promise<RestoreJobsReport>;
   prices(): PriceTable;
 }
 
@@ -53,6 +56,7 @@ export function webApp(source: WebSource, token: string): Hono {
 
   app.get("/api/cost", async (c) => c.json(await source.cost()));
   app.get("/api/snapshots", async (c) => c.json(await source.snapshots()));
+  app.get("/api/restore-jobs", async (c) => c.json(await source.restoreJobs()));
   app.get("/api/prices", (c) => {
     const t = source.prices();
     // The whole table, and `source` as every estimate's `prices` names the table.
@@ -68,6 +72,11 @@ export function webApp(source: WebSource, token: string): Hono {
   app.get(
     "/snapshots",
     async (c) => c.html(show("Snapshots", "/snapshots", snapshotsBody(await source.snapshots()))),
+  );
+  app.get(
+    "/restore-jobs",
+    async (c) =>
+      c.html(show("Restore jobs", "/restore-jobs", restoreJobsBody(await source.restoreJobs()))),
   );
   app.get("/prices", (c) => c.html(show("Price table", "/prices", pricesBody(source.prices()))));
   app.get("/restore", async (c) => {

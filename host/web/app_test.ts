@@ -92,6 +92,7 @@ const source: WebSource = {
     q.snapshot === ID
       ? Promise.resolve(estimateFor(q))
       : Promise.reject(new InvalidRequest(`no snapshot "${q.snapshot}"`)),
+  restoreJobs: () => Promise.resolve({ dir: "/state/restore-jobs", jobs: [], damaged: [] }),
   prices: () => table,
 };
 

@@ -20,7 +20,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}td.num,.nowrap{
 td.date,td.verified,td.action{white-space:nowrap}td.source,td.paths{overflow-wrap:anywhere}
 td.paths{min-width:10em}
 #prices{width:100%}#prices thead th:first-child{width:30%}tr.group th{background:#eef2f6;font-size:1.05em;padding-top:.5em}
-tr.chosen{background:#eaf5ea}
+tr.chosen{background:#eaf5ea}#restore-jobs{width:100%}#restore-jobs td.expected{min-width:16em}
 .chart{background:#fff;border:1px solid #d5dbe1;max-width:100%;height:auto}
 .chart rect{fill:#3d7ab8}.chart .series{stroke:#3d7ab8;stroke-width:2}.chart circle{fill:#14324a}
 .chart .axis{stroke:#888}.chart text{font-size:12px;fill:#1d2430}
@@ -45,6 +45,7 @@ const NAV: [string, string][] = [
   ["/", "Cost"],
   ["/snapshots", "Snapshots"],
   ["/restore", "Restore estimate"],
+  ["/restore-jobs", "Restore jobs"],
   ["/prices", "Prices"],
 ];
 

@@ -2,7 +2,8 @@
  * The web view's data from the repository `permafrost serve` opened once at start: the bill
  * from `host/ops/repository_bill.ts` (what `permafrost cost` prints), the restore estimates
  * from the restore workflow (`estimateRestore`, host/workflows/restore_estimate.ts, what
- * `permafrost restore --estimate` prints), the snapshots from the repository with their cost
+ * `permafrost restore --estimate` prints), the restore jobs with their ETAs
+ * (host/workflows/restore_eta.ts), the snapshots from the repository with their cost
  * share (`snapshot_share.ts`; each snapshot's trees walked once).
  *
  * @module
@@ -16,9 +17,11 @@ import { type RestoreTier, restoreTiers } from "../storage/storage.ts";
 import { InvalidRequest } from "../workflows/invalid_request.ts";
 import { type RepoPricing, repoPricing } from "../workflows/pricing.ts";
 import { estimateRestore, restoreEstimateReport } from "../workflows/restore_estimate.ts";
+import { restoreJobs } from "../workflows/restore_eta.ts";
 import type { WebSource } from "./app.ts";
 import type { CostReport } from "./cost_page.ts";
 import type { RestoreEstimateReport, RestoreQuery } from "./restore_page.ts";
+import type { RestoreJobsReport } from "./restore_jobs_page.ts";
 import { SHARE_HOW, snapshotShares } from "./snapshot_share.ts";
 import type { SnapshotsReport } from "./snapshots_page.ts";
 
@@ -93,6 +96,14 @@ export class RepoSource implements WebSource {
       { ...this.#options(), tier: q.tier as RestoreTier },
     );
     return restoreEstimateReport(estimate);
+  }
+
+  /**
+   * The restore jobs this client saved for the repository (`restore` that stopped to wait),
+   * each surveyed now for its ETA: what `permafrost restore --resume JOB` prints.
+   */
+  async restoreJobs(): Promise<RestoreJobsReport> {
+    return await restoreJobs(this.repo.storage, this.location);
   }
 
   /** The table `cost` and the restore estimates price with (host/workflows/pricing.ts). */

@@ -15,8 +15,10 @@ const PROGRESS_EVERY_MS = 200;
 
 /**
  * The host as an engine sees it, from the capabilities in `ctx`; `flush` sends what is batched
- * (call it before `backup` resolves). Without `config.filter`, `filterMatch` keeps everything
- * and asks nothing.
+ * (call it before `backup` resolves) and rejects with the first failure of a call nobody awaited
+ * (cache records, progress, warnings), so that it reaches the host as the engine's error rather
+ * than as an uncaught rejection that crashes the worker. Without `config.filter`, `filterMatch`
+ * keeps everything and asks nothing.
  */
 export function connectEngineHost(
   ctx: PluginContext,
@@ -31,19 +33,24 @@ export function connectEngineHost(
   let records: CacheRecord[] = [];
   let files = 0, bytes = 0, last = 0;
   let current: string | undefined, sent: string | undefined;
+  /** The calls sent and not awaited: observed here, their first failure thrown by `flush`. */
+  let unawaited: Promise<void> = Promise.resolve();
+  const track = (call: Promise<unknown>) => {
+    unawaited = Promise.all([unawaited, call]).then(() => {});
+    unawaited.catch(() => {});
+  };
   const flushRecords = () => {
-    if (records.length === 0) return Promise.resolve();
+    if (records.length === 0) return;
     const batch = records;
     records = [];
-    return cache.call("record", batch);
+    track(cache.call("record", batch));
   };
   const flushProgress = () => {
-    if (files === 0 && bytes === 0 && current === sent) return Promise.resolve();
-    const p = report.call("progress", files, bytes, current);
+    if (files === 0 && bytes === 0 && current === sent) return;
+    track(report.call("progress", files, bytes, current));
     files = bytes = 0;
     sent = current;
     last = Date.now();
-    return p;
   };
 
   const host: EngineHost = {
@@ -64,13 +71,14 @@ export function connectEngineHost(
       if (path !== undefined) current = path;
       if (Date.now() - last >= PROGRESS_EVERY_MS) flushProgress();
     },
-    warn: (path, reason) => void report.call("warn", path, reason),
+    warn: (path, reason) => track(report.call("warn", path, reason)),
   };
   return {
     host,
     flush: async () => {
-      await flushRecords();
-      await flushProgress();
+      flushRecords();
+      flushProgress();
+      await unawaited;
     },
   };
 }

@@ -83,7 +83,8 @@ export class LimitSplitter implements Splitter {
 /**
  * The lengths of the chunks `splitter` cuts the file at `path` into, as a backup would cut it
  * (for `diff --content`, which compares the keyed ids of the pieces with a snapshot's). Throws
- * what reading the file throws.
+ * what reading the file throws, and a `TypeError` for a path that is not a regular file: it is
+ * opened without blocking, so a FIFO put in a file's place is not waited on.
  */
 export function chunkLengths(path: string, splitter: Splitter, buffer?: Uint8Array): number[] {
   const lengths: number[] = [];
@@ -94,8 +95,11 @@ export function chunkLengths(path: string, splitter: Splitter, buffer?: Uint8Arr
     }
   };
   const buf = buffer ?? new Uint8Array(READ_SIZE);
-  const fd = fs.openSync(path, "r");
+  const fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
+    if (!fs.fstatSync(fd).isFile()) {
+      throw new TypeError(`"${path}" is not a regular file; its contents were not read`);
+    }
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;

@@ -118,9 +118,7 @@ export class Walker {
     if (held === undefined) {
       throw new TypeError(`source "${path}" is not a file, directory or symlink`);
     }
-    // Observed before the drain, which throws first when the host failed to store (a full
-    // disk): unobserved, its rejection would crash this worker with a stack trace.
-    held.node.catch(() => {});
+    // The node is observed (`#entry`): the drain throws first when the host failed to store.
     await this.#drain();
     const node = await held.node;
     if (node === undefined) throw new TypeError(`source "${path}" cannot be listed`);
@@ -153,12 +151,14 @@ export class Walker {
       const tree = await this.#directory(abs, rel);
       if (tree === undefined) return undefined;
       this.stats.dirs++;
-      return { node: tree.id.then((subtree): Node => ({ ...base, type: "dir", subtree })) };
+      return {
+        node: observed(tree.id.then((subtree): Node => ({ ...base, type: "dir", subtree }))),
+      };
     }
     if (st.isFile()) {
       const read = await this.#file(abs, st, this.#hits.get(abs));
       if (read === undefined) return undefined;
-      return { node: read.content.then((file) => this.#fileNode(name, st, file)) };
+      return { node: observed(read.content.then((file) => this.#fileNode(name, st, file))) };
     }
     const what = st.isFIFO()
       ? "fifo"
@@ -210,7 +210,9 @@ export class Walker {
       // Scan the next few subdirectories ahead: their listings and cache lookups are answered
       // by the host while this thread walks the current one.
       for (const next of subdirs.slice(i + 1, i + 1 + PREFETCH_DIRS)) {
-        if (!this.#scans.has(next.abs)) this.#scans.set(next.abs, this.#scan(next.abs, next.rel));
+        if (!this.#scans.has(next.abs)) {
+          this.#scans.set(next.abs, observed(this.#scan(next.abs, next.rel)));
+        }
       }
       const e = subdirs[i];
       const held = await this.#entry(e.abs, e.name, e.rel, e.st);
@@ -341,9 +343,15 @@ export class Walker {
     }
     let fd: number;
     try {
-      fd = fs.openSync(abs, "r");
+      // Without blocking: a FIFO put in the file's place since it was listed is not waited on.
+      fd = fs.openSync(abs, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
     } catch (err) {
       this.#skip(abs, `cannot open: ${message(err)}`);
+      return undefined;
+    }
+    if (!fs.fstatSync(fd).isFile()) {
+      fs.closeSync(fd);
+      this.#skip(abs, "is no longer a regular file (replaced since it was listed); not backed up");
       return undefined;
     }
     const parts: Promise<string>[] = [];
@@ -446,6 +454,17 @@ export class Walker {
     this.skipped.push({ path, reason });
     this.host.warn(path, reason);
   }
+}
+
+/**
+ * `promise`, marked as observed. The walk goes on reading (awaiting the host) while an entry's
+ * node waits for its parent's `Promise.all`; if the host fails to store meanwhile (a full disk)
+ * that node rejects first, and unobserved, its rejection would crash the worker with a stack
+ * trace instead of reaching the host as the walk's error.
+ */
+function observed<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }
 
 /** A walked entry whose node is complete once the host has stored what it references. */

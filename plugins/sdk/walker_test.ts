@@ -178,3 +178,45 @@ Deno.test("Walker leaves out regular files larger than excludeLargerThan, never 
   const alone = await walker.source(join(dir, "over"));
   assert.equal(alone.size, 1001);
 });
+
+Deno.test("Walker rejects with the host's error when the host fails to store, leaving no rejection unobserved", async () => {
+  // A full disk: every chunk store fails, and each cache answer takes a turn of the event
+  // loop, as an answer over the worker's port does. The failure reaches a file's node while its
+  // folder's walk still waits on a subfolder; unobserved, it would crash the worker (and here
+  // fail the test as an uncaught error) instead of reaching the host.
+  const dir = await Deno.makeTempDir();
+  for (let d = 0; d < 3; d++) {
+    fs.mkdirSync(join(dir, `d${d}`, "sub"), { recursive: true });
+    fs.writeFileSync(join(dir, `d${d}`, "big"), new Uint8Array(2 << 20).fill(d + 1));
+    fs.writeFileSync(join(dir, `d${d}`, "sub", "f"), `file ${d}`);
+  }
+  const full = new Error(`object "packs/1" could not be written: the disk is full`);
+  const { host } = memoryHost({
+    storeChunks: () => Promise.reject(full),
+    cacheLookup: (q) => new Promise((resolve) => setTimeout(() => resolve(q.map(() => null)), 0)),
+  });
+  await assert.rejects(walkSources(host, [dir], options), full);
+});
+
+Deno.test("Walker skips a file swapped for a FIFO after it was listed, without waiting on it", async () => {
+  const dir = await Deno.makeTempDir();
+  fs.writeFileSync(join(dir, "a.txt"), "a");
+  fs.writeFileSync(join(dir, "pipe"), "a file when listed");
+  const { host, trees, warnings } = memoryHost({
+    // runs after the directory is listed and stat'ed, before any file is opened
+    cacheLookup: async (queries) => {
+      fs.rmSync(join(dir, "pipe"));
+      const made = await new Deno.Command("mkfifo", { args: [join(dir, "pipe")] }).output();
+      assert.equal(made.code, 0);
+      return queries.map(() => null);
+    },
+  });
+  const walker = new Walker(host, options);
+  const node = await walker.source(dir); // with no writer, reading the FIFO would never end
+  assert.deepEqual(trees.get(node.subtree!)!.map((n) => n.name), ["a.txt"]);
+  assert.deepEqual(warnings, [
+    `${
+      join(dir, "pipe")
+    }: is no longer a regular file (replaced since it was listed); not backed up`,
+  ]);
+});
