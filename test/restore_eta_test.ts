@@ -170,3 +170,25 @@ Deno.test("restore --wait follows each survey line with the job's ETA", async ()
   );
   assert.match(r.stderr, /1\/1 packs readable .*\n {2}every pack is readable \(1 of 1\)/);
 });
+
+Deno.test("a resume at a slower tier that asks for nothing keeps the job's tier: going back to it is no upgrade", async () => {
+  const { env, state } = await setup();
+  const first = await cli(["restore", "latest", "--target", await tempDir(), "--json"], env);
+  assert.equal(first.code, 4, first.stderr);
+  const { job } = JSON.parse(first.stdout);
+
+  // Every pack is being restored at standard: bulk asks for none of them.
+  const slower = await cli(["restore", "--resume", job, "--tier", "bulk", "--yes"], env);
+  assert.equal(slower.code, 4, slower.stderr);
+  assert.match(slower.stderr, /requested 0 pack restores/);
+  const saved = JSON.parse(fs.readFileSync(join(state, "restore-jobs", `${job}.json`), "utf8"));
+  assert.equal(saved.tier, "standard", "no pack was asked for at bulk");
+
+  // Standard again is what the packs are being restored at: nothing to ask again, or pay for.
+  const again = await cli(
+    ["restore", "--resume", job, "--tier", "standard", "--estimate", "--json"],
+    env,
+  );
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).upgrade, undefined);
+});

@@ -126,10 +126,15 @@ function recordJob(preview: RestorePreview, options: RunRestoreOptions, sent: nu
     requestedAt: now,
     requests: [],
   };
-  job.tier = tier;
-  job.days = days;
   job.packs = preview.coldPacks;
-  if (sent > 0) job.requests.push({ at: now, tier, packs: sent });
+  // The job's tier is the one its packs were last asked for at: a resume that asks for none
+  // (every pack already being restored) leaves it, or going back to it would count as an upgrade
+  // and ask, and pay, again for every pack.
+  if (sent > 0) {
+    job.tier = tier;
+    job.days = days;
+    job.requests.push({ at: now, tier, packs: sent });
+  }
   saveJob(job, options.jobs?.dir ?? jobsDir());
   return job;
 }

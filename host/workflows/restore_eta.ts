@@ -169,6 +169,9 @@ function windowOf(
       documented: h.text,
     };
     if (window !== null && fasterTier(r.tier, window.tier) && window.latest < next.latest) {
+      // Past the slower window's end before the faster one can start: the upgrade is too late
+      // to make anything sooner, and the slower window stands.
+      if (window.latest <= next.earliest) continue;
       next.latest = window.latest;
     }
     window = next;
@@ -176,7 +179,11 @@ function windowOf(
   return window;
 }
 
-/** The widest documented hours of `tier` over `classes`, or null when one documents none. */
+/**
+ * The documented hours of `tier` for a job with packs in each of `classes`, or null when one
+ * documents none: every pack is readable no sooner than the slowest class's shortest time, and
+ * no later than its longest.
+ */
 function hoursOf(
   classes: Set<string>,
   tier: RestoreTier,
@@ -188,7 +195,7 @@ function hoursOf(
     if (h === undefined) return null;
     range = range === null
       ? { ...h }
-      : { min: Math.min(range.min, h.min), max: Math.max(range.max, h.max) };
+      : { min: Math.max(range.min, h.min), max: Math.max(range.max, h.max) };
     texts.push(`${c} ${tier}: ${describeHours(h)}`);
   }
   return range === null ? null : { range, text: texts.join("; ") };

@@ -144,3 +144,33 @@ Deno.test("a damaged job record without a valid request time gives no window ins
   assert.equal(eta.basis, "unknown");
   assert.equal(eta.says, "3 of 4 packs not readable yet; no known window for its tier");
 });
+
+Deno.test("an upgrade that can finish no sooner than the slower window ends leaves that window whole", () => {
+  // GLACIER bulk: 5-12 hours from T0. Standard asked at T0+10: 3-5 hours, so no sooner than T0+13,
+  // after bulk has ended: the window is bulk's, never one that ends before it begins.
+  const upgraded = job(4);
+  upgraded.tier = "standard";
+  upgraded.requests.push({ at: hoursAfter(T0, 10).toISOString(), tier: "standard", packs: 4 });
+  const eta = restoreEta(upgraded, glacier(survey(0, 4)), hoursAfter(T0, 11));
+  assert.deepEqual(
+    [eta.window?.tier, eta.window?.from, eta.window?.earliest, eta.window?.latest],
+    ["bulk", T0, hoursAfter(T0, 5).toISOString(), hoursAfter(T0, 12).toISOString()],
+  );
+});
+
+Deno.test("a job with packs in two classes is ready no sooner than the slower class's shortest time", () => {
+  // Bulk: GLACIER 5-12 hours, DEEP_ARCHIVE within 48 hours; the job needs both.
+  const states = survey(0, 4).map((s, i) => i < 2 ? s : { ...s, storageClass: "GLACIER" as const });
+  const eta = restoreEta(job(4), states, hoursAfter(T0, 1));
+  assert.equal(eta.window?.earliest, hoursAfter(T0, 5).toISOString());
+  assert.equal(eta.window?.latest, hoursAfter(T0, 48).toISOString());
+  assert.equal(
+    eta.window?.documented,
+    "DEEP_ARCHIVE bulk: within 48 hours; GLACIER bulk: 5-12 hours",
+  );
+});
+
+/** `states` with every pack in GLACIER. */
+function glacier(states: PackState[]): PackState[] {
+  return states.map((s) => ({ ...s, storageClass: "GLACIER" }));
+}
