@@ -12,12 +12,11 @@
 
 import {
   chunkLengths,
-  connectEngineHost,
   parseEngineConfig,
   READ_SIZE,
   refuseUnknownOptions,
   servePlugin,
-  walkSources,
+  walkingEngine,
 } from "../../sdk/mod.ts";
 import { Chunker } from "./fastcdc.ts";
 
@@ -33,27 +32,11 @@ servePlugin((ctx) => {
     );
   }
   const splitter = () => new Chunker(gear, params);
-
-  return {
-    /** Backs up `sources` (absolute paths); returns one node per source, in order. */
-    async backup(sources: string[]) {
-      const { host, flush } = connectEngineHost(ctx, config);
-      const result = await walkSources(host, sources, {
-        splitter,
-        filter: config.filter,
-        excludeIfPresent: config.excludeIfPresent,
-        excludeLargerThan: config.excludeLargerThan,
-      });
-      await flush();
-      return result;
-    },
-    /** For each file (absolute path), the lengths of the chunks `backup` would store. */
-    split(paths: string[]): number[][] {
-      if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
-        throw new TypeError(`split() needs a list of paths`);
-      }
+  return walkingEngine(ctx, config, {
+    splitter,
+    lengths: (paths) => {
       const buffer = new Uint8Array(READ_SIZE);
       return paths.map((p) => chunkLengths(p, splitter(), buffer));
     },
-  };
+  });
 });

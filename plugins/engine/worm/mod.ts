@@ -15,12 +15,11 @@
 
 import fs from "node:fs";
 import {
-  connectEngineHost,
   LimitSplitter,
   parseEngineConfig,
   refuseUnknownOptions,
   servePlugin,
-  walkSources,
+  walkingEngine,
 } from "../../sdk/mod.ts";
 
 /**
@@ -34,33 +33,16 @@ servePlugin((ctx) => {
   const config = parseEngineConfig(ctx.config);
   refuseUnknownOptions("worm", config.options, []);
   const part = Math.min(PART_LENGTH, config.blobLimit);
-  const splitter = () => new LimitSplitter(part);
-
-  return {
-    /** Backs up `sources` (absolute paths); returns one node per source, in order. */
-    async backup(sources: string[]) {
-      const { host, flush } = connectEngineHost(ctx, config);
-      const result = await walkSources(host, sources, {
-        splitter,
-        filter: config.filter,
-        excludeIfPresent: config.excludeIfPresent,
-        excludeLargerThan: config.excludeLargerThan,
-      });
-      await flush();
-      return result;
-    },
-    /** For each file (absolute path), the lengths of the pieces `backup` would store. */
-    split(paths: string[]): number[][] {
-      if (!Array.isArray(paths) || !paths.every((p) => typeof p === "string")) {
-        throw new TypeError(`split() needs a list of paths`);
-      }
-      return paths.map((p) => {
+  return walkingEngine(ctx, config, {
+    splitter: () => new LimitSplitter(part),
+    // From the size alone: no file is read.
+    lengths: (paths) =>
+      paths.map((p) => {
         const lengths: number[] = [];
         for (let left = fs.statSync(p).size; left > 0; left -= part) {
           lengths.push(Math.min(part, left));
         }
         return lengths;
-      });
-    },
-  };
+      }),
+  });
 });
