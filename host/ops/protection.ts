@@ -22,23 +22,17 @@ import type { TreeNode } from "../../plugins/sdk/tree_node.ts";
 import { type LedgerEntry, ProtectionLedger } from "../cache/protection_ledger.ts";
 import { type PluginHandle, startPlugin } from "../plugin/sandbox.ts";
 import type { Repository, SnapshotEntry } from "../repository/repository.ts";
+import type { SnapshotFinding } from "../repository/snapshot.ts";
 
 /** The engine whose every file is protected. */
 export const WORM_ENGINE = "worm";
 
-/** A protected file that changed or vanished since it was first stored. */
-export interface Finding {
-  kind: "changed" | "vanished";
-  /** The file's absolute path on disk. */
-  path: string;
-  /** The source's name in snapshots (its base name) and the file's path under it. */
-  source: string;
-  rel: string;
-  /** The snapshot that holds the original. */
-  snapshot: string;
-  /** The command that restores the original. */
-  restore: string;
-}
+/**
+ * A protected file that changed or vanished since it was first stored: the shape the snapshot's
+ * details keep (docs/format.md §9.2). `path` is the file's absolute path on disk, `source` and
+ * `rel` its source's name in snapshots and its path under it.
+ */
+export type Finding = SnapshotFinding;
 
 /** How one run protects files. */
 export interface ProtectionOptions {
