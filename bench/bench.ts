@@ -36,6 +36,7 @@ import {
 import { runTool, type ToolResult } from "./run_tool.ts";
 import { permafrostS3Tool } from "./s3_run.ts";
 import { type BenchTool, permafrostTool, resticTool } from "./tools.ts";
+import { vmBench } from "./delta/vm_bench.ts";
 
 const USAGE = `Usage: deno task bench [options] [DIR]
 
@@ -48,17 +49,21 @@ Options:
   --s3-scale F     run permafrost-s3 on a corpus of this scale instead (default: the same
                    corpus as the other tools; not with DIR)
   --cache DIR      where generated corpora are kept (default ~/.cache/permafrost-bench)
-  --tools LIST     comma-separated: permafrost,restic,permafrost-s3 (default all three)
+  --tools LIST     comma-separated: permafrost,restic,permafrost-s3,permafrost-worm,
+                   permafrost-sync (default all; the last two: the worm and sync engines'
+                   backup throughput beside dedup's, on a local repository)
   --rounds N       run the tools N times, in the order given and then reversed in turn, and
                    report each round and the median of the rounds' ratios (default 1)
   --no-amplification  skip the restore-amplification dry runs
   --chunker-mib N  MiB for the chunker microbenchmark (default 128; 0 skips it)
+  --vm-image GIB   instead: the vm-delta engine's throughput beside dedup's on a generated
+                   ext4 image of GIB GiB (bench/delta/vm_bench.ts)
   --work DIR       where temporary repositories and restores go (default the system temp dir)
   --keep           keep the temporary repositories and restores
   --json           print JSON instead of the table
   -h, --help       show this help`;
 
-const TOOL_NAMES = ["permafrost", "restic", "permafrost-s3"];
+const TOOL_NAMES = ["permafrost", "restic", "permafrost-s3", "permafrost-worm", "permafrost-sync"];
 
 function log(s: string): void {
   console.error(s);
@@ -80,6 +85,7 @@ async function main(): Promise<number> {
         rounds: { type: "string", default: "1" },
         "no-amplification": { type: "boolean", default: false },
         "chunker-mib": { type: "string", default: "128" },
+        "vm-image": { type: "string" },
         work: { type: "string", default: os.tmpdir() },
         keep: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
@@ -93,6 +99,15 @@ async function main(): Promise<number> {
   const { values: o, positionals } = parsed;
   if (o.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (o["vm-image"] !== undefined) {
+    const gib = Number(o["vm-image"]);
+    if (!(gib > 0)) {
+      console.error(`invalid --vm-image\n\n${USAGE}`);
+      return 2;
+    }
+    await vmBench(gib, undefined, log);
     return 0;
   }
   const scale = Number(o.scale), files = o.files === undefined ? undefined : Number(o.files);
@@ -124,6 +139,8 @@ async function main(): Promise<number> {
     permafrost: () => permafrostTool(root),
     restic: () => resticTool(),
     "permafrost-s3": () => permafrostS3Tool(root),
+    "permafrost-worm": () => permafrostTool(root, "worm"),
+    "permafrost-sync": () => permafrostTool(root, "sync"),
   };
   const unknown = toolNames.find((n) => !known[n]);
   if (unknown) {

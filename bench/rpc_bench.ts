@@ -5,15 +5,20 @@
  *
  * Measures, against a real plugin worker (test/fixtures/plugins/echo): the round trip of a
  * trivial call (sequential and pipelined), 1 MiB `Uint8Array` throughput host -> worker
- * (transferred, and copied for comparison), worker -> host, and both ways; then `create`
- * and `read` of large packs through the `local` storage plugin on the temp folder's disk.
+ * (transferred, and copied for comparison), worker -> host, and both ways; the same against
+ * the same plugin bundled and run as a third-party plugin is, in a subprocess
+ * (host/plugin/subprocess.ts; a quarter of the bytes); then `create` and `read` of large
+ * packs through the `local` storage plugin on the temp folder's disk.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
-import { startPlugin } from "../host/plugin/sandbox.ts";
+import { join } from "node:path";
+import { bundlePlugin } from "../host/plugin/bundle.ts";
+import { readManifest } from "../host/plugin/manifest.ts";
+import { type PluginHandle, startPlugin } from "../host/plugin/sandbox.ts";
 import { openStorage } from "../host/storage/open.ts";
 
 const { values } = parseArgs({
@@ -42,11 +47,12 @@ async function time(fn: () => Promise<void>): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-const echo = await startPlugin({
-  kind: "engine",
-  dir: fileURLToPath(new URL("../test/fixtures/plugins/echo/", import.meta.url)),
-});
-try {
+const echoDir = fileURLToPath(new URL("../test/fixtures/plugins/echo/", import.meta.url));
+
+/** The calls above against `echo`, `chunks` MiB each, labelled `where`. */
+async function measure(echo: PluginHandle, where: string, chunks: number): Promise<void> {
+  const line = (label: string, value: string) =>
+    console.log(`${where}: ${label.padEnd(48)} ${value}`);
   for (let i = 0; i < 2000; i++) await echo.call("noop"); // warm up
   const n = 20_000;
   let s = await time(async () => {
@@ -60,7 +66,6 @@ try {
   });
   line("trivial call, pipelined 256 deep", `${(s / n * 1e6).toFixed(1)} µs/call`);
 
-  const chunks = totalMiB;
   s = await time(async () => {
     for (let i = 0; i < chunks; i++) await echo.call("sink", new Uint8Array(MiB));
   });
@@ -92,8 +97,35 @@ try {
     }
   });
   line(`1 MiB host -> worker, transferred, 8 in flight`, rate(chunks * MiB, s));
+}
+
+const echo = await startPlugin({ kind: "engine", dir: echoDir });
+try {
+  await measure(echo, "worker", totalMiB);
 } finally {
   await echo.close();
+}
+
+// The same plugin as a third-party one: its SDK import made the one bare specifier allowed.
+const copy = await Deno.makeTempDir({ prefix: "pf-bench-echo-" });
+try {
+  await Deno.copyFile(join(echoDir, "plugin.json"), join(copy, "plugin.json"));
+  const code = await Deno.readTextFile(join(echoDir, "mod.ts"));
+  await Deno.writeTextFile(
+    join(copy, "mod.ts"),
+    code.replace(/"[./]*plugins\/sdk\/mod\.ts"/, `"@permafrost/sdk"`),
+  );
+  const bundle = await bundlePlugin(copy, await readManifest(copy));
+  const t0 = performance.now();
+  const sub = await startPlugin({ kind: "engine", dir: copy, bundle });
+  line("subprocess: start-up (deno run to ready)", `${(performance.now() - t0).toFixed(0)} ms`);
+  try {
+    await measure(sub, "subprocess", Math.max(1, Math.round(totalMiB / 4)));
+  } finally {
+    await sub.close();
+  }
+} finally {
+  await Deno.remove(copy, { recursive: true });
 }
 
 const dir = await Deno.makeTempDir({ prefix: "pf-bench-" });

@@ -100,18 +100,26 @@ export async function permafrostVersion(root: string): Promise<string> {
 
 /**
  * Permafrost through its CLI as a subprocess ({@linkcode permafrostCommand}), with a local
- * repository in the workspace.
+ * repository in the workspace; with `engine`, named `permafrost-<engine>` and backing up with
+ * `--engine <engine>` (the restore amplification is measured for the default engine only: a
+ * `sync` snapshot reads no data packs).
  */
-export function permafrostTool(root: string): BenchTool {
+export function permafrostTool(root: string, engine?: string): BenchTool {
   const cli = (ws: Workspace, ...args: string[]) => permafrostCommand(root, ws, args);
+  const engineArgs = engine === undefined ? [] : ["--engine", engine];
   return {
-    name: "permafrost",
+    name: engine === undefined ? "permafrost" : `permafrost-${engine}`,
     unavailable: () => Promise.resolve(permafrostMissing(root)),
     version: () => permafrostVersion(root),
     init: (ws) => cli(ws, "init", "--repo", ws.repo),
-    backup: (ws, source) => cli(ws, "backup", "--repo", ws.repo, source),
+    backup: (ws, source) => cli(ws, "backup", "--repo", ws.repo, ...engineArgs, source),
     restore: (ws) => cli(ws, "restore", "latest", "--repo", ws.repo, "--target", ws.target),
-    plan: (ws, at) => cli(ws, "restore", `latest:${at}`, "--repo", ws.repo, "--dry-run", "--json"),
+    ...(engine === undefined
+      ? {
+        plan: (ws: Workspace, at: string) =>
+          cli(ws, "restore", `latest:${at}`, "--repo", ws.repo, "--dry-run", "--json"),
+      }
+      : {}),
   };
 }
 

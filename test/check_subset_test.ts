@@ -68,6 +68,12 @@ function recording(storage: Storage, calls: string[]): Storage {
     delete: (name) => (calls.push(`delete ${name}`), storage.delete(name)),
     strays: () => (calls.push("strays"), storage.strays()),
     removeStray: (name) => (calls.push(`removeStray ${name}`), storage.removeStray(name)),
+    versioning: () => storage.versioning(),
+    putVersion: (name, data, options) => storage.putVersion(name, data, options),
+    readVersion: (name, version, range) => storage.readVersion(name, version, range),
+    statVersion: (name, version) => storage.statVersion(name, version),
+    listVersions: (prefix) => storage.listVersions(prefix),
+    deleteVersion: (name, version) => storage.deleteVersion(name, version),
     close: () => storage.close(),
   };
 }

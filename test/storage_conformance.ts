@@ -11,9 +11,21 @@
  */
 
 import assert from "node:assert/strict";
-import { NeedsRestore, ObjectExists, ObjectNotFound } from "../plugins/sdk/errors.ts";
+import {
+  CapabilityRefused,
+  NeedsRestore,
+  ObjectExists,
+  ObjectNotFound,
+} from "../plugins/sdk/errors.ts";
+import { sha256Hex } from "../host/crypto/hash.ts";
 import { layout } from "../host/repository/layout.ts";
-import type { Availability, ObjectStat, Storage, StorageClass } from "../host/storage/storage.ts";
+import type {
+  Availability,
+  ObjectStat,
+  Storage,
+  StorageClass,
+  UploadStart,
+} from "../host/storage/storage.ts";
 
 /** A fresh, empty store opened for a test. */
 export interface StorageUnderTest {
@@ -31,6 +43,8 @@ export interface StorageUnderTest {
    * an S3 multipart upload with one part of `size` bytes); needed with the `strays` trait.
    */
   interruptWrite?(size: number): Promise<void>;
+  /** Turns the store's object versioning on (S3 `PutBucketVersioning`); with `versions`. */
+  enableVersions?(): Promise<void>;
 }
 
 /** Opens a fresh, empty store for one test. */
@@ -69,6 +83,12 @@ export interface StorageTraits {
    * upload; real S3 gives the time the upload began), so the strays test does not check it.
    */
   fixedStrayTime?: boolean;
+  /**
+   * The store keeps object versions (`StoreProperties.versions`: S3), once the opener's
+   * `enableVersions` turned them on. Absent: `versioning` is `off` and every other version
+   * word rejects with `TypeError`.
+   */
+  versions?: boolean;
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -363,6 +383,114 @@ export function storageConformance(
     });
   }
 
+  if (traits.versions) {
+    test(
+      "versions: putVersion() keeps every version of a mirror's object, each read, stat'ed, listed and deleted alone",
+      async (s, _other, opened) => {
+        assert.ok(opened.enableVersions, "the opener can turn versioning on");
+        assert.equal(await s.versioning(), "off");
+        await opened.enableVersions();
+        assert.equal(await s.versioning(), "enabled");
+        const name = `mirror/site/${randomId().slice(0, 8)}.html`;
+        const old = randomBytes(100), now = randomBytes(150);
+        const v1 = await s.putVersion(name, old.slice());
+        const v2 = await s.putVersion(name, now.slice());
+        assert.notEqual(v1, v2);
+        assert.ok(equalBytes(await s.readVersion(name, v1), old));
+        assert.ok(
+          equalBytes(
+            await s.readVersion(name, v2, { offset: 10, length: 5 }),
+            now.subarray(10, 15),
+          ),
+        );
+        assert.ok(equalBytes(await s.read(name), now), "the newest version is the object");
+        assert.equal((await s.statVersion(name, v1))?.size, 100);
+        const listed = (await s.listVersions("mirror/site/")).filter((v) => v.name === name);
+        assert.deepEqual(
+          listed.map((v) => [v.version, v.size, v.latest]).sort(),
+          [[v1, 100, false], [v2, 150, true]].sort(),
+        );
+        await s.deleteVersion(name, v1);
+        await s.deleteVersion(name, v1);
+        assert.equal(await s.statVersion(name, v1), null);
+        await assert.rejects(s.readVersion(name, v1), ObjectNotFound);
+        assert.ok(equalBytes(await s.readVersion(name, v2), now));
+        await assert.rejects(s.putVersion(layout.pack(randomId()), old.slice()), CapabilityRefused);
+      },
+    );
+  } else {
+    test("versions: without them versioning() is off and every other version word is refused", async (s) => {
+      assert.equal(await s.versioning(), "off");
+      const name = "mirror/site/a.txt";
+      await assert.rejects(s.putVersion(name, randomBytes(1)), TypeError);
+      await assert.rejects(s.readVersion(name, "1"), TypeError);
+      await assert.rejects(s.statVersion(name, "1"), TypeError);
+      await assert.rejects(s.listVersions("mirror/"), TypeError);
+      await assert.rejects(s.deleteVersion(name, "1"), TypeError);
+    });
+  }
+
+  test(
+    "pieces: where the store declares them, startUpload/writeUpload/finishUpload store the object whole and create-only; abortUpload, a short upload or other bytes store nothing; elsewhere each word is refused",
+    async (_s, _other, opened) => {
+      const s = opened.storage;
+      const name = `mirror/site/${randomId().slice(0, 8)}.bin`;
+      const bytes = randomBytes((9 << 20) + 123);
+      const start: UploadStart = {
+        size: bytes.length,
+        sha256: sha256Hex(bytes),
+        storageClass: "STANDARD",
+      };
+      if (!s.properties?.pieces) {
+        for (
+          const word of [
+            () => s.startUpload?.(name, start),
+            () => s.writeUpload?.("1", randomBytes(1)),
+            () => s.finishUpload?.("1"),
+            () => s.abortUpload?.("1"),
+          ]
+        ) {
+          const answer = word();
+          if (answer !== undefined) await assert.rejects(answer, TypeError);
+        }
+        return;
+      }
+      /** One upload of `data` in pieces of 4 MiB, announced as `announced`. */
+      const upload = async (key: string, data: Uint8Array, announced = start) => {
+        const id = await s.startUpload!(key, announced);
+        for (let at = 0; at < data.length; at += 4 << 20) {
+          await s.writeUpload!(id, data.slice(at, at + (4 << 20)));
+        }
+        return id;
+      };
+      assert.deepEqual(await s.finishUpload!(await upload(name, bytes)), {});
+      assert.ok(equalBytes(await s.read(name), bytes));
+      assert.equal((await s.stat(name))?.size, bytes.length);
+      // Create-only: the same bytes again resolve; other bytes are ObjectExists, the object kept.
+      await s.finishUpload!(await upload(name, bytes));
+      const other = randomBytes(bytes.length);
+      await assert.rejects(
+        (async () =>
+          s.finishUpload!(await upload(name, other, { ...start, sha256: sha256Hex(other) })))(),
+        ObjectExists,
+      );
+      assert.ok(equalBytes(await s.read(name), bytes));
+
+      // Bytes that are not the announced ones, or too few of them, and an abort: nothing stored.
+      const fresh = `mirror/site/${randomId().slice(0, 8)}.bin`;
+      await assert.rejects((async () => s.finishUpload!(await upload(fresh, other)))(), TypeError);
+      await assert.rejects(
+        (async () => s.finishUpload!(await upload(fresh, bytes.subarray(0, 5 << 20))))(),
+        TypeError,
+      );
+      const aborted = await upload(fresh, bytes);
+      await s.abortUpload!(aborted);
+      await s.abortUpload!(aborted);
+      assert.equal(await s.stat(fresh), null);
+      assert.deepEqual((await s.list(fresh)).map((o) => o.name), []);
+    },
+  );
+
   if (!traits.cold) {
     Deno.test({
       name: `${name}: cold behaviour (skipped: the back end has no archive tiers)`,
@@ -502,6 +630,13 @@ function standardByDefault(s: Storage): Storage {
     delete: (n) => s.delete(n),
     strays: () => s.strays(),
     removeStray: (n) => s.removeStray(n),
+    versioning: () => s.versioning(),
+    putVersion: (n, data, options) =>
+      s.putVersion(n, data, { storageClass: "STANDARD", ...options }),
+    readVersion: (n, version, range) => s.readVersion(n, version, range),
+    statVersion: (n, version) => s.statVersion(n, version),
+    listVersions: (prefix) => s.listVersions(prefix),
+    deleteVersion: (n, version) => s.deleteVersion(n, version),
     close: () => s.close(),
   };
 }

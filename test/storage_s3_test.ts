@@ -18,6 +18,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutBucketVersioningCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
@@ -67,6 +68,14 @@ storageConformance(
       reopen: () => openStorage(location, "admin"),
       cleanup: async () => {},
       interruptWrite: (size) => startUpload(bucket, layout.pack(randomId()), size),
+      enableVersions: async () => {
+        await s3.send(
+          new PutBucketVersioningCommand({
+            Bucket: bucket,
+            VersioningConfiguration: { Status: "Enabled" },
+          }),
+        );
+      },
     };
   },
   // moto checks If-None-Match, then writes: not atomic (test/rig/moto.ts). Real S3 is.
@@ -76,6 +85,7 @@ storageConformance(
     labels: "all",
     strays: true,
     fixedStrayTime: true,
+    versions: true,
   },
 );
 

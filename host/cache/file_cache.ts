@@ -20,7 +20,7 @@
  */
 
 import { DatabaseSync } from "node:sqlite";
-import type { CacheQuery, CacheRecord } from "../../plugins/sdk/engine_types.ts";
+import type { CacheHit, CacheQuery, CacheRecord } from "../../plugins/sdk/engine_types.ts";
 import { cacheFile } from "./location.ts";
 
 /** 2: rows are never racy (below); a version-1 cache may hold racy rows and is dropped. */
@@ -86,8 +86,11 @@ export class FileCache {
     );
   }
 
-  /** The cached blob ids of each queried file if its size, mtime, ctime and inode match. */
-  lookup(queries: CacheQuery[]): (string[] | null)[] {
+  /**
+   * The cached blob ids (or, for a mirrored file, its object) of each queried file if its size,
+   * mtime, ctime and inode match.
+   */
+  lookup(queries: CacheQuery[]): (CacheHit | null)[] {
     if (queries.length === 0) return [];
     const rows = new Map<string, Row>();
     for (
@@ -101,7 +104,7 @@ export class FileCache {
         row === undefined || row.size !== q.size || row.mtime !== q.mtime ||
         row.ctime !== q.ctime || row.inode !== q.inode
       ) return null;
-      return JSON.parse(row.content) as string[];
+      return JSON.parse(row.content) as CacheHit;
     });
   }
 
@@ -128,7 +131,9 @@ export class FileCache {
     try {
       for (const r of this.#pending.values()) {
         if (!safe(r.mtime) || !safe(r.ctime)) continue;
-        put.run(r.path, r.size, r.mtime, r.ctime, r.inode, JSON.stringify(r.content), now);
+        // A mirrored file's row holds its object instead of blob ids (docs/format.md §10a).
+        const content = JSON.stringify(r.mirror ? { mirror: r.mirror } : r.content);
+        put.run(r.path, r.size, r.mtime, r.ctime, r.inode, content, now);
       }
       this.#db.exec("COMMIT");
     } catch (err) {

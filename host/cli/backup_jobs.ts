@@ -11,7 +11,7 @@
 
 import type { SourceFilters } from "../ops/backup_filters.ts";
 import { DEFAULT_ENGINE } from "../ops/backup.ts";
-import { builtinNames, notInstalled } from "../plugin/registry.ts";
+import { builtinNames, notInstalled, pluginNames } from "../plugin/registry.ts";
 import {
   checkEngines,
   type Config,
@@ -33,6 +33,7 @@ export const backupSourceOptions = {
   "exclude-if-present": { type: "string", multiple: true },
   "exclude-larger-than": { type: "string" },
   "git-ignore": { type: "boolean" },
+  filter: { type: "string", multiple: true },
   "never-change": { type: "string", multiple: true },
   "accept-changes": { type: "boolean" },
 } as const satisfies OptionTable;
@@ -60,7 +61,7 @@ export function backupJobs(ctx: Context): BackupJob[] {
   const flags = commandLineFilters(ctx);
   const names = ctx.strings("source");
   const engine = ctx.string("engine");
-  if (engine !== undefined && !builtinNames("engine").includes(engine)) {
+  if (engine !== undefined && !pluginNames("engine").includes(engine)) {
     throw new UsageError(`--engine: ${notInstalled("engine", engine)}`);
   }
   if (ctx.positionals.length > 0) {
@@ -90,7 +91,7 @@ export function backupJobs(ctx: Context): BackupJob[] {
       "--engine is for PATHs given on the command line; a configured source names its own engine",
     );
   }
-  checkEngines(config, builtinNames("engine"));
+  checkEngines(config, pluginNames("engine"));
   return pickSources(config, names).map((s) =>
     sourceJob(config, s, ctx.strings("tag"), flags, ctx.strings("never-change"))
   );
@@ -130,6 +131,7 @@ function sourceJob(
       gitIgnore: s.gitIgnore || flags.gitIgnore === true,
       excludeIfPresent: [...new Set([...s.excludeIfPresent, ...flags.excludeIfPresent ?? []])],
       excludeLargerThan: smaller(s.excludeLargerThan, flags.excludeLargerThan),
+      plugins: flags.plugins,
     },
     neverChange: [...new Set([...s.neverChange, ...neverChange])],
   };
@@ -156,7 +158,31 @@ function commandLineFilters(ctx: Context): SourceFilters {
     gitIgnore: ctx.bool("git-ignore"),
     excludeIfPresent: tags,
     excludeLargerThan: sizeFlag(ctx, "exclude-larger-than"),
+    plugins: ctx.strings("filter").map(filterFlag),
   };
+}
+
+/**
+ * `--filter NAME` or `--filter 'NAME={"key":"value"}'`: an installed filter plugin
+ * (docs/plugins.md §7.5) and its config (`{}` when none is given).
+ */
+function filterFlag(text: string): { name: string; config: unknown } {
+  const at = text.indexOf("=");
+  const name = at < 0 ? text : text.slice(0, at);
+  if (builtinNames("filter").includes(name)) {
+    throw new UsageError(
+      `--filter ${name}: a built-in filter; use --exclude or --git-ignore instead`,
+    );
+  }
+  if (!pluginNames("filter").includes(name)) {
+    throw new UsageError(`--filter: ${notInstalled("filter", name)}`);
+  }
+  if (at < 0) return { name, config: {} };
+  try {
+    return { name, config: JSON.parse(text.slice(at + 1)) };
+  } catch (err) {
+    throw new UsageError(`--filter ${name}: its config is not JSON (${(err as Error).message})`);
+  }
 }
 
 /** `--NAME SIZE` in bytes, or undefined when not given. */

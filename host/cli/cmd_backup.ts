@@ -9,6 +9,7 @@ import {
   estimateBackup,
   onScratchRepository,
   type PricedBackup,
+  replacedNote,
 } from "../workflows/backup_estimate.ts";
 import type { RepoPricing } from "../workflows/pricing.ts";
 import {
@@ -293,6 +294,7 @@ async function backupStep(
     stats: result.manifest.stats,
     upload: result.upload,
     walk: result.walk,
+    ...(result.mirror ? { mirror: result.mirror } : {}),
     skipped: result.skipped,
     findings: result.findings,
     compaction_due: due ?? null,
@@ -369,6 +371,14 @@ export function backupText(result: BackupResult): string {
         `${stored} in ${plural(countedPacks, "pack")}`,
     ...(details.blobs > 0
       ? [`  ${bytes(details.bytes)} of snapshot details ${stored} in 1 more pack`]
+      : []),
+    ...(result.mirror
+      ? [
+        `  ${plural(result.mirror.files, "mirrored file")}: ` +
+        `${result.mirror.uploaded.toLocaleString("en-US")} uploaded ` +
+        `(${bytes(result.mirror.uploadedBytes)}), ` +
+        `${result.mirror.reused.toLocaleString("en-US")} already in the store`,
+      ]
       : []),
     ...(up.copies > 0
       ? [
@@ -472,6 +482,7 @@ function backupEstimateText(job: BackupJob, p: PricedBackup, pricing: RepoPricin
     `adds ${usd(p.monthly_usd)} a month of storage. The total is the uploads, the first month` +
     (cold > 30 ? ` and the rest of ${pricing.coldClass}'s ${cold}-day minimum` : ""),
     ...backupEstimateNotes(pricing).map((n) => `note: ${n}`),
+    ...(p.result.mirror ? [`note: ${replacedNote(p)}`] : []),
   ].join("\n");
 }
 

@@ -27,6 +27,7 @@ import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
+import { inRegionOptions, runInRegion } from "./in_region.ts";
 import { render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
@@ -47,6 +48,7 @@ export const gcCompactOptions = {
   ...costGateOptions,
   ...regionOption,
   ...jobOptions,
+  ...inRegionOptions,
   all: { type: "boolean" },
   horizon: { type: "string" },
   to: { type: "string" },
@@ -70,6 +72,13 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
     noteUnbilledBudget(ctx, pricing, location, false);
     const plan = await withTierFlag(() => estimateCompaction(repo, { ...options, pricing }));
     const notes = pricing.note ? [pricing.note] : [];
+    if (ctx.bool("in-region")) {
+      const chosen = plan.repack.map((c) => c.pack);
+      return await runInRegion(ctx, ["gc", ...commandLine("compact", ctx)], {
+        bytes: chosen.reduce((sum, p) => sum + p.bytes, 0),
+        estimateAt: (where) => where === "internet" ? plan.atHome : plan.inRegion,
+      });
+    }
     if (ctx.string("emit-job") !== undefined) {
       const chosen = plan.repack.map((c) => c.pack);
       return emitJobSpec(ctx, ["gc", ...commandLine("compact", ctx)], {

@@ -19,6 +19,7 @@ import {
 } from "../workflows/rebuild.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
+import { inRegionOptions, runInRegion } from "./in_region.ts";
 import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
@@ -41,6 +42,7 @@ export const rebuildOptions = {
   ...costGateOptions,
   ...regionOption,
   ...jobOptions,
+  ...inRegionOptions,
   to: { type: "string" },
   "dry-run": { type: "boolean" },
   estimate: { type: "boolean" },
@@ -75,6 +77,12 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     const pricing = cliPricing(ctx, repo, location);
     if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
     if (ctx.string("emit-job") !== undefined) return emitJob(ctx, plan, pricing, options);
+    if (ctx.bool("in-region")) {
+      return await runInRegion(ctx, commandLine("rebuild", ctx), {
+        bytes: count(plan.first).bytes,
+        estimateAt: (to) => priceRestoring(plan.first, pricing, { ...options, to }),
+      });
+    }
     const estimate = await withTierFlag(() => priceRebuild(plan, pricing, options));
     if (ctx.bool("estimate")) {
       ctx.print(

@@ -3,10 +3,16 @@ import { jobsDir, loadJob, type RestoreJob } from "../cold/restore_job.ts";
 import { fasterTier } from "../cold/restore_requests.ts";
 import { describeHours, restoreTimes, tiersOf } from "../cold/restore_times.ts";
 import type { RestoreTier, StorageClass } from "../storage/storage.ts";
-import { type RestoreOutcome, runRestore, TierNotOffered } from "../workflows/restore.ts";
+import {
+  checkTierOffered,
+  type RestoreOutcome,
+  runRestore,
+  TierNotOffered,
+} from "../workflows/restore.ts";
 import {
   DEFAULT_RESTORE_DAYS,
   DEFAULT_RESTORE_TIER,
+  needsThaw,
   prepareRestore,
   priceRestore,
   type RestoreEstimate,
@@ -27,6 +33,9 @@ import { noteUnbilledBudget } from "./budget_note.ts";
 import { ProgressDisplay, progressMode } from "./progress.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
+import { batchFlags, batchOptions, batchThaw, restoreMethods } from "./batch_flags.ts";
+import { saveJob } from "../cold/restore_job.ts";
+import { methodLines } from "../workflows/batch_choice.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 import { destinationFlag, readEstimateText } from "./read_estimate.ts";
 import {
@@ -50,6 +59,7 @@ export const restoreOptions = {
   "dry-run": { type: "boolean" },
   estimate: { type: "boolean" },
   to: { type: "string" },
+  ...batchOptions,
 } as const satisfies OptionTable;
 
 /** What a restore is about: asked fresh, or read back from a saved job. */
@@ -81,6 +91,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
   });
   const { tier, days } = flags;
   const to = destinationFlag(ctx);
+  const batch = batchFlags(ctx);
 
   const repo = await ctx.open(request.location);
   try {
@@ -103,9 +114,22 @@ export async function cmdRestore(ctx: Context): Promise<number> {
         to,
         days,
       });
+      // Above the threshold, per-object requests against one Batch Operations job.
+      const methods = upgrade ? undefined : restoreMethods(preview, e, batch);
       ctx.print(
-        { ...restoreEstimateReport(e), plan: summary(), ...(upgrade ? { upgrade } : {}) },
-        () => estimateText(preview, e, upgrade),
+        {
+          ...restoreEstimateReport(e),
+          plan: summary(),
+          ...(upgrade ? { upgrade } : {}),
+          ...(methods ? { methods } : {}),
+        },
+        () =>
+          [
+            estimateText(preview, e, upgrade),
+            ...(methods && (methods.objects > methods.threshold || batch.batch !== undefined)
+              ? methodLines(methods)
+              : []),
+          ].join("\n"),
       );
       return 0;
     }
@@ -118,6 +142,21 @@ export async function cmdRestore(ctx: Context): Promise<number> {
     const choice = { tier, days, to };
     const progress = restoreProgress(ctx);
     let job = request.job;
+    const methods = upgrade || request.job?.batch || !needsThaw(preview)
+      ? undefined
+      : restoreMethods(
+        preview,
+        offered(preview, tier, () => priceRestore(preview, pricing, choice)),
+        batch,
+      );
+    const batched = batchThaw(ctx, {
+      location: request.location,
+      storage: repo.storage,
+      methods,
+      existing: request.job?.batch,
+      tier,
+      days,
+    });
     const outcome = await runRestore(repo, preview, {
       pricing,
       tier,
@@ -129,18 +168,31 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       approve: async (e) => {
         // An upgrade asks again, at the faster tier, for every pack still being restored.
         const priced = upgrade ? priceRestore(upgradePreview(preview), pricing, choice) : e;
-        await approveCost(ctx, priced.chosen.estimate, {
+        const chosen = methods?.chosen === "batch" ? methods.batch.estimate : undefined;
+        await approveCost(ctx, chosen ?? priced.chosen.estimate, {
           action: upgrade ? `this restore, upgraded to ${tier},` : "this restore",
           shown: () => estimateText(preview, priced, upgrade),
           threshold: true,
         });
         return true;
       },
+      request: batched?.request,
       onRequested: ({ job: saved, sent }) => {
         job = saved;
+        const record = batched?.record();
+        if (record && !saved.batch) {
+          saved.batch = record;
+          saveJob(saved);
+        }
         if (ctx.json) return;
         console.error(planText(preview, tier));
         console.error(`${restoresRequested(sent, tier, days)}; job ${saved.id}`);
+        if (record && sent > 0) {
+          console.error(
+            `S3 Batch Operations job ${record.jobId} requests ${record.objects} of them ` +
+              `(manifest ${record.manifest}); \`restore --resume ${saved.id}\` follows it`,
+          );
+        }
       },
       wait: flags.wait
         ? {
@@ -163,6 +215,16 @@ export async function cmdRestore(ctx: Context): Promise<number> {
   } finally {
     await repo.storage.close();
   }
+}
+
+/** `price()` once the packs' classes are known to offer `tier` (refused as for `--tier`). */
+function offered<T>(preview: RestorePreview, tier: RestoreTier, price: () => T): T {
+  try {
+    checkTierOffered(preview.states, tier);
+  } catch (err) {
+    throw err instanceof TierNotOffered ? tierUsage(err) : err;
+  }
+  return price();
 }
 
 /** What the restore did, printed: exit status 4 while packs thaw, 0 once restored. */
@@ -189,6 +251,7 @@ function printOutcome(
         days,
         waiting: true,
         resume,
+        ...(outcome.job.batch ? { batch: outcome.job.batch } : {}),
         eta,
       },
       () =>

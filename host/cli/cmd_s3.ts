@@ -21,6 +21,7 @@ export const s3Commands: CommandGroup = {
         partition: { type: "string" },
         role: { type: "string" },
         versioned: { type: "boolean" },
+        mirror: { type: "boolean" },
         "bypass-governance": { type: "boolean" },
         "bucket-policy": { type: "boolean" },
         "admin-principal": { type: "string", multiple: true },
@@ -94,8 +95,10 @@ function identityPolicyOf(
     }
   }
   const versioned = ctx.bool("versioned");
+  const mirror = ctx.bool("mirror");
   const bypassGovernance = ctx.bool("bypass-governance");
-  if (role !== "admin" && (versioned || bypassGovernance)) {
+  // A mirror's versions are written by ingest and reader too: then --versioned is theirs too.
+  if (role !== "admin" && ((versioned && !mirror) || bypassGovernance)) {
     throw new UsageError(
       `--${versioned ? "versioned" : "bypass-governance"} changes only the admin policy; ` +
         `drop it for --role ${role}`,
@@ -104,6 +107,7 @@ function identityPolicyOf(
   return identityPolicy(role as PolicyRole, bucket, prefix, {
     versioned,
     bypassGovernance,
+    mirror,
     partition,
   });
 }
@@ -114,10 +118,18 @@ function bucketPolicyOf(
   prefix: string,
   partition: Partition | undefined,
 ): PolicyDocument {
-  for (const flag of ["role", "versioned", "bypass-governance"]) {
+  for (const flag of ["role", "bypass-governance"]) {
     if (ctx.flags[flag] !== undefined) {
       throw new UsageError(`--${flag} belongs to identity policies, not to --bucket-policy`);
     }
+  }
+  // A versioned mirror's objects are written without If-None-Match: both flags, or neither.
+  const versionedMirror = ctx.bool("mirror") && ctx.bool("versioned");
+  if (!versionedMirror && (ctx.flags.mirror !== undefined || ctx.flags.versioned !== undefined)) {
+    throw new UsageError(
+      "--bucket-policy takes --mirror and --versioned together (a mirror written as versions), " +
+        "or neither",
+    );
   }
   const adminPrincipals = ctx.strings("admin-principal");
   const ingestPrincipals = ctx.strings("ingest-principal");
@@ -127,5 +139,10 @@ function bucketPolicyOf(
   if (ingestPrincipals.length === 0) {
     throw new UsageError("--bucket-policy needs --ingest-principal ARN (each ingest user or role)");
   }
-  return bucketPolicy(bucket, prefix, { adminPrincipals, ingestPrincipals, partition });
+  return bucketPolicy(bucket, prefix, {
+    adminPrincipals,
+    ingestPrincipals,
+    partition,
+    versionedMirror,
+  });
 }

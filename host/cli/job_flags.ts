@@ -57,17 +57,39 @@ export interface EmitJobOptions {
  * malformed role or secret ARN.
  */
 export function emitJobSpec(ctx: Context, argv: string[], options: EmitJobOptions = {}): number {
-  const env = options.env ?? ((name: string) => Deno.env.get(name));
   const kind = ctx.string("emit-job");
   if (!jobKinds.includes(kind as JobKind)) {
     throw new UsageError(`--emit-job is one of ${jobKinds.join(", ")}, not "${kind ?? ""}"`);
   }
+  const spec = cliJobSpec(ctx, argv, kind as JobKind, options);
+  const comparison = options.estimateAt ? homeVsRegion(options.estimateAt).lines : undefined;
+  const text = jobInstructions(spec, { comparison });
+  if (ctx.json) {
+    console.log(JSON.stringify({ ...spec, commands: text.commands, notes: text.notes }, null, 2));
+  } else {
+    console.log(JSON.stringify(spec.definition, null, 2));
+    console.error(text.human);
+  }
+  return 0;
+}
+
+/**
+ * The job spec of `argv` from the command's flags (`--image`, `--job-role`) and the
+ * environment (see the module doc); the spec's refusals as usage errors.
+ */
+export function cliJobSpec(
+  ctx: Context,
+  argv: string[],
+  kind: JobKind,
+  options: EmitJobOptions = {},
+): JobSpec {
+  const env = options.env ?? ((name: string) => Deno.env.get(name));
   let spec: JobSpec;
   try {
     const source = env("PERMAFROST_JOB_SOURCE");
     const sha256 = env("PERMAFROST_JOB_SOURCE_SHA256");
     spec = jobSpec({
-      kind: kind as JobKind,
+      kind,
       argv,
       repo: ctx.repoLocation(),
       image: ctx.string("image"),
@@ -83,15 +105,7 @@ export function emitJobSpec(ctx: Context, argv: string[], options: EmitJobOption
     if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
     throw err;
   }
-  const comparison = options.estimateAt ? homeVsRegion(options.estimateAt).lines : undefined;
-  const text = jobInstructions(spec, { comparison });
-  if (ctx.json) {
-    console.log(JSON.stringify({ ...spec, commands: text.commands, notes: text.notes }, null, 2));
-  } else {
-    console.log(JSON.stringify(spec.definition, null, 2));
-    console.error(text.human);
-  }
-  return 0;
+  return spec;
 }
 
 /**
@@ -197,11 +211,12 @@ function jobNotes(spec: JobSpec, toCreate: RoleToCreate[]): string[] {
         (spec.missing.executionRole ? " and PERMAFROST_JOB_EXECUTION_ROLE=ARN" : ""),
     );
   }
-  if (spec.missing.source) {
+  if (spec.missing.image) {
+    const image = (spec.definition.containerDefinitions as { image: string }[] | undefined)?.[0]
+      ?.image ?? (spec.definition.containerProperties as { image: string } | undefined)?.image;
     notes.push(
-      "the default image runs Permafrost from a source tarball: set PERMAFROST_JOB_SOURCE " +
-        "(and PERMAFROST_JOB_SOURCE_SHA256) and emit again, or build an image and pass --image " +
-        "(docs/in-region.md §3)",
+      `the job runs the image ${image}: build it from this repository's Dockerfile ` +
+        "(deno task compile inside) and push it there, or pass --image (docs/in-region.md §3)",
     );
   }
   notes.push(

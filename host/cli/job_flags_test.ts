@@ -41,8 +41,7 @@ Deno.test("--emit-job ecs prints the task definition on stdout and how to run it
   const definition = JSON.parse(stdout);
   assert.equal(definition.family, "permafrost-gc-compact");
   assert.equal(definition.taskRoleArn, role);
-  assert.deepEqual(definition.containerDefinitions[0].command.slice(3), [
-    "permafrost",
+  assert.deepEqual(definition.containerDefinitions[0].command, [
     "gc",
     "compact",
     "--yes",
@@ -82,12 +81,17 @@ Deno.test("--emit-job batch --json prints one object with the definition, polici
   assert.equal(out.kind, "batch");
   assert.equal(out.role, "reader");
   assert.equal(out.definition.jobDefinitionName, "permafrost-check");
-  assert.deepEqual(out.missing, { taskRole: true, executionRole: true, source: true });
+  assert.deepEqual(out.missing, { taskRole: true, executionRole: true, image: true });
   assert.ok(out.commands.includes(
     "aws batch submit-job --region us-east-1 --job-name permafrost-check --job-queue permafrost --job-definition permafrost-check",
   ));
   assert.ok(out.notes.some((n: string) => n.includes("no terminal to confirm at: add --yes")));
-  assert.ok(out.notes.some((n: string) => n.includes("PERMAFROST_JOB_SOURCE")));
+  assert.ok(
+    out.notes.some((n: string) =>
+      n.includes("ACCOUNT_ID.dkr.ecr.us-east-1.amazonaws.com/permafrost:0.1.0") &&
+      n.includes("Dockerfile")
+    ),
+  );
 });
 
 Deno.test("the job's source and secret come from the environment", () => {

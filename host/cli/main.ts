@@ -89,6 +89,29 @@ export const verbs: Readonly<Record<string, () => Promise<Command | CommandGroup
   },
   gc: async () => (await import("./cmd_gc.ts")).gcCommands,
   worm: async () => (await import("./cmd_worm.ts")).wormCommands,
+  sync: async () => (await import("./cmd_sync.ts")).syncCommands,
+  plugin: async () => (await import("./cmd_plugin.ts")).pluginCommands,
+  schedule: async () => (await import("./cmd_schedule.ts")).scheduleCommands,
+  daemon: async () => {
+    const { cmdDaemon, daemonOptions } = await import("./cmd_daemon.ts");
+    return { options: daemonOptions, run: cmdDaemon };
+  },
+  mount: async () => {
+    const { cmdMount, mountOptions } = await import("./cmd_mount.ts");
+    return { options: mountOptions, run: cmdMount };
+  },
+  umount: async () => {
+    const { cmdUmount, umountOptions } = await import("./cmd_umount.ts");
+    return { options: umountOptions, run: cmdUmount };
+  },
+  gateway: async () => {
+    const { cmdGateway, gatewayOptions } = await import("./cmd_gateway.ts");
+    return { options: gatewayOptions, run: cmdGateway };
+  },
+  guard: async () => {
+    const { cmdGuard, guardOptions } = await import("./cmd_guard.ts");
+    return { options: guardOptions, run: cmdGuard };
+  },
 };
 
 /** Every command, loaded: what a command line only every option table can read needs. */

@@ -8,6 +8,7 @@
 
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import type { Availability, Storage, StorageClass } from "../storage/storage.ts";
+import { objectOf } from "./mirror_objects.ts";
 
 /** One pack: its object name, size and state. */
 export interface PackState {
@@ -40,7 +41,11 @@ export async function surveyPacks(storage: Storage, names: string[]): Promise<Pa
   const worker = async () => {
     while (next < names.length) {
       const i = next++;
-      const stat = await storage.stat(names[i]);
+      // A mirrored file's object version is surveyed as itself (`mirror_objects.ts`).
+      const { name, version } = objectOf(names[i]);
+      const stat = version === undefined
+        ? await storage.stat(name)
+        : await storage.statVersion(name, version);
       if (stat === null) {
         throw new ObjectNotFound(
           `pack "${names[i]}" is in the index but not in the repository; run \`permafrost check\``,

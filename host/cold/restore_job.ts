@@ -14,6 +14,7 @@
 
 import { join } from "node:path";
 import type { RestoreTier } from "../storage/storage.ts";
+import type { BatchRecord } from "./batch_restore.ts";
 
 /** One restore job. */
 export interface RestoreJob {
@@ -34,6 +35,11 @@ export interface RestoreJob {
   /** ISO times: the first request, and each later request (tier upgrades, expired copies). */
   requestedAt: string;
   requests: { at: string; tier: RestoreTier; packs: number }[];
+  /**
+   * The S3 Batch Operations job that requested the packs, when one did
+   * (host/cold/batch_restore.ts): `restore --resume` follows it before asking per pack.
+   */
+  batch?: BatchRecord;
 }
 
 /** The folder holding restore jobs (created 0700 on first write). */

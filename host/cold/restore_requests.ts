@@ -8,6 +8,7 @@
 import type { RestoreTier, Storage } from "../storage/storage.ts";
 import { restoreTiers } from "./restore_times.ts";
 import { isReadable, type PackState, surveyPacks } from "./pack_survey.ts";
+import { objectOf } from "./mirror_objects.ts";
 
 /** How many restore requests are in flight at once. */
 const CONCURRENCY = 8;
@@ -29,7 +30,9 @@ export async function requestThaw(
   const worker = async () => {
     while (next < todo.length) {
       const s = todo[next++];
-      await storage.requestRestore(s.name, { tier: options.tier, days: options.days });
+      const { name, version } = objectOf(s.name); // a mirrored file's version: `mirror_objects.ts`
+      const { tier, days } = options;
+      await storage.requestRestore(name, { tier, days, ...(version ? { version } : {}) });
     }
   };
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, todo.length) }, worker));
@@ -52,6 +55,14 @@ export interface WaitOptions {
   days: number;
   /** Waits between surveys (default: a timer); tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Sends the requests instead of {@link requestThaw} (a Batch Operations job's stand-in,
+   * host/cold/batch_restore.ts).
+   */
+  request?: (
+    states: PackState[],
+    options: { tier: RestoreTier; days: number; upgrade?: boolean },
+  ) => Promise<number>;
 }
 
 /**
@@ -67,7 +78,7 @@ export async function waitForThaw(
     const states = await surveyPacks(storage, names);
     options.onSurvey?.(states);
     if (states.every(isReadable)) return states;
-    await requestThaw(storage, states, options);
+    await (options.request ?? ((s, o) => requestThaw(storage, s, o)))(states, options);
     const ms = options.intervalSeconds * 1000;
     await (options.sleep ? options.sleep(ms) : new Promise((r) => setTimeout(r, ms)));
   }

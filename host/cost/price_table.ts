@@ -105,6 +105,11 @@ export interface PriceTable {
   egress_same_region_per_gb: Figure;
   fargate: { vcpu_hour: Figure; gb_hour: Figure };
   ec2_reference: { instance: string; vcpu: number; memory_gib: number; hour: Figure };
+  /**
+   * S3 Batch Operations (docs/cost-model.md §4.6): a fee per job and per million objects the job
+   * processes; the operation's own requests (a RestoreObject per object) are billed on top.
+   */
+  batch_operations: { per_job: Figure; per_million_objects: Figure };
 }
 
 const shipped: Record<string, unknown> = {
@@ -212,6 +217,7 @@ export function parsePriceTable(
     ),
     restore: r.someClasses(t.restore, "restore", (v, p) => restorePrices(r, v, p)),
     ...transferPrices(r, t),
+    batch_operations: batchPrices(r, t),
   };
   checkCoverage(r, table);
   return table;
@@ -239,6 +245,15 @@ function restorePrices(
 }
 
 /** Internet egress, in-region transfer, Fargate, and the EC2 reference, in that order. */
+/** S3 Batch Operations' two fees. */
+function batchPrices(r: Reader, t: Record<string, unknown>): PriceTable["batch_operations"] {
+  const b = r.object(t.batch_operations, "batch_operations");
+  return {
+    per_job: r.figure(b.per_job, "batch_operations.per_job"),
+    per_million_objects: r.figure(b.per_million_objects, "batch_operations.per_million_objects"),
+  };
+}
+
 function transferPrices(
   r: Reader,
   t: Json,

@@ -32,7 +32,7 @@ import { compareNames, encodeTree, type TreeNode, treeOf } from "../repository/t
 import { DryRunStorage } from "../storage/dry_run.ts";
 import type { ObjectInfo, Storage } from "../storage/storage.ts";
 import { type CapabilityImpl, startPlugin } from "../plugin/sandbox.ts";
-import { builtinPlugin } from "../plugin/registry.ts";
+import { requirePlugin } from "../plugin/registry.ts";
 import type {
   CacheQuery,
   CacheRecord,
@@ -53,6 +53,9 @@ import { BackupFilters, type SourceFilters } from "./backup_filters.ts";
 import { engineConfig } from "./engine_config.ts";
 import { type Finding, Protection, protects } from "./protection.ts";
 import { ledgerFile } from "../cache/protection_ledger.ts";
+import { MirrorSink, type MirrorStats } from "./mirror_sink.ts";
+import { writeMirrorManifests } from "./mirror_manifest.ts";
+import type { StorageClass } from "../storage/storage.ts";
 
 /** The engine a backup runs unless told otherwise. */
 export const DEFAULT_ENGINE = "dedup";
@@ -105,6 +108,8 @@ export interface BackupResult {
    * prices); the snapshot manifest is not among them, as a dry run does not encode it.
    */
   written?: ObjectInfo[];
+  /** A `sync` run's mirrored files: uploaded, reused (`mirror_sink.ts`). */
+  mirror?: MirrorStats;
 }
 
 /** Backs up `options.paths` into `repo` and commits a snapshot. */
@@ -128,6 +133,14 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
       walk: walk.stats,
       dryRun: run.dryRun,
       ...(run.storage instanceof DryRunStorage ? { written: run.storage.created } : {}),
+      ...(run.mirror
+        ? {
+          mirror: {
+            ...run.mirror.stats(),
+            ...(run.dryRun ? { replaced: await run.mirror.replaced() } : {}),
+          },
+        }
+        : {}),
     };
   } finally {
     for (const p of run.plugins) await p.close();
@@ -167,6 +180,8 @@ interface BackupRun {
   /** Plugins started, closed when the run ends. */
   plugins: Closable[];
   progress: ProgressCounter;
+  /** The mirror, once an engine with the `mirror` capability opened it (`mirror_sink.ts`). */
+  mirror?: MirrorSink;
 }
 
 /** What the walk of the sources gave: the root tree, and what was skipped or not kept. */
@@ -184,7 +199,7 @@ interface Walk {
 async function startRun(repo: Repository, options: BackupOptions): Promise<BackupRun> {
   const progress = new ProgressCounter(options.dryRun ? "dry-run" : "backup", options.onProgress);
   const engine = options.engine ?? DEFAULT_ENGINE;
-  builtinPlugin("engine", engine); // an engine that is not installed: refused before anything
+  requirePlugin("engine", engine); // an engine that is not installed: refused before anything
   const paths = checkSources(options.paths);
   const startedAt = Date.now(); // before any file is read: the file cache's racy limit
   const dryRun = options.dryRun === true;
@@ -358,14 +373,21 @@ function engineCapabilities(
         const kept = run.protection && typeof dir === "string"
           ? await run.protection.see(dir, nodes, (id) => uploader.has(id))
           : nodes;
-        return await storeTree(run, kept);
+        const id = await storeTree(run, kept);
+        if (typeof dir === "string") run.mirror?.see(dir, kept);
+        return id;
       },
     },
     cache: {
+      // A hit is used only when what it names is still stored: its blobs, or its mirror object.
       lookup: (queries: CacheQuery[]) =>
         cache
-          ? cache.lookup(queries).map((ids) =>
-            ids && ids.every((id) => uploader.has(id)) ? ids : null
+          ? cache.lookup(queries).map((hit, i) =>
+            hit === null
+              ? null
+              : Array.isArray(hit)
+              ? (hit.every((id) => uploader.has(id)) ? hit : null)
+              : (run.mirror?.holds(hit.mirror, queries[i].size) ? hit : null)
           )
           : queries.map(() => null),
       record: (records: CacheRecord[]) => cache?.record(records),
@@ -376,6 +398,18 @@ function engineCapabilities(
       warn: (path: string, reason: string) => warnEntry(run, path, reason),
     },
     ...(filters.on ? { filter: { match: filters.match } } : {}),
+    mirror: {
+      // Before any upload: the mode, checked against the store (`mirror_sink.ts`).
+      open: async (versioned?: unknown, encrypt?: unknown) => {
+        const sink = new MirrorSink(run.storage, run.paths, run.repo.keys);
+        await sink.open(typeof versioned === "boolean" ? versioned : undefined, encrypt === true);
+        run.mirror = sink;
+      },
+      put: (path: string, rel: string, size: number, mtime: string, storageClass: StorageClass) => {
+        if (!run.mirror) throw new TypeError(`engine "${run.engine}" did not open the mirror`);
+        return run.mirror.put(path, rel, size, mtime, storageClass);
+      },
+    },
   };
 }
 
@@ -385,6 +419,13 @@ function engineCapabilities(
  */
 async function storeTree(run: BackupRun, nodes: SourceNode[]): Promise<string> {
   for (const n of nodes) {
+    // A mirrored file's object: one this run wrote, or found in the store at its size.
+    if (n.mirror !== undefined && !run.mirror?.holds(n.mirror, n.size ?? -1)) {
+      throw new TypeError(
+        `engine tree entry "${n.name}" references mirror object "${n.mirror.key}", which this ` +
+          "run neither wrote nor found at that size",
+      );
+    }
     for (const id of [...(n.content ?? []), ...(n.subtree ? [n.subtree] : [])]) {
       if (!run.uploader.has(id)) {
         throw new TypeError(
@@ -454,6 +495,16 @@ async function storeDetails(
 async function commitSnapshot(run: BackupRun, manifest: SnapshotManifest): Promise<string> {
   const bytes = encodeSnapshot(run.repo.keys.indexKey, manifest);
   const id = sha256Hex(bytes);
+  if (run.mirror) {
+    // Every mirrored object is durable (each put resolved) and still there (a prune may have
+    // deleted one this run reused): the readable manifests, then the snapshot.
+    await run.mirror.confirmPresent();
+    await writeMirrorManifests(run.storage, run.mirror, {
+      id,
+      time: manifest.time,
+      host: run.host,
+    });
+  }
   await run.storage.create(layout.snapshot(id), bytes);
   await run.guard?.confirmCommitted(id); // a run paused since `verify` may have lost packs
   try {

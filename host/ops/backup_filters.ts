@@ -21,6 +21,8 @@ export interface SourceFilters {
   excludeIfPresent?: string[];
   /** Regular files larger than this many bytes are left out. */
   excludeLargerThan?: number;
+  /** Installed filter plugins by name, with their config (docs/plugins.md §7.5). */
+  plugins?: { name: string; config: unknown }[];
 }
 
 /** A filter plugin's answer to `match`. */
@@ -78,6 +80,12 @@ export class BackupFilters {
           }),
         });
         await refuseIgnoredSources(plugins[plugins.length - 1].handle, folders);
+      }
+      for (const { name, config } of filters.plugins ?? []) {
+        plugins.push({
+          name,
+          handle: await startPlugin({ kind: "filter", name, vars: { $sources: sources }, config }),
+        });
       }
     } catch (err) {
       for (const p of plugins) await p.handle.close();

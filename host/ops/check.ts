@@ -26,6 +26,7 @@ import { errMessage, indexClaims, verifyPack } from "./check_pack.ts";
 import { checkKeyBindings } from "./check_keys.ts";
 import { walkTree } from "./snapshot_path.ts";
 import { type StrayReport, strayReport } from "./strays.ts";
+import { checkMirrors, type MirrorUse } from "./check_mirror.ts";
 
 export interface Problem {
   pack?: string;
@@ -69,7 +70,11 @@ export async function check(
   const snapshots = await repo.snapshots();
   problems.push(...await checkKeyBindings(repo, snapshots.length));
   for (const w of repo.warnings) problems.push({ message: w });
-  problems.push(...await checkSnapshots(repo, snapshots, missing));
+  const mirrored: MirrorUse[] = [];
+  problems.push(...await checkSnapshots(repo, snapshots, missing, mirrored));
+  problems.push(
+    ...await checkMirrors(repo.storage, mirrored, options.readData === true, repo.keys),
+  );
 
   const packs = options.readData ? [...repo.index.packs()] : (options.readPacks ?? []).map((id) => {
     const p = repo.index.pack(id);
@@ -160,12 +165,13 @@ async function checkSnapshots(
   repo: Repository,
   snapshots: readonly SnapshotEntry[],
   missing: Map<string, Problem>,
+  mirrored: MirrorUse[],
 ): Promise<Problem[]> {
   const problems: Problem[] = [];
   const gone = new Set(missing.keys());
   const breaks = new Map<string, string[]>(); // missing pack -> snapshots it breaks
   for (const s of snapshots) {
-    const checked = await checkSnapshot(repo, s, gone);
+    const checked = await checkSnapshot(repo, s, gone, mirrored);
     problems.push(...checked.problems);
     for (const p of checked.lostIn) breaks.set(p, [...breaks.get(p) ?? [], s.id]);
   }
@@ -213,6 +219,7 @@ async function checkSnapshot(
   repo: Repository,
   s: SnapshotEntry,
   missing: Set<string>,
+  mirrored: MirrorUse[],
 ): Promise<{ problems: Problem[]; lostIn: string[] }> {
   const problems: Problem[] = [];
   /** Blobs stored only in missing packs: what needs them, and those packs. */
@@ -234,6 +241,9 @@ async function checkSnapshot(
       await walkTree(repo, s.manifest.root, "/", (path, node) => {
         if (node.subtree !== undefined) need(node.subtree, `the tree of "${path}"`);
         for (const id of node.content ?? []) need(id, `a chunk of "${path}"`);
+        if (node.mirror) {
+          mirrored.push({ ref: node.mirror, size: node.size ?? 0, snapshot: s.id, path });
+        }
       });
     } catch (err) {
       problems.push({ snapshot: s.id, message: `cannot read its trees: ${errMessage(err)}` });

@@ -17,7 +17,7 @@
  */
 
 import fs from "node:fs";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { resolve } from "node:path";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import { MAC_KEY_LENGTH } from "../crypto/mac.ts";
@@ -197,7 +197,15 @@ class Differ {
       if (st.size !== (node.size ?? 0)) what.push("size");
     }
     if (type === "symlink" && readlink(path) !== node.target) what.push("target");
-    if (type === "file" && this.options.content && !what.includes("size")) {
+    if (type === "file" && this.options.content && !what.includes("size") && node.mirror) {
+      // A mirrored file (`sync`) is known by its SHA-256: the host compares, no engine cuts it.
+      const sha256 = fileSha256(path);
+      if (typeof sha256 !== "string") {
+        return void this.out.push({ path, change: "unreadable", reason: sha256.reason });
+      }
+      if (sha256 !== node.mirror.sha256) what.push("content");
+      if (what.length > 0) this.out.push({ path, change: "modified", what });
+    } else if (type === "file" && this.options.content && !what.includes("size")) {
       // Kept in order now; left out at the end if the contents agree and nothing else differs.
       const change: Change = { path, change: "modified", what };
       this.out.push(change);
@@ -220,6 +228,29 @@ class Differ {
       const child = `${path}/${name}`;
       await this.entry(child, nodes.get(name), names.includes(name) ? lstat(child) : null);
     }
+  }
+}
+
+/** The SHA-256 of the file at `path` (hex), read in pieces; why not when it cannot be read. */
+function fileSha256(path: string): string | { reason: string } {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (err) {
+    return { reason: `cannot open: ${(err as Error).message}` };
+  }
+  try {
+    if (!fs.fstatSync(fd).isFile()) return { reason: "is no longer a regular file" };
+    const hash = createHash("sha256");
+    const buf = new Uint8Array(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) {
+      hash.update(buf.subarray(0, n));
+    }
+    return hash.digest("hex");
+  } catch (err) {
+    return { reason: `cannot read: ${(err as Error).message}` };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

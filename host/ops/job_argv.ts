@@ -18,7 +18,17 @@ export const jobRoles: Readonly<Record<string, "reader" | "admin">> = {
 };
 
 /** Flags that configure the emitting, not the job: dropped from the job's command line. */
-const emitFlags = ["--emit-job", "--image", "--job-role"];
+const emitFlags = [
+  "--emit-job",
+  "--image",
+  "--job-role",
+  "--cluster",
+  "--subnet",
+  "--security-group",
+];
+
+/** Switches that launch the job (`--in-region`): dropped too, or the job would launch itself. */
+const launchSwitches = ["--in-region", "--public-ip"];
 
 /**
  * The command line the job runs: `argv` without the emitting flags, and its `--repo` (or
@@ -43,6 +53,8 @@ export function jobArgv(
     const value = () => inline ?? argv[++i];
     if (emitFlags.includes(flag)) {
       value();
+    } else if (launchSwitches.includes(flag)) {
+      continue;
     } else if (flag === "--repo") {
       location = value();
     } else if (flag === "--key-file") {

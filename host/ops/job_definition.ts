@@ -7,11 +7,29 @@
  * @module
  */
 
+import denoJson from "../../deno.json" with { type: "json" };
 import type { JobRoleArns, SecretRef } from "./job_iam.ts";
 import type { JobSize } from "./job_size.ts";
 
-/** The default image: Deno's official image, at the Deno release Permafrost is measured on. */
+/**
+ * The image that runs a pinned source tarball (`PERMAFROST_JOB_SOURCE`): Deno's official image,
+ * at the Deno release Permafrost is measured on.
+ */
 export const defaultImage = "denoland/deno:2.9.6";
+
+/** The ECR repository the image built from this repository is pushed to (docs/in-region.md §3). */
+export const imageRepository = "permafrost";
+
+/**
+ * The default image (docs/in-region.md §3): the one the repository's `Dockerfile` builds
+ * (`deno task compile`'s binary as its entry point), pushed to ECR in the job's account and
+ * region, tagged with Permafrost's version: `ACCOUNT.dkr.ecr.REGION.amazonaws.com/permafrost:V`
+ * (`.amazonaws.com.cn` in China).
+ */
+export function permafrostImage(account: string, region: string): string {
+  const suffix = region.startsWith("cn-") ? ".cn" : "";
+  return `${account}.dkr.ecr.${region}.amazonaws.com${suffix}/${imageRepository}:${denoJson.version}`;
+}
 
 /** The CloudWatch Logs group jobs write to. */
 export const jobLogGroup = "/permafrost/jobs";
@@ -27,13 +45,14 @@ export interface JobContainer {
 }
 
 /**
- * The container: the given image running `argv`, or the default image fetching the source
- * (its URL, or a placeholder, and its SHA-256 in the environment: a `TypeError` unless 64 hex
- * digits) and running `argv` from it; `AWS_REGION`, the passphrase as a secret reference, and
- * logs to {@link jobLogGroup} under the job's name.
+ * The container: the given image running `argv`; with a source tarball, {@link defaultImage}
+ * fetching it (its URL and SHA-256 in the environment: a `TypeError` unless 64 hex digits) and
+ * running `argv` from it; else {@link permafrostImage} in `account` running `argv`.
+ * `AWS_REGION`, the passphrase as a secret reference, and logs to {@link jobLogGroup} under the
+ * job's name.
  */
 export function jobContainer(
-  o: { image?: string; source?: { url: string; sha256?: string } },
+  o: { image?: string; source?: { url: string; sha256?: string }; account?: string },
   argv: string[],
   name: string,
   region: string,
@@ -41,9 +60,8 @@ export function jobContainer(
 ): JobContainer {
   const environment = [{ name: "AWS_REGION", value: region }];
   let command: string[];
-  if (o.image === undefined) {
-    const url = o.source?.url;
-    environment.push({ name: "PERMAFROST_SOURCE_URL", value: url ?? sourcePlaceholder });
+  if (o.image === undefined && o.source !== undefined) {
+    environment.push({ name: "PERMAFROST_SOURCE_URL", value: o.source.url });
     if (o.source?.sha256 !== undefined) {
       if (!/^[0-9a-f]{64}$/.test(o.source.sha256)) {
         throw new TypeError(`source SHA-256 "${o.source.sha256}" is not 64 hex digits`);
@@ -55,7 +73,8 @@ export function jobContainer(
     command = argv;
   }
   return {
-    image: o.image ?? defaultImage,
+    image: o.image ??
+      (o.source ? defaultImage : permafrostImage(o.account ?? "ACCOUNT_ID", region)),
     command,
     environment,
     secrets: [{ name: "PERMAFROST_PASSWORD", valueFrom: secret.valueFrom }],
@@ -92,6 +111,9 @@ export function ecsTaskDefinition(
       name: "permafrost",
       image: c.image,
       essential: true,
+      // The container may use all of the task's memory (a hard limit; ECS on Fargate accepts it
+      // and moto's RunTask needs a container-level figure).
+      memory: size.memoryGB * 1024,
       command: c.command,
       environment: c.environment,
       secrets: c.secrets,
@@ -130,8 +152,6 @@ export function batchJobDefinition(
     },
   };
 }
-
-const sourcePlaceholder = "https://SOURCE-URL.invalid/permafrost.tar.gz";
 
 /**
  * What the default image runs (`sh -c SCRIPT permafrost ARGS...`): download the source tarball

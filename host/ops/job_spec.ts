@@ -46,7 +46,7 @@ export interface JobSpecOptions {
   repo?: string;
   /**
    * An image that runs Permafrost (its entry point takes the command line); default
-   * `defaultImage` (job_definition.ts).
+   * `permafrostImage` (job_definition.ts), the repository's Dockerfile's image in ECR.
    */
   image?: string;
   /**
@@ -98,10 +98,11 @@ export interface JobSpec {
   /** Where `PERMAFROST_PASSWORD` comes from (the `valueFrom` of the secret reference). */
   passwordFrom: string;
   /**
-   * What was not given and stands as a placeholder: a role (named `permafrost-<role>-job` or
-   * `permafrost-job-execution`, to create) or the default image's source URL.
+   * What was not given: a role (named `permafrost-<role>-job` or `permafrost-job-execution`,
+   * to create), or the image (the default, `permafrostImage`: build it from the repository's
+   * Dockerfile and push it under that name).
    */
-  missing: { taskRole: boolean; executionRole: boolean; source: boolean };
+  missing: { taskRole: boolean; executionRole: boolean; image: boolean };
 }
 
 /**
@@ -120,7 +121,7 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
   const name = jobName(argv);
   const arns = jobRoleArns(o, role, target);
   const secret = secretRef(o.passwordSecret ?? defaultPasswordParameter, target, arns.account);
-  const container = jobContainer(o, argv, name, region, secret);
+  const container = jobContainer({ ...o, account: arns.account }, argv, name, region, secret);
   const definition = o.kind === "ecs"
     ? ecsTaskDefinition(name, size, arns, container)
     : batchJobDefinition(name, size, arns, container);
@@ -144,7 +145,7 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
     missing: {
       taskRole: o.taskRoleArn === undefined,
       executionRole: o.executionRoleArn === undefined,
-      source: o.image === undefined && o.source === undefined,
+      image: o.image === undefined && o.source === undefined,
     },
   };
 }

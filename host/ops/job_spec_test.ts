@@ -30,12 +30,11 @@ Deno.test("an ECS spec for gc compact is a Fargate task with the admin role and 
   assert.equal(d.taskRoleArn, role);
   // the execution role is named in the same account, for the user to create
   assert.equal(d.executionRoleArn, "arn:aws:iam::123456789012:role/permafrost-job-execution");
-  assert.deepEqual(spec.missing, { taskRole: false, executionRole: true, source: true });
+  assert.deepEqual(spec.missing, { taskRole: false, executionRole: true, image: true });
   const c = (d.containerDefinitions as Container[])[0];
-  assert.equal(c.image, "denoland/deno:2.9.6");
-  assert.deepEqual(c.command.slice(0, 2), ["sh", "-c"]);
-  assert.deepEqual(c.command.slice(3), [
-    "permafrost",
+  // no image given: the repository's Dockerfile's, in ECR in the job's account and region
+  assert.equal(c.image, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/permafrost:0.1.0");
+  assert.deepEqual(c.command, [
     "gc",
     "compact",
     "--yes",
@@ -62,6 +61,11 @@ Deno.test("an ECS spec for gc compact is a Fargate task with the admin role and 
       [
         ["ssm:GetParameters"],
         ["arn:aws:ssm:eu-west-1:123456789012:parameter/permafrost/password"],
+      ],
+      [["ecr:GetAuthorizationToken"], ["*"]],
+      [
+        ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        ["arn:aws:ecr:eu-west-1:123456789012:repository/permafrost"],
       ],
     ],
   );
@@ -101,7 +105,7 @@ Deno.test("a Batch spec carries the same job as a Fargate job definition", () =>
     name: "PERMAFROST_PASSWORD",
     valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:pf-pass-AbCdEf",
   }]);
-  assert.deepEqual(spec.missing, { taskRole: false, executionRole: false, source: false });
+  assert.deepEqual(spec.missing, { taskRole: false, executionRole: false, image: false });
   assert.equal(spec.role, "reader");
   assert.deepEqual(spec.taskPolicy, identityPolicy("reader", "my-backups", "laptop"));
   // Secrets Manager, and ECR pulls for an image in ECR

@@ -12,7 +12,7 @@ import { estimateBill, projectBill, type RestoredCopy, type StoredObject } from 
 import { type Estimate, round6 } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import { surveyPacks } from "../cold/pack_survey.ts";
-import { idOf, kindOf, tierOf } from "../repository/layout.ts";
+import { idOf, isMirror, kindOf, tierOf } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { StorageClass } from "../storage/storage.ts";
 import type { SavedMark } from "./gc_mark.ts";
@@ -157,7 +157,8 @@ function tallyListing(
   const deadOf = mark ? deadBytesOf(mark, repo) : () => 0;
   for (const o of listed) {
     const hot = tierOf(o.name) === "hot";
-    const storageClass: StorageClass = hot
+    // A mirrored file is in its rule's class, which a store without classes does not list.
+    const storageClass: StorageClass = hot || isMirror(o.name)
       ? o.storageClass ?? "STANDARD"
       : pricing.asIfS3
       ? pricing.coldClass
@@ -264,6 +265,6 @@ function kindName(name: string, metadataPacks: Set<string>): string {
     case "pack":
       return metadataPacks.has(idOf(name)) ? "metadata pack, cold copy" : "data pack";
     default:
-      return "other";
+      return isMirror(name) ? "mirrored file (sync)" : "other";
   }
 }

@@ -35,6 +35,7 @@ import {
   writeContents,
 } from "./restore_contents.ts";
 import { type OnProgress, ProgressCounter } from "./progress.ts";
+import { type MirroredFile, writeMirrored } from "./restore_mirror.ts";
 
 export { frameRuns } from "./restore_contents.ts";
 
@@ -80,6 +81,8 @@ interface RestoreState extends ContentsState {
   open: Map<string, OpenFile>;
   /** Extended attributes that could not be set on the files stamped here (empty files). */
   unset: string[];
+  /** Files whose bytes are a mirror object (`restore_mirror.ts`), written after the packs'. */
+  mirrored: OpenFile[];
 }
 
 /**
@@ -105,6 +108,7 @@ export async function executeRestore(
     layOut(s);
     await writeContents(s);
     await s.writer.drain();
+    await writeMirroredFiles(s);
     linkAndStamp(s);
     s.progress.finish(plan.files, plan.bytes);
     return {
@@ -166,6 +170,7 @@ function startRestore(
     writer,
     targets: new Map(),
     unset: [],
+    mirrored: [],
     readBytes: 0,
     progress,
   };
@@ -183,6 +188,10 @@ function layOut(s: RestoreState): void {
     if (e.node.type === "dir") {
       if (!s.occupied.get(path)) makeDir(path, s.occupied.has(path));
     } else if (e.node.type === "file" && e.linkTo === undefined) {
+      if (e.node.mirror) {
+        s.mirrored.push(openFile(s, path, e.node, 1));
+        continue;
+      }
       const content = e.node.content ?? [];
       const file = openFile(s, path, e.node, content.length);
       if (content.length === 1) {
@@ -205,6 +214,31 @@ function layOut(s: RestoreState): void {
         offset += s.repo.index.get(id)!.length;
       }
     }
+  }
+}
+
+/**
+ * Step 2b: each mirrored file from its object, verified (`restore_mirror.ts`), stamped and
+ * renamed into place.
+ */
+async function writeMirroredFiles(s: RestoreState): Promise<void> {
+  for (const file of s.mirrored) {
+    const fd = fs.openSync(file.writePath, "wx", 0o600);
+    try {
+      const mirrored = { writePath: file.writePath, shownAs: file.path, node: file.node };
+      const bytes = await writeMirrored(
+        s.repo.storage,
+        mirrored as MirroredFile,
+        fd,
+        s.repo.keys,
+      );
+      s.readBytes += bytes;
+      s.progress.add(0, bytes);
+      s.unset.push(...applyMetadata(file.writePath, file.node, s.asRoot, fd, file.path));
+    } finally {
+      fs.closeSync(fd);
+    }
+    finishFile(s, file);
   }
 }
 

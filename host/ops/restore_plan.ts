@@ -67,7 +67,9 @@ export async function planRestore(
     if (node.type === "file" && node.links && node.links > 1 && node.inode && node.dev) {
       // Same inode and the same content: one file with two names. Same inode but different
       // content (the inode was reused, or the file changed between its names) is two files.
-      const key = `${node.dev}:${node.inode}:${(node.content ?? []).join(",")}`;
+      const key = `${node.dev}:${node.inode}:${(node.content ?? []).join(",")}:${
+        node.mirror?.sha256 ?? ""
+      }`;
       const first = firstLink.get(key);
       if (first !== undefined) {
         entries.push({ rel, node, linkTo: first });

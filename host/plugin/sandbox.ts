@@ -18,7 +18,9 @@ import {
 import { RpcClient, serveRpc } from "../../plugins/sdk/rpc.ts";
 import { type Manifest, ManifestError, readManifest } from "./manifest.ts";
 import { effectivePermissions, type PermissionVars, type PluginPolicy } from "./permissions.ts";
-import { builtinPlugin } from "./registry.ts";
+import { builtinNames, builtinPlugin, type InstalledPlugin, installedPlugin } from "./registry.ts";
+import { sha256Hex } from "./plugin_lock.ts";
+import { type ProcessLimits, spawnPluginProcess, type WorkerLike } from "./subprocess.ts";
 
 /**
  * A capability the host offers a plugin: exactly the methods it grants, by name. Each call
@@ -35,6 +37,11 @@ export interface CapabilityImpl {
  * `policy` narrows its permissions, `config` is handed to the plugin as is, `capabilities` are
  * the host capabilities on offer (only those the manifest also declares, and the policy allows,
  * are passed). `timeoutMs` bounds start-up (default 30 s).
+ *
+ * A plugin that is not built in but installed (host/plugin/plugin_lock.ts) runs from its pinned
+ * bundle in a subprocess, with the grants the user confirmed as its permissions (`policy` may
+ * narrow them further). `bundle` runs the given bundle code that way for a plugin `dir` (what
+ * `plugin add` checks before it pins); `limits` bounds such a subprocess.
  */
 export interface StartOptions {
   kind: string;
@@ -45,6 +52,8 @@ export interface StartOptions {
   config?: unknown;
   capabilities?: Record<string, CapabilityImpl>;
   timeoutMs?: number;
+  bundle?: string;
+  limits?: ProcessLimits;
 }
 
 /**
@@ -72,10 +81,16 @@ export interface PluginHandle {
  * {@link awaitReady}, then {@link pluginHandle}.
  */
 export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
-  const { dir, manifest } = await loadManifest(opts);
-  const permissions = effectivePermissions(manifest, opts.vars ?? {}, opts.policy);
-  const granted = grantedCapabilities(manifest, opts);
-  const w = spawnWorker(dir, manifest, permissions, granted, opts.capabilities ?? {});
+  const { dir, manifest, installed } = await loadManifest(opts);
+  const asked = installed ? { ...manifest, permissions: installed.entry.grants } : manifest;
+  const permissions = effectivePermissions(asked, opts.vars ?? {}, opts.policy);
+  const granted = grantedCapabilities(manifest, opts)
+    .filter((c) => !installed || installed.entry.capabilities.includes(c));
+  const bundle = opts.bundle ?? (installed ? await pinnedBundle(installed) : undefined);
+  const w = spawnWorker(dir, manifest, permissions, granted, opts.capabilities ?? {}, {
+    bundle,
+    limits: opts.limits,
+  });
   try {
     await awaitReady(w, manifest, opts);
   } catch (e) {
@@ -90,11 +105,19 @@ export async function startPlugin(opts: StartOptions): Promise<PluginHandle> {
  * options name neither; a `ManifestError` when the manifest's kind, or its name (if given),
  * is not what `opts` asks for.
  */
-async function loadManifest(opts: StartOptions): Promise<{ dir: string; manifest: Manifest }> {
+async function loadManifest(
+  opts: StartOptions,
+): Promise<{ dir: string; manifest: Manifest; installed?: InstalledPlugin }> {
   if (opts.dir === undefined && opts.name === undefined) {
     throw new TypeError(`startPlugin() needs a built-in "name" or a plugin "dir"`);
   }
-  const dir = opts.dir !== undefined ? resolve(opts.dir) : builtinPlugin(opts.kind, opts.name!);
+  const installed = opts.dir === undefined && !builtinNames(opts.kind).includes(opts.name!)
+    ? installedPlugin(opts.kind, opts.name!)
+    : undefined;
+  const dir = opts.dir !== undefined
+    ? resolve(opts.dir)
+    : installed?.dir ?? builtinPlugin(opts.kind, opts.name!);
+  if (installed) await checkPin(join(dir, "plugin.json"), installed.entry.manifestSha256);
   const manifest = await readManifest(dir);
   const file = join(dir, "plugin.json");
   if (manifest.kind !== opts.kind) {
@@ -103,7 +126,38 @@ async function loadManifest(opts: StartOptions): Promise<{ dir: string; manifest
   if (opts.name !== undefined && manifest.name !== opts.name) {
     throw new ManifestError(file, "name", `is "${manifest.name}", not "${opts.name}"`);
   }
-  return { dir, manifest };
+  return { dir, manifest, installed };
+}
+
+/**
+ * Refuses a file of an installed plugin whose SHA-256 is not the one its lock pins: it was
+ * changed after the user confirmed it.
+ */
+async function checkPin(file: string, sha256: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new Deno.errors.NotFound(
+      `"${file}" of an installed plugin is missing; "permafrost plugin add" the plugin again ` +
+        `from its source, or remove it`,
+    );
+  }
+  if (sha256Hex(bytes) !== sha256) {
+    throw new Error(
+      `"${file}" is not the file that was installed (its SHA-256 differs from the one pinned ` +
+        `in the plugin lock); run "permafrost plugin verify" to see what changed, then ` +
+        `"permafrost plugin add" the plugin again from its source, or remove it`,
+    );
+  }
+  return bytes;
+}
+
+/** The code of an installed plugin's bundle, checked against its pin. */
+async function pinnedBundle(installed: InstalledPlugin): Promise<string> {
+  const file = join(installed.dir, "bundle.js");
+  return new TextDecoder().decode(await checkPin(file, installed.entry.bundleSha256));
 }
 
 /** The capabilities the manifest declares that the host offers and the policy allows. */
@@ -119,7 +173,7 @@ function grantedCapabilities(manifest: Manifest, opts: StartOptions): string[] {
 interface PluginWorker {
   /** `plugin "<name>"`, for messages. */
   label: string;
-  worker: Worker;
+  worker: WorkerLike;
   /** Calls to the plugin's methods, over the main channel. */
   client: RpcClient;
   /** The plugin's end of the main channel, sent with `init`. */
@@ -140,6 +194,7 @@ function spawnWorker(
   permissions: Deno.PermissionOptionsObject,
   granted: string[],
   offered: Record<string, CapabilityImpl>,
+  process: { bundle?: string; limits?: ProcessLimits },
 ): PluginWorker {
   const hostPorts: MessagePort[] = [];
   const pluginPorts: Record<string, MessagePort> = {};
@@ -151,11 +206,14 @@ function spawnWorker(
   }
   const main = new MessageChannel();
   const client = new RpcClient(main.port1);
-  const worker = new Worker(pathToFileURL(join(dir, manifest.entry)).href, {
-    type: "module",
-    name: `${manifest.kind}/${manifest.name}`,
-    deno: { permissions },
-  });
+  const label = `plugin "${manifest.name}"`;
+  const worker: WorkerLike = process.bundle !== undefined
+    ? spawnPluginProcess(process.bundle, permissions, process.limits)
+    : new Worker(pathToFileURL(join(dir, manifest.entry)).href, {
+      type: "module",
+      name: `${manifest.kind}/${manifest.name}`,
+      deno: { permissions },
+    });
   let closed = false;
   const close = (reason: Error) => {
     if (closed) return;
@@ -164,7 +222,6 @@ function spawnWorker(
     for (const p of hostPorts) p.close();
     worker.terminate();
   };
-  const label = `plugin "${manifest.name}"`;
   return { label, worker, client, mainPort: main.port2, pluginPorts, close };
 }
 

@@ -69,6 +69,24 @@ class SlowMemoryStorage implements Storage {
   removeStray() {
     return Promise.resolve();
   }
+  versioning() {
+    return Promise.resolve("off" as const);
+  }
+  putVersion(): Promise<string> {
+    return Promise.reject(new TypeError("no versions"));
+  }
+  readVersion(): Promise<Uint8Array> {
+    return Promise.reject(new TypeError("no versions"));
+  }
+  statVersion() {
+    return Promise.resolve(null);
+  }
+  listVersions() {
+    return Promise.resolve([]);
+  }
+  deleteVersion() {
+    return Promise.resolve();
+  }
   close() {
     return Promise.resolve();
   }

@@ -86,6 +86,7 @@ export async function buildSpecExamples(): Promise<Map<string, ExampleBlock>> {
   indexSegmentExamples(b, repo, config);
   snapshotManifestExample(b, repo);
   treeV2Example(b, repo.tree);
+  treeV3Example(b, repo.tree);
   return b.out;
 }
 
@@ -308,6 +309,28 @@ function treeV2Example(b: Examples, tree: Tree): void {
   };
   jsonBytes(b, "tree-v2", encodeTree(treeV2));
   json(b, "tree-v2-xattrs-decoded", Object.fromEntries(attrs));
+}
+
+/**
+ * §11.9 "tree-v3": the same directory as written by the `sync` engine: the file's bytes are the
+ * plain object `mirror/docs/hello.txt` (§2, §8), not blobs.
+ */
+function treeV3Example(b: Examples, tree: Tree): void {
+  const { content: _, ...node } = tree.nodes[0];
+  const treeV3: Tree = {
+    version: 3,
+    nodes: [{
+      ...node,
+      content: [],
+      mirror: {
+        key: "mirror/docs/hello.txt",
+        // SHA-256 of the file's 45 bytes, the three blobs of §11.4 in order.
+        sha256: "ae200ecaf9e40105e54cd467bc5324864b225f54f63509893b39f0938b319720",
+        class: "STANDARD",
+      },
+    }],
+  };
+  jsonBytes(b, "tree-v3", encodeTree(treeV3));
 }
 
 interface ExamplePack {

@@ -3,6 +3,7 @@
  * examples the generator (`spec_examples.ts`) builds still match the doc byte for byte.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { aeadOpen } from "../crypto/aead.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { publicKeyOf } from "../crypto/sealed_box.ts";
@@ -143,6 +144,24 @@ Deno.test("spec example tree version 2 is the example tree plus the documented a
     xattrs!.map(([name, value]) => [name, new TextDecoder().decode(Uint8Array.fromBase64(value))]),
   );
   assert.deepEqual(decoded, json("tree-v2-xattrs-decoded"));
+});
+
+Deno.test("spec example tree version 3 is the example tree with its file mirrored: no blobs, the object and the SHA-256 of its bytes", () => {
+  const v1 = decodeTree(bytes("tree"));
+  const v3 = decodeTree(bytes("tree-v3"));
+  assert.equal(v3.version, 3);
+  const { mirror, content, ...rest } = v3.nodes[0];
+  const { content: blobs, ...base } = v1.nodes[0];
+  assert.deepEqual(rest, base);
+  assert.deepEqual(content, []);
+  assert.equal(blobs!.length, 3);
+  const text = "hello, permafrost\nhello again\na second frame\n";
+  assert.equal(text.length, v3.nodes[0].size);
+  assert.deepEqual(mirror, {
+    key: "mirror/docs/hello.txt",
+    sha256: createHash("sha256").update(text).digest("hex"),
+    class: "STANDARD",
+  });
 });
 
 Deno.test("spec example index segment decodes to the packs it names, body as documented", () => {

@@ -180,10 +180,110 @@ Deno.test("extended attributes that break the rules of docs/format.md §8 are a 
 });
 
 Deno.test("a tree of a version newer than this reader knows says to upgrade", () => {
-  const bytes = new TextEncoder().encode('{"version":3,"nodes":[]}');
+  const bytes = new TextEncoder().encode('{"version":4,"nodes":[]}');
   assert.throws(() => decodeTree(bytes), /written by a newer version of Permafrost: upgrade/);
   assert.throws(
     () => decodeTree(new TextEncoder().encode('{"version":0,"nodes":[]}')),
     (err: Error) => !/upgrade/.test(err.message),
   );
+});
+
+Deno.test("a mirrored file makes its tree version 3, and a mirror that breaks the rules of docs/format.md §8 is a FormatError", () => {
+  const sha256 = "ab".repeat(32);
+  const file = {
+    name: "a.txt",
+    type: "file" as const,
+    mode: 0o644,
+    mtime: "0",
+    size: 3,
+    content: [],
+    mirror: { class: "STANDARD" as const, sha256, key: "mirror/src/a.txt", version: "v1" },
+  };
+  const tree = treeOf([file]);
+  assert.equal(tree.version, 3);
+  const text = new TextDecoder().decode(encodeTree(tree));
+  assert.match(text, /"mirror":\{"key":"mirror\/src\/a.txt","version":"v1","sha256":"a/);
+  assert.deepEqual(decodeTree(encodeTree(tree)).nodes[0].mirror, file.mirror);
+  const bad = (node: Record<string, unknown>, version = 3) =>
+    new TextEncoder().encode(JSON.stringify({ version, nodes: [{ ...file, ...node }] }));
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [
+      { mirror: { ...file.mirror, key: "packs/x" } },
+      /"nodes\[0\]\.mirror\.key" must be an object name under "mirror\//,
+    ],
+    [{ mirror: { ...file.mirror, key: "mirror/src/../x" } }, /mirror\.key/],
+    [{ mirror: { ...file.mirror, key: "mirror/a" } }, /mirror\.key/],
+    [{ mirror: { ...file.mirror, sha256: "xyz" } }, /mirror\.sha256" must be 64 lowercase hex/],
+    [{ mirror: { ...file.mirror, class: "COLD" } }, /mirror\.class" must be one of/],
+    [{ mirror: { ...file.mirror, version: "" } }, /mirror\.version" must not be empty/],
+    [{ mirror: { ...file.mirror, extra: 1 } }, /mirror\.extra/],
+    [{ content: [sha256] }, /"nodes\[0\]\.content" must be \[\] on a mirrored file/],
+  ];
+  for (const [node, expected] of cases) {
+    assert.throws(
+      () => decodeTree(bad(node)),
+      (e: Error) => e instanceof FormatError && expected.test(e.message),
+      JSON.stringify(node),
+    );
+  }
+  assert.throws(() => decodeTree(bad({}, 2)), FormatError); // mirror needs version 3
+  assert.throws(
+    () => decodeTree(new TextEncoder().encode('{"version":3,"nodes":[]}')),
+    /tree version 3 has no node with a mirrored file/,
+  );
+  const dir = {
+    name: "d",
+    type: "dir",
+    mode: 0o755,
+    mtime: "0",
+    subtree: sha256,
+    mirror: file.mirror,
+  };
+  assert.throws(
+    () =>
+      decodeTree(
+        new TextEncoder().encode(
+          JSON.stringify({ version: 3, nodes: [dir, { ...file, name: "e" }] }),
+        ),
+      ),
+    /must not appear on a dir node/,
+  );
+});
+
+Deno.test("a sealed mirror (docs/format.md §8.1) encodes after class, and sealed is only true and only with a .sealed/<id> key", () => {
+  const sha256 = "cd".repeat(32);
+  const sealedKey = `mirror/src/.sealed/${"ef".repeat(32)}`;
+  const file = {
+    name: "a.txt",
+    type: "file" as const,
+    mode: 0o644,
+    mtime: "0",
+    size: 3,
+    content: [],
+    mirror: { sealed: true as const, class: "STANDARD" as const, sha256, key: sealedKey },
+  };
+  const text = new TextDecoder().decode(encodeTree(treeOf([file])));
+  assert.match(
+    text,
+    /"mirror":\{"key":"mirror\/src\/\.sealed\/(ef)+","sha256":"(cd)+","class":"STANDARD","sealed":true\}/,
+  );
+  assert.deepEqual(decodeTree(encodeTree(treeOf([file]))).nodes[0].mirror, file.mirror);
+  const bad = (mirror: Record<string, unknown>) =>
+    new TextEncoder().encode(
+      JSON.stringify({ version: 3, nodes: [{ ...file, mirror: { ...file.mirror, ...mirror } }] }),
+    );
+  for (
+    const [mirror, expected] of [
+      [{ sealed: false }, /mirror\.sealed" must be true/],
+      [{ sealed: 1 }, /mirror\.sealed" must be true/],
+      [{ key: "mirror/src/a.txt" }, /mirror\.sealed" must name an object "mirror\/<source>\//],
+      [{ key: `${sealedKey}/x` }, /mirror\.sealed" must name an object/],
+    ] as [Record<string, unknown>, RegExp][]
+  ) {
+    assert.throws(
+      () => decodeTree(bad(mirror)),
+      (e: Error) => e instanceof FormatError && expected.test(e.message),
+      JSON.stringify(mirror),
+    );
+  }
 });

@@ -25,6 +25,14 @@
  * anyway, and server-side copies (which a bucket that enforces conditional writes refuses) stay
  * possible for in-region admin jobs.
  *
+ * Mirrors (`mirror`: the `sync` engine, docs/engines.md): every role may also ask the bucket's
+ * versioning (`s3:GetBucketVersioning`, before any upload), create `mirror/*` like backup
+ * objects, read the mirror's readable manifests (ingest) or every version (reader), and
+ * request restores of mirrored objects. On a `versioned` bucket a mirror's objects are written
+ * as new versions of their keys, without `If-None-Match` (the bucket keeps the old ones):
+ * ingest and reader may then put `mirror/*` unconditionally and list versions. Without
+ * `mirror` none of this is granted.
+ *
  * @module
  */
 
@@ -73,6 +81,8 @@ export interface IdentityPolicyOptions {
    * `versioned`.
    */
   bypassGovernance?: boolean;
+  /** The repository holds a `sync` mirror (see the module doc). */
+  mirror?: boolean;
   partition?: Partition;
 }
 
@@ -82,6 +92,13 @@ export interface BucketPolicyPrincipals {
   ingestPrincipals: string[];
   /** IAM users or roles that may delete and write without `If-None-Match`. At least one. */
   adminPrincipals: string[];
+  /**
+   * The repository holds a `sync` mirror written as versions (`s3 policy --mirror
+   * --versioned`): the deny of writes without `If-None-Match` then leaves out `mirror/*`,
+   * whose objects ingest and reader write as new versions, unconditionally. Deletes stay the
+   * admins' there too.
+   */
+  versionedMirror?: boolean;
   partition?: Partition;
 }
 
@@ -109,6 +126,8 @@ const hotReads = [layout.config(), key + "*", index + "*", snapshot + "*"];
 const adminOnlyWrites = [layout.config(), key + "*"];
 const packData = [pack + "*", meta + "*"];
 const coldObjects = [pack + "*"];
+const mirrorWrites = [layout.prefixes.mirror + "*"];
+const mirrorManifests = [layout.prefixes.mirror + "*/.permafrost/*"];
 
 /**
  * The identity policy for `role` on `s3://bucket/prefix`, for `aws iam put-user-policy`
@@ -130,11 +149,20 @@ export function identityPolicy(
   const loc = s3Location(bucket, prefix, options.partition);
   const objects = (names: string[]) => names.map((n) => objectArn(loc, n));
   const versioned = options.versioned === true || options.bypassGovernance === true;
+  const mirror = options.mirror === true;
   return {
     Version: "2012-10-17",
     Statement: [
-      listStatement(loc, role === "admin" && versioned, role !== "ingest"),
-      ...createStatements(role, objects),
+      listStatement(loc, versioned && (role === "admin" || mirror), role !== "ingest"),
+      ...(mirror
+        ? [{
+          Sid: "GetBucketVersioning",
+          Effect: "Allow" as const,
+          Action: ["s3:GetBucketVersioning"],
+          Resource: [bucketArn(loc)],
+        }]
+        : []),
+      ...createStatements(role, objects, mirror, versioned),
       {
         // The whole prefix, to keep the policy small: these act only on an upload whose id the
         // caller knows, and grant no right to list uploads to learn one.
@@ -143,7 +171,7 @@ export function identityPolicy(
         Action: ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
         Resource: objects(["*"]),
       },
-      ...readStatements(role, objects),
+      ...readStatements(role, objects, mirror),
       ...(role === "admin" ? deleteStatements(versioned, options, objects) : []),
     ],
   };
@@ -156,17 +184,32 @@ type ObjectArns = (names: string[]) => string[];
  * Creating objects: the admin creates any repository object, unconditionally; ingest and
  * reader create backup objects only with `If-None-Match`, or by parts (see the module).
  */
-function createStatements(role: PolicyRole, objects: ObjectArns): PolicyStatement[] {
+function createStatements(
+  role: PolicyRole,
+  objects: ObjectArns,
+  mirror: boolean,
+  versioned: boolean,
+): PolicyStatement[] {
+  const mirrors = mirror ? mirrorWrites : [];
   if (role === "admin") {
     return [{
       Sid: "CreateRepositoryObjects",
       Effect: "Allow",
       Action: ["s3:PutObject"],
-      Resource: objects([...adminOnlyWrites, ...backupWrites]),
+      Resource: objects([...adminOnlyWrites, ...backupWrites, ...mirrors]),
     }];
   }
-  const creates = objects(backupWrites);
+  const creates = objects([...backupWrites, ...mirrors]);
+  const versions: PolicyStatement[] = mirror && versioned
+    ? [{
+      Sid: "PutMirrorVersions",
+      Effect: "Allow",
+      Action: ["s3:PutObject"],
+      Resource: objects(mirrorWrites),
+    }]
+    : [];
   return [
+    ...versions,
     {
       Sid: "CreateBackupObjectsIfNoneMatch",
       Effect: "Allow",
@@ -185,27 +228,27 @@ function createStatements(role: PolicyRole, objects: ObjectArns): PolicyStatemen
 }
 
 /** Reading: ingest reads the hot metadata only; reader and admin read everything and restore. */
-function readStatements(role: PolicyRole, objects: ObjectArns): PolicyStatement[] {
+function readStatements(role: PolicyRole, objects: ObjectArns, mirror: boolean): PolicyStatement[] {
   if (role === "ingest") {
     return [{
       Sid: "ReadHotMetadata",
       Effect: "Allow",
       Action: ["s3:GetObject"],
-      Resource: objects(hotReads),
+      Resource: objects([...hotReads, ...(mirror ? mirrorManifests : [])]),
     }];
   }
   return [
     {
       Sid: "ReadRepository",
       Effect: "Allow",
-      Action: ["s3:GetObject"],
+      Action: mirror ? ["s3:GetObject", "s3:GetObjectVersion"] : ["s3:GetObject"],
       Resource: objects(["*"]),
     },
     {
       Sid: "RequestRestores",
       Effect: "Allow",
       Action: ["s3:RestoreObject"],
-      Resource: objects(coldObjects),
+      Resource: objects([...coldObjects, ...(mirror ? mirrorWrites : [])]),
     },
   ];
 }
@@ -240,7 +283,8 @@ function deleteStatements(
  * The bucket policy for a repository at `s3://bucket/prefix`. It grants nothing (identity
  * policies do); it denies, whatever identity policies say:
  * - to everyone but the admin principals: creating an object under the prefix without
- *   `If-None-Match`, deleting objects or versions, and writing `config` or `keys/`;
+ *   `If-None-Match` (with `versionedMirror`, every repository object but `mirror/*`, which is
+ *   written as versions), deleting objects or versions, and writing `config` or `keys/`;
  * - to the ingest principals: reading or restoring pack data (`packs/`, `meta/`).
  *
  * Admins are matched by `aws:PrincipalArn` with `ArnNotLike`, which is true when the key is
@@ -260,6 +304,15 @@ export function bucketPolicy(
   const objects = (names: string[]) => names.map((n) => objectArn(loc, n));
   const exceptAdmins = { ArnNotLike: { "aws:PrincipalArn": admins.map((a) => a.arn) } };
   const unconditional = denyUnconditionalWrites(loc);
+  if (principals.versionedMirror === true) {
+    // Every name the repository has but a mirror's (docs/format.md §2): IAM cannot except one
+    // prefix from a `Resource` wildcard.
+    const { mirror: _, ...others } = layout.prefixes;
+    unconditional.Resource = objects([
+      layout.config(),
+      ...Object.values(others).map((p) => p + "*"),
+    ]);
+  }
   return {
     Version: "2012-10-17",
     Statement: [

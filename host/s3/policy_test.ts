@@ -384,3 +384,42 @@ Deno.test("the reader and the admin may list interrupted uploads under the prefi
     assert.equal(listUploads(doc, "laptop2/"), "implicit-deny", role);
   }
 });
+
+Deno.test("with a versioned mirror the bucket policy lets ingest and reader write mirror/* without If-None-Match, and nothing else, and still denies them deletes there", () => {
+  const bucket = bucketPolicy(B, "laptop", { ...principals, versionedMirror: true });
+  const plain = bucketPolicy(B, "laptop", principals);
+  const mirrored = layout.mirror("site", "index.html");
+  for (const role of ["ingest", "reader"] as const) {
+    const who = role === "ingest" ? INGEST : READER;
+    const identity = identityPolicy(role, B, "laptop", { mirror: true, versioned: true });
+    const put = (name: string, doc = bucket) =>
+      evaluate(
+        req("s3:PutObject", name, { principalArn: who, context: unconditional }),
+        identity,
+        doc,
+      );
+    assert.equal(put(mirrored), "allow", role);
+    assert.equal(put(mirrored, plain), "deny", `${role}: the plain bucket policy denies it`);
+    // Every repository name stays denied outright; a name outside the layout is left to the
+    // identity policies, which grant it nothing.
+    for (const name of names) {
+      assert.equal(
+        put(name),
+        name === "stray/object" ? "implicit-deny" : "deny",
+        `${role} ${name}`,
+      );
+    }
+    for (const action of ["s3:DeleteObject", "s3:DeleteObjectVersion"]) {
+      const r = req(action, mirrored, { principalArn: who });
+      assert.equal(
+        evaluate(r, identityPolicy("admin", B, "laptop", { versioned: true }), bucket),
+        "deny",
+      );
+    }
+  }
+  const adminPut = req("s3:PutObject", layout.pack(ID), {
+    principalArn: ADMIN,
+    context: unconditional,
+  });
+  assert.equal(evaluate(adminPut, identityPolicy("admin", B, "laptop"), bucket), "allow");
+});

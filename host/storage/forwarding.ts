@@ -16,6 +16,9 @@ import type {
   Storage,
   StoreProperties,
   Stray,
+  UploadStart,
+  VersionInfo,
+  Versioning,
 } from "./storage.ts";
 
 export class ForwardingStorage implements Storage {
@@ -48,7 +51,41 @@ export class ForwardingStorage implements Storage {
   removeStray(name: string): Promise<void> {
     return this.inner.removeStray(name);
   }
+  versioning(): Promise<Versioning> {
+    return this.inner.versioning();
+  }
+  putVersion(name: string, data: Uint8Array, options?: CreateOptions): Promise<string> {
+    return this.inner.putVersion(name, data, options);
+  }
+  readVersion(name: string, version: string, range?: ByteRange): Promise<Uint8Array> {
+    return this.inner.readVersion(name, version, range);
+  }
+  statVersion(name: string, version: string): Promise<ObjectStat | null> {
+    return this.inner.statVersion(name, version);
+  }
+  listVersions(prefix: string): Promise<VersionInfo[]> {
+    return this.inner.listVersions(prefix);
+  }
+  deleteVersion(name: string, version: string): Promise<void> {
+    return this.inner.deleteVersion(name, version);
+  }
+  startUpload(name: string, start: UploadStart): Promise<string> {
+    return this.inner.startUpload ? this.inner.startUpload(name, start) : noPieces("startUpload");
+  }
+  writeUpload(upload: string, data: Uint8Array): Promise<void> {
+    return this.inner.writeUpload ? this.inner.writeUpload(upload, data) : noPieces("writeUpload");
+  }
+  finishUpload(upload: string): Promise<{ version?: string }> {
+    return this.inner.finishUpload ? this.inner.finishUpload(upload) : noPieces("finishUpload");
+  }
+  abortUpload(upload: string): Promise<void> {
+    return this.inner.abortUpload ? this.inner.abortUpload(upload) : noPieces("abortUpload");
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
+}
+
+function noPieces<T>(method: string): Promise<T> {
+  return Promise.reject(new TypeError(`this store takes no object in pieces ("${method}")`));
 }

@@ -184,6 +184,9 @@ export function s3PluginStart(
   env: EnvLookup = (name) => Deno.env.get(name),
 ): PluginStart {
   const target = parseS3Location(location, env);
+  // Internal, for tests: a smaller upload rule (5 MiB at least), so that a test file of a few
+  // MiB goes up in parts.
+  const part = env("PERMAFROST_S3_PART_SIZE");
   return {
     name: "s3",
     vars: { $endpoint: [target.netHost] },
@@ -193,9 +196,10 @@ export function s3PluginStart(
       region: target.region,
       endpoint: target.endpoint,
       pathStyle: target.pathStyle,
+      ...(part ? { multipartThreshold: Number(part), partSize: Number(part) } : {}),
     },
     capabilities: { credentials: s3Credentials(target) },
-    properties: { coldStates: true, billedRegion: target.region },
+    properties: { coldStates: true, billedRegion: target.region, versions: true, pieces: true },
   };
 }
 

@@ -24,6 +24,8 @@ export {
   type StorageClass,
   storageClasses,
   type Stray,
+  type VersionInfo,
+  type Versioning,
 } from "../../plugins/sdk/storage_types.ts";
 import type {
   ByteRange,
@@ -31,7 +33,10 @@ import type {
   ObjectInfo,
   ObjectStat,
   RestoreOptions,
+  StorageClass,
   Stray,
+  VersionInfo,
+  Versioning,
 } from "../../plugins/sdk/storage_types.ts";
 
 /**
@@ -47,6 +52,30 @@ export interface StoreProperties {
   coldStates: boolean;
   /** The AWS region whose bill it is on; absent when nothing is billed (a folder, SQLite). */
   billedRegion?: string;
+  /**
+   * The store can keep versions of an object (S3): `versioning` may answer other than `off`,
+   * and the version words work. Without it they reject with `TypeError` (the mirror's objects
+   * are then written create-only, docs/engines.md `sync`).
+   */
+  versions?: boolean;
+  /**
+   * The store takes an object in pieces (`startUpload` and the words after it, S3): the host
+   * mirrors a file of any size without holding it. Elsewhere those words reject with
+   * `TypeError`, and a mirrored file goes whole through `create` (docs/engines.md `sync`).
+   */
+  pieces?: boolean;
+}
+
+/** What `startUpload` is told about the object to come. */
+export interface UploadStart {
+  /** Its size in bytes: exactly that many must be written. */
+  size: number;
+  /** Its SHA-256 (hex), as the host hashed it: the bytes written must have it. */
+  sha256: string;
+  storageClass?: StorageClass;
+  label?: string;
+  /** Written as a new version of the key (as `putVersion`) instead of create-only. */
+  version?: boolean;
 }
 
 /** The properties of a store that declares none: no classes, no states, no bill. */
@@ -76,6 +105,9 @@ export const plainStore: StoreProperties = { coldStates: false };
  *   `tier` than the running one is an upgrade the store may honour), and when the object is
  *   not archived (nothing to do). A missing object rejects with `ObjectNotFound`.
  * - `delete` removes an object; deleting a missing object resolves. Only the admin role has it.
+ *   On a store that keeps versions (a versioned bucket) it removes every version and delete
+ *   marker of the name, so the space is freed, except for a mirror's object (`mirror/...`),
+ *   whose versions only `deleteVersion` removes.
  * - `strays` lists what interrupted writes left behind that is not an object (a temporary file,
  *   an incomplete multipart upload: `Stray`), in no promised order; never an object, never a
  *   write that completed. A stray may belong to a write still under way in another process: a
@@ -85,6 +117,26 @@ export const plainStore: StoreProperties = { coldStates: false };
  * - `removeStray` removes one by the name `strays` gave; removing one that is gone resolves, and
  *   a name that is not a stray's rejects with `TypeError` (it never removes an object). Only the
  *   admin role has it.
+ * - Versions (only where `properties.versions`; elsewhere each rejects with `TypeError`, and
+ *   `versioning` resolves `off`). They exist for the mirror of the `sync` engine, whose objects
+ *   (`mirror/...`, docs/format.md §2) are the only ones written by `putVersion`:
+ *   - `versioning` says whether the store keeps versions now (S3 `GetBucketVersioning`).
+ *   - `putVersion` writes a new version of `name`, never replacing an older one on a store whose
+ *     versioning is `enabled` (a caller checks that first), and resolves to its version id once
+ *     it is durable. Same ownership of `data` as `create`.
+ *   - `readVersion`, `statVersion`: `read` and `stat` of one version (`ObjectNotFound`, `null`
+ *     for a version that does not exist).
+ *   - `listVersions` yields every version of every object under `prefix`, in no promised order.
+ *   - `deleteVersion` removes one version for good (admin only); a missing one resolves.
+ * - Uploads in pieces (only where `properties.pieces`; elsewhere each rejects with `TypeError`):
+ *   `startUpload(name, { size, sha256, storageClass?, label?, version? })` opens one and
+ *   resolves to its id; `writeUpload(id, data)` adds the next bytes (moved, as `create`'s) and
+ *   resolves when the store can take more, so a caller holds one piece at a time;
+ *   `finishUpload(id)` stores the object once all `size` bytes with that `sha256` arrived (else
+ *   `TypeError`, nothing stored) with `create`'s contract (identical bytes there resolve, other
+ *   bytes `ObjectExists`), or as `putVersion` when `version` (resolving `{ version }`);
+ *   `abortUpload(id)` abandons it, storing nothing (an unknown id resolves). An upload left
+ *   open by a crash is at most a stray.
  * - `TransientError` may be retried by the caller; every other error is permanent.
  */
 export interface Storage {
@@ -98,14 +150,51 @@ export interface Storage {
   delete(name: string): Promise<void>;
   strays(): Promise<Stray[]>;
   removeStray(name: string): Promise<void>;
+  versioning(): Promise<Versioning>;
+  putVersion(name: string, data: Uint8Array, options?: CreateOptions): Promise<string>;
+  readVersion(name: string, version: string, range?: ByteRange): Promise<Uint8Array>;
+  statVersion(name: string, version: string): Promise<ObjectStat | null>;
+  listVersions(prefix: string): Promise<VersionInfo[]>;
+  deleteVersion(name: string, version: string): Promise<void>;
+  /** Uploads in pieces: present where `properties.pieces` (see the contract above). */
+  startUpload?(name: string, start: UploadStart): Promise<string>;
+  writeUpload?(upload: string, data: Uint8Array): Promise<void>;
+  finishUpload?(upload: string): Promise<{ version?: string }>;
+  abortUpload?(upload: string): Promise<void>;
   /** Releases the back end (terminates its worker). Idempotent. */
   close(): Promise<void>;
 }
 
+/** The words of an upload in pieces: every role has them (create-only unless a mirror's version). */
+const pieceWords = ["startUpload", "writeUpload", "finishUpload", "abortUpload"] as const;
+
 /** The storage methods each role may call (docs/plugins.md §5.1); the host grants exactly these. */
 export const storageMethodsByRole = {
-  ingest: ["create", "list", "stat", "readHot"],
-  reader: ["create", "list", "stat", "readHot", "read", "requestRestore", "strays"],
+  ingest: [
+    "create",
+    "list",
+    "stat",
+    "readHot",
+    "versioning",
+    "putVersion",
+    "listVersions",
+    ...pieceWords,
+  ],
+  reader: [
+    "create",
+    "list",
+    "stat",
+    "readHot",
+    "read",
+    "requestRestore",
+    "strays",
+    "versioning",
+    "putVersion",
+    "listVersions",
+    "readVersion",
+    "statVersion",
+    ...pieceWords,
+  ],
   admin: [
     "create",
     "list",
@@ -116,6 +205,13 @@ export const storageMethodsByRole = {
     "strays",
     "delete",
     "removeStray",
+    "versioning",
+    "putVersion",
+    "listVersions",
+    "readVersion",
+    "statVersion",
+    "deleteVersion",
+    ...pieceWords,
   ],
 } as const;
 

@@ -20,6 +20,7 @@ import { page } from "./page_frame.ts";
 import { pricesBody } from "./prices_page.ts";
 import { restoreBody, type RestoreEstimateReport, type RestoreQuery } from "./restore_page.ts";
 import { restoreJobsBody, type RestoreJobsReport } from "./restore_jobs_page.ts";
+import { schedulesBody, type SchedulesReport } from "./schedules_page.ts";
 import { snapshotsBody, type SnapshotsReport } from "./snapshots_page.ts";
 
 /** Where the pages' data comes from. Methods may reject; the app turns that into 400/500. */
@@ -32,6 +33,8 @@ export interface WebSource {
   /** The restore jobs of this repository in the state folder, each with its ETA. */
   restoreJobs(): Promise<RestoreJobsReport>;
   prices(): PriceTable;
+  /** The scheduled tasks and their runs (`schedule list`); none when not given. */
+  schedules?(): Promise<SchedulesReport>;
 }
 
 /** The default tier of the estimator form (the CLI's `restore` default). */
@@ -79,6 +82,12 @@ export function webApp(source: WebSource, token: string): Hono {
       c.html(show("Restore jobs", "/restore-jobs", restoreJobsBody(await source.restoreJobs()))),
   );
   app.get("/prices", (c) => c.html(show("Price table", "/prices", pricesBody(source.prices()))));
+  const schedules = async () => await source.schedules?.() ?? { file: "", schedules: [] };
+  app.get("/api/schedules", async (c) => c.json(await schedules()));
+  app.get(
+    "/schedules",
+    async (c) => c.html(show("Schedules", "/schedules", schedulesBody(await schedules()))),
+  );
   app.get("/restore", async (c) => {
     const query = restoreQuery(c.req.query());
     const { snapshots } = await source.snapshots();

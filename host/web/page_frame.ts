@@ -47,6 +47,7 @@ const NAV: [string, string][] = [
   ["/restore", "Restore estimate"],
   ["/restore-jobs", "Restore jobs"],
   ["/prices", "Prices"],
+  ["/schedules", "Schedules"],
 ];
 
 /** A whole page: `title` in the tab and as the heading, `here` the nav entry to mark. */

@@ -26,6 +26,7 @@ export const GROUPS = [
   "Lifecycle transitions",
   "Retrieval from infrequent-access classes",
   "Restore from archive",
+  "Batch Operations",
   "Data transfer out",
   "Compute for a restore job in the region",
   "Rules (the same in every region)",
@@ -99,6 +100,11 @@ const readers: Record<string, Reader> = {
       what === "per_gb" ? "data" : "restore requests"
     }`,
     value: `${dollars(v)} ${what === "per_gb" ? "per GB" : "per 1,000"}`,
+  }),
+  batch_operations: ([key], v) => ({
+    group: "Batch Operations",
+    label: key === "per_job" ? "One job" : "Objects a job processes",
+    value: key === "per_job" ? `${dollars(v)} per job` : `${dollars(v)} per million objects`,
   }),
   egress_internet: ([key, i], v, t) =>
     key === "free_gb_month"

@@ -23,6 +23,9 @@ import type { CostReport } from "./cost_page.ts";
 import type { RestoreEstimateReport, RestoreQuery } from "./restore_page.ts";
 import type { RestoreJobsReport } from "./restore_jobs_page.ts";
 import { SHARE_HOW, snapshotShares } from "./snapshot_share.ts";
+import { scheduleStatuses } from "../schedule/status.ts";
+import { schedulesFile } from "../schedule/schedule_file.ts";
+import type { SchedulesReport } from "./schedules_page.ts";
 import type { SnapshotsReport } from "./snapshots_page.ts";
 
 export class RepoSource implements WebSource {
@@ -109,6 +112,12 @@ export class RepoSource implements WebSource {
   /** The table `cost` and the restore estimates price with (host/workflows/pricing.ts). */
   prices(): PriceTable {
     return this.#pricing().table;
+  }
+
+  /** This user's scheduled tasks and their runs (host/schedule/status.ts). */
+  schedules(): Promise<SchedulesReport> {
+    const file = schedulesFile();
+    return Promise.resolve({ file, schedules: scheduleStatuses(file) });
   }
 }
 

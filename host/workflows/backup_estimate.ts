@@ -15,10 +15,13 @@ import {
   defaultAssumptions,
   estimateBackup as priceWrites,
 } from "../cost/mod.ts";
+import { estimate, round6 } from "../cost/estimate.ts";
+import { usd } from "../cost/format.ts";
 import { uploadParts } from "../cost/store_cost.ts";
+import { replacedVersionItems } from "../cost/sync_cost.ts";
 import { backup, type BackupOptions, type BackupResult } from "../ops/backup.ts";
 import type { ConfigOverrides } from "../repository/config.ts";
-import { idOf, kindOf, layout, tierOf } from "../repository/layout.ts";
+import { idOf, isMirror, kindOf, layout, tierOf } from "../repository/layout.ts";
 import { Repository } from "../repository/repository.ts";
 import { encodeSnapshot } from "../repository/snapshot.ts";
 import { openStorage } from "../storage/open.ts";
@@ -40,6 +43,11 @@ export interface PricedBackup extends BackupEstimate {
   kinds: WrittenKind[];
   /** PUT-class requests: one PutObject per object, or a multipart upload's parts + 2. */
   requests: number;
+  /**
+   * A sync run's: the early-deletion fees a later `sync prune` of the versions it replaces
+   * would owe (in the total; docs/cost-model.md §10.1a).
+   */
+  replacedFeeUsd: number;
 }
 
 /** The backup `options` describe, run dry into `repo` and priced with `pricing`. */
@@ -73,25 +81,41 @@ export function priceBackup(
   const metaIds = new Set(
     objects.filter((o) => kindOf(o.name) === "meta").map((o) => idOf(o.name)),
   );
-  const classOf = (name: string): StorageClass =>
-    tierOf(name) === "cold" ? pricing.coldClass : "STANDARD";
+  // A mirrored file (`sync`) goes up in the class of its engine's rule, which the dry run kept.
+  const classOf = (o: { name: string; storageClass?: StorageClass }): StorageClass =>
+    isMirror(o.name)
+      ? o.storageClass ?? "STANDARD"
+      : tierOf(o.name) === "cold"
+      ? pricing.coldClass
+      : "STANDARD";
   const kinds = new Map<string, WrittenKind>();
   let requests = 0;
   for (const o of objects) {
     const kind = kindName(o.name, metaIds);
-    const k = kinds.get(kind) ??
-      { kind, storage_class: classOf(o.name), objects: 0, bytes: 0 };
+    const storageClass = classOf(o);
+    const k = kinds.get(`${kind} ${storageClass}`) ??
+      { kind, storage_class: storageClass, objects: 0, bytes: 0 };
     k.objects++;
     k.bytes += o.size;
-    kinds.set(kind, k);
+    kinds.set(`${kind} ${storageClass}`, k);
     const parts = uploadParts(o.size, defaultAssumptions.upload);
     requests += parts === 0 ? 1 : parts + 2;
   }
   const priced = priceWrites(
-    objects.map((o) => ({ storageClass: classOf(o.name), size: o.size })),
+    objects.map((o) => ({ storageClass: classOf(o), size: o.size })),
     pricing.table,
   );
-  return { ...priced, result, kinds: [...kinds.values()], requests };
+  // §10.1a A sync run's replaced versions: the early-deletion fees a later prune would owe.
+  const replaced = replacedVersionItems(result.mirror?.replaced ?? [], pricing.table);
+  const items = [...priced.estimate.items, ...replaced];
+  return {
+    ...priced,
+    estimate: estimate(pricing.table, items, priced.estimate.hours),
+    result,
+    kinds: [...kinds.values()],
+    requests,
+    replacedFeeUsd: round6(replaced.reduce((sum, i) => sum + i.usd, 0)),
+  };
 }
 
 function kindName(name: string, metaIds: Set<string>): string {
@@ -105,7 +129,7 @@ function kindName(name: string, metaIds: Set<string>): string {
     case "snapshot":
       return "snapshot";
     default:
-      return "other";
+      return isMirror(name) ? "mirrored file (sync)" : "other";
   }
 }
 
@@ -123,9 +147,21 @@ export function backupEstimateReport(p: PricedBackup, pricing: RepoPricing) {
       stored_bytes: s.storedBytes,
       objects: p.kinds,
       put_requests: p.requests,
+      ...(p.result.mirror ? { replaced_versions: p.result.mirror.replaced?.length ?? 0 } : {}),
     },
-    notes: backupEstimateNotes(pricing),
+    notes: [
+      ...backupEstimateNotes(pricing),
+      ...(p.result.mirror ? [replacedNote(p)] : []),
+    ],
   };
+}
+
+/** What a sync backup's estimate says of the versions it replaces (§10.1a). */
+export function replacedNote(p: PricedBackup): string {
+  const n = p.result.mirror?.replaced?.length ?? 0;
+  return `the total includes ${usd(p.replacedFeeUsd)} of early-deletion fees a later ` +
+    `\`sync prune\` of the ${n} version${n === 1 ? "" : "s"} this run replaces would owe if ` +
+    "it ran now (each class's minimum storage duration less the version's age)";
 }
 
 /** What every backup estimate says under it. */

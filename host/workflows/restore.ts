@@ -25,7 +25,7 @@ import {
   type RestoreEstimate,
   type RestorePreview,
 } from "./restore_estimate.ts";
-import { checkTierOffered, thawPacks, type ThawWait } from "./thaw.ts";
+import { checkTierOffered, type ThawOptions, thawPacks, type ThawWait } from "./thaw.ts";
 
 export { checkTierOffered, TierNotOffered } from "./thaw.ts";
 
@@ -52,6 +52,8 @@ export interface RunRestoreOptions {
   onRequested?: (requested: { job: RestoreJob; sent: number }) => void;
   /** Wait for the thaw, surveying every `intervalSeconds`; absent: return `waiting`. */
   wait?: ThawWait;
+  /** Sends the restore requests instead of one per pack (host/cold/batch_restore.ts). */
+  request?: ThawOptions["request"];
   /** The restore's progress once it writes (`executeRestore`), not while packs thaw. */
   onProgress?: OnProgress;
   onWarning?: (message: string) => void;
@@ -91,6 +93,7 @@ export async function runRestore(
       days,
       upgrade,
       wait: options.wait,
+      request: options.request,
       onRequested: (sent) => {
         recorded = recordJob(preview, options, sent);
         options.onRequested?.({ job: recorded, sent });

@@ -18,7 +18,8 @@ import {
 import { planRestore, type RestorePlan } from "../ops/restore_plan.ts";
 import { layout } from "../repository/layout.ts";
 import type { Repository } from "../repository/repository.ts";
-import type { RestoreTier } from "../storage/storage.ts";
+import { archiveClasses, type RestoreTier } from "../storage/storage.ts";
+import { surveyName } from "../cold/mirror_objects.ts";
 import { type PricingOptions, type RepoPricing, repoPricing } from "./pricing.ts";
 import {
   type ObjectRead,
@@ -65,6 +66,11 @@ export async function prepareRestore(
   const snap = await repo.snapshot(target.snapshot);
   const plan = await planRestore(repo, snap.id, snap.manifest.root, target.path ?? "/");
   const coldPacks = plan.packs.filter((p) => !p.metadata).map((p) => layout.pack(p.pack));
+  // Mirrored files' objects in an archive class are thawed like packs (`mirror_objects.ts`).
+  const mirrored = plan.entries.flatMap((e) =>
+    e.node.mirror && archiveClasses.has(e.node.mirror.class) ? [surveyName(e.node.mirror)] : []
+  );
+  coldPacks.push(...new Set(mirrored));
   return { plan, coldPacks, states: await surveyPacks(repo.storage, coldPacks) };
 }
 
@@ -174,7 +180,7 @@ export async function estimateRestore(
 function objectsRead(preview: RestorePreview, pricing: RepoPricing): ObjectRead[] {
   const byName = new Map(preview.states.map((s) => [s.name, s]));
   const coldArchived = pricing.table.rules.classes[pricing.coldClass].archived;
-  return preview.plan.packs.map((p) => {
+  return preview.plan.packs.map((p): ObjectRead => {
     const gets = p.frames.length;
     const readBytes = p.frames.reduce((sum, f) => sum + f.frameLength, 0);
     if (p.metadata) {
@@ -197,5 +203,20 @@ function objectsRead(preview: RestorePreview, pricing: RepoPricing): ObjectRead[
       gets,
       readBytes,
     };
-  });
+  }).concat(mirroredRead(preview));
+}
+
+/**
+ * The mirrored files' objects in archive classes (`mirror_objects.ts`), each read whole in
+ * 8 MiB ranges (`restore_mirror.ts`) once thawed.
+ */
+function mirroredRead(preview: RestorePreview): ObjectRead[] {
+  const packs = new Set(preview.plan.packs.map((p) => layout.pack(p.pack)));
+  return preview.states.filter((s) => !packs.has(s.name)).map((s) => ({
+    storageClass: s.storageClass,
+    bytes: s.bytes,
+    archived: s.availability.state === "archived",
+    gets: Math.max(1, Math.ceil(s.bytes / (8 << 20))),
+    readBytes: s.bytes,
+  }));
 }

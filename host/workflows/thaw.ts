@@ -9,7 +9,7 @@
 
 import { isReadable, type PackState } from "../cold/pack_survey.ts";
 import { tiersOf } from "../cold/restore_times.ts";
-import { requestThaw, waitForThaw } from "../cold/restore_requests.ts";
+import { requestThaw, waitForThaw, type WaitOptions } from "../cold/restore_requests.ts";
 import type { RestoreTier, Storage, StorageClass } from "../storage/storage.ts";
 import { InvalidRequest } from "./invalid_request.ts";
 
@@ -55,6 +55,8 @@ export interface ThawOptions {
   upgrade?: boolean;
   /** Absent: return after requesting. */
   wait?: ThawWait;
+  /** Sends the requests instead of `requestThaw` (a Batch Operations job's stand-in). */
+  request?: WaitOptions["request"];
 }
 
 /** What {@link thawPacks} did: requested `sent` restores, and waited or not. */
@@ -75,12 +77,18 @@ export async function thawPacks(
   if (states.every(isReadable)) return { status: "readable", states };
   checkTierOffered(states, options.tier);
   const { tier, days } = options;
-  const sent = await requestThaw(storage, states, { tier, days, upgrade: options.upgrade });
+  const request = options.request ?? ((s, o) => requestThaw(storage, s, o));
+  const sent = await request(states, { tier, days, upgrade: options.upgrade });
   options.onRequested?.(sent);
   if (!options.wait) return { status: "waiting", states, sent };
   const names = states.map((s) => s.name);
   return {
     status: "readable",
-    states: await waitForThaw(storage, names, { tier, days, ...options.wait }),
+    states: await waitForThaw(storage, names, {
+      tier,
+      days,
+      ...options.wait,
+      request: options.request,
+    }),
   };
 }

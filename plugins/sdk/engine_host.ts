@@ -5,7 +5,14 @@
  * @module
  */
 
-import type { CacheRecord, EngineConfig, EngineHost, SourceNode } from "./engine_types.ts";
+import type {
+  CacheHit,
+  CacheRecord,
+  EngineConfig,
+  EngineHost,
+  MirrorPut,
+  SourceNode,
+} from "./engine_types.ts";
 import type { PluginContext } from "./plugin.ts";
 
 /** Cache records sent in one `cache.record` call. */
@@ -24,7 +31,6 @@ export function connectEngineHost(
   ctx: PluginContext,
   config: EngineConfig,
 ): { host: EngineHost; flush(): Promise<void> } {
-  const blobs = ctx.capability("blobs");
   const trees = ctx.capability("trees");
   const cache = ctx.capability("cache");
   const report = ctx.capability("report");
@@ -54,9 +60,13 @@ export function connectEngineHost(
   };
 
   const host: EngineHost = {
-    storeChunks: (chunks, marks) => blobs.call<string[]>("store", chunks, marks),
+    // Asked for only by an engine that stores blobs (a mirroring one has no `blobs`).
+    storeChunks: (chunks, marks) => ctx.capability("blobs").call<string[]>("store", chunks, marks),
     storeTree: (nodes: SourceNode[], dir: string) => trees.call<string>("store", nodes, dir),
-    cacheLookup: (queries) => cache.call<(string[] | null)[]>("lookup", queries),
+    cacheLookup: (queries) => cache.call<(CacheHit | null)[]>("lookup", queries),
+    // Asked for only by an engine that mirrors (declares the `mirror` capability).
+    mirrorPut: (path, rel, size, mtime, storageClass) =>
+      ctx.capability("mirror").call<MirrorPut>("put", path, rel, size, mtime, storageClass),
     cacheRecord: (record) => {
       records.push(record);
       if (records.length >= RECORD_BATCH) flushRecords();

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { TreeNode } from "./tree_node.ts";
+import type { MirrorRef, TreeNode } from "./tree_node.ts";
+import type { StorageClass } from "./storage_types.ts";
 
 /** A tree node as an engine builds it; the host validates it (docs/format.md §8). */
 export type SourceNode = TreeNode;
@@ -25,9 +26,23 @@ export interface CacheQuery {
 
 /** A file the engine read, recorded by the host once the snapshot is committed. */
 export interface CacheRecord extends CacheQuery {
-  /** The blob ids of its content, in order. */
+  /** The blob ids of its content, in order (`[]` for a mirrored file). */
   content: string[];
+  /** A mirrored file's object (the `mirror` capability); then `content` is `[]`. */
+  mirror?: MirrorRef;
 }
+
+/**
+ * The file cache's answer for an unchanged file: its blob ids, or, for a mirrored file, its
+ * object.
+ */
+export type CacheHit = string[] | { mirror: MirrorRef };
+
+/**
+ * What the host's `mirror.put` resolves to: the object the file's bytes are now in, or why the
+ * file is not backed up (it changed while read, or cannot be read): a warning, not an error.
+ */
+export type MirrorPut = { ref: MirrorRef } | { skipped: string };
 
 /** An entry not backed up whole, and why (also a warning to the user). */
 export interface Skipped {
@@ -109,7 +124,19 @@ export interface EngineHost {
    */
   storeTree(nodes: SourceNode[], dir: string): Promise<string>;
   /** For each query, the content of an unchanged file from the cache, or null. */
-  cacheLookup(queries: CacheQuery[]): Promise<(string[] | null)[]>;
+  cacheLookup(queries: CacheQuery[]): Promise<(CacheHit | null)[]>;
+  /**
+   * Mirrors one file (absolute `path`, `rel` to its source, `/`-separated) as one object in
+   * `storageClass` (the `mirror` capability, docs/plugins.md §5.2); `size` and `mtime` are what
+   * the walk listed, which the host checks the file against after reading it.
+   */
+  mirrorPut(
+    path: string,
+    rel: string,
+    size: number,
+    mtime: string,
+    storageClass: StorageClass,
+  ): Promise<MirrorPut>;
   /** Remembers a file read in this run (fire and forget; batched). */
   cacheRecord(record: CacheRecord): void;
   /**

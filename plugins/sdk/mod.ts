@@ -18,15 +18,17 @@
 
 export * from "./errors.ts";
 export { release } from "./bytes.ts";
-export type { TreeNode } from "./tree_node.ts";
+export type { MirrorRef, TreeNode } from "./tree_node.ts";
 export { compareNames } from "./names.ts";
 export type {
+  CacheHit,
   CacheQuery,
   CacheRecord,
   DirMark,
   EngineBackupResult,
   EngineConfig,
   EngineHost,
+  MirrorPut,
   Skipped,
   SourceNode,
   WalkStats,
@@ -76,6 +78,8 @@ export {
   type StorageClass,
   storageClasses,
   type Stray,
+  type VersionInfo,
+  type Versioning,
 } from "./storage_types.ts";
 export {
   defaultUploadRule,

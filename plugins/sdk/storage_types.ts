@@ -103,4 +103,20 @@ export interface RestoreOptions {
   tier: RestoreTier;
   /** How many days the temporary copy stays readable. */
   days: number;
+  /** One version of the object (stores that keep versions); absent: the current one. */
+  version?: string;
+}
+
+/**
+ * Whether a store keeps every version of an object written under one name (S3 bucket
+ * versioning): `enabled`, `suspended` (a write replaces the null version: not safe to mirror
+ * to), or `off` (never enabled, and every store without versions).
+ */
+export type Versioning = "enabled" | "suspended" | "off";
+
+/** One version of an object (`listVersions`). */
+export interface VersionInfo extends ObjectInfo {
+  version: string;
+  /** Whether it is the object's current version. */
+  latest: boolean;
 }

@@ -17,6 +17,9 @@
  * - `xattrs`: extended attributes as [name, value as padded base64] pairs, in name order. The
  *   host sets them from what it reads itself (an engine cannot read them); a tree with any is
  *   tree version 2.
+ * - `mirror`: a file whose bytes are one plain object under the repository's `mirror/` prefix
+ *   (the `sync` engine) instead of blobs: its `content` is `[]`; a tree with any is tree
+ *   version 3 (docs/format.md §8).
  */
 export interface TreeNode {
   name: string;
@@ -35,4 +38,19 @@ export interface TreeNode {
   dev?: string;
   links?: number;
   xattrs?: [string, string][];
+  mirror?: MirrorRef;
+}
+
+/**
+ * Where a mirrored file's bytes are (docs/format.md §8): the object `key` (under `mirror/`),
+ * its `version` on a versioned S3 bucket, the SHA-256 of its bytes (64 lowercase hex digits)
+ * and the storage class it was written in.
+ */
+export interface MirrorRef {
+  key: string;
+  version?: string;
+  sha256: string;
+  class: "STANDARD" | "STANDARD_IA" | "GLACIER_IR" | "GLACIER" | "DEEP_ARCHIVE";
+  /** The object is sealed (`encrypt = true`, docs/format.md §8.1); omitted otherwise. */
+  sealed?: true;
 }

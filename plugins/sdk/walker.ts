@@ -20,6 +20,7 @@
 import fs from "node:fs";
 import { lstat, type Stat } from "./stat.ts";
 import type {
+  CacheHit,
   DirMark,
   EngineBackupResult,
   EngineHost,
@@ -30,6 +31,8 @@ import type {
 import { compareNames } from "./names.ts";
 import { READ_SIZE, type Splitter } from "./splitter.ts";
 import { excludingTag, tooLarge } from "./walk_rules.ts";
+import type { MirrorRef } from "./tree_node.ts";
+import type { StorageClass } from "./storage_types.ts";
 /** Outstanding chunk bytes the engine may have in flight before it waits for the host. */
 const MAX_IN_FLIGHT = 16 << 20;
 /** A batch of small blobs is sent in one call once it holds this many bytes or blobs. */
@@ -52,7 +55,19 @@ interface Entry {
 interface Scan {
   kept: Entry[];
   files: Entry[];
-  cached: Promise<(string[] | null)[]>;
+  cached: Promise<(CacheHit | null)[]>;
+}
+
+/** A file's content as its node holds it: blob ids, or (`mirror`) `[]` and its object. */
+interface FileContent {
+  size: number;
+  content: string[];
+  mirror?: MirrorRef;
+}
+
+/** The content of an unchanged file of `size` bytes, from the cache's answer. */
+function cachedContent(size: number, hit: CacheHit): FileContent {
+  return Array.isArray(hit) ? { size, content: hit } : { size, content: [], mirror: hit.mirror };
 }
 
 /** How a walk cuts files and what it leaves out. */
@@ -65,6 +80,12 @@ export interface WalkOptions {
   excludeIfPresent?: readonly string[];
   /** Regular files larger than this many bytes are left out. */
   excludeLargerThan?: number;
+  /**
+   * Mirror each file as one object through the host (`EngineHost.mirrorPut`, the `sync`
+   * engine) instead of cutting it with the splitter: the storage class of a file of `size`
+   * bytes.
+   */
+  mirror?: (size: number) => StorageClass;
 }
 
 type Node = SourceNode;
@@ -98,7 +119,7 @@ export class Walker {
   #pending = new Set<Promise<unknown>>();
   #readBuffer = new Uint8Array(READ_SIZE);
   /** Cache hits of the directory being read, by absolute path. */
-  #hits = new Map<string, string[]>();
+  #hits = new Map<string, CacheHit>();
   /** Directories scanned ahead of their turn (see `#directory`), by absolute path. */
   #scans = new Map<string, Promise<Scan | undefined>>();
   /** The source being walked: what the filter's paths are relative to. */
@@ -156,9 +177,14 @@ export class Walker {
       };
     }
     if (st.isFile()) {
-      const read = await this.#file(abs, st, this.#hits.get(abs));
+      const hit = this.#hits.get(abs);
+      const read = this.options.mirror && hit === undefined
+        ? await this.#mirrorFile(abs, rel, st)
+        : await this.#file(abs, st, hit);
       if (read === undefined) return undefined;
-      return { node: observed(read.content.then((file) => this.#fileNode(name, st, file))) };
+      return {
+        node: observed(read.content.then((file) => file && this.#fileNode(name, st, file))),
+      };
     }
     const what = st.isFIFO()
       ? "fifo"
@@ -187,7 +213,7 @@ export class Walker {
       const c = cached[i];
       if (c) this.#hits.set(e.abs, c);
     });
-    const nodes: Promise<Node>[] = [];
+    const nodes: Promise<Node | undefined>[] = [];
     for (const e of kept) {
       if (e.st.isDirectory()) continue;
       const hit = this.#hits.get(e.abs);
@@ -196,9 +222,7 @@ export class Walker {
         // incremental backup, 40,000 times per run on the benchmark corpus).
         this.#hits.delete(e.abs);
         this.#counted(e.abs, e.st.size, true);
-        nodes.push(
-          Promise.resolve(this.#fileNode(e.name, e.st, { size: e.st.size, content: hit })),
-        );
+        nodes.push(Promise.resolve(this.#fileNode(e.name, e.st, cachedContent(e.st.size, hit))));
         continue;
       }
       const held = await this.#entry(e.abs, e.name, e.rel, e.st);
@@ -220,9 +244,10 @@ export class Walker {
     }
     this.#mark("leave");
     const order = new Map(kept.map((e, i) => [e.name, i]));
-    const id = Promise.all(nodes).then((list) =>
-      this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!), abs)
-    );
+    const id = Promise.all(nodes).then((all) => {
+      const list = all.filter((n) => n !== undefined); // mirrored files the host skipped
+      return this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!), abs);
+    });
     id.catch(() => {}); // observed by the parent (or source())
     this.#pending.add(id);
     id.finally(() => this.#pending.delete(id)).catch(() => {});
@@ -316,7 +341,7 @@ export class Walker {
     this.host.progress(1, cached ? size : 0, abs);
   }
 
-  #fileNode(name: string, st: Stat, file: { size: number; content: string[] }): Node {
+  #fileNode(name: string, st: Stat, file: FileContent): Node {
     const node: Node = { ...this.#base(name, st), type: "file", ...file };
     if (st.nlink > 1) {
       node.inode = st.ino.toString();
@@ -335,11 +360,11 @@ export class Walker {
   async #file(
     abs: string,
     st: Stat,
-    cached: string[] | undefined,
-  ): Promise<{ content: Promise<{ size: number; content: string[] }> } | undefined> {
+    cached: CacheHit | undefined,
+  ): Promise<{ content: Promise<FileContent> } | undefined> {
     if (cached) {
       this.#counted(abs, st.size, true);
-      return { content: Promise.resolve({ size: st.size, content: cached }) };
+      return { content: Promise.resolve(cachedContent(st.size, cached)) };
     }
     let fd: number;
     try {
@@ -400,6 +425,46 @@ export class Walker {
   }
 
   /**
+   * Mirrors one file through the host (`WalkOptions.mirror`), first waiting while too many
+   * bytes are in flight. Resolves once the upload is under way to a holder whose `content`
+   * resolves once the host has stored the file, or to `undefined` when the host skipped it (it
+   * changed while read, or cannot be read: a warning).
+   */
+  async #mirrorFile(
+    abs: string,
+    rel: string,
+    st: Stat,
+  ): Promise<{ content: Promise<FileContent | undefined> }> {
+    const size = st.size;
+    while (this.#inFlight > 0 && this.#inFlight + size > MAX_IN_FLIGHT) {
+      await new Promise<void>((resolve) => this.#inFlightDone.push(resolve));
+    }
+    this.#inFlight += size;
+    const mtime = st.mtimeNs.toString(), ctime = st.ctimeNs.toString(), inode = st.ino.toString();
+    const storageClass = this.options.mirror!(size);
+    const put = this.host.mirrorPut(abs, rel, size, mtime, storageClass).then(
+      (done): FileContent | undefined => {
+        if ("skipped" in done) {
+          this.#skip(abs, done.skipped);
+          return undefined;
+        }
+        this.stats.readBytes += size;
+        this.#counted(abs, size, false);
+        this.host.progress(0, size, abs);
+        const record = { path: abs, size, mtime, ctime, inode, content: [], mirror: done.ref };
+        this.host.cacheRecord(record);
+        return { size, content: [], mirror: done.ref };
+      },
+    ).finally(() => {
+      this.#inFlight -= size;
+      this.#pending.delete(put);
+      for (const wake of this.#inFlightDone.splice(0)) wake();
+    });
+    this.#pending.add(put);
+    return { content: observed(put) };
+  }
+
+  /**
    * Queues one chunk, first waiting while too many bytes are in flight. Resolves (quickly) to a
    * holder of the promise of the chunk's blob id (a holder, since promises do not nest).
    */
@@ -423,6 +488,7 @@ export class Walker {
 
   /** Marks where a directory's walk begins or ends, among the chunks sent (see `DirMark`). */
   #mark(edge: DirMark["edge"]): void {
+    if (this.options.mirror) return; // no packs to place
     const b = this.#batch;
     b.marks.push({ at: b.chunks.length, edge });
     if (b.marks.length >= BATCH_MARKS) this.#flushBatch();
@@ -469,7 +535,8 @@ function observed<T>(promise: Promise<T>): Promise<T> {
 
 /** A walked entry whose node is complete once the host has stored what it references. */
 interface Held {
-  node: Promise<Node>;
+  /** `undefined` when the host skipped a mirrored file. */
+  node: Promise<Node | undefined>;
 }
 
 /** Chunks waiting to be sent in one `storeChunks` call, with the directory marks among them. */

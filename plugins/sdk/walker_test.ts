@@ -36,6 +36,7 @@ function memoryHost(hooks: Partial<EngineHost> = {}) {
     },
     progress: () => {},
     warn: (path, reason) => void warnings.push(`${path}: ${reason}`),
+    mirrorPut: () => Promise.reject(new TypeError("this walk mirrors nothing")),
     ...hooks,
   };
   /** The names in the tree of a directory node, and below (`a/b`), in walk order. */
@@ -219,4 +220,49 @@ Deno.test("Walker skips a file swapped for a FIFO after it was listed, without w
       join(dir, "pipe")
     }: is no longer a regular file (replaced since it was listed); not backed up`,
   ]);
+});
+
+Deno.test("a mirroring walk hands each file to the host with its path under the source and its class, leaves out a file the host skipped, and reuses a cached object without asking", async () => {
+  const dir = await Deno.realPath(await Deno.makeTempDir());
+  try {
+    fs.mkdirSync(join(dir, "sub"));
+    fs.writeFileSync(join(dir, "big"), new Uint8Array(5000));
+    fs.writeFileSync(join(dir, "sub", "small"), "s");
+    fs.writeFileSync(join(dir, "torn"), "t");
+    fs.writeFileSync(join(dir, "cached"), "c");
+    const cachedRef = {
+      key: "mirror/x/cached",
+      sha256: "a".repeat(64),
+      class: "STANDARD" as const,
+    };
+    const put: string[] = [];
+    const m = memoryHost({
+      cacheLookup: (q) =>
+        Promise.resolve(q.map((e) => e.path.endsWith("/cached") ? { mirror: cachedRef } : null)),
+      mirrorPut: (path, rel, size, _mtime, storageClass) => {
+        put.push(`${rel} ${size} ${storageClass}`);
+        if (rel === "torn") return Promise.resolve({ skipped: "changed while it was being read" });
+        const ref = { key: `mirror/x/${rel}`, sha256: "b".repeat(64), class: storageClass };
+        assert.ok(path.endsWith(rel));
+        return Promise.resolve({ ref });
+      },
+    });
+    const result = await walkSources(m.host, [dir], {
+      ...options,
+      mirror: (size) => size > 1000 ? "DEEP_ARCHIVE" : "STANDARD",
+    });
+    assert.deepEqual(put.sort(), [
+      "big 5000 DEEP_ARCHIVE",
+      "sub/small 1 STANDARD",
+      "torn 1 STANDARD",
+    ]);
+    assert.deepEqual(m.names(result.nodes[0]), ["big", "cached", "sub", "sub/small"]);
+    const top = m.trees.get(result.nodes[0].subtree!)!;
+    assert.deepEqual(top.find((n) => n.name === "cached")?.mirror, cachedRef);
+    assert.deepEqual(top.find((n) => n.name === "big")?.content, []);
+    assert.equal(m.blobs.size, 0, "nothing is cut into blobs");
+    assert.deepEqual(result.skipped.map((s) => s.path), [join(dir, "torn")]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

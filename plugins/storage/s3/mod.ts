@@ -25,6 +25,15 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { release, servePlugin } from "../../sdk/mod.ts";
 import { checkConfig } from "./s3_config.ts";
 import { S3Store } from "./s3_store.ts";
+import type { UploadStart } from "./streamed_upload.ts";
+import {
+  deleteVersion,
+  listVersions,
+  putVersion,
+  readVersion,
+  statVersion,
+  versioning,
+} from "./versions.ts";
 
 /** What the host's `credentials` capability answers. */
 interface WireCredentials {
@@ -79,10 +88,24 @@ servePlugin((ctx) => {
     read: (name: string, range?: { offset: number; length: number }) => store.read(name, range),
     stat: (name: string) => store.stat(name),
     list: (prefix: string) => store.list(prefix),
-    requestRestore: (name: string, options: { tier: string; days: number }) =>
+    requestRestore: (name: string, options: { tier: string; days: number; version?: string }) =>
       store.requestRestore(name, options),
-    delete: (name: string) => store.delete(name),
+    delete: (name: string, options?: { versions?: boolean }) => store.delete(name, options),
     strays: () => store.strays(),
     removeStray: (name: string) => store.removeStray(name),
+    versioning: () => versioning(store.versions),
+    putVersion: (name: string, data: Uint8Array, options?: { storageClass?: string }) =>
+      putVersion(store.versions, name, data, options).finally(() => release(data)),
+    readVersion: (name: string, version: string, range?: { offset: number; length: number }) =>
+      readVersion(store.versions, name, version, range),
+    statVersion: (name: string, version: string) => statVersion(store.versions, name, version),
+    listVersions: (prefix: string) => listVersions(store.versions, prefix),
+    deleteVersion: (name: string, version: string) => deleteVersion(store.versions, name, version),
+    startUpload: (name: string, start: UploadStart) => store.streamed.start(name, start),
+    // Copied into the part being filled: free the moved piece.
+    writeUpload: (id: string, data: Uint8Array) =>
+      store.streamed.write(id, data).finally(() => release(data)),
+    finishUpload: (id: string) => store.streamed.finish(id),
+    abortUpload: (id: string) => store.streamed.abort(id),
   };
 });

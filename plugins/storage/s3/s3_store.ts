@@ -22,6 +22,7 @@
  * - every request is retried on transient failures (`retry.ts`), and fails with
  *   `TransientError` once the retries are used up.
  * - strays: the incomplete multipart uploads under the prefix (`stray_uploads.ts`).
+ * - uploads whose bytes arrive in pieces (`startUpload` …): `streamed_upload.ts`.
  *
  * @module
  */
@@ -60,6 +61,8 @@ import { checkName, objectKey, objectName } from "./object_key.ts";
 import { defaultRetry, retrying, type RetryPolicy } from "./retry.ts";
 import { permanentError, s3Code } from "./s3_errors.ts";
 import { abortStrayUpload, strayUploads, type UploadsAt } from "./stray_uploads.ts";
+import { StreamedUploads } from "./streamed_upload.ts";
+import { purgeVersions, putVersion, restoreVersion, type VersionsAt } from "./versions.ts";
 
 type Range = ByteRange;
 type Listed = ObjectInfo;
@@ -88,6 +91,10 @@ export class S3Store {
   #partConcurrency: number;
   /** Where the strays are (`stray_uploads.ts`). */
   #uploads: UploadsAt;
+  /** Where the versions are (`versions.ts`). */
+  readonly versions: VersionsAt;
+  /** Uploads whose bytes arrive in pieces (`streamed_upload.ts`). */
+  readonly streamed: StreamedUploads;
 
   constructor(client: S3Client, options: S3StoreOptions) {
     this.#client = client;
@@ -97,6 +104,14 @@ export class S3Store {
     this.#upload = options.upload ?? defaultUploadRule;
     this.#partConcurrency = options.partConcurrency ?? 4;
     this.#uploads = { client, bucket: this.bucket, keyPrefix: this.keyPrefix, retry: this.#retry };
+    this.versions = this.#uploads;
+    this.streamed = new StreamedUploads(
+      { ...this.#uploads, rule: this.#upload, concurrency: this.#partConcurrency },
+      {
+        create: (name, data, options) => this.create(name, data, options),
+        putVersion: (name, data, options) => putVersion(this.versions, name, data, options),
+      },
+    );
   }
 
   /**
@@ -263,7 +278,13 @@ export class S3Store {
     return out;
   }
 
-  async requestRestore(name: string, options: { tier: string; days: number }): Promise<void> {
+  async requestRestore(
+    name: string,
+    options: { tier: string; days: number; version?: string },
+  ): Promise<void> {
+    if (typeof options?.version === "string") {
+      return await restoreVersion(this.versions, name, options.version, options);
+    }
     const key = objectKey(this.keyPrefix, name);
     const Tier = Object.hasOwn(TIERS, options?.tier)
       ? TIERS[options.tier as keyof typeof TIERS]
@@ -296,18 +317,28 @@ export class S3Store {
     }
   }
 
-  async delete(name: string): Promise<void> {
+  /**
+   * `DeleteObject`. With `versions` (the host asks for it for every object but a mirror's,
+   * whose versions only `deleteVersion` removes), on a bucket whose versioning is enabled or
+   * suspended, which answers the delete with a delete marker, it then deletes every version and
+   * delete marker of exactly this key (`purgeVersions`), so the space is freed and the guard
+   * finds nothing to bring back.
+   */
+  async delete(name: string, options?: { versions?: boolean }): Promise<void> {
     const key = objectKey(this.keyPrefix, name);
     const what = `DELETE of object "${name}"`;
+    let marker: boolean;
     try {
-      await retrying(
+      const out = await retrying(
         what,
         this.#retry,
         () => this.#client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
       );
+      marker = out.DeleteMarker === true;
     } catch (e) {
       throw permanentError(what, e, this.bucket);
     }
+    if (marker && options?.versions === true) await purgeVersions(this.versions, name);
   }
 
   /** The incomplete multipart uploads under the prefix (`stray_uploads.ts`). */

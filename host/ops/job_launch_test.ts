@@ -1,0 +1,193 @@
+/**
+ * Launching an in-region job against moto's ECS (test/rig/moto.ts): the task definition ECS
+ * registers is the job spec's, RunTask gets the Fargate launch, the network and the command
+ * override, and the launcher follows the task through moto's statuses to STOPPED and reports
+ * the container's exit code and the task's Fargate cost. moto's tasks do not run: its container
+ * exit code is always 0 and no log is written (docs/in-region.md §7).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  CreateClusterCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+} from "@aws-sdk/client-ecs";
+import { startMoto } from "../../test/rig/moto.ts";
+import { shippedPriceTable } from "../cost/price_table.ts";
+import { launchJob } from "./job_launch.ts";
+import { jobSpec } from "./job_spec.ts";
+
+const moto = await startMoto();
+addEventListener("unload", () => moto.kill());
+
+const region = "eu-west-1";
+const credentials = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
+const ecs = new ECSClient({ region, endpoint: moto.endpoint, credentials });
+
+/** A subnet of moto's default VPC in `region` (EC2's query API; moto does not check the signature). */
+async function defaultSubnet(): Promise<string> {
+  const r = await fetch(moto.endpoint, {
+    method: "POST",
+    headers: {
+      "content-type": "application/x-www-form-urlencoded",
+      authorization:
+        `AWS4-HMAC-SHA256 Credential=permafrost-test/20261207/${region}/ec2/aws4_request, ` +
+        "SignedHeaders=host, Signature=0",
+    },
+    body: "Action=DescribeSubnets&Version=2016-11-15",
+  });
+  const text = await r.text();
+  const id = /<subnetId>(subnet-[0-9a-f]+)<\/subnetId>/.exec(text)?.[1];
+  assert.ok(id, text.slice(0, 300));
+  return id;
+}
+
+const role = "arn:aws:iam::123456789012:role/permafrost-admin-job";
+
+Deno.test("--in-region registers the job's task definition, runs it on Fargate with the network and command, and follows it to STOPPED with its exit code and cost", async () => {
+  const cluster = `pf-${crypto.randomUUID().slice(0, 8)}`;
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  const subnet = await defaultSubnet();
+  const spec = jobSpec({
+    kind: "ecs",
+    argv: ["gc", "compact", "--yes", "--in-region", "--repo", "s3://my-backups/laptop"],
+    taskRoleArn: role,
+    bytes: 2 ** 40,
+    env: (n) => n === "AWS_REGION" ? region : undefined,
+  });
+  assert.ok(!spec.argv.includes("--in-region"), "the job does not launch itself");
+
+  // The launcher's clock: ten minutes pass between two descriptions.
+  let t = Date.parse("2026-12-07T10:00:00Z");
+  const seen: string[] = [];
+  const outcome = await launchJob(ecs, spec, {
+    cluster,
+    subnets: [subnet],
+    securityGroups: ["sg-0123456789abcdef0"],
+    publicIp: true,
+  }, {
+    table: shippedPriceTable(region),
+    intervalSeconds: 600,
+    sleep: (ms) => {
+      t += ms;
+      return Promise.resolve();
+    },
+    now: () => new Date(t),
+    onStatus: (s) => seen.push(s),
+  });
+
+  // moto starts a task RUNNING and moves it one status per DescribeTasks, the first included.
+  assert.deepEqual(outcome.statuses, ["DEACTIVATING", "STOPPING", "DEPROVISIONING", "STOPPED"]);
+  assert.deepEqual(seen, outcome.statuses);
+  assert.equal(outcome.exitCode, 0);
+  assert.equal(outcome.seconds, 3 * 600);
+  // 2 vCPU and 4 GB for 30 minutes at eu-west-1's shipped prices
+  assert.deepEqual(outcome.items.map((i) => [i.what, i.quantity, i.usd]), [
+    ["Fargate task, 2 vCPU", 1, 0.04048],
+    ["Fargate task, 4 GB memory", 2, 0.00889],
+  ]);
+  assert.equal(outcome.usd, 0.04937);
+
+  const registered = (await ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: outcome.taskDefinitionArn }),
+  )).taskDefinition!;
+  const d = spec.definition as Record<string, unknown>;
+  assert.equal(registered.family, d.family);
+  assert.equal(registered.taskRoleArn, role);
+  assert.equal(registered.cpu, d.cpu);
+  assert.equal(registered.memory, d.memory);
+  assert.deepEqual(registered.requiresCompatibilities, ["FARGATE"]);
+  const want = (d.containerDefinitions as Record<string, unknown>[])[0];
+  const got = registered.containerDefinitions![0];
+  assert.equal(got.image, want.image);
+  assert.deepEqual(got.command, want.command);
+  assert.deepEqual(got.secrets, want.secrets);
+
+  const [task] = (await ecs.send(
+    new DescribeTasksCommand({ cluster, tasks: [outcome.taskArn] }),
+  )).tasks!;
+  assert.equal(task.launchType, "FARGATE");
+  assert.equal(task.startedBy, "permafrost");
+  assert.deepEqual(task.overrides?.containerOverrides, [
+    { name: "permafrost", command: want.command },
+  ]);
+  const listed = await ecs.send(new ListTasksCommand({ cluster, desiredStatus: "STOPPED" }));
+  assert.ok(listed.taskArns !== undefined);
+});
+
+Deno.test("--in-region refuses a Batch spec, and a cluster ECS does not know", async () => {
+  const options = (kind: "ecs" | "batch") =>
+    jobSpec({
+      kind,
+      argv: ["rebuild", "--yes", "--repo", "s3://my-backups/laptop"],
+      taskRoleArn: role,
+      env: (n) => n === "AWS_REGION" ? region : undefined,
+    });
+  const network = {
+    cluster: "nowhere",
+    subnets: ["subnet-1"],
+    securityGroups: [],
+    publicIp: false,
+  };
+  const o = { table: shippedPriceTable(region), intervalSeconds: 1 };
+  await assert.rejects(() => launchJob(ecs, options("batch"), network, o), TypeError);
+  await assert.rejects(() => launchJob(ecs, options("ecs"), network, o), /Cluster not found/i);
+});
+
+/** An ECS client that answers RegisterTaskDefinition and RunTask, then `describe` in turn. */
+function scriptedEcs(describe: unknown[]) {
+  const sent: string[] = [];
+  const client = {
+    send: (command: { constructor: { name: string } }) => {
+      const name = command.constructor.name;
+      sent.push(name);
+      if (name === "RegisterTaskDefinitionCommand") {
+        return Promise.resolve({ taskDefinition: { taskDefinitionArn: "arn:td/1" } });
+      }
+      if (name === "RunTaskCommand") return Promise.resolve({ tasks: [{ taskArn: "arn:task/7" }] });
+      const next = describe.shift();
+      return next === undefined
+        ? Promise.reject(new Error("described too often"))
+        : Promise.resolve(next);
+    },
+  } as unknown as ECSClient;
+  return { client, sent };
+}
+
+function ecsSpec() {
+  return jobSpec({
+    kind: "ecs",
+    argv: ["gc", "compact", "--yes", "--in-region", "--repo", "s3://my-backups/laptop"],
+    taskRoleArn: role,
+    bytes: 2 ** 30,
+    env: (n) => n === "AWS_REGION" ? region : undefined,
+  });
+}
+
+Deno.test("a launched task ECS no longer knows ends the follow-up with an error naming the task, instead of polling forever", async () => {
+  const { client } = scriptedEcs([
+    { tasks: [{ lastStatus: "RUNNING" }] },
+    { tasks: [], failures: [{ arn: "arn:task/7", reason: "MISSING" }] },
+  ]);
+  const started: string[] = [];
+  await assert.rejects(
+    () =>
+      launchJob(client, ecsSpec(), {
+        cluster: "c",
+        subnets: ["s"],
+        securityGroups: [],
+        publicIp: false,
+      }, {
+        table: shippedPriceTable(region),
+        intervalSeconds: 1,
+        sleep: () => Promise.resolve(),
+        onStarted: (arn) => started.push(arn),
+      }),
+    /arn:task\/7.*MISSING/,
+  );
+  assert.deepEqual(started, ["arn:task/7"], "the task's ARN is told as soon as it runs");
+});
