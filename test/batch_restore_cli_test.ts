@@ -12,39 +12,18 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { awsEnv, cli, randomBytes, tempDir } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { cli, randomBytes, tempDir } from "./helpers.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: keys,
-});
+const { moto, s3, newBucket } = await motoS3();
 const PREFIX = "laptop";
 const ROLE = "arn:aws:iam::123456789012:role/permafrost-batch-restore";
 
 async function setup() {
-  const bucket = `pf-batch-${crypto.randomUUID().slice(0, 8)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-    PERMAFROST_S3_CONTROL_ENDPOINT: moto.endpoint,
-  };
+  const made = await newBucket(PREFIX);
+  const { bucket } = made;
+  const env = { ...made.env, PERMAFROST_S3_CONTROL_ENDPOINT: moto.endpoint };
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
   assert.equal(init.code, 0, init.stderr);
   const src = await tempDir();

@@ -18,7 +18,6 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
-  CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -33,29 +32,15 @@ import {
 } from "@aws-sdk/client-s3";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { awsEnv, cli, tempDir, writeSampleTree } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
 import { randomId } from "./storage_conformance.ts";
+import { MOTO_KEYS, motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const motoKeys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const BUCKET = `pf-gw-${randomId().slice(0, 16)}`;
+const { moto, s3: direct, newBucket, env: motoEnv } = await motoS3();
 const PREFIX = "fleet";
-const direct = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: motoKeys,
-});
-await direct.send(new CreateBucketCommand({ Bucket: BUCKET }));
+const { bucket: BUCKET } = await newBucket(PREFIX);
 
 /** The gateway's own environment: moto's keys, and a state folder for its keys. */
-const gatewayEnv = {
-  ...await awsEnv(moto.endpoint),
-  AWS_ACCESS_KEY_ID: motoKeys.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: motoKeys.secretAccessKey,
-};
+const gatewayEnv = await motoEnv();
 
 const added = await cli(["gateway", "key", "add", "laptop", "--json"], gatewayEnv);
 assert.equal(added.code, 0, added.stderr);
@@ -140,12 +125,7 @@ async function motoBody(key: string): Promise<string> {
 Deno.test("init (admin, direct), then backup and snapshots through the gateway with a gateway key and an ingest key file", async () => {
   const prefix = `laptop-${id().slice(0, 8)}`;
   const laptopGateway = await startGateway(prefix);
-  const admin = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: motoKeys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: motoKeys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${BUCKET}/${prefix}`,
-  };
+  const admin = await motoEnv(`s3://${BUCKET}/${prefix}`);
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], admin);
   assert.equal(init.code, 0, init.stderr);
   const keyFile = `${await tempDir()}/ingest.key`;
@@ -326,7 +306,7 @@ Deno.test("the gateway refuses a wrong secret, an unknown key, a request signed 
     refused("RequestTimeTooSkewed"),
   );
   // moto's own keys are not the gateway's.
-  await assert.rejects(viaGateway(motoKeys).send(get), refused("InvalidAccessKeyId"));
+  await assert.rejects(viaGateway(MOTO_KEYS).send(get), refused("InvalidAccessKeyId"));
 
   const fresh = await fetch(await presigned(key, new Date(), 60));
   assert.equal(fresh.status, 200);

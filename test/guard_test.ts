@@ -8,48 +8,20 @@
 
 import assert from "node:assert/strict";
 import {
-  CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
   PutObjectCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
-import { awsEnv, cli } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
+import { cli } from "./helpers.ts";
 import { randomId } from "./storage_conformance.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: keys,
-});
+const { s3, newBucket } = await motoS3();
 const PREFIX = "laptop";
 
 /** A new versioned bucket and the environment of a CLI run on its repository prefix. */
-async function versionedBucket() {
-  const bucket = `pf-guard-${randomId().slice(0, 16)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: bucket,
-      VersioningConfiguration: { Status: "Enabled" },
-    }),
-  );
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
-  return { bucket, env };
-}
+const versionedBucket = () => newBucket(PREFIX, { versioning: "Enabled" });
 
 const put = (Bucket: string, Key: string, body: string) =>
   s3.send(new PutObjectCommand({ Bucket, Key, Body: new TextEncoder().encode(body) }));

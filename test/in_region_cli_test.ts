@@ -11,47 +11,21 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateClusterCommand, ECSClient, ListTaskDefinitionsCommand } from "@aws-sdk/client-ecs";
-import { awsEnv, cli, randomBytes, tempDir } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
+import { cli, randomBytes, tempDir } from "./helpers.ts";
+import { defaultSubnet, MOTO_KEYS, motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: keys,
-});
-const ecs = new ECSClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: keys });
-
-async function defaultSubnet(): Promise<string> {
-  const r = await fetch(moto.endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      authorization: "AWS4-HMAC-SHA256 Credential=permafrost-test/20261207/us-east-1/ec2/" +
-        "aws4_request, SignedHeaders=host, Signature=0",
-    },
-    body: "Action=DescribeSubnets&Version=2016-11-15",
-  });
-  return /<subnetId>(subnet-[0-9a-f]+)<\/subnetId>/.exec(await r.text())![1];
-}
+const { moto, newBucket } = await motoS3();
+const ecs = new ECSClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: MOTO_KEYS });
 
 Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exits with its exit code and cost; without a subnet it is refused", async () => {
-  const bucket = `pf-region-${crypto.randomUUID().slice(0, 8)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { env: bucketEnv } = await newBucket("laptop");
   const cluster = `pf-${crypto.randomUUID().slice(0, 8)}`;
   await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
   const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/laptop`,
+    ...bucketEnv,
     PERMAFROST_ECS_ENDPOINT: moto.endpoint,
+    PERMAFROST_LOGS_ENDPOINT: moto.endpoint,
     PERMAFROST_JOB_EXECUTION_ROLE: "arn:aws:iam::123456789012:role/pf-exec",
   };
   assert.equal((await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env)).code, 0);
@@ -72,7 +46,7 @@ Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exit
     "--cluster",
     cluster,
     "--subnet",
-    await defaultSubnet(),
+    await defaultSubnet(moto),
     "--public-ip",
     "--poll",
     "1",
@@ -84,6 +58,9 @@ Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exit
     /task DEACTIVATING\n.*task STOPPING\n.*task DEPROVISIONING\n.*task STOPPED/,
   );
   assert.match(r.stdout, /stopped: exit code 0/);
+  // moto's task writes no log: the launcher read its stream, found none, and says so.
+  assert.match(r.stdout, /its log held no result document/);
+  assert.doesNotMatch(r.stderr, /reading the task's log failed/);
   assert.match(r.stdout, /Fargate \$[0-9.]+ \(estimated: compute \$[0-9.]+, the whole job/);
   const defs = await ecs.send(
     new ListTaskDefinitionsCommand({ familyPrefix: "permafrost-rebuild" }),

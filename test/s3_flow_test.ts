@@ -33,20 +33,14 @@ import { s3PluginDir } from "../host/storage/s3_location.ts";
 import { ObjectExists } from "../plugins/sdk/errors.ts";
 import { awsEnv, cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
 import { RESTORE_MODEL, startMoto } from "./rig/moto.ts";
-import { randomId } from "./storage_conformance.ts";
+import { MOTO_KEYS, motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
+/** The test's own client, outside the sandbox, sees what moto holds. */
+const { moto, s3, newBucket } = await motoS3();
 
-/** Access keys: moto without IAM enforcement accepts any. */
-const anyKeys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-
-function client(endpoint: string, credentials = anyKeys): S3Client {
+function client(endpoint: string, credentials = MOTO_KEYS): S3Client {
   return new S3Client({ region: "us-east-1", endpoint, forcePathStyle: true, credentials });
 }
-
-/** The test's own client, outside the sandbox, to see what moto holds. */
-const s3 = client(moto.endpoint);
 
 const PREFIX = "laptop/home";
 const json = (s: string) => JSON.parse(s);
@@ -65,14 +59,7 @@ async function sourceTree(): Promise<{ src: string; name: string }> {
 
 /** A new bucket holding a repository at `s3://BUCKET/laptop/home` with one backup of a tree. */
 async function setup(initFlags: string[] = []) {
-  const bucket = `pf-${randomId().slice(0, 20)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: anyKeys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: anyKeys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
+  const { bucket, env } = await newBucket(PREFIX);
   const init = await cli(
     ["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB", ...initFlags],
     env,

@@ -11,28 +11,12 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { layout } from "../host/repository/layout.ts";
-import { awsEnv, cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
-import { randomId } from "./storage_conformance.ts";
+import { cli, describeTree, randomBytes, tempDir } from "./helpers.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: keys,
-});
+const { s3, newBucket } = await motoS3();
 const PREFIX = "laptop/home";
 const json = (s: string) => JSON.parse(s);
 
@@ -48,14 +32,7 @@ async function head(bucket: string, name: string) {
 }
 
 Deno.test("rebuild on S3: packs carry their labels; only the metadata packs are restored from DEEP_ARCHIVE; snapshots, ls and restores are the same", async () => {
-  const bucket = `pf-${randomId().slice(0, 20)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: keys.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
+  const { bucket, env } = await newBucket(PREFIX);
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
   assert.equal(init.code, 0, init.stderr);
   const src = await tempDir();

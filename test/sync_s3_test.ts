@@ -14,54 +14,20 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { join } from "node:path";
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
-  S3Client,
 } from "@aws-sdk/client-s3";
-import { awsEnv, cli, randomBytes, tempDir } from "./helpers.ts";
-import { RESTORE_MODEL, startMoto } from "./rig/moto.ts";
-import { randomId } from "./storage_conformance.ts";
+import { cli, randomBytes, tempDir } from "./helpers.ts";
+import { RESTORE_MODEL } from "./rig/moto.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const credentials = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials,
-});
+const { moto, s3, newBucket } = await motoS3();
 const PREFIX = "www";
 
 /** A new bucket (versioning `status`, if given) holding a repository, and a source folder. */
-async function setup(status?: "Enabled" | "Suspended") {
-  const bucket = `pf-${randomId().slice(0, 20)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  if (status) {
-    await s3.send(
-      new PutBucketVersioningCommand({
-        Bucket: bucket,
-        VersioningConfiguration: { Status: "Enabled" },
-      }),
-    );
-    if (status === "Suspended") {
-      await s3.send(
-        new PutBucketVersioningCommand({
-          Bucket: bucket,
-          VersioningConfiguration: { Status: "Suspended" },
-        }),
-      );
-    }
-  }
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
+async function setup(versioning?: "Enabled" | "Suspended") {
+  const { bucket, env } = await newBucket(PREFIX, { versioning });
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
   assert.equal(init.code, 0, init.stderr);
   const src = join(await tempDir(), "site");

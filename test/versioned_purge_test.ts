@@ -9,26 +9,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import {
-  CreateBucketCommand,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { awsEnv, cli, randomBytes, tempDir } from "./helpers.ts";
-import { startMoto } from "./rig/moto.ts";
-import { randomId } from "./storage_conformance.ts";
+import { ListObjectVersionsCommand } from "@aws-sdk/client-s3";
+import { cli, randomBytes, tempDir } from "./helpers.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const credentials = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials,
-});
+const { s3, newBucket } = await motoS3();
 const PREFIX = "laptop";
 
 /** Every version and delete marker under the prefix: `key` to its versions, markers. */
@@ -61,20 +46,7 @@ async function versions(bucket: string) {
 }
 
 Deno.test("forget and gc purge on a versioned bucket leave no version or delete marker of what they delete, and the guard then finds nothing", async () => {
-  const bucket = `pf-vp-${randomId().slice(0, 20)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: bucket,
-      VersioningConfiguration: { Status: "Enabled" },
-    }),
-  );
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
+  const { bucket, env } = await newBucket(PREFIX, { versioning: "Enabled" });
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
   assert.equal(init.code, 0, init.stderr);
   const src = await tempDir();

@@ -13,34 +13,18 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { layout } from "../host/repository/layout.ts";
-import { awsEnv, cli, randomBytes, tempDir } from "./helpers.ts";
-import { RESTORE_MODEL, startMoto } from "./rig/moto.ts";
-import { randomId } from "./storage_conformance.ts";
+import { cli, randomBytes, tempDir } from "./helpers.ts";
+import { RESTORE_MODEL } from "./rig/moto.ts";
+import { motoS3 } from "./support/moto_s3.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const credentials = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials,
-});
+const { moto, s3, newBucket } = await motoS3();
 const PREFIX = "scanner/archive";
 
 /** A new bucket holding a repository at `s3://BUCKET/scanner/archive`, and a source folder. */
 async function setup() {
-  const bucket = `pf-${randomId().slice(0, 20)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  const env = {
-    ...await awsEnv(moto.endpoint),
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    PERMAFROST_REPO: `s3://${bucket}/${PREFIX}`,
-  };
+  const { bucket, env } = await newBucket(PREFIX);
   const init = await cli(["init", "--kdf-memlimit", "8MiB", "--pack-size", "1MiB"], env);
   assert.equal(init.code, 0, init.stderr);
   const src = join(await tempDir(), "archive");

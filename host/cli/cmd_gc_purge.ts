@@ -11,12 +11,12 @@
 import { estimate, lineItem, noTime } from "../cost/estimate.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { DEFAULT_GRACE_MS, executePurge, planPurge, type PurgePlan } from "../ops/gc_purge.ts";
-import { parseDuration } from "../ops/keep_policy.ts";
 import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from "./context.ts";
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
+import { graceFlag } from "./grace_flag.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 
 export const gcPurgeOptions = {
@@ -34,7 +34,7 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
-  const graceMs = graceFlag(ctx);
+  const graceMs = graceFlag(ctx, DEFAULT_GRACE_MS);
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
   try {
@@ -100,19 +100,6 @@ export async function cmdGcPurge(ctx: Context): Promise<number> {
 /** The plan as `--json` prints it: rescued packs by id, not with their blob lists. */
 function planJson({ snapshots: _, ...plan }: PurgePlan) {
   return { ...plan, rescue: plan.rescue.map((p) => p.pack) };
-}
-
-/** `--grace DUR` (e.g. 12h, 2d), default one day. */
-function graceFlag(ctx: Context): number {
-  const text = ctx.string("grace");
-  if (text === undefined) return DEFAULT_GRACE_MS;
-  if (text === "0") return 0;
-  try {
-    const d = parseDuration(text);
-    return ((d.years * 365 + d.months * 30 + d.days) * 24 + d.hours) * 3600_000;
-  } catch (err) {
-    throw new UsageError(`--grace: ${(err as Error).message}`);
-  }
 }
 
 function planText(plan: PurgePlan): string {

@@ -11,7 +11,6 @@
 
 import { estimate, lineItem, noTime } from "../cost/estimate.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
-import { parseDuration } from "../ops/keep_policy.ts";
 import {
   DEFAULT_PRUNE_GRACE_MS,
   executeSyncPrune,
@@ -22,6 +21,7 @@ import { bytes, type Context, jsonOption, plural, repoOptions, UsageError } from
 import { approveCost, costGateOptions, NotConfirmed, readLine } from "./confirm.ts";
 import { usd } from "./estimate_render.ts";
 import type { CommandGroup, OptionTable } from "./options.ts";
+import { graceFlag } from "./grace_flag.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 
 export const syncPruneOptions = {
@@ -38,7 +38,7 @@ export async function cmdSyncPrune(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
-  const graceMs = graceFlag(ctx);
+  const graceMs = graceFlag(ctx, DEFAULT_PRUNE_GRACE_MS);
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
   try {
@@ -95,19 +95,6 @@ async function confirmDelete(ctx: Context, plan: SyncPrunePlan, shown: () => str
   }
   const answer = await readLine("Delete them? [y/N] ");
   if (!/^y(es)?$/i.test(answer.trim())) throw new NotConfirmed("not confirmed; nothing was done");
-}
-
-/** `--grace DUR` (e.g. 12h, 2d, or 0), default one day. */
-function graceFlag(ctx: Context): number {
-  const text = ctx.string("grace");
-  if (text === undefined) return DEFAULT_PRUNE_GRACE_MS;
-  if (text === "0") return 0;
-  try {
-    const d = parseDuration(text);
-    return ((d.years * 365 + d.months * 30 + d.days) * 24 + d.hours) * 3600_000;
-  } catch (err) {
-    throw new UsageError(`--grace: ${(err as Error).message}`);
-  }
 }
 
 function planText(plan: SyncPrunePlan): string {

@@ -4,9 +4,10 @@
  * end: it registers the task definition, runs it in `--cluster` (default `permafrost`, or
  * `PERMAFROST_JOB_CLUSTER`) on `--subnet` and `--security-group` (repeatable; or
  * `PERMAFROST_JOB_SUBNETS`, `PERMAFROST_JOB_SECURITY_GROUPS`, comma-separated), with
- * `--public-ip` when the subnet is public, prints each status change, then the task's exit
- * code, how long it ran and its Fargate cost against the estimate; the command's exit status
- * is the task's. The launcher's credentials are its own (an admin's, the repository's
+ * `--public-ip` when the subnet is public, prints each status change and the latest progress
+ * line of the task's log (CloudWatch Logs, `host/ops/job_log.ts`), then the task's exit code,
+ * the key numbers of its result document, how long it ran and its Fargate cost against the
+ * estimate; the command's exit status is the task's. The launcher's credentials are its own (an admin's, the repository's
  * profile); the task runs as `--job-role`.
  *
  * @module
@@ -15,6 +16,13 @@
 import type { Destination, Estimate } from "../cost/mod.ts";
 import { ecsClient, launchJob, type LaunchNetwork } from "../ops/job_launch.ts";
 import { jobLogGroup } from "../ops/job_definition.ts";
+import {
+  logsClient,
+  progressStatus,
+  resultSummary,
+  taskLog,
+  taskLogStream,
+} from "../ops/job_log.ts";
 import { parseS3Location } from "../storage/s3_location.ts";
 import { type Context, UsageError } from "./context.ts";
 import { cliJobSpec, type EmitJobOptions } from "./job_flags.ts";
@@ -55,7 +63,9 @@ export async function runInRegion(
         "(--emit-job ecs prints their policies and how to create them; docs/in-region.md §5)",
     );
   }
-  const ecs = await ecsClient(parseS3Location(ctx.repoLocation()!, env), env);
+  const target = parseS3Location(ctx.repoLocation()!, env);
+  const ecs = await ecsClient(target, env);
+  const logs = await logsClient(target, env);
   const poll = ctx.string("poll");
   if (poll !== undefined && !/^[1-9][0-9]*$/.test(poll)) {
     throw new UsageError("--poll must be a whole number ≥ 1");
@@ -71,6 +81,7 @@ export async function runInRegion(
         `--log-stream-name-prefix ${spec.name} --follow`,
     );
   }
+  let shown: unknown;
   const outcome = await launchJob(ecs, spec, network, {
     table: estimate ? tableOf(estimate) : shippedPriceTable(spec.region),
     intervalSeconds: poll === undefined ? IN_REGION_POLL_SECONDS : Number(poll),
@@ -85,7 +96,22 @@ export async function runInRegion(
     onStatus: (status, at) => {
       if (!ctx.json) console.error(`${at.toISOString()} task ${status}`);
     },
-  }).finally(() => ecs.destroy());
+    log: (taskArn) => taskLog(logs, taskLogStream(spec.name, taskArn)),
+    onLog: (state) => {
+      if (ctx.json || state.progress === undefined || state.progress === shown) return;
+      shown = state.progress;
+      console.error(`${new Date().toISOString()} ${progressStatus(state.progress)}`);
+    },
+    onLogError: (e) => {
+      console.error(
+        `reading the task's log failed (${e instanceof Error ? e.message : String(e)}): ` +
+          "following the task without its progress",
+      );
+    },
+  }).finally(() => {
+    ecs.destroy();
+    logs.destroy();
+  });
   const compute = estimate ? fargateUsd(estimate) : undefined;
   ctx.print(
     {
@@ -99,6 +125,9 @@ export async function runInRegion(
           ? " with no exit code"
           : `: exit code ${outcome.exitCode}`) +
         (outcome.stoppedReason ? ` (${outcome.stoppedReason})` : ""),
+        outcome.log.result
+          ? `its result: ${resultSummary(outcome.log.result)}`
+          : "its log held no result document",
         `ran ${(outcome.seconds / 3600).toFixed(2)} h: Fargate $${outcome.usd.toFixed(4)}` +
         (estimate
           ? ` (estimated: compute $${compute!.toFixed(4)}, the whole job in the region ` +

@@ -9,14 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from "@aws-sdk/client-s3";
-import { startMoto } from "../../test/rig/moto.ts";
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { MOTO_KEYS, motoS3 } from "../../test/support/moto_s3.ts";
 import { openStorage } from "../storage/open.ts";
 import { parseS3Location } from "../storage/s3_location.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -30,18 +24,9 @@ import {
 } from "./batch_restore.ts";
 import { type PackState, surveyPacks } from "./pack_survey.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
-
-const keys = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-Deno.env.set("AWS_ACCESS_KEY_ID", keys.accessKeyId);
-Deno.env.set("AWS_SECRET_ACCESS_KEY", keys.secretAccessKey);
-const s3 = new S3Client({
-  region: "us-east-1",
-  endpoint: moto.endpoint,
-  forcePathStyle: true,
-  credentials: keys,
-});
+const { moto, s3, newBucket } = await motoS3();
+Deno.env.set("AWS_ACCESS_KEY_ID", MOTO_KEYS.accessKeyId);
+Deno.env.set("AWS_SECRET_ACCESS_KEY", MOTO_KEYS.secretAccessKey);
 const ROLE = "arn:aws:iam::123456789012:role/permafrost-batch-restore";
 const PREFIX = "laptop";
 
@@ -64,8 +49,7 @@ function batchJobsDouble(status: () => BatchStatus) {
 
 /** A bucket with `n` DEEP_ARCHIVE packs under `laptop/packs/`, and a reader's storage on it. */
 async function archivedPacks(n: number) {
-  const bucket = `pf-batch-${crypto.randomUUID().slice(0, 8)}`;
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const { bucket, location: s3Location } = await newBucket(PREFIX);
   const names: string[] = [];
   for (let i = 0; i < n; i++) {
     const name = `packs/${String(i).padStart(2, "0").repeat(32)}`;
@@ -79,7 +63,7 @@ async function archivedPacks(n: number) {
     );
     names.push(name);
   }
-  const location = `s3://${bucket}/${PREFIX}?endpoint=${moto.endpoint}&region=us-east-1`;
+  const location = `${s3Location}?endpoint=${moto.endpoint}&region=us-east-1`;
   const storage: Storage = await openStorage(location, "reader");
   const where = parseS3Location(location);
   const target: BatchTarget = {

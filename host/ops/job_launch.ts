@@ -4,7 +4,9 @@
  * the given cluster and awsvpc network, and described until it has STOPPED; each status change
  * is reported as it is seen. The outcome carries the container's exit code, how long the task
  * ran, and its Fargate compute at the table's prices (docs/cost-model.md §6.2), to set against
- * the estimate.
+ * the estimate. The task runs the command with `--json` (see {@link runTaskInput}); given a log
+ * reader, the launcher reads the task's log between descriptions and once more after STOPPED,
+ * and tells the latest progress record and the result document (`job_log.ts`).
  *
  * ECS is reached through the AWS SDK (`@aws-sdk/client-ecs`) with the launcher's own
  * credentials (an admin's): the task itself runs as the spec's task role. {@link ecsClient}
@@ -18,6 +20,7 @@ import { fargateItems } from "../cost/fargate.ts";
 import type { LineItem } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import { s3Credentials, type S3Target } from "../storage/s3_location.ts";
+import { type JobLogState, readJobLines } from "./job_log.ts";
 import type { JobSpec } from "./job_spec.ts";
 
 /** Where the task runs: the cluster and its awsvpc network. */
@@ -43,6 +46,8 @@ export interface LaunchOutcome {
   /** The task's Fargate compute for `seconds`. */
   items: LineItem[];
   usd: number;
+  /** What the task's log told (nothing without a log reader, or before its stream existed). */
+  log: JobLogState;
 }
 
 /** Options of {@link launchJob}. */
@@ -57,6 +62,15 @@ export interface LaunchOptions {
    * this process follows it (an interrupted launcher leaves it running).
    */
   onStarted?: (taskArn: string) => void;
+  /** The task's log reader (`taskLog` of its stream): new lines on each call. */
+  log?: (taskArn: string) => () => Promise<string[]>;
+  /** Told what the log has told so far, each time it tells something new. */
+  onLog?: (state: JobLogState) => void;
+  /**
+   * Told when reading the log fails (no permission, for example); the launcher then stops
+   * reading it and follows the task to its end all the same.
+   */
+  onLogError?: (error: unknown) => void;
   /** Waits between descriptions (default a timer); the clock (default `new Date()`). */
   sleep?: (ms: number) => Promise<void>;
   now?: () => Date;
@@ -123,6 +137,21 @@ export async function launchJob(
     );
   }
   o.onStarted?.(taskArn);
+  let read = o.log?.(taskArn);
+  let log: JobLogState = {};
+  const readLog = async () => {
+    if (read === undefined) return;
+    try {
+      const lines = await read();
+      const next = readJobLines(log, lines);
+      const told = next.progress !== log.progress || next.result !== log.result;
+      log = next;
+      if (told) o.onLog?.(log);
+    } catch (e) {
+      read = undefined;
+      o.onLogError?.(e);
+    }
+  };
   const statuses: string[] = [];
   for (;;) {
     const out = await ecs.send(
@@ -143,7 +172,10 @@ export async function launchJob(
       statuses.push(status);
       o.onStatus?.(status, now());
     }
+    await readLog();
     if (status === "STOPPED") {
+      // The driver may send the last lines after ECS reports STOPPED: read once more.
+      await readLog();
       const seconds = Math.max(0, (now().getTime() - started.getTime()) / 1000);
       const items = fargateItems(seconds / 3600, spec.size, o.table);
       const exitCode = task.containers?.find((c) => c.name === "permafrost")?.exitCode;
@@ -156,6 +188,10 @@ export async function launchJob(
         seconds,
         items,
         usd: Math.round(items.reduce((s, i) => s + i.usd, 0) * 1e6) / 1e6,
+        log: {
+          ...(log.progress ? { progress: log.progress } : {}),
+          ...(log.result ? { result: log.result } : {}),
+        },
       };
     }
     const ms = o.intervalSeconds * 1000;
@@ -165,8 +201,9 @@ export async function launchJob(
 
 /**
  * RunTask's input: one Fargate task of the registered definition in `network`, started by
- * `permafrost`, with the container's command as an override (the definition's own command,
- * so the running task shows what it was launched with).
+ * `permafrost`, with the container's command and `--json` as an override (so the task's log
+ * carries its progress records and its result document; the rest as the definition's, so the
+ * running task shows what it was launched with).
  */
 export function runTaskInput(spec: JobSpec, network: LaunchNetwork, taskDefinition: string) {
   const container = (spec.definition.containerDefinitions as { command: string[] }[])[0];
@@ -184,7 +221,12 @@ export function runTaskInput(spec: JobSpec, network: LaunchNetwork, taskDefiniti
       },
     },
     overrides: {
-      containerOverrides: [{ name: "permafrost", command: container.command }],
+      containerOverrides: [{ name: "permafrost", command: jsonCommand(container.command) }],
     },
   };
+}
+
+/** `command` with `--json` at its end (Permafrost's arguments end it), unless it has it. */
+export function jsonCommand(command: string[]): string[] {
+  return command.includes("--json") ? command : [...command, "--json"];
 }

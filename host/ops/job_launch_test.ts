@@ -16,42 +16,24 @@ import {
   ECSClient,
   ListTasksCommand,
 } from "@aws-sdk/client-ecs";
-import { startMoto } from "../../test/rig/moto.ts";
+import { defaultSubnet, moduleMoto, MOTO_KEYS } from "../../test/support/moto_s3.ts";
 import { shippedPriceTable } from "../cost/price_table.ts";
 import { launchJob } from "./job_launch.ts";
+import { taskLog, taskLogStream } from "./job_log.ts";
+import { jobLogGroup } from "./job_definition.ts";
 import { jobSpec } from "./job_spec.ts";
 
-const moto = await startMoto();
-addEventListener("unload", () => moto.kill());
+const moto = await moduleMoto();
 
 const region = "eu-west-1";
-const credentials = { accessKeyId: "permafrost-test", secretAccessKey: "permafrost-test" };
-const ecs = new ECSClient({ region, endpoint: moto.endpoint, credentials });
-
-/** A subnet of moto's default VPC in `region` (EC2's query API; moto does not check the signature). */
-async function defaultSubnet(): Promise<string> {
-  const r = await fetch(moto.endpoint, {
-    method: "POST",
-    headers: {
-      "content-type": "application/x-www-form-urlencoded",
-      authorization:
-        `AWS4-HMAC-SHA256 Credential=permafrost-test/20261207/${region}/ec2/aws4_request, ` +
-        "SignedHeaders=host, Signature=0",
-    },
-    body: "Action=DescribeSubnets&Version=2016-11-15",
-  });
-  const text = await r.text();
-  const id = /<subnetId>(subnet-[0-9a-f]+)<\/subnetId>/.exec(text)?.[1];
-  assert.ok(id, text.slice(0, 300));
-  return id;
-}
+const ecs = new ECSClient({ region, endpoint: moto.endpoint, credentials: MOTO_KEYS });
 
 const role = "arn:aws:iam::123456789012:role/permafrost-admin-job";
 
 Deno.test("--in-region registers the job's task definition, runs it on Fargate with the network and command, and follows it to STOPPED with its exit code and cost", async () => {
   const cluster = `pf-${crypto.randomUUID().slice(0, 8)}`;
   await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-  const subnet = await defaultSubnet();
+  const subnet = await defaultSubnet(moto, region);
   const spec = jobSpec({
     kind: "ecs",
     argv: ["gc", "compact", "--yes", "--in-region", "--repo", "s3://my-backups/laptop"],
@@ -113,7 +95,7 @@ Deno.test("--in-region registers the job's task definition, runs it on Fargate w
   assert.equal(task.launchType, "FARGATE");
   assert.equal(task.startedBy, "permafrost");
   assert.deepEqual(task.overrides?.containerOverrides, [
-    { name: "permafrost", command: want.command },
+    { name: "permafrost", command: [...(want.command as string[]), "--json"] },
   ]);
   const listed = await ecs.send(new ListTasksCommand({ cluster, desiredStatus: "STOPPED" }));
   assert.ok(listed.taskArns !== undefined);
@@ -190,4 +172,119 @@ Deno.test("a launched task ECS no longer knows ends the follow-up with an error 
     /arn:task\/7.*MISSING/,
   );
   assert.deepEqual(started, ["arn:task/7"], "the task's ARN is told as soon as it runs");
+});
+
+Deno.test("the launcher reads the task's log stream while it runs, telling its latest progress record and, after STOPPED, its result document", async () => {
+  // moto's ECS runs no container: the test writes what the awslogs driver would, into the
+  // stream the task's definition names, between the launcher's descriptions.
+  const {
+    CloudWatchLogsClient,
+    CreateLogGroupCommand,
+    CreateLogStreamCommand,
+    PutLogEventsCommand,
+  } = await import("@aws-sdk/client-cloudwatch-logs");
+  const logs = new CloudWatchLogsClient({
+    region,
+    endpoint: moto.endpoint,
+    credentials: MOTO_KEYS,
+  });
+  const cluster = `pf-${crypto.randomUUID().slice(0, 8)}`;
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  const spec = ecsSpec();
+  const options = (spec.definition.containerDefinitions as { logConfiguration: unknown }[])[0]
+    .logConfiguration as { options: Record<string, string> };
+  assert.equal(options.options["awslogs-group"], jobLogGroup);
+  assert.equal(options.options["awslogs-stream-prefix"], spec.name);
+
+  const progress = (bytes: number, final: boolean) =>
+    JSON.stringify({
+      type: "progress",
+      phase: "restore",
+      files_done: bytes / 1024,
+      files_total: 4096,
+      bytes_done: bytes,
+      bytes_total: 4 * 2 ** 20,
+      errors: 0,
+      elapsed_s: 10,
+      current: null,
+      final,
+    });
+  let taskArn = "";
+  let t = 0;
+  const writes = [
+    async () => {
+      const stream = taskLogStream(spec.name, taskArn);
+      await logs.send(new CreateLogGroupCommand({ logGroupName: jobLogGroup })).catch(() => {});
+      await logs.send(
+        new CreateLogStreamCommand({ logGroupName: jobLogGroup, logStreamName: stream }),
+      );
+      await put(stream, [progress(2 ** 20, false), "warning: a pack was read twice"]);
+    },
+    async () => {
+      const stream = taskLogStream(spec.name, taskArn);
+      await put(stream, [
+        progress(4 * 2 ** 20, true),
+        ...JSON.stringify({ packs_written: 3, bytes_freed: 1048576 }, null, 2).split("\n"),
+      ]);
+    },
+  ];
+  async function put(stream: string, messages: string[]) {
+    await logs.send(
+      new PutLogEventsCommand({
+        logGroupName: jobLogGroup,
+        logStreamName: stream,
+        logEvents: messages.map((message) => ({ timestamp: Date.now() + t++, message })),
+      }),
+    );
+  }
+  const told: string[] = [];
+  const outcome = await launchJob(ecs, spec, {
+    cluster,
+    subnets: [await defaultSubnet(moto, region)],
+    securityGroups: [],
+    publicIp: false,
+  }, {
+    table: shippedPriceTable(region),
+    intervalSeconds: 1,
+    onStarted: (arn) => taskArn = arn,
+    log: (arn) => taskLog(logs, taskLogStream(spec.name, arn)),
+    onLog: (s) => told.push(`${s.progress?.bytes_done} ${s.result ? "result" : "-"}`),
+    sleep: () => (writes.shift() ?? (() => Promise.resolve()))(),
+  });
+
+  // The first description finds no stream yet; then one progress record, then the last with the
+  // result document (indented by --json: one event per line), each told once; the warning line
+  // is not a record.
+  assert.deepEqual(told, [`${2 ** 20} -`, `${4 * 2 ** 20} result`]);
+  assert.equal(outcome.log.progress?.final, true);
+  assert.deepEqual(outcome.log.result, { packs_written: 3, bytes_freed: 1048576 });
+  logs.destroy();
+});
+
+Deno.test("a log the launcher may not read is told once, and the task is still followed to its end", async () => {
+  const { client } = scriptedEcs([
+    { tasks: [{ lastStatus: "RUNNING" }] },
+    { tasks: [{ lastStatus: "STOPPED", containers: [{ name: "permafrost", exitCode: 3 }] }] },
+  ]);
+  const errors: unknown[] = [];
+  let reads = 0;
+  const outcome = await launchJob(client, ecsSpec(), {
+    cluster: "c",
+    subnets: ["s"],
+    securityGroups: [],
+    publicIp: false,
+  }, {
+    table: shippedPriceTable(region),
+    intervalSeconds: 1,
+    sleep: () => Promise.resolve(),
+    log: () => () => {
+      reads++;
+      return Promise.reject(new Error("AccessDenied: logs:GetLogEvents"));
+    },
+    onLogError: (e) => errors.push(e),
+  });
+  assert.equal(outcome.exitCode, 3);
+  assert.equal(reads, 1);
+  assert.equal(errors.length, 1);
+  assert.deepEqual(outcome.log, {});
 });

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import { IntegrityError } from "../crypto/errors.ts";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
 import type { MirrorRef, TreeNode } from "../repository/tree.ts";
-import type { ObjectStat, Storage } from "../storage/storage.ts";
+import type { ByteRange, ObjectStat, Storage } from "../storage/storage.ts";
 import { type RepoKeys, requirePrivateKey } from "../repository/keys.ts";
 import { openSealedObject, sealedSize } from "./mirror_seal.ts";
 
@@ -34,6 +34,44 @@ export function statMirror(storage: Storage, ref: MirrorRef): Promise<ObjectStat
   return ref.version === undefined
     ? storage.stat(ref.key)
     : storage.statVersion(ref.key, ref.version);
+}
+
+/** Reads `range` of the object (version) `ref`. */
+function readMirror(
+  storage: Storage,
+  ref: MirrorRef,
+  range: ByteRange,
+): Promise<Uint8Array> {
+  return ref.version === undefined
+    ? storage.read(ref.key, range)
+    : storage.readVersion(ref.key, ref.version, range);
+}
+
+/**
+ * The object of `ref` as messages name it, and its stat; an `ObjectNotFound` naming `file` when
+ * it is missing.
+ */
+async function mirrorObject(
+  storage: Storage,
+  file: MirroredFile,
+  ref: MirrorRef,
+): Promise<{ object: string; stat: ObjectStat }> {
+  const object = `object "${ref.key}"${ref.version ? ` version "${ref.version}"` : ""}`;
+  const stat = await statMirror(storage, ref);
+  if (stat === null) {
+    throw new ObjectNotFound(
+      `file "${file.shownAs}" cannot be restored: its mirror ${object} is missing; run ` +
+        "`permafrost check` to list what else is",
+    );
+  }
+  return { object, stat };
+}
+
+/** Writes all of `bytes` to `fd` at `position`. */
+function writeAt(fd: number, bytes: Uint8Array, position: number): void {
+  for (let at = 0; at < bytes.length;) {
+    at += fs.writeSync(fd, bytes, at, bytes.length - at, position + at);
+  }
 }
 
 /**
@@ -76,14 +114,7 @@ async function writeSealed(
 ): Promise<number> {
   const privateKey = requirePrivateKey(keys, `the sealed mirror object of "${file.shownAs}"`);
   const { size = 0 } = file.node;
-  const object = `object "${ref.key}"${ref.version ? ` version "${ref.version}"` : ""}`;
-  const stat = await statMirror(storage, ref);
-  if (stat === null) {
-    throw new ObjectNotFound(
-      `file "${file.shownAs}" cannot be restored: its mirror ${object} is missing; run ` +
-        "`permafrost check` to list what else is",
-    );
-  }
+  const { object, stat } = await mirrorObject(storage, file, ref);
   const what = `file "${file.shownAs}" cannot be restored: its sealed mirror ${object}`;
   if (stat.size !== sealedSize(size)) {
     throw new IntegrityError(
@@ -94,19 +125,14 @@ async function writeSealed(
   const hash = createHash("sha256");
   let written = 0;
   await openSealedObject(
-    (offset, length) =>
-      ref.version === undefined
-        ? storage.read(ref.key, { offset, length })
-        : storage.readVersion(ref.key, ref.version, { offset, length }),
+    (offset, length) => readMirror(storage, ref, { offset, length }),
     stat.size,
     { publicKey: keys.publicKey, privateKey },
     what,
     (plaintext) => {
       if (written + plaintext.length > size) throw new IntegrityError(`${what} is too long`);
       hash.update(plaintext);
-      for (let at = 0; at < plaintext.length;) {
-        at += fs.writeSync(fd, plaintext, at, plaintext.length - at, written + at);
-      }
+      writeAt(fd, plaintext, written);
       written += plaintext.length;
     },
   );
@@ -128,14 +154,7 @@ async function writeVersion(
   fd: number,
 ): Promise<number> {
   const { size = 0 } = file.node;
-  const object = `object "${ref.key}"${ref.version ? ` version "${ref.version}"` : ""}`;
-  const stat = await statMirror(storage, ref);
-  if (stat === null) {
-    throw new ObjectNotFound(
-      `file "${file.shownAs}" cannot be restored: its mirror ${object} is missing; run ` +
-        "`permafrost check` to list what else is",
-    );
-  }
+  const { object, stat } = await mirrorObject(storage, file, ref);
   if (stat.size !== size) {
     throw new IntegrityError(
       `file "${file.shownAs}" cannot be restored: its mirror ${object} holds ${stat.size} ` +
@@ -145,16 +164,12 @@ async function writeVersion(
   const hash = createHash("sha256");
   for (let offset = 0; offset < size; offset += READ_BYTES) {
     const range = { offset, length: Math.min(READ_BYTES, size - offset) };
-    const bytes = ref.version === undefined
-      ? await storage.read(ref.key, range)
-      : await storage.readVersion(ref.key, ref.version, range);
+    const bytes = await readMirror(storage, ref, range);
     if (bytes.length !== range.length) {
       throw new IntegrityError(`file "${file.shownAs}": its mirror ${object} ended early`);
     }
     hash.update(bytes);
-    for (let at = 0; at < bytes.length;) {
-      at += fs.writeSync(fd, bytes, at, bytes.length - at, offset + at);
-    }
+    writeAt(fd, bytes, offset);
   }
   const sha256 = hash.digest("hex");
   if (sha256 !== ref.sha256) {

@@ -20,6 +20,7 @@ export * from "./errors.ts";
 export { release } from "./bytes.ts";
 export type { MirrorRef, TreeNode } from "./tree_node.ts";
 export { compareNames } from "./names.ts";
+export { parseSize, readSize, SIZE_UNITS } from "./size.ts";
 export type {
   CacheHit,
   CacheQuery,

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import { startPlugin } from "../../../host/plugin/sandbox.ts";
+import { startEngine } from "../engine_test_support.ts";
 import { classFor, syncOptions } from "./options.ts";
-
-const config = {
-  gear: Array.from({ length: 256 }, (_, i) => i),
-  chunker: { min: 1024, avg: 4096, max: 16384 },
-  blobLimit: 1 << 30,
-  filter: false,
-  excludeIfPresent: [],
-  options: {},
-};
 
 Deno.test("the sync engine's class rules: the first that matches wins, sizes as the config writes them, STANDARD when none does", () => {
   const { classes } = syncOptions({
@@ -59,12 +50,7 @@ Deno.test("the sync engine refuses at start-up an unknown key, a bad rule, a bad
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(
-      startPlugin({
-        kind: "engine",
-        name: "sync",
-        vars: { $sources: [dir] },
-        config: { ...config, options: { part: 1 } },
-      }),
+      startEngine("sync", dir, { options: { part: 1 } }),
       /unknown key "part"/,
     );
   } finally {
@@ -74,7 +60,7 @@ Deno.test("the sync engine refuses at start-up an unknown key, a bad rule, a bad
 
 Deno.test("the sync engine cannot back up without the host's mirror capability", async () => {
   const dir = await Deno.makeTempDir();
-  const h = await startPlugin({ kind: "engine", name: "sync", vars: { $sources: [dir] }, config });
+  const h = await startEngine("sync", dir);
   try {
     await assert.rejects(h.call("backup", [dir]), /capability "mirror" was not granted/);
   } finally {

@@ -8,7 +8,13 @@
  * @module
  */
 
-import { refuseUnknownOptions, type StorageClass, storageClasses } from "../../sdk/mod.ts";
+import {
+  readSize,
+  refuseUnknownOptions,
+  SIZE_UNITS,
+  type StorageClass,
+  storageClasses,
+} from "../../sdk/mod.ts";
 
 /** A storage class rule: files larger than `largerThan` bytes (all, when absent) go to `class`. */
 export interface ClassRule {
@@ -23,19 +29,6 @@ export interface SyncOptions {
   /** Each file sealed (docs/format.md §8.1) instead of a plain object; off by default. */
   encrypt: boolean;
 }
-
-const UNITS: Record<string, number> = {
-  "": 1,
-  b: 1,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-};
 
 /** Checks `options`; see the module doc. */
 export function syncOptions(options: Record<string, unknown>): SyncOptions {
@@ -89,15 +82,12 @@ function classRule(rule: unknown, i: number): ClassRule {
 
 function size(value: unknown, at: string): number {
   if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) return value;
-  const m = typeof value === "string"
-    ? /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*$/.exec(value)
-    : null;
-  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) {
+  const bytes = typeof value === "string" ? readSize(value) : undefined;
+  if (bytes === undefined) {
     throw new TypeError(
       `${at}: "larger_than" ${JSON.stringify(value)} is not a size (a number with an optional ` +
-        "unit: KiB, MiB, GiB, TiB, KB, MB, GB, TB)",
+        `unit: ${SIZE_UNITS})`,
     );
   }
-  return Math.round(Number(m[1]) * unit);
+  return bytes;
 }

@@ -1,26 +1,11 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { startPlugin } from "../../../host/plugin/sandbox.ts";
+import { startEngine } from "../engine_test_support.ts";
 import { DEFAULT_BLOCK } from "./mod.ts";
 
-const config = {
-  gear: Array.from({ length: 256 }, (_, i) => i),
-  chunker: { min: 1024, avg: 4096, max: 16384 },
-  blobLimit: 1 << 30,
-  filter: false,
-  excludeIfPresent: [],
-  options: {},
-};
-
-function start(dir: string, options: Record<string, unknown> = {}) {
-  return startPlugin({
-    kind: "engine",
-    name: "vm-delta",
-    vars: { $sources: [dir] },
-    config: { ...config, options },
-  });
-}
+const start = (dir: string, options: Record<string, unknown> = {}) =>
+  startEngine("vm-delta", dir, { options });
 
 Deno.test("the vm-delta engine's split() cuts a file into fixed blocks (64 KiB unless engine_config says otherwise) from its size alone, reading only its sources", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir());
@@ -57,12 +42,7 @@ Deno.test("the vm-delta engine refuses at start-up a block that is not a power o
     );
   }
   await assert.rejects(
-    startPlugin({
-      kind: "engine",
-      name: "vm-delta",
-      vars: { $sources: [dir] },
-      config: { ...config, blobLimit: 8192, options: { block: 16384 } },
-    }),
+    startEngine("vm-delta", dir, { blobLimit: 8192, options: { block: 16384 } }),
     /block 16384 is over the blob limit 8192/,
   );
   await assert.rejects(

@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import { startPlugin } from "../../../host/plugin/sandbox.ts";
-
-const config = {
-  gear: Array.from({ length: 256 }, (_, i) => i),
-  chunker: { min: 1024, avg: 4096, max: 16384 },
-  blobLimit: 1 << 30,
-  filter: false,
-  excludeIfPresent: [],
-  options: {},
-};
+import { startEngine } from "../engine_test_support.ts";
 
 Deno.test("the worm engine's split() keeps a file whole up to 64 MiB, cuts it every 64 MiB, and reads only its sources", async () => {
   const dir = await Deno.realPath(await Deno.makeTempDir());
@@ -19,7 +10,7 @@ Deno.test("the worm engine's split() keeps a file whole up to 64 MiB, cuts it ev
   const big = join(dir, "big");
   fs.closeSync(fs.openSync(big, "w"));
   fs.truncateSync(big, (64 << 20) * 2 + 5); // sparse: split() reads the size, not the bytes
-  const h = await startPlugin({ kind: "engine", name: "worm", vars: { $sources: [dir] }, config });
+  const h = await startEngine("worm", dir);
   try {
     assert.deepEqual(
       await h.call("split", [join(dir, "small"), join(dir, "empty"), big]),
@@ -27,12 +18,7 @@ Deno.test("the worm engine's split() keeps a file whole up to 64 MiB, cuts it ev
     );
     await assert.rejects(h.call("split", ["/etc/hostname"]), Deno.errors.NotCapable);
     await assert.rejects(
-      startPlugin({
-        kind: "engine",
-        name: "worm",
-        vars: { $sources: [dir] },
-        config: { ...config, options: { part: 1 } },
-      }),
+      startEngine("worm", dir, { options: { part: 1 } }),
       /engine "worm" takes no engine_config: unknown key "part"/,
     );
   } finally {
