@@ -9,7 +9,7 @@
  * @module
  */
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { AEAD_NONCE_LENGTH, AEAD_OVERHEAD, aeadOpenAsync, aeadSealAsync } from "../crypto/aead.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { openSealed, sealTo } from "../crypto/sealed_box.ts";
@@ -46,15 +46,26 @@ function frameAad(index: number, final: boolean): Uint8Array {
 }
 
 /**
+ * A frame was sealed again with other plaintext than the first time (the file changed between
+ * the two reads of an upload in pieces). Thrown before anything is sealed: a nonce is never used
+ * for two different plaintexts under one key, which would undo AES-GCM's secrecy and integrity.
+ */
+export class FramePlaintextChanged extends Error {
+  override name = "FramePlaintextChanged";
+}
+
+/**
  * The writer of one sealed object: a fresh data key sealed to `publicKey`, and one fresh random
  * nonce per frame, kept so that sealing the same plaintext again (the second read of a file
- * uploaded in pieces) gives the same bytes.
+ * uploaded in pieces) gives the same bytes. It remembers each frame's SHA-256 and refuses
+ * ({@link FramePlaintextChanged}) to seal a frame again with other bytes.
  */
 export class SealedWriter {
   readonly header: Uint8Array;
   readonly frames: number;
   #dataKey: Uint8Array;
   #nonces: Uint8Array[] = [];
+  #digests: string[] = [];
 
   constructor(publicKey: Uint8Array, size: number) {
     this.#dataKey = new Uint8Array(randomBytes(32));
@@ -72,6 +83,11 @@ export class SealedWriter {
     if (!final && plaintext.length !== SEALED_FRAME_BYTES) {
       throw new RangeError(`frame ${index} is ${plaintext.length} bytes, not a full frame`);
     }
+    const digest = createHash("sha256").update(plaintext).digest("hex");
+    if (this.#digests[index] !== undefined && this.#digests[index] !== digest) {
+      throw new FramePlaintextChanged(`frame ${index} is not the bytes first sealed there`);
+    }
+    this.#digests[index] = digest;
     this.#nonces[index] ??= new Uint8Array(randomBytes(AEAD_NONCE_LENGTH));
     const sealed = await aeadSealAsync(
       this.#dataKey,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { generateKeyPair } from "../crypto/sealed_box.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import {
+  FramePlaintextChanged,
   openSealedObject,
   SEALED_FRAME_BYTES,
   sealedFrames,
@@ -72,4 +73,14 @@ Deno.test("a sealed mirror object does not open without its private key, nor wit
       String(expected),
     );
   }
+});
+
+Deno.test("a frame sealed again gives the same bytes for the same plaintext, and is refused for other plaintext before its nonce is used again", async () => {
+  const writer = new SealedWriter(keys.publicKey, 10);
+  const first = await writer.frame(0, new TextEncoder().encode("0123456789"));
+  assert.deepEqual(await writer.frame(0, new TextEncoder().encode("0123456789")), first);
+  await assert.rejects(
+    () => writer.frame(0, new TextEncoder().encode("0123456780")),
+    FramePlaintextChanged,
+  );
 });

@@ -55,7 +55,7 @@ import { lstat } from "../../plugins/sdk/stat.ts";
 import type { MirrorPut } from "../../plugins/sdk/engine_types.ts";
 import type { ReplacedObject } from "../cost/sync_cost.ts";
 import { latestManifest } from "./mirror_manifest.ts";
-import { MIRROR_SEALED, sealedSize, SealedWriter } from "./mirror_seal.ts";
+import { FramePlaintextChanged, MIRROR_SEALED, sealedSize, SealedWriter } from "./mirror_seal.ts";
 
 /** The largest file mirrored to a store that takes objects only whole (read into memory). */
 export const MIRROR_MAX_BYTES = 1 << 30;
@@ -630,6 +630,7 @@ async function readInPieces(
   } catch (err) {
     return { skipped: `cannot open: ${(err as Error).message}` };
   }
+  let inEach = false; // an error of `each` (the store, the sealer) is not a read error
   try {
     if (!(await file.stat()).isFile()) {
       return {
@@ -650,7 +651,9 @@ async function readInPieces(
       got += filled;
       if (got > size) break; // it grew
       hash.update(piece.subarray(0, filled));
+      inEach = true;
       await each(filled === piece.length ? piece : piece.slice(0, filled));
+      inEach = false;
       if (filled < piece.length) break;
     }
     const after = lstat(path);
@@ -659,6 +662,8 @@ async function readInPieces(
     }
     return { sha256: hash.digest("hex") };
   } catch (err) {
+    if (err instanceof FramePlaintextChanged) return { skipped: CHANGED };
+    if (inEach) throw err;
     return { skipped: `cannot read: ${(err as Error).message}` };
   } finally {
     await file.close();
