@@ -7,6 +7,10 @@
  * that references them is committed (`commit`), so a killed backup can never leave the cache
  * pointing at data that was not stored. Deleting the cache file is always safe.
  *
+ * Until then a run's entries wait in a temporary table of its own connection (on disk, not in
+ * the heap: a first backup's entries grow with its files), which no other run sees and which
+ * SQLite drops when the connection ends, killed or not.
+ *
  * Racy entries are not written (git's "racily clean" rule): a file whose mtime or ctime is
  * within a margin before the run started, or later, could change again within the same
  * timestamp tick after it was read, and then match its row with other content. Such a file is
@@ -49,8 +53,12 @@ const FIRST_ENGINE = "dedup";
 
 export class FileCache {
   #db: DatabaseSync;
-  #pending = new Map<string, CacheRecord>();
   #get;
+  #stage;
+  /** Whether `record` staged anything since the last `commit`. */
+  #staged = false;
+  /** Why staging failed, if it did: `commit` reports it instead of writing part of the run. */
+  #stageFailure: Error | undefined;
   /** The table of this engine's rows, quoted. */
   #table: string;
 
@@ -84,6 +92,20 @@ export class FileCache {
       `SELECT path, size, mtime, ctime, inode, content FROM ${this.#table} ` +
         "WHERE path IN (SELECT value FROM json_each(?))",
     );
+    // Staged entries are spilled to a temporary file, whatever SQLite's compiled default.
+    this.#db.exec(`
+      PRAGMA temp_store = FILE;
+      CREATE TEMP TABLE staged (
+        path TEXT NOT NULL, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
+        inode TEXT NOT NULL, content TEXT NOT NULL
+      );`);
+    // A batch is one statement over its JSON (as `#get`), appended in call order without a
+    // key (`commit` keeps each path's last row): 100,000 rows in 0.3 s, not 1 s with a key.
+    this.#stage = this.#db.prepare(
+      "INSERT INTO temp.staged (path, size, mtime, ctime, inode, content) " +
+        "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 " +
+        "FROM json_each(?)",
+    );
   }
 
   /**
@@ -108,9 +130,31 @@ export class FileCache {
     });
   }
 
-  /** Remembers files read in this run; written by `commit`. */
+  /**
+   * Remembers files read in this run (a later record of a path replaces it); see `commit`.
+   * Never throws: a cache that cannot stage is reported by `commit`, as the backup goes on.
+   */
   record(records: CacheRecord[]): void {
-    for (const r of records) this.#pending.set(r.path, r);
+    if (records.length === 0 || this.#stageFailure) return;
+    try {
+      this.#stageAll(records);
+    } catch (err) {
+      this.#stageFailure = err as Error;
+    }
+  }
+
+  #stageAll(records: CacheRecord[]): void {
+    // A mirrored file's row holds its object instead of blob ids (docs/format.md §10a).
+    const rows = records.map((r) => [
+      r.path,
+      r.size,
+      r.mtime,
+      r.ctime,
+      r.inode,
+      JSON.stringify(r.mirror ? { mirror: r.mirror } : r.content),
+    ]);
+    this.#stage.run(JSON.stringify(rows));
+    this.#staged = true;
   }
 
   /**
@@ -120,27 +164,30 @@ export class FileCache {
    * after the snapshot is committed.
    */
   commit(startedAt: number): void {
-    if (this.#pending.size === 0) return;
-    const safe = (ns: string) => settledBefore(ns, startedAt);
-    const now = new Date().toISOString();
-    const put = this.#db.prepare(
-      `INSERT OR REPLACE INTO ${this.#table} (path, size, mtime, ctime, inode, content, seen) ` +
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    if (this.#stageFailure) throw this.#stageFailure;
+    if (!this.#staged) return;
+    // The racy rule runs in SQLite, on each staged row: no row becomes a JavaScript object.
+    this.#db.function(
+      "settled",
+      { deterministic: true },
+      (mtime, ctime) =>
+        settledBefore(String(mtime), startedAt) && settledBefore(String(ctime), startedAt) ? 1 : 0,
     );
     this.#db.exec("BEGIN IMMEDIATE");
     try {
-      for (const r of this.#pending.values()) {
-        if (!safe(r.mtime) || !safe(r.ctime)) continue;
-        // A mirrored file's row holds its object instead of blob ids (docs/format.md §10a).
-        const content = JSON.stringify(r.mirror ? { mirror: r.mirror } : r.content);
-        put.run(r.path, r.size, r.mtime, r.ctime, r.inode, content, now);
-      }
+      this.#db.prepare(
+        `INSERT OR REPLACE INTO ${this.#table} (path, size, mtime, ctime, inode, content, seen) ` +
+          "SELECT path, size, mtime, ctime, inode, content, ? FROM temp.staged " +
+          "WHERE rowid IN (SELECT max(rowid) FROM temp.staged GROUP BY path) " +
+          "AND settled(mtime, ctime)",
+      ).run(new Date().toISOString());
+      this.#db.exec("DELETE FROM temp.staged");
       this.#db.exec("COMMIT");
     } catch (err) {
       this.#db.exec("ROLLBACK");
       throw err;
     }
-    this.#pending.clear();
+    this.#staged = false;
   }
 
   close(): void {

@@ -11,7 +11,7 @@ import {
   readBlob,
   readPackContents,
 } from "./pack.ts";
-import { decodePackIndex, encodePackIndex } from "./pack_index.ts";
+import { decodePackIndex, encodePackIndex, PackIndexBuilder } from "./pack_index.ts";
 
 const keys = await generateMasterKeys();
 
@@ -87,4 +87,16 @@ Deno.test("a pack-index blob naming a metadata pack is refused on decode", () =>
   const plain = encodePackIndex([p]);
   plain[4 + 32] = 1; // the pack's flags byte: metadata
   assert.throws(() => decodePackIndex(plain), FormatError);
+});
+
+Deno.test("a pack-index built pack by pack is the blob encodePackIndex makes of the same packs", () => {
+  const packs = [dataPack(10), dataPack(11), dataPack(12)];
+  const builder = new PackIndexBuilder();
+  assert.throws(() => builder.take(), RangeError);
+  for (const p of packs.slice(0, 2)) builder.add(p);
+  assert.equal(builder.count, 2);
+  assert.deepEqual(builder.take(), encodePackIndex(packs.slice(0, 2)));
+  builder.add(packs[2]); // starts afresh after take()
+  assert.deepEqual(decodePackIndex(builder.take()), [packs[2]].map((p) => ({ ...p })));
+  assert.throws(() => builder.add({ ...packs[0], metadata: true }), TypeError);
 });

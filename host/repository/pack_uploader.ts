@@ -30,7 +30,7 @@ import type { Storage } from "../storage/storage.ts";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
 import type { IndexedPack } from "./index_segment.ts";
-import { encodePackIndex } from "./pack_index.ts";
+import { PackIndexBuilder } from "./pack_index.ts";
 import { layout } from "./layout.ts";
 import { type BlobType, PackWriter } from "./pack.ts";
 import type { RepoConfig } from "./config.ts";
@@ -152,8 +152,8 @@ export class PackUploader {
   #openedAt = 0;
   #uploads = new Set<Promise<void>>();
   #failure: unknown;
-  /** Data packs stored (durable and indexed) that no pack-index blob names yet. */
-  #unnamedDataPacks: IndexedPack[] = [];
+  /** Data packs stored (durable and indexed) that no pack-index blob names yet, encoded. */
+  #unnamedDataPacks = new PackIndexBuilder();
 
   constructor(
     private storage: Storage,
@@ -325,10 +325,8 @@ export class PackUploader {
     if (data && data.count > 0) this.#store(data, this.#dataSeq++);
     this.#openedAt = this.#dataBytes;
     await this.#settle();
-    if (this.#unnamedDataPacks.length > 0) {
-      const named = this.#unnamedDataPacks;
-      this.#unnamedDataPacks = [];
-      await this.#add("pack-index", encodePackIndex(named));
+    if (this.#unnamedDataPacks.count > 0) {
+      await this.#add("pack-index", this.#unnamedDataPacks.take());
     }
     const meta = this.#open.meta;
     this.#open.meta = undefined;
@@ -362,7 +360,7 @@ export class PackUploader {
       await this.writeSegment([indexed]);
       if (seq !== undefined) this.#packSeq.set(pack.id, seq);
       this.index.add([indexed]);
-      if (!pack.metadata) this.#unnamedDataPacks.push(indexed);
+      if (!pack.metadata) this.#unnamedDataPacks.add(indexed);
       // A blob pending again in a later pack (a copy near its directory) stays pending there.
       const mine = seq ?? -1;
       for (const b of pack.blobs) if (this.#pending.get(b.id) === mine) this.#pending.delete(b.id);
