@@ -12,7 +12,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { guardRunEstimate } from "../cost/gateway_cost.ts";
 import { executeGuard, type GuardOutcome, type GuardPlan, planGuard } from "../ops/guard.ts";
-import { parseS3Location, s3Credentials, type WireCredentials } from "../storage/s3_location.ts";
+import { parseS3Location, sdkCredentials } from "../storage/s3_location.ts";
 import { type Context, jsonOption, plural, printable, UsageError } from "./context.ts";
 import { render } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
@@ -37,15 +37,11 @@ export async function cmdGuard(ctx: Context): Promise<number> {
   }
   if (emitsJob(ctx)) return emitService(ctx, "guard", location);
   const target = parseS3Location(location);
-  const credentials = s3Credentials(target);
   const client = new S3Client({
     region: target.region,
     endpoint: target.endpoint,
     forcePathStyle: target.pathStyle,
-    credentials: async () => {
-      const c = await credentials.get() as WireCredentials;
-      return { ...c, expiration: c.expiration ? new Date(c.expiration) : undefined };
-    },
+    credentials: sdkCredentials(target),
   });
   try {
     const plan = await planGuard(client, { bucket: target.bucket, keyPrefix: target.keyPrefix });

@@ -19,7 +19,7 @@ import type { ECSClient, RegisterTaskDefinitionCommandInput } from "@aws-sdk/cli
 import { fargateItems } from "../cost/fargate.ts";
 import type { LineItem } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
-import { s3Credentials, type S3Target } from "../storage/s3_location.ts";
+import { type S3Target, sdkCredentials } from "../storage/s3_location.ts";
 import { type JobLogState, readJobLines } from "./job_log.ts";
 import type { JobSpec } from "./job_spec.ts";
 
@@ -82,20 +82,11 @@ export async function ecsClient(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): Promise<ECSClient> {
   const { ECSClient } = await import("@aws-sdk/client-ecs");
-  const credentials = s3Credentials(target);
   const endpoint = env("PERMAFROST_ECS_ENDPOINT") || undefined;
   return new ECSClient({
     region: target.region,
     ...(endpoint ? { endpoint } : {}),
-    credentials: async () => {
-      const c = await credentials.get() as {
-        accessKeyId: string;
-        secretAccessKey: string;
-        sessionToken?: string;
-        expiration?: string;
-      };
-      return { ...c, expiration: c.expiration ? new Date(c.expiration) : undefined };
-    },
+    credentials: sdkCredentials(target),
   });
 }
 

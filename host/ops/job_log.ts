@@ -16,7 +16,7 @@
  */
 
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
-import { s3Credentials, type S3Target } from "../storage/s3_location.ts";
+import { type S3Target, sdkCredentials } from "../storage/s3_location.ts";
 import { jobLogGroup } from "./job_definition.ts";
 
 /** The CloudWatch Logs client in `target`'s region with the host's credentials for it. */
@@ -25,20 +25,11 @@ export async function logsClient(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): Promise<CloudWatchLogsClient> {
   const { CloudWatchLogsClient } = await import("@aws-sdk/client-cloudwatch-logs");
-  const credentials = s3Credentials(target);
   const endpoint = env("PERMAFROST_LOGS_ENDPOINT") || undefined;
   return new CloudWatchLogsClient({
     region: target.region,
     ...(endpoint ? { endpoint } : {}),
-    credentials: async () => {
-      const c = await credentials.get() as {
-        accessKeyId: string;
-        secretAccessKey: string;
-        sessionToken?: string;
-        expiration?: string;
-      };
-      return { ...c, expiration: c.expiration ? new Date(c.expiration) : undefined };
-    },
+    credentials: sdkCredentials(target),
   });
 }
 

@@ -9,14 +9,14 @@
  */
 
 import type { BatchJobs, BatchStatus } from "../cold/batch_restore.ts";
-import { s3Credentials, type S3Target } from "../storage/s3_location.ts";
+import { type S3Target, sdkCredentials } from "../storage/s3_location.ts";
 
 /** {@link BatchJobs} through the AWS SDK, in `target`'s region with its credentials. */
 export function s3ControlJobs(
   target: S3Target,
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
 ): BatchJobs {
-  const credentials = s3Credentials(target);
+  const credentials = sdkCredentials(target);
   const endpoint = env("PERMAFROST_S3_CONTROL_ENDPOINT") || undefined;
   const client = import("@aws-sdk/client-s3-control").then((sdk) => ({
     sdk,
@@ -27,15 +27,7 @@ export function s3ControlJobs(
       ...(endpoint
         ? { endpointProvider: () => ({ url: new URL(endpoint) }), disableHostPrefix: true }
         : {}),
-      credentials: async () => {
-        const c = await credentials.get() as {
-          accessKeyId: string;
-          secretAccessKey: string;
-          sessionToken?: string;
-          expiration?: string;
-        };
-        return { ...c, expiration: c.expiration ? new Date(c.expiration) : undefined };
-      },
+      credentials,
     }),
   }));
   return {

@@ -170,6 +170,23 @@ export function s3Credentials(target: S3Target): CapabilityImpl {
   };
 }
 
+/**
+ * The same credentials as an AWS SDK client's `credentials` option (its `expiration` a `Date`),
+ * for the host's own clients (ECS, CloudWatch Logs, S3 Control, the guard's S3).
+ */
+export function sdkCredentials(target: S3Target): () => Promise<{
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}> {
+  const credentials = s3Credentials(target);
+  return async () => {
+    const c = await credentials.get() as WireCredentials;
+    return { ...c, expiration: c.expiration ? new Date(c.expiration) : undefined };
+  };
+}
+
 /** The `s3` plugin's folder. */
 export const s3PluginDir = fileURLToPath(new URL("../../plugins/storage/s3/", import.meta.url));
 
