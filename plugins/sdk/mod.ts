@@ -37,7 +37,7 @@ export type {
 export { parseEngineConfig, refuseUnknownOptions } from "./engine_config.ts";
 export { connectEngineHost } from "./engine_host.ts";
 export { Walker, type WalkOptions, walkSources } from "./walker.ts";
-export { chunkLengths, LimitSplitter, READ_SIZE, type Splitter } from "./splitter.ts";
+export { chunkLengths, limitLengths, LimitSplitter, READ_SIZE, type Splitter } from "./splitter.ts";
 export { type WalkingEngine, walkingEngine } from "./walking_engine.ts";
 export {
   CACHEDIR_SIGNATURE,

@@ -30,6 +30,20 @@ export interface Splitter {
 export const READ_SIZE = 4 << 20;
 
 /**
+ * For each file (absolute), the lengths {@link LimitSplitter}`(limit)` cuts it into, from its
+ * size alone: no file is read (`split` of an engine that cuts at fixed offsets).
+ */
+export function limitLengths(paths: string[], limit: number): number[][] {
+  return paths.map((p) => {
+    const lengths: number[] = [];
+    for (let left = fs.statSync(p).size; left > 0; left -= limit) {
+      lengths.push(Math.min(limit, left));
+    }
+    return lengths;
+  });
+}
+
+/**
  * A splitter that cuts only every `limit` bytes: a file is one chunk when it is at most `limit`
  * bytes long (the whole file is then held in memory until `finish`).
  */

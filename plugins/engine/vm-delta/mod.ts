@@ -19,8 +19,8 @@
  * @module
  */
 
-import fs from "node:fs";
 import {
+  limitLengths,
   LimitSplitter,
   parseEngineConfig,
   refuseUnknownOptions,
@@ -63,13 +63,6 @@ servePlugin((ctx) => {
   const block = blockOption(config.options, config.blobLimit);
   return walkingEngine(ctx, config, {
     splitter: () => new LimitSplitter(block),
-    lengths: (paths) =>
-      paths.map((p) => {
-        const lengths: number[] = [];
-        for (let left = fs.statSync(p).size; left > 0; left -= block) {
-          lengths.push(Math.min(block, left));
-        }
-        return lengths;
-      }),
+    lengths: (paths) => limitLengths(paths, block), // from the size alone: no file is read
   });
 });

@@ -13,8 +13,8 @@
  * @module
  */
 
-import fs from "node:fs";
 import {
+  limitLengths,
   LimitSplitter,
   parseEngineConfig,
   refuseUnknownOptions,
@@ -35,14 +35,6 @@ servePlugin((ctx) => {
   const part = Math.min(PART_LENGTH, config.blobLimit);
   return walkingEngine(ctx, config, {
     splitter: () => new LimitSplitter(part),
-    // From the size alone: no file is read.
-    lengths: (paths) =>
-      paths.map((p) => {
-        const lengths: number[] = [];
-        for (let left = fs.statSync(p).size; left > 0; left -= part) {
-          lengths.push(Math.min(part, left));
-        }
-        return lengths;
-      }),
+    lengths: (paths) => limitLengths(paths, part), // from the size alone: no file is read
   });
 });
