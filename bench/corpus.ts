@@ -46,6 +46,13 @@ export interface CorpusInfo {
   bytes: number;
   /** Seconds spent generating it now; 0 when reused or given. */
   generatedSeconds: number;
+  /**
+   * A folder and a file in it (paths relative to `dir`) for the probe steps (`ls`, `find`,
+   * `restore-one`); only the million-file corpus names one.
+   */
+  probe?: { dir: string; file: string };
+  /** What the corpus is, for the report (e.g. which system folders were copied). */
+  source?: string;
 }
 
 /** Name of the cache directory for `spec` (one per version and size). */

@@ -7,13 +7,27 @@
 
 import type { Amplification } from "./amplification.ts";
 import type { CorpusInfo } from "./corpus.ts";
-import { displayName, STEP_LABELS, type StepName, STEPS, type ToolResult } from "./run_tool.ts";
+import type { Peer } from "./peers.ts";
+import {
+  ALL_STEPS,
+  displayName,
+  PROBE_STEPS,
+  STEP_LABELS,
+  type StepName,
+  type ToolResult,
+} from "./run_tool.ts";
 
+/** permafrost's time and peak RSS over a peer's, for one step (lower is better). */
 export interface Ratio {
+  /** The peer tool: restic, rustic or kopia. */
+  peer: string;
   step: StepName;
   time: number;
   rss: number;
 }
+
+/** The tools Permafrost is compared with, in this order. */
+export const PEER_NAMES = ["restic", "rustic", "kopia"];
 
 /** The whole report, as `--json` prints it. */
 export interface BenchReport {
@@ -29,6 +43,8 @@ export interface BenchReport {
   };
   chunker: { mbPerSec: number; rounds: number[]; bytes: number } | null;
   corpus: CorpusInfo | null;
+  /** The peer tools asked for: where each was found or installed, or why it is not there. */
+  peers?: Peer[];
   tools: ToolResult[];
   ratios: Ratio[];
   /**
@@ -48,24 +64,28 @@ export interface BenchRound {
 }
 
 /**
- * Per step, the median of the rounds' ratios (each round's permafrost/restic, both measured in
- * that round: on a shared machine a ratio within one round is steadier than times across rounds).
+ * Per peer and step, the median of the rounds' ratios (each round's permafrost/peer, both
+ * measured in that round: on a shared machine a ratio within one round is steadier than times
+ * across rounds).
  */
 export function medianRatios(rounds: BenchRound[]): Ratio[] {
   const out: Ratio[] = [];
-  for (const step of STEPS.slice(1)) {
-    const of = rounds.map((r) => r.ratios.find((x) => x.step === step)).filter((x) => x);
-    if (of.length === 0) continue;
-    out.push({
-      step,
-      time: median(of.map((x) => x!.time)),
-      rss: median(of.map((x) => x!.rss)),
-    });
+  for (const peer of PEER_NAMES) {
+    for (const step of ALL_STEPS.slice(1)) {
+      const of = rounds.flatMap((r) => r.ratios.filter((x) => x.peer === peer && x.step === step));
+      if (of.length === 0) continue;
+      out.push({
+        peer,
+        step,
+        time: median(of.map((x) => x.time)),
+        rss: median(of.map((x) => x.rss)),
+      });
+    }
   }
   return out;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -87,21 +107,31 @@ function table(rows: string[][], left = 2): string {
   ).join("\n");
 }
 
-/** permafrost/restic for each step both completed (local repositories only). */
+/** A step that exited 0 with a right output. */
+function succeeded(t: ToolResult, step: StepName) {
+  return t.steps.find((s) => s.step === step && s.code === 0 && !s.wrong);
+}
+
+/**
+ * permafrost/peer for each peer that ran and each step both completed (local repositories only).
+ */
 export function ratios(tools: ToolResult[]): Ratio[] {
   const pf = tools.find((t) => t.name === "permafrost");
-  const rs = tools.find((t) => t.name === "restic");
-  if (!pf?.available || !rs?.available) return [];
+  if (!pf?.available) return [];
   const out: Ratio[] = [];
-  for (const step of STEPS.slice(1)) {
-    const a = pf.steps.find((s) => s.step === step && s.code === 0);
-    const b = rs.steps.find((s) => s.step === step && s.code === 0);
-    if (a && b) {
-      out.push({
-        step,
-        time: a.seconds / b.seconds,
-        rss: b.peakRssBytes ? a.peakRssBytes / b.peakRssBytes : NaN,
-      });
+  for (const peer of PEER_NAMES) {
+    const other = tools.find((t) => t.name === peer);
+    if (!other?.available) continue;
+    for (const step of ALL_STEPS.slice(1)) {
+      const a = succeeded(pf, step), b = succeeded(other, step);
+      if (a && b) {
+        out.push({
+          peer,
+          step,
+          time: a.seconds / b.seconds,
+          rss: b.peakRssBytes ? a.peakRssBytes / b.peakRssBytes : NaN,
+        });
+      }
     }
   }
   return out;
@@ -109,7 +139,9 @@ export function ratios(tools: ToolResult[]): Ratio[] {
 
 function describeCorpus(c: CorpusInfo): string {
   return `${c.dir}: ${c.files} files in ${c.dirs} dirs, ${fmtBytes(c.bytes)}` +
-    (c.generatedSeconds ? ` (generated in ${c.generatedSeconds.toFixed(1)} s)` : "");
+    (c.generatedSeconds ? ` (generated in ${c.generatedSeconds.toFixed(1)} s)` : "") +
+    (c.source ? `\n  ${c.source}` : "") +
+    (c.probe ? `\n  probe: ls ${c.probe.dir}, find and restore ${c.probe.file}` : "");
 }
 
 /** The report as text. */
@@ -126,6 +158,11 @@ export function render(report: BenchReport): string {
     out.push(`chunker: FastCDC 256K/1M/4M ${report.chunker.mbPerSec.toFixed(0)} MB/s`);
   }
   if (report.corpus) out.push(`corpus: ${describeCorpus(report.corpus)}`);
+  for (const p of report.peers ?? []) {
+    if (p.installSeconds > 0) {
+      out.push(`${p.name} installed now in ${p.installSeconds.toFixed(0)} s`);
+    }
+  }
   for (const t of tools) {
     out.push(
       t.available ? `${t.name}: ${t.version}` : `${displayName(t.name)} not available: ${t.reason}`,
@@ -134,21 +171,41 @@ export function render(report: BenchReport): string {
   }
   out.push("");
   const rows = [["step", "tool", "seconds", "MB/s", "peak RSS", "repo size"]];
-  for (const step of STEPS) {
+  for (const step of ALL_STEPS) {
     for (const t of tools) {
       const s = t.steps.find((x) => x.step === step);
-      if (!s) continue;
+      if (!s) {
+        // A probe step the tool has no command for.
+        const probed = t.steps.some((x) => (PROBE_STEPS as readonly string[]).includes(x.step));
+        if (probed && (PROBE_STEPS as readonly string[]).includes(step)) {
+          rows.push([STEP_LABELS[step], t.name, "-", "-", "-", "-"]);
+        }
+        continue;
+      }
       rows.push([
         STEP_LABELS[step],
         t.name,
         s.seconds.toFixed(2),
-        s.code !== 0 ? "FAILED" : s.mbPerSec === null ? "-" : s.mbPerSec.toFixed(1),
+        s.code !== 0
+          ? "FAILED"
+          : s.wrong
+          ? "WRONG"
+          : s.mbPerSec === null
+          ? "-"
+          : s.mbPerSec.toFixed(1),
         fmtBytes(s.peakRssBytes),
-        step === "restore" ? "-" : fmtBytes(s.repoBytes),
+        step === "init" || step === "backup" || step === "backup-nochange"
+          ? fmtBytes(s.repoBytes)
+          : "-",
       ]);
     }
   }
   if (rows.length > 1) out.push(table(rows), "");
+  for (const t of tools) {
+    for (const s of t.steps) {
+      if (s.wrong) out.push(`${t.name} ${STEP_LABELS[s.step]}: ${s.wrong}`);
+    }
+  }
   for (const t of tools) {
     if (t.note) out.push(`${t.name}: ${t.note}`);
     if (t.name === "permafrost-s3" && t.steps.length > 0) {
@@ -178,23 +235,27 @@ export function render(report: BenchReport): string {
     out.push(
       "",
       report.rounds && report.rounds.length > 1
-        ? `permafrost/restic, median over ${report.rounds.length} rounds (lower is better):`
-        : "permafrost/restic (lower is better):",
+        ? `permafrost/peer, median over ${report.rounds.length} rounds of each round's own ratio` +
+          " (lower is better):"
+        : "permafrost/peer (lower is better):",
+      table([
+        ["peer", "step", "time", "peak RSS"],
+        ...report.ratios.map((r) => [r.peer, STEP_LABELS[r.step], x(r.time), x(r.rss)]),
+      ]),
     );
-    for (const r of report.ratios) {
-      out.push(
-        `  ${STEP_LABELS[r.step].padEnd(17)} time ${r.time.toFixed(2)}x  peak RSS ${
-          r.rss.toFixed(2)
-        }x`,
-      );
-    }
   }
   return out.join("\n");
 }
 
-/** Each round's seconds and ratios, one row per round. */
+function x(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : "-";
+}
+
+/** Each round's seconds (one row per round), then its own permafrost/peer time ratios. */
 function renderRounds(rounds: BenchRound[]): string[] {
-  const steps = STEPS.slice(1);
+  const steps = ALL_STEPS.slice(1).filter((step) =>
+    rounds.some((r) => r.tools.some((t) => t.steps.some((s) => s.step === step)))
+  );
   const rows = [["round", "order", "load", ...steps.map((s) => STEP_LABELS[s])]];
   rounds.forEach((r, i) => {
     rows.push([
@@ -202,16 +263,33 @@ function renderRounds(rounds: BenchRound[]): string[] {
       r.order.join(","),
       r.loadAverage.start[0].toFixed(2),
       ...steps.map((step) => {
-        const ratio = r.ratios.find((x) => x.step === step);
         const secs = r.tools.map((t) => t.steps.find((x) => x.step === step))
-          .map((x) => x && x.code === 0 ? x.seconds.toFixed(2) : "-");
-        return `${secs.join("/")} s` + (ratio ? ` ${ratio.time.toFixed(2)}x` : "");
+          .map((x) => x && x.code === 0 && !x.wrong ? x.seconds.toFixed(2) : "-");
+        return `${secs.join("/")} s`;
       }),
     ]);
   });
+  const ratioRows = [["round", "peer", ...steps.map((s) => STEP_LABELS[s])]];
+  rounds.forEach((r, i) => {
+    for (const peer of PEER_NAMES) {
+      const of = r.ratios.filter((x) => x.peer === peer);
+      if (of.length === 0) continue;
+      ratioRows.push([
+        String(i + 1),
+        peer,
+        ...steps.map((step) => {
+          const ratio = of.find((x) => x.step === step);
+          return ratio ? x(ratio.time) : "-";
+        }),
+      ]);
+    }
+  });
   return [
-    "rounds (seconds of each tool in the order it ran; permafrost/restic time ratio):",
+    "rounds (seconds of each tool in the order it ran):",
     table(rows, 2),
+    ...(ratioRows.length > 1
+      ? ["", "each round's permafrost/peer time ratio:", table(ratioRows, 2)]
+      : []),
   ];
 }
 

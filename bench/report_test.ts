@@ -98,8 +98,83 @@ Deno.test("with rounds, render() prints each round and the ratios are the median
   const text = render(report);
   assert.match(
     text,
-    /^2 +restic,permafrost +1\.00 +10\.00\/12\.00 s 1\.20x +2\.00\/3\.00 s 1\.50x +10\.00\/20\.00 s 2\.00x$/m,
+    /^2 +restic,permafrost +1\.00 +10\.00\/12\.00 s +2\.00\/3\.00 s +10\.00\/20\.00 s$/m,
   );
+  assert.match(text, /^2 +restic +1\.20x +1\.50x +2\.00x$/m);
   assert.match(text, /median over 3 rounds/);
-  assert.match(text, /first backup +time 1\.00x/);
+  assert.match(text, /^restic +first backup +1\.00x +1\.00x$/m);
+});
+
+Deno.test("ratios are permafrost over each peer, per round and as medians, and a probe step a peer lacks prints as -", () => {
+  const step = (name: StepName, seconds: number, rss: number) => ({
+    step: name,
+    seconds,
+    mbPerSec: null,
+    peakRssBytes: rss * 1e6,
+    rssSource: "time",
+    rssBySource: { time: rss * 1e6, hwm: 0, tree: 0 },
+    code: 0,
+    repoBytes: 1,
+  });
+  // Seconds of first backup, no-change backup, ls and find; peak RSS 100 MB for every step.
+  const tool = (name: string, [b, n, l, f]: number[]): ToolResult => ({
+    name,
+    version: "v",
+    available: true,
+    steps: [
+      step("backup", b, 100),
+      step("backup-nochange", n, 100),
+      step("ls", l, 100),
+      ...(Number.isNaN(f) ? [] : [step("find", f, 100)]),
+    ],
+  });
+  const secs: Record<string, number[][]> = {
+    permafrost: [[10, 2, 1, 4], [12, 2, 1, 4], [11, 2, 1, 4]],
+    restic: [[10, 4, 2, 2], [10, 4, 2, 2], [10, 4, 2, 2]],
+    kopia: [[5, 1, 0.5, NaN], [6, 1, 0.5, NaN], [4, 1, 0.5, NaN]],
+  };
+  const rounds: BenchRound[] = [0, 1, 2].map((i) => {
+    const order = i % 2 === 0
+      ? ["permafrost", "restic", "kopia"]
+      : ["kopia", "restic", "permafrost"];
+    const tools = order.map((n) => tool(n, secs[n][i]));
+    return {
+      order,
+      tools,
+      ratios: ratios(tools),
+      loadAverage: { start: [1, 1, 1], end: [1, 1, 1] },
+    };
+  });
+  // Round 1, permafrost/kopia: 10/5, 2/1, 1/0.5; no find for kopia.
+  assert.deepEqual(
+    rounds[0].ratios.filter((r) => r.peer === "kopia").map((r) => [r.step, r.time]),
+    [["backup", 2], ["backup-nochange", 2], ["ls", 2]],
+  );
+  const med = medianRatios(rounds);
+  // kopia's first-backup ratios are 2, 2 and 2.75: the median is 2.
+  assert.deepEqual(
+    med.map((r) => [r.peer, r.step, r.time, r.rss]),
+    [
+      ["restic", "backup", 1.1, 1],
+      ["restic", "backup-nochange", 0.5, 1],
+      ["restic", "ls", 0.5, 1],
+      ["restic", "find", 2, 1],
+      ["kopia", "backup", 2, 1],
+      ["kopia", "backup-nochange", 2, 1],
+      ["kopia", "ls", 2, 1],
+    ],
+  );
+  const report: BenchReport = {
+    ...emptyReport([1, 1, 1]),
+    tools: rounds[0].tools,
+    ratios: med,
+    rounds,
+  };
+  const text = render(report);
+  assert.match(text, /^find a name +kopia +- +- +- +-$/m);
+  assert.match(text, /^ls one folder +permafrost +1\.00 +- +100\.0 MB +-$/m);
+  assert.match(text, /^1 +kopia +2\.00x +2\.00x +2\.00x +-$/m);
+  assert.match(text, /^3 +restic +1\.10x +0\.50x +0\.50x +2\.00x$/m);
+  assert.match(text, /^kopia +no-change backup +2\.00x +1\.00x$/m);
+  assert.match(text, /^restic +find a name +2\.00x +1\.00x$/m);
 });

@@ -7,22 +7,32 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import fs from "node:fs";
 import path from "node:path";
 import { type Amplification, measureAmplification } from "./amplification.ts";
 import type { CorpusInfo } from "./corpus.ts";
-import { measure, type Measured } from "./measure.ts";
+import { type Command, measure, type Measured } from "./measure.ts";
 import type { BenchTool, Workspace } from "./tools.ts";
 import { compareTrees, restoredRoot, type TreeComparison } from "./verify.ts";
 
 /** The steps every tool runs, in order. */
 export const STEPS = ["init", "backup", "backup-nochange", "restore"] as const;
-export type StepName = typeof STEPS[number];
+/**
+ * The steps run after those on a corpus that names a probe (`CorpusInfo.probe`), by each tool
+ * that has them: list one folder, find one name, restore one file.
+ */
+export const PROBE_STEPS = ["ls", "find", "restore-one"] as const;
+export const ALL_STEPS = [...STEPS, ...PROBE_STEPS] as const;
+export type StepName = typeof ALL_STEPS[number];
 export const STEP_LABELS: Record<StepName, string> = {
   "init": "init",
   "backup": "first backup",
   "backup-nochange": "no-change backup",
   "restore": "full restore",
+  "ls": "ls one folder",
+  "find": "find a name",
+  "restore-one": "restore one file",
 };
 
 export interface StepResult {
@@ -38,6 +48,10 @@ export interface StepResult {
   error?: string;
   /** Repository bytes after the step. */
   repoBytes: number;
+  /** For a probe step that exited 0: what is wrong with its output, when something is. */
+  wrong?: string;
+  /** Stdout, until the probe's check has read it. */
+  output?: string;
 }
 
 export interface ToolResult {
@@ -145,27 +159,16 @@ async function runSteps(
   fs.mkdirSync(ws.target);
   result.available = true;
   for (const step of STEPS) {
-    const command = step === "init"
-      ? tool.init(ws)
-      : step === "restore"
-      ? tool.restore(ws)
-      : tool.backup(ws, corpus.dir);
-    log(`${tool.name}: ${STEP_LABELS[step]} ...`);
-    const m: Measured = await measure(command);
-    const r: StepResult = {
-      step,
-      seconds: m.seconds,
-      mbPerSec: step === "init" ? null : corpus.bytes / m.seconds / 1e6,
-      peakRssBytes: m.peakRssBytes,
-      rssSource: m.rssSource,
-      rssBySource: m.rssBySource,
-      code: m.code,
-      repoBytes: tool.repoBytes ? await tool.repoBytes(ws) : dirBytes(ws.repo),
-    };
-    if (m.code !== 0) r.error = tail(m.stderr || m.stdout);
+    const command = () =>
+      step === "init"
+        ? tool.init(ws)
+        : step === "restore"
+        ? tool.restore(ws)
+        : tool.backup(ws, corpus.dir);
+    const r = await runStep(tool, ws, step, command, corpus, log);
     result.steps.push(r);
-    if (m.code !== 0) {
-      const what = `${STEP_LABELS[step]} exited with code ${m.code}: ${r.error}`;
+    if (r.code !== 0) {
+      const what = `${STEP_LABELS[step]} exited with code ${r.code}: ${r.error}`;
       if (step === "init") {
         result.available = false;
         result.reason = what;
@@ -182,4 +185,104 @@ async function runSteps(
     result.amplification = await measureAmplification((at) => tool.plan!(ws, at), corpus.dir, log);
     if (result.amplification.error) log(`${tool.name}: ${result.amplification.error}`);
   }
+  if (corpus.probe) await runProbes(tool, ws, corpus, corpus.probe, result, log);
+}
+
+/** Runs and measures one step; a command that cannot be made (kopia's lookup) fails the step. */
+async function runStep(
+  tool: BenchTool,
+  ws: Workspace,
+  step: StepName,
+  command: () => Command | Promise<Command>,
+  corpus: CorpusInfo,
+  log: (line: string) => void,
+): Promise<StepResult> {
+  log(`${tool.name}: ${STEP_LABELS[step]} ...`);
+  const probing = (PROBE_STEPS as readonly string[]).includes(step);
+  let m: Measured;
+  try {
+    m = await measure(await command());
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    const rssBySource = { time: 0, hwm: 0, tree: 0 };
+    m = {
+      code: 1,
+      seconds: 0,
+      peakRssBytes: 0,
+      rssSource: "none",
+      rssBySource,
+      stdout: "",
+      stderr: error,
+    };
+  }
+  const r: StepResult = {
+    step,
+    seconds: m.seconds,
+    mbPerSec: step === "init" || probing ? null : corpus.bytes / m.seconds / 1e6,
+    peakRssBytes: m.peakRssBytes,
+    rssSource: m.rssSource,
+    rssBySource: m.rssBySource,
+    code: m.code,
+    repoBytes: tool.repoBytes ? await tool.repoBytes(ws) : dirBytes(ws.repo),
+  };
+  if (m.code !== 0) r.error = tail(m.stderr || m.stdout);
+  else if (probing) r.output = m.stdout;
+  return r;
+}
+
+/**
+ * The probe steps: `ls` of the probe's folder and `find` of its file's name must print that
+ * name; `restore-one` must put a file of that name with the source's bytes under a new folder.
+ */
+async function runProbes(
+  tool: BenchTool,
+  ws: Workspace,
+  corpus: CorpusInfo,
+  probe: NonNullable<CorpusInfo["probe"]>,
+  result: ToolResult,
+  log: (line: string) => void,
+): Promise<void> {
+  const name = path.basename(probe.file);
+  const into = path.join(ws.dir, "restore-one");
+  fs.mkdirSync(into);
+  // Each command is made just before its step: kopia's looks up the latest snapshot first.
+  const steps: [StepName, (() => Command | Promise<Command>) | undefined][] = [
+    ["ls", tool.ls && (() => tool.ls!(ws, corpus.dir, probe.dir))],
+    ["find", tool.find && (() => tool.find!(ws, name))],
+    ["restore-one", tool.restoreOne && (() => tool.restoreOne!(ws, corpus.dir, probe.file, into))],
+  ];
+  for (const [step, command] of steps) {
+    if (!command) continue;
+    const r = await runStep(tool, ws, step, command, corpus, log);
+    if (r.code === 0) {
+      if (step !== "restore-one" && !r.output!.includes(name)) {
+        r.wrong = `its output does not name "${name}"`;
+      } else if (step === "restore-one") {
+        r.wrong = restoredOne(path.join(corpus.dir, probe.file), into);
+      }
+      if (r.wrong) log(`${tool.name}: ${STEP_LABELS[step]}: ${r.wrong}`);
+    } else log(`${tool.name}: ${STEP_LABELS[step]} exited with code ${r.code}: ${r.error}`);
+    delete r.output;
+    result.steps.push(r);
+  }
+}
+
+/** Undefined when the one file under `into` is `source`'s bytes, else what is wrong. */
+function restoredOne(source: string, into: string): string | undefined {
+  const name = path.basename(source);
+  const found: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else found.push(p);
+    }
+  };
+  walk(into);
+  if (found.length !== 1 || path.basename(found[0]) !== name) {
+    return `"${into}" holds ${found.length} files, not just "${name}"`;
+  }
+  return Buffer.compare(fs.readFileSync(found[0]), fs.readFileSync(source)) === 0
+    ? undefined
+    : `"${found[0]}" differs from "${source}"`;
 }

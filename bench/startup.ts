@@ -1,13 +1,16 @@
 /**
- * `deno run --allow-all bench/startup.ts [--runs N] [--no-npx]`: how long a short command takes
- * from start to exit (docs/bench.md "Start-up (issue #16)").
+ * `deno run --allow-all bench/startup.ts [--runs N] [--no-npx] [--baseline DIR]`: how long a
+ * short command takes from start to exit (docs/bench.md "Start-up (issue #16)").
  *
  * Installs this checkout's command with `deno task install` into a temporary root (the user's
  * own install is left alone), makes a fresh local repository with one small snapshot at the
  * default key-derivation cost, then times, after one warm-up run each, N rounds in alternating
  * order: `permafrost --help` and `permafrost snapshots` through the installed command, through
  * `deno task -q pf`, and through `npx -y deno task -q pf` (the README's first run; `--no-npx`
- * leaves it out). Prints the median, min and max wall time of each, in seconds.
+ * leaves it out). `--baseline DIR` installs another checkout's command too (a worktree of the
+ * commit before a change, say) and times it in the same rounds, on the same repository.
+ * Prints the median, min and max wall time of each, in seconds, and the median CPU time
+ * (user + system, which the machine's load affects less) where `/usr/bin/time` exists.
  *
  * Exit code: 0; 1 when a run fails (its stderr is printed); 2 for bad arguments.
  *
@@ -26,30 +29,45 @@ interface Launcher {
   argv: string[];
 }
 
-/** Installs the command with `deno task install`, into `root`; returns its path. */
-async function install(root: string): Promise<string> {
-  await run([Deno.execPath(), "task", "-q", "install", "--root", root], {});
+/** `/usr/bin/time`, which reports a child's CPU time, where it exists. */
+const TIME = (() => {
+  try {
+    return Deno.statSync("/usr/bin/time").isFile ? "/usr/bin/time" : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** Installs the command of the checkout `dir` with `deno task install`, into `root`. */
+async function install(root: string, dir = ROOT): Promise<string> {
+  await run([Deno.execPath(), "task", "-q", "install", "--root", root], {}, dir);
   return join(root, "bin", "permafrost");
 }
 
-/** Runs `argv` in this checkout; throws with its stderr when it fails. Returns seconds taken. */
-async function run(argv: string[], env: Record<string, string>): Promise<number> {
+/**
+ * Runs `argv` in `cwd`; throws with its stderr when it fails. Returns the wall seconds taken
+ * and the CPU seconds (user + system) when `/usr/bin/time` measured them.
+ */
+async function run(
+  argv: string[],
+  env: Record<string, string>,
+  cwd = ROOT,
+): Promise<{ wall: number; cpu?: number }> {
+  const timed = TIME ? [TIME, "-f", "cpu %U %S", ...argv] : argv;
   const start = performance.now();
-  const out = await new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    cwd: ROOT,
+  const out = await new Deno.Command(timed[0], {
+    args: timed.slice(1),
+    cwd,
     env,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
   }).output();
-  const seconds = (performance.now() - start) / 1000;
-  if (!out.success) {
-    throw new Error(
-      `"${argv.join(" ")}" exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return seconds;
+  const wall = (performance.now() - start) / 1000;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`"${argv.join(" ")}" exited ${out.code}: ${stderr}`);
+  const cpu = /^cpu ([\d.]+) ([\d.]+)$/m.exec(stderr);
+  return { wall, cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : undefined };
 }
 
 /** The median, min and max of `xs`. */
@@ -65,7 +83,11 @@ async function main(args: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({
       args,
-      options: { runs: { type: "string", default: "7" }, "no-npx": { type: "boolean" } },
+      options: {
+        runs: { type: "string", default: "7" },
+        "no-npx": { type: "boolean" },
+        baseline: { type: "string" },
+      },
     }));
   } catch (err) {
     console.error(`startup: ${err instanceof Error ? err.message : err}`);
@@ -98,6 +120,12 @@ async function main(args: string[]): Promise<number> {
 
     const launchers: Launcher[] = [
       { name: "installed `permafrost`", argv: [installed] },
+      ...(values.baseline
+        ? [{
+          name: "baseline installed",
+          argv: [await install(join(tmp, "baseline"), values.baseline)],
+        }]
+        : []),
       { name: "`deno task -q pf`", argv: [Deno.execPath(), "task", "-q", "pf"] },
     ];
     if (!values["no-npx"]) {
@@ -111,18 +139,24 @@ async function main(args: string[]): Promise<number> {
         name: `${l.name} ${words.join(" ")}`,
         argv: [...l.argv, ...words],
         seconds: [] as number[],
+        cpu: [] as number[],
       }))
     );
     for (const c of cases) await run(c.argv, env); // warm: compile caches, npm metadata
     for (let round = 0; round < runs; round++) {
       const order = round % 2 ? [...cases].reverse() : cases;
-      for (const c of order) c.seconds.push(await run(c.argv, env));
+      for (const c of order) {
+        const { wall, cpu } = await run(c.argv, env);
+        c.seconds.push(wall);
+        if (cpu !== undefined) c.cpu.push(cpu);
+      }
     }
-    console.log(`start-up, ${runs} runs each (seconds: median, min, max)`);
+    console.log(`start-up, ${runs} runs each (seconds: wall median, min, max; CPU median)`);
     for (const c of cases) {
       const { median, min, max } = summary(c.seconds);
+      const cpu = c.cpu.length ? summary(c.cpu).median.toFixed(3) : "n/a";
       console.log(
-        `${c.name.padEnd(44)} ${median.toFixed(3)}  ${min.toFixed(3)}  ${max.toFixed(3)}`,
+        `${c.name.padEnd(44)} ${median.toFixed(3)}  ${min.toFixed(3)}  ${max.toFixed(3)}  ${cpu}`,
       );
     }
     return 0;

@@ -32,7 +32,17 @@ export interface BenchTool {
   /** Backs up the directory `source` (an absolute path). */
   backup(ws: Workspace, source: string): Command;
   /** Restores the latest snapshot into `ws.target`. */
-  restore(ws: Workspace): Command;
+  restore(ws: Workspace): Command | Promise<Command>;
+  /**
+   * Lists the directory `rel` (relative to the backed-up `source`) of the latest snapshot;
+   * absent when the tool cannot. The probe steps (`ls`, `find`, `restore-one`) run on corpora
+   * that name a probe (the million-file corpus).
+   */
+  ls?(ws: Workspace, source: string, rel: string): Command | Promise<Command>;
+  /** Finds the entries named `name` (a base name) in the repository; absent when it cannot. */
+  find?(ws: Workspace, name: string): Command;
+  /** Restores the one file `rel` (relative to `source`) of the latest snapshot under `into`. */
+  restoreOne?(ws: Workspace, source: string, rel: string, into: string): Command | Promise<Command>;
   /**
    * A command printing the restore plan of `snapshotPath` in the latest snapshot as JSON
    * (`restore --dry-run --json`), for the restore amplification; absent when the tool has none.
@@ -98,6 +108,11 @@ export async function permafrostVersion(root: string): Promise<string> {
   return `git ${git}, deno ${Deno.version.deno}`;
 }
 
+/** Where `rel` under the backed-up `source` is in a Permafrost snapshot: under its base name. */
+function snapshotPath(source: string, rel: string): string {
+  return path.posix.join("/", path.basename(source), rel);
+}
+
 /**
  * Permafrost through its CLI as a subprocess ({@linkcode permafrostCommand}), with a local
  * repository in the workspace; with `engine`, named `permafrost-<engine>` and backing up with
@@ -114,6 +129,19 @@ export function permafrostTool(root: string, engine?: string): BenchTool {
     init: (ws) => cli(ws, "init", "--repo", ws.repo),
     backup: (ws, source) => cli(ws, "backup", "--repo", ws.repo, ...engineArgs, source),
     restore: (ws) => cli(ws, "restore", "latest", "--repo", ws.repo, "--target", ws.target),
+    // A backup stores `source` under its base name.
+    ls: (ws, source, rel) => cli(ws, "ls", "latest", snapshotPath(source, rel), "--repo", ws.repo),
+    find: (ws, name) => cli(ws, "find", name, "--repo", ws.repo),
+    restoreOne: (ws, source, rel, into) =>
+      cli(
+        ws,
+        "restore",
+        `latest:${snapshotPath(source, rel)}`,
+        "--repo",
+        ws.repo,
+        "--target",
+        into,
+      ),
     ...(engine === undefined
       ? {
         plan: (ws: Workspace, at: string) =>
@@ -152,5 +180,112 @@ export function resticTool(binary = "restic"): BenchTool {
     init: (ws) => run(ws, "init"),
     backup: (ws, source) => run(ws, "backup", source),
     restore: (ws) => run(ws, "restore", "latest", "--target", ws.target),
+    ls: (ws, source, rel) => run(ws, "ls", "latest", path.join(source, rel)),
+    find: (ws, name) => run(ws, "find", name),
+    restoreOne: (ws, source, rel, into) =>
+      run(ws, "restore", "latest", "--target", into, "--include", path.join(source, rel)),
+  };
+}
+
+/** Undefined when `binary ARGS` runs, else why not. */
+async function runs(binary: string, args: string[]): Promise<string | undefined> {
+  try {
+    const out = await new Deno.Command(binary, { args, stdout: "null", stderr: "null" }).output();
+    return out.success ? undefined : `"${binary} ${args.join(" ")}" exited with code ${out.code}`;
+  } catch {
+    return `"${binary}" not found (deno task bench:peers installs it)`;
+  }
+}
+
+/**
+ * rustic (rustic-rs) with its defaults and a local repository: `RUSTIC_PASSWORD=bench`,
+ * `RUSTIC_CACHE_DIR` in the workspace, no progress bars. It reads no config profile unless
+ * `~/.config/rustic/rustic.toml` exists, which the bench does not create.
+ */
+export function rusticTool(binary: string): BenchTool {
+  const run = (ws: Workspace, ...args: string[]): Command => ({
+    cmd: binary,
+    args,
+    env: {
+      RUSTIC_PASSWORD: "bench",
+      RUSTIC_REPOSITORY: ws.repo,
+      RUSTIC_CACHE_DIR: ws.cache,
+      RUSTIC_NO_PROGRESS: "true",
+    },
+  });
+  return {
+    name: "rustic",
+    unavailable: () => runs(binary, ["--version"]),
+    version: () => firstLine(binary, ["--version"], "unknown version"),
+    init: (ws) => run(ws, "init"),
+    backup: (ws, source) => run(ws, "backup", source),
+    restore: (ws) => run(ws, "restore", "latest", ws.target),
+    ls: (ws, source, rel) => run(ws, "ls", `latest:${path.join(source, rel)}`),
+    find: (ws, name) => run(ws, "find", "--glob", name),
+    restoreOne: (ws, source, rel, into) =>
+      run(ws, "restore", `latest:${path.join(source, rel)}`, path.join(into, path.basename(rel))),
+  };
+}
+
+/**
+ * kopia with a filesystem repository in the workspace, its config file and cache there too,
+ * `KOPIA_PASSWORD=bench`, no update check. kopia's own default policy stores data uncompressed;
+ * `init` sets the global policy to `zstd` (what issue #16 measured), everything else default.
+ * A restore names the latest snapshot's root object, looked up (unmeasured) before the step.
+ */
+export function kopiaTool(binary: string): BenchTool {
+  const env = (ws: Workspace) => ({
+    KOPIA_PASSWORD: "bench",
+    KOPIA_CONFIG_PATH: path.join(ws.dir, "kopia.config"),
+    KOPIA_CHECK_FOR_UPDATES: "false",
+    KOPIA_LOG_DIR: path.join(ws.dir, "kopia-logs"),
+  });
+  const run = (ws: Workspace, ...args: string[]): Command => ({ cmd: binary, args, env: env(ws) });
+  /** The latest snapshot's root object id (`k...`), by `kopia snapshot list --json`. */
+  const latestRoot = async (ws: Workspace): Promise<string> => {
+    const out = await new Deno.Command(binary, {
+      args: ["snapshot", "list", "--all", "--json"],
+      env: env(ws),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    if (!out.success) {
+      throw new Error(
+        `"kopia snapshot list" failed: ${new TextDecoder().decode(out.stderr).trim()}`,
+      );
+    }
+    const snaps = JSON.parse(text) as { startTime: string; rootEntry: { obj: string } }[];
+    if (snaps.length === 0) throw new Error(`kopia repository "${ws.repo}" has no snapshot`);
+    snaps.sort((a, b) => a.startTime.localeCompare(b.startTime));
+    return snaps[snaps.length - 1].rootEntry.obj;
+  };
+  return {
+    name: "kopia",
+    unavailable: () => runs(binary, ["--version"]),
+    version: () => firstLine(binary, ["--version"], "unknown version"),
+    init: (ws) => ({
+      cmd: "sh",
+      args: [
+        "-c",
+        '"$0" repository create filesystem --path "$1" --cache-directory "$2" && ' +
+        '"$0" policy set --global --compression=zstd',
+        binary,
+        ws.repo,
+        ws.cache,
+      ],
+      env: env(ws),
+    }),
+    backup: (ws, source) => run(ws, "snapshot", "create", source),
+    restore: async (ws) => run(ws, "snapshot", "restore", await latestRoot(ws), ws.target),
+    ls: async (ws, _source, rel) => run(ws, "ls", `${await latestRoot(ws)}/${rel}`),
+    restoreOne: async (ws, _source, rel, into) =>
+      run(
+        ws,
+        "snapshot",
+        "restore",
+        `${await latestRoot(ws)}/${rel}`,
+        path.join(into, path.basename(rel)),
+      ),
   };
 }

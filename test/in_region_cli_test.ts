@@ -18,7 +18,7 @@ import { defaultSubnet, MOTO_KEYS, motoS3 } from "./support/moto_s3.ts";
 const { moto, newBucket } = await motoS3();
 const ecs = new ECSClient({ region: "us-east-1", endpoint: moto.endpoint, credentials: MOTO_KEYS });
 
-Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exits with its exit code and cost; without a subnet it is refused", async () => {
+Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exits with its exit code and cost; without a subnet, or over --budget, it is refused", async () => {
   const { env: bucketEnv } = await newBucket("laptop");
   const cluster = `pf-${crypto.randomUUID().slice(0, 8)}`;
   await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
@@ -37,6 +37,21 @@ Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exit
   const noSubnet = await cli(["rebuild", "--yes", "--in-region", ...role], env);
   assert.equal(noSubnet.code, 2, noSubnet.stderr);
   assert.match(noSubnet.stderr, /--subnet ID/);
+  const subnet = await defaultSubnet(moto);
+
+  // Priced before anything is registered: over --budget, nothing is launched.
+  const network = ["--cluster", cluster, "--subnet", subnet, "--public-ip", "--poll", "1"];
+  const over = await cli(
+    ["rebuild", "--yes", "--in-region", ...role, ...network, "--budget", "0.0000001"],
+    env,
+  );
+  assert.notEqual(over.code, 0, over.stderr);
+  assert.match(over.stderr, /this job in the region would cost about .* over the budget/);
+  assert.match(over.stderr, /at home \(internet egress\):/);
+  const none = await ecs.send(
+    new ListTaskDefinitionsCommand({ familyPrefix: "permafrost-rebuild" }),
+  );
+  assert.equal(none.taskDefinitionArns?.length ?? 0, 0);
 
   const r = await cli([
     "rebuild",
@@ -46,7 +61,7 @@ Deno.test("rebuild --in-region launches its task, follows it to STOPPED and exit
     "--cluster",
     cluster,
     "--subnet",
-    await defaultSubnet(moto),
+    subnet,
     "--public-ip",
     "--poll",
     "1",

@@ -20,11 +20,26 @@
  * engine cut it, so a row another engine wrote is no answer (a whole-file engine must not get
  * a content-defined chunking's ids for the files the two share).
  *
+ * The directory cache (`enableDirs`) keeps, per directory, the fingerprint of its entries' stats
+ * (`DirQuery`), the tree stored for it, its subdirectories' trees and its files' blob ids: a
+ * directory listed with the same fingerprint, whose subdirectories' trees come out the same, has
+ * the same tree. Its rows follow the same rules (written at `commit`, never racy: neither the
+ * directory nor an entry has a time too close to the run's start), and each carries an HMAC
+ * over the row and the run's context (engine, its options, filters, tree encoding), keyed from
+ * the repository's keys: a row altered on disk, or written under another context, is a miss.
+ *
  * @module
  */
 
-import { DatabaseSync } from "node:sqlite";
-import type { CacheHit, CacheQuery, CacheRecord } from "../../plugins/sdk/engine_types.ts";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import type {
+  CacheHit,
+  CacheQuery,
+  CacheRecord,
+  DirHit,
+  DirRecord,
+} from "../../plugins/sdk/engine_types.ts";
 import { cacheFile } from "./location.ts";
 
 /** 2: rows are never racy (below); a version-1 cache may hold racy rows and is dropped. */
@@ -51,6 +66,27 @@ interface Row {
 /** The engine whose rows are in the table `files` (older caches hold only its rows). */
 const FIRST_ENGINE = "dedup";
 
+/** A row of the `dirs` table. */
+interface DirRow {
+  fingerprint: string;
+  tree: string;
+  subtrees: string;
+  files: string;
+  mac: string;
+}
+
+/** What the directory cache needs once enabled. */
+interface Dirs {
+  key: Uint8Array;
+  context: string;
+  get: StatementSync;
+  stage: StatementSync;
+  staged: boolean;
+}
+
+/** A blob id as the cache keeps it. */
+const BLOB_ID = /^[0-9a-f]{64}$/;
+
 export class FileCache {
   #db: DatabaseSync;
   #get;
@@ -61,16 +97,25 @@ export class FileCache {
   #stageFailure: Error | undefined;
   /** The table of this engine's rows, quoted. */
   #table: string;
+  /** The table of this engine's directory rows, quoted. */
+  #dirTable: string;
+  #dirs: Dirs | undefined;
+  /** This run's engine options, when this engine's rows were written under others. */
+  #newOptions: string | undefined;
+  #engine: string;
 
   /**
    * Opens (creating if needed) the cache database at `file`, for the rows of `engine` (a plugin
-   * name, `[a-z][a-z0-9-]*`).
+   * name, `[a-z][a-z0-9-]*`) cut with `options` (the engine's options, as JSON): the rows
+   * written under other options are no answer, and `commit` replaces them.
    */
-  constructor(readonly file: string, engine = FIRST_ENGINE) {
+  constructor(readonly file: string, engine = FIRST_ENGINE, options = "{}") {
     if (!/^[a-z][a-z0-9-]{0,63}$/.test(engine)) {
       throw new TypeError(`file cache: "${engine}" is not an engine's name`);
     }
     this.#table = engine === FIRST_ENGINE ? `"files"` : `"files-${engine}"`;
+    this.#dirTable = `"dirs-${engine}"`;
+    this.#engine = engine;
     this.#db = new DatabaseSync(file);
     this.#db.exec("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;");
     const version = (this.#db.prepare("PRAGMA user_version").get() as { user_version: number })
@@ -85,7 +130,14 @@ export class FileCache {
       CREATE TABLE IF NOT EXISTS ${this.#table} (
         path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime TEXT NOT NULL, ctime TEXT NOT NULL,
         inode TEXT NOT NULL, content TEXT NOT NULL, seen TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS "engine-options" (
+        engine TEXT PRIMARY KEY, options TEXT NOT NULL
       ) WITHOUT ROWID;`);
+    // A file's blob ids depend on the options its engine cut it with (vm-delta's `block`).
+    const was = this.#db.prepare(`SELECT options FROM "engine-options" WHERE engine = ?`)
+      .get(engine) as { options: string } | undefined;
+    if ((was?.options ?? "{}") !== options) this.#newOptions = options;
     // One statement per batch (a directory's files), not one per file: 40,000 single-row
     // lookups took ~250-340 ms here, the same rows in batches of ~35 ~170 ms.
     this.#get = this.#db.prepare(
@@ -109,11 +161,105 @@ export class FileCache {
   }
 
   /**
+   * Turns the directory cache on for this run. `key` (32 bytes, derived from the repository's
+   * keys) authenticates its rows; `context` is everything besides the entries' stats that a
+   * tree depends on: a row written under another context is never an answer.
+   */
+  enableDirs(key: Uint8Array, context: string): void {
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS ${this.#dirTable} (
+        path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, tree TEXT NOT NULL,
+        subtrees TEXT NOT NULL, files TEXT NOT NULL, mac TEXT NOT NULL, seen TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TEMP TABLE IF NOT EXISTS staged_dirs (
+        path TEXT NOT NULL, fingerprint TEXT NOT NULL, newest TEXT NOT NULL, tree TEXT NOT NULL,
+        subtrees TEXT NOT NULL, files TEXT NOT NULL, mac TEXT NOT NULL
+      );`);
+    this.#dirs = {
+      key,
+      context,
+      get: this.#db.prepare(
+        `SELECT fingerprint, tree, subtrees, files, mac FROM ${this.#dirTable} WHERE path = ?`,
+      ),
+      stage: this.#db.prepare(
+        "INSERT INTO temp.staged_dirs (path, fingerprint, newest, tree, subtrees, files, mac) " +
+          "SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, " +
+          "value ->> 6 FROM json_each(?)",
+      ),
+      staged: false,
+    };
+  }
+
+  /**
+   * The previous tree of directory `path` if it was recorded with `fingerprint` under this run's
+   * context, its row is intact, and it has `files` files and `subdirs` subdirectories; else
+   * `undefined`. The caller checks that every id it names is still stored.
+   */
+  lookupDir(path: string, fingerprint: string, files: number, subdirs: number): DirHit | undefined {
+    const dirs = this.#dirs;
+    if (dirs === undefined) return undefined;
+    const row = dirs.get.get(path) as DirRow | undefined;
+    if (row === undefined || row.fingerprint !== fingerprint) return undefined;
+    const mac = Buffer.from(this.#mac(path, row.fingerprint, row.tree, row.subtrees, row.files));
+    const stored = Buffer.from(String(row.mac));
+    if (mac.length !== stored.length || !timingSafeEqual(mac, stored)) return undefined;
+    let hit: DirHit;
+    try {
+      hit = { tree: row.tree, subtrees: JSON.parse(row.subtrees), files: JSON.parse(row.files) };
+    } catch {
+      return undefined;
+    }
+    // The MAC says this cache wrote the row, from a record it checked (`recordDirs`): only the
+    // shape is checked against the directory as listed now.
+    if (
+      !Array.isArray(hit.subtrees) || hit.subtrees.length !== subdirs ||
+      !Array.isArray(hit.files) || hit.files.length !== files
+    ) return undefined;
+    return hit;
+  }
+
+  /**
+   * Remembers directories whose trees this run stored (see `commit`); records that are not
+   * well formed are left out. Never throws, as `record`.
+   */
+  recordDirs(records: DirRecord[]): void {
+    const dirs = this.#dirs;
+    if (dirs === undefined || records.length === 0 || this.#stageFailure) return;
+    const id = (x: unknown) => typeof x === "string" && BLOB_ID.test(x);
+    const ids = (list: unknown) => Array.isArray(list) && list.every(id);
+    try {
+      const rows = records.filter((r) =>
+        typeof r?.path === "string" && typeof r.fingerprint === "string" && id(r.tree) &&
+        ids(r.subtrees) && Array.isArray(r.files) && r.files.every(ids) &&
+        Array.isArray(r.newest) && r.newest.length > 0 &&
+        r.newest.every((t) => typeof t === "string")
+      ).map((r) => {
+        const subtrees = JSON.stringify(r.subtrees), files = JSON.stringify(r.files);
+        const mac = this.#mac(r.path, r.fingerprint, r.tree, subtrees, files);
+        return [r.path, r.fingerprint, JSON.stringify(r.newest), r.tree, subtrees, files, mac];
+      });
+      if (rows.length === 0) return;
+      dirs.stage.run(JSON.stringify(rows));
+      dirs.staged = true;
+    } catch (err) {
+      this.#stageFailure = err as Error;
+    }
+  }
+
+  #mac(path: string, fingerprint: string, tree: string, subtrees: string, files: string) {
+    const dirs = this.#dirs!;
+    return createHmac("sha256", dirs.key)
+      .update(JSON.stringify([dirs.context, path, fingerprint, tree, subtrees, files]))
+      .digest("hex");
+  }
+
+  /**
    * The cached blob ids (or, for a mirrored file, its object) of each queried file if its size,
    * mtime, ctime and inode match.
    */
   lookup(queries: CacheQuery[]): (CacheHit | null)[] {
     if (queries.length === 0) return [];
+    if (this.#newOptions !== undefined) return queries.map(() => null);
     const rows = new Map<string, Row>();
     for (
       const row of this.#get.all(JSON.stringify(queries.map((q) => q.path))) as unknown as Row[]
@@ -165,7 +311,8 @@ export class FileCache {
    */
   commit(startedAt: number): void {
     if (this.#stageFailure) throw this.#stageFailure;
-    if (!this.#staged) return;
+    const dirs = this.#dirs?.staged === true;
+    if (!this.#staged && !dirs && this.#newOptions === undefined) return;
     // The racy rule runs in SQLite, on each staged row: no row becomes a JavaScript object.
     this.#db.function(
       "settled",
@@ -173,8 +320,37 @@ export class FileCache {
       (mtime, ctime) =>
         settledBefore(String(mtime), startedAt) && settledBefore(String(ctime), startedAt) ? 1 : 0,
     );
+    // A directory's row: the latest times of the directory and its entries (`DirRecord`).
+    this.#db.function("settled_all", { deterministic: true }, (newest) => {
+      try {
+        const times = JSON.parse(String(newest));
+        return Array.isArray(times) && times.length > 0 &&
+            times.every((t) => settledBefore(String(t), startedAt))
+          ? 1
+          : 0;
+      } catch {
+        return 0;
+      }
+    });
     this.#db.exec("BEGIN IMMEDIATE");
     try {
+      if (this.#newOptions !== undefined) {
+        // Rows cut with other options go; this run's rows are written under its options.
+        this.#db.exec(`DELETE FROM ${this.#table}`);
+        if (this.#dirs) this.#db.exec(`DELETE FROM ${this.#dirTable}`);
+        this.#db.prepare(`INSERT OR REPLACE INTO "engine-options" (engine, options) VALUES (?, ?)`)
+          .run(this.#engine, this.#newOptions);
+      }
+      if (dirs) {
+        this.#db.prepare(
+          `INSERT OR REPLACE INTO ${this.#dirTable} ` +
+            "(path, fingerprint, tree, subtrees, files, mac, seen) " +
+            "SELECT path, fingerprint, tree, subtrees, files, mac, ? FROM temp.staged_dirs " +
+            "WHERE rowid IN (SELECT max(rowid) FROM temp.staged_dirs GROUP BY path) " +
+            "AND settled_all(newest)",
+        ).run(new Date().toISOString());
+        this.#db.exec("DELETE FROM temp.staged_dirs");
+      }
       this.#db.prepare(
         `INSERT OR REPLACE INTO ${this.#table} (path, size, mtime, ctime, inode, content, seen) ` +
           "SELECT path, size, mtime, ctime, inode, content, ? FROM temp.staged " +
@@ -188,6 +364,8 @@ export class FileCache {
       throw err;
     }
     this.#staged = false;
+    this.#newOptions = undefined;
+    if (this.#dirs) this.#dirs.staged = false;
   }
 
   close(): void {
@@ -216,12 +394,13 @@ export function openFileCache(
   repoId: string,
   engine: string,
   onWarning?: (path: string, reason: string) => void,
+  options = "{}",
 ): FileCache | undefined {
   if (!cacheDir) return undefined;
   let file = cacheDir;
   try {
     file = cacheFile(cacheDir, repoId);
-    return new FileCache(file, engine);
+    return new FileCache(file, engine, options);
   } catch (err) {
     onWarning?.(
       file,

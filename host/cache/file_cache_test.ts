@@ -153,3 +153,99 @@ Deno.test("a run's recorded entries wait on disk, not in the heap, until it comm
   const grown = Number(new TextDecoder().decode(stdout).trim());
   assert.ok(grown < 4 << 20, `the heap grew by ${(grown / 2 ** 20).toFixed(1)} MB`);
 });
+
+/** Directory records with blob-id-like values; `n` picks distinct ids. */
+const id = (n: number) => n.toString(16).padStart(64, "0");
+const dirRecord = (path: string, n: number, newest = ["1000000000001"]) => ({
+  path,
+  fingerprint: `fp-${path}`,
+  newest,
+  tree: id(n),
+  subtrees: [id(n + 1)],
+  files: [[id(n + 2), id(n + 3)], []],
+});
+const KEY = new Uint8Array(32).fill(7);
+
+Deno.test("a directory's row answers only its fingerprint, under the same context, in its shape", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const cache = new FileCache(file);
+  cache.enableDirs(KEY, "context 1");
+  cache.recordDirs([dirRecord("/src/a", 1), dirRecord("/src/b", 10)]);
+  assert.equal(cache.lookupDir("/src/a", "fp-/src/a", 2, 1), undefined, "only once committed");
+  cache.commit(Date.now());
+  const { tree, subtrees, files } = dirRecord("/src/a", 1);
+  assert.deepEqual(cache.lookupDir("/src/a", "fp-/src/a", 2, 1), { tree, subtrees, files });
+  assert.equal(cache.lookupDir("/src/a", "fp-other", 2, 1), undefined, "other stats");
+  assert.equal(cache.lookupDir("/src/a", "fp-/src/a", 3, 1), undefined, "another file count");
+  assert.equal(cache.lookupDir("/src/a", "fp-/src/a", 2, 0), undefined, "another subdir count");
+  assert.equal(cache.lookupDir("/src/c", "fp-/src/c", 2, 1), undefined, "never recorded");
+  cache.close();
+
+  const other = new FileCache(file);
+  assert.equal(other.lookupDir("/src/a", "fp-/src/a", 2, 1), undefined, "not enabled");
+  other.enableDirs(KEY, "context 2"); // e.g. other excludes, or other engine options
+  assert.equal(other.lookupDir("/src/a", "fp-/src/a", 2, 1), undefined, "another context");
+  other.close();
+  const otherEngine = new FileCache(file, "worm");
+  otherEngine.enableDirs(KEY, "context 1");
+  assert.equal(otherEngine.lookupDir("/src/a", "fp-/src/a", 2, 1), undefined, "another engine");
+  otherEngine.close();
+});
+
+Deno.test("a directory row altered on disk, or moved to another path, is a miss", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const cache = new FileCache(file);
+  cache.enableDirs(KEY, "ctx");
+  cache.recordDirs([dirRecord("/src/a", 1), dirRecord("/src/b", 10), dirRecord("/src/c", 20)]);
+  cache.commit(Date.now());
+  cache.close();
+  const db = new DatabaseSync(file);
+  // Another stored tree for /src/a; /src/b's whole row (a valid MAC for /src/b) under /src/c.
+  db.prepare(`UPDATE "dirs-dedup" SET tree = ? WHERE path = '/src/a'`).run(id(99));
+  db.exec(`DELETE FROM "dirs-dedup" WHERE path = '/src/c'`);
+  db.exec(
+    `INSERT INTO "dirs-dedup" SELECT '/src/c', 'fp-/src/c', tree, subtrees, files, mac, seen ` +
+      `FROM "dirs-dedup" WHERE path = '/src/b'`,
+  );
+  db.close();
+  const again = new FileCache(file);
+  again.enableDirs(KEY, "ctx");
+  assert.equal(again.lookupDir("/src/a", "fp-/src/a", 2, 1), undefined);
+  assert.equal(again.lookupDir("/src/c", "fp-/src/c", 2, 1), undefined);
+  assert.equal(again.lookupDir("/src/b", "fp-/src/b", 2, 1)?.tree, id(10), "untouched");
+  again.close();
+  const otherKey = new FileCache(file);
+  otherKey.enableDirs(new Uint8Array(32).fill(8), "ctx"); // another repository's cache rows
+  assert.equal(otherKey.lookupDir("/src/b", "fp-/src/b", 2, 1), undefined);
+  otherKey.close();
+});
+
+Deno.test("a directory with a time close to the run's start is not recorded; nor an unfinished run's", async () => {
+  const file = join(await Deno.makeTempDir(), "files.sqlite");
+  const startedAt = Date.parse("2026-11-26T22:00:00.500Z");
+  const ns = (ms: number) => (BigInt(ms) * 1_000_000n).toString();
+  const cache = new FileCache(file);
+  cache.enableDirs(KEY, "ctx");
+  cache.recordDirs([
+    dirRecord("/settled", 1, [ns(startedAt - RACY_MARGIN_MS - 1)]),
+    dirRecord("/within-the-tick", 10, [ns(startedAt - RACY_MARGIN_MS + 1)]),
+    // Its latest time is settled, but its latest whole-second one is not.
+    dirRecord("/whole-second-recent", 20, [
+      ns(startedAt - 60_000),
+      ns(Date.parse("2026-11-26T21:59:59.000Z")),
+    ]),
+    dirRecord("/no-time", 30, []),
+  ]);
+  cache.commit(startedAt);
+  const found = ["/settled", "/within-the-tick", "/whole-second-recent", "/no-time"]
+    .filter((p) => cache.lookupDir(p, `fp-${p}`, 2, 1) !== undefined);
+  assert.deepEqual(found, ["/settled"]);
+  // A run that records and ends without committing (killed) leaves nothing.
+  cache.recordDirs([dirRecord("/killed", 40, [ns(startedAt - 60_000)])]);
+  cache.close();
+  const after = new FileCache(file);
+  after.enableDirs(KEY, "ctx");
+  after.commit(startedAt);
+  assert.equal(after.lookupDir("/killed", "fp-/killed", 2, 1), undefined);
+  after.close();
+});

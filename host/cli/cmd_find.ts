@@ -1,3 +1,4 @@
+import { useIndexCache } from "../cache/index_cache.ts";
 import { find } from "../ops/find.ts";
 import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
@@ -9,6 +10,7 @@ export async function cmdFind(ctx: Context): Promise<number> {
   if (ctx.positionals.length === 0) throw new UsageError("find needs at least one PATTERN");
   const repo = await ctx.open();
   try {
+    useIndexCache(repo, ctx.cacheDir());
     await repo.loadIndex();
     const hits = await find(repo, ctx.positionals);
     ctx.print(

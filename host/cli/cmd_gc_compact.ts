@@ -28,7 +28,9 @@ import { approveCost, costGateOptions } from "./confirm.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { inRegionOptions, runInRegion } from "./in_region.ts";
+import { refuseLaunchFlags } from "./in_region_ec2.ts";
 import { render, usd } from "./estimate_render.ts";
+import { displayOnFirstEvent, progressMode } from "./progress.ts";
 import type { OptionTable } from "./options.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 import {
@@ -64,6 +66,7 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) {
     throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
   }
+  refuseLaunchFlags(ctx);
   const options = parseOptions(ctx);
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
@@ -76,6 +79,7 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
       const chosen = plan.repack.map((c) => c.pack);
       return await runInRegion(ctx, ["gc", ...commandLine("compact", ctx)], {
         bytes: chosen.reduce((sum, p) => sum + p.bytes, 0),
+        disk: { blobs: plan.mark.blobs.live + plan.mark.blobs.dead },
         estimateAt: (where) => where === "internet" ? plan.atHome : plan.inRegion,
       });
     }
@@ -83,6 +87,7 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
       const chosen = plan.repack.map((c) => c.pack);
       return emitJobSpec(ctx, ["gc", ...commandLine("compact", ctx)], {
         bytes: chosen.reduce((sum, p) => sum + p.bytes, 0),
+        disk: { blobs: plan.mark.blobs.live + plan.mark.blobs.dead },
         estimateAt: (where) => where === "internet" ? plan.atHome : plan.inRegion,
       });
     }
@@ -92,10 +97,12 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
       ctx.print(report, shown);
       return 0;
     }
+    const progress = displayOnFirstEvent("compact", progressMode(ctx.json));
     const outcome = await withTierFlag(() =>
       runCompaction(repo, plan, {
         ...options,
         pricing,
+        onProgress: progress.onProgress,
         approve: async () => {
           await approveCost(ctx, plan.estimate, { action: "gc compact", shown, threshold: true });
           return true;
@@ -112,7 +119,7 @@ export async function cmdGcCompact(ctx: Context): Promise<number> {
         },
         wait: thawWait(ctx, options, options.tier),
       })
-    );
+    ).finally(progress.done);
     return printOutcome(ctx, plan, outcome, { options, pricing, shown });
   } finally {
     await repo.storage.close();

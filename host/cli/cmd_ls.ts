@@ -1,3 +1,4 @@
+import { useIndexCache } from "../cache/index_cache.ts";
 import { ls } from "../ops/ls.ts";
 import { bytes, type Context, jsonOption, printable, repoOptions, UsageError } from "./context.ts";
 import { type OptionTable, refuseExtraArguments } from "./options.ts";
@@ -12,6 +13,7 @@ export async function cmdLs(ctx: Context): Promise<number> {
   const repo = await ctx.open();
   try {
     const snap = await repo.snapshot(ref);
+    useIndexCache(repo, ctx.cacheDir());
     await repo.loadIndex();
     const entries = await ls(repo, snap.manifest.root, path ?? "/");
     ctx.print(

@@ -1,4 +1,5 @@
 import { KeyCannotRead } from "../../plugins/sdk/errors.ts";
+import { useIndexCache } from "../cache/index_cache.ts";
 import type { ColdPolicy } from "../mount/mount.ts";
 import type { Repository } from "../repository/repository.ts";
 import { type RestoreTier, restoreTiers } from "../storage/storage.ts";
@@ -40,6 +41,7 @@ export async function cmdMount(ctx: Context): Promise<number> {
     const ref = ctx.string("snapshot");
     const only = ref === undefined ? undefined : await repo.snapshot(ref);
     const snapshots = only ? [only] : await repo.snapshots();
+    useIndexCache(repo, ctx.cacheDir());
     await repo.loadIndex();
     const given = ctx.string("repo");
     const cold = ctx.bool("thaw") ? await thawing(ctx, repo) : undefined;

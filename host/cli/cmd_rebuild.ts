@@ -20,7 +20,9 @@ import {
 import { approveCost, costGateOptions } from "./confirm.ts";
 import { commandLine, emitJobSpec, jobOptions } from "./job_flags.ts";
 import { inRegionOptions, runInRegion } from "./in_region.ts";
+import { refuseLaunchFlags } from "./in_region_ec2.ts";
 import { bytes, type Context, jsonOption, repoOptions, UsageError } from "./context.ts";
+import { displayOnFirstEvent, progressMode } from "./progress.ts";
 import { noteUnbilledBudget } from "./budget_note.ts";
 import { hoursText, render, usd } from "./estimate_render.ts";
 import type { OptionTable } from "./options.ts";
@@ -67,6 +69,7 @@ interface Options extends ThawFlags<number | undefined> {
  */
 export async function cmdRebuild(ctx: Context): Promise<number> {
   if (ctx.positionals.length > 0) throw new UsageError("rebuild takes no arguments");
+  refuseLaunchFlags(ctx);
   const options = parseOptions(ctx);
   const location = ctx.requireRepo();
   const repo = await ctx.open(location);
@@ -76,10 +79,13 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
     const plan = await planRebuild(repo);
     const pricing = cliPricing(ctx, repo, location);
     if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, location, false);
-    if (ctx.string("emit-job") !== undefined) return emitJob(ctx, plan, pricing, options);
+    if (ctx.string("emit-job") !== undefined) {
+      return emitJob(ctx, plan, pricing, options, repo.config.chunker.avg);
+    }
     if (ctx.bool("in-region")) {
       return await runInRegion(ctx, commandLine("rebuild", ctx), {
         bytes: count(plan.first).bytes,
+        disk: rebuildDisk(plan, repo.config.chunker.avg),
         estimateAt: (to) => priceRestoring(plan.first, pricing, { ...options, to }),
       });
     }
@@ -96,7 +102,19 @@ export async function cmdRebuild(ctx: Context): Promise<number> {
       return 0;
     }
     const run = runOptions(ctx, plan, estimate, pricing, options);
-    const outcome = await withTierFlag(() => runRebuild(repo, plan, { ...run, name: location }));
+    const progress = displayOnFirstEvent("rebuild", progressMode(ctx.json));
+    const outcome = await withTierFlag(() =>
+      runRebuild(repo, plan, {
+        ...run,
+        name: location,
+        onProgress: progress.onProgress,
+        // A second round asks and may wait: not under a line redrawn every 250 ms.
+        onStep: (step) => {
+          progress.pause();
+          run.onStep?.(step);
+        },
+      })
+    ).finally(progress.done);
     return printOutcome(ctx, plan, outcome, options.tier);
   } finally {
     await repo.storage.close();
@@ -166,11 +184,27 @@ function printOutcome(
 }
 
 /** `--emit-job`: the job spec of a rebuild, priced at home and in the region. */
-function emitJob(ctx: Context, plan: RebuildPlan, pricing: RepoPricing, options: Options) {
+function emitJob(
+  ctx: Context,
+  plan: RebuildPlan,
+  pricing: RepoPricing,
+  options: Options,
+  chunkAvg: number,
+) {
   return emitJobSpec(ctx, commandLine("rebuild", ctx), {
     bytes: count(plan.first).bytes,
+    disk: rebuildDisk(plan, chunkAvg),
     estimateAt: (to) => priceRestoring(plan.first, pricing, { ...options, to }),
   });
+}
+
+/**
+ * What a rebuild job keeps on disk: the index cache of every blob, about one per `chunkAvg`
+ * bytes of the packs (the chunker's average).
+ */
+function rebuildDisk(plan: RebuildPlan, chunkAvg: number) {
+  const bytes = plan.metadata.bytes + plan.data.bytes + plan.unknown.bytes;
+  return { blobs: Math.ceil(bytes / chunkAvg) };
 }
 
 /** What a thaw step restores, in words. */

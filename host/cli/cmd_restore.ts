@@ -1,3 +1,4 @@
+import { useIndexCache } from "../cache/index_cache.ts";
 import { isReadable, type PackState, totals } from "../cold/pack_survey.ts";
 import { jobsDir, loadJob, type RestoreJob } from "../cold/restore_job.ts";
 import { fasterTier } from "../cold/restore_requests.ts";
@@ -38,6 +39,16 @@ import { saveJob } from "../cold/restore_job.ts";
 import { methodLines } from "../workflows/batch_choice.ts";
 import { cliPricing, regionOption } from "./pricing.ts";
 import { destinationFlag, readEstimateText } from "./read_estimate.ts";
+import { inRegionOptions } from "./in_region.ts";
+import { jobOptions } from "./job_flags.ts";
+import { checkInRegion, launchRestore } from "./restore_in_region.ts";
+import { withTargetWritesEach } from "../workflows/restore_s3_estimate.ts";
+import {
+  checkTargetOutsideRepository,
+  isS3Target,
+  type TargetClass,
+  targetClasses,
+} from "../ops/restore_s3_target.ts";
 import {
   POLL_SECONDS,
   restoresRequested,
@@ -55,11 +66,15 @@ export const restoreOptions = {
   ...costGateOptions,
   ...regionOption,
   target: { type: "string" },
+  "target-class": { type: "string" },
   resume: { type: "string" },
   "dry-run": { type: "boolean" },
   estimate: { type: "boolean" },
   to: { type: "string" },
   ...batchOptions,
+  ...inRegionOptions,
+  image: jobOptions.image,
+  "job-role": jobOptions["job-role"],
 } as const satisfies OptionTable;
 
 /** What a restore is about: asked fresh, or read back from a saved job. */
@@ -68,6 +83,8 @@ interface Request {
   snapshotRef: string;
   path: string;
   target?: string;
+  /** A target in S3: the objects' class. */
+  targetClass: TargetClass;
   job?: RestoreJob;
 }
 
@@ -75,6 +92,9 @@ interface Request {
  * `restore SNAP[:PATH] --target DIR [--tier T] [--days N] [--wait] [--poll S] [--dry-run]`
  * `restore --resume JOB [--tier T] [--wait] [--poll S]`
  * Both also take `--estimate`, `--to internet|region`, `--budget USD`, `--yes`, `--region R`.
+ * `--target s3://BUCKET/PREFIX/ [--target-class C]` restores into S3 (host/ops/restore_s3_*.ts);
+ * `--in-region` (with the launcher's flags) runs that restore as a job once every pack is
+ * readable (`restore_in_region.ts`, docs/in-region.md §7).
  *
  * Parses, then runs the restore workflow (host/workflows/restore*.ts): plans (files, packs,
  * their cold state), then restores when every pack is readable, or requests restores of the
@@ -85,21 +105,44 @@ interface Request {
  */
 export async function cmdRestore(ctx: Context): Promise<number> {
   const request = parseRequest(ctx);
+  if (request.target !== undefined) {
+    try {
+      checkTargetOutsideRepository(request.location, request.target);
+    } catch (err) {
+      throw err instanceof TypeError ? new UsageError(err.message) : err;
+    }
+  }
   const flags = thawFlags(ctx, {
     tier: request.job?.tier ?? DEFAULT_RESTORE_TIER,
     days: request.job?.days ?? DEFAULT_RESTORE_DAYS,
   });
   const { tier, days } = flags;
-  const to = destinationFlag(ctx);
+  const inRegion = ctx.bool("in-region");
+  for (const flag of ["image", "job-role", "cluster"]) {
+    if (!inRegion && ctx.string(flag) !== undefined) {
+      throw new UsageError(`--${flag} configures the job of --in-region: give that too`);
+    }
+  }
+  if (inRegion) checkInRegion(request.location, request.target ?? request.job?.target);
+  const to = inRegion ? "region" : destinationFlag(ctx);
   const batch = batchFlags(ctx);
 
   const repo = await ctx.open(request.location);
   try {
+    useIndexCache(repo, ctx.cacheDir());
     const preview = await prepareRestore(repo, {
       snapshot: request.snapshotRef,
       path: request.path,
     });
     const pricing = cliPricing(ctx, repo, request.location);
+    // A restore into S3 also pays for the objects it writes (cost-model §10.2a), at home too.
+    const s3Target = request.target ?? request.job?.target;
+    const price = (p: RestorePreview, choice: Parameters<typeof priceRestore>[2]) => {
+      const e = priceRestore(p, pricing, choice);
+      return s3Target !== undefined && isS3Target(s3Target)
+        ? withTargetWritesEach(e, preview.plan, request.targetClass, pricing)
+        : e;
+    };
     if (!ctx.bool("estimate")) noteUnbilledBudget(ctx, pricing, request.location, false);
     const summary = () => ({ ...summarize(preview), ...jobFields(request.job) });
     if (ctx.bool("estimate")) {
@@ -108,7 +151,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       const given = ctx.string("tier") as RestoreTier | undefined;
       const fallback = request.job?.tier;
       const upgrade = upgradeOf(request.job, preview, given);
-      const e = priceRestore(upgrade ? upgradePreview(preview) : preview, pricing, {
+      const e = price(upgrade ? upgradePreview(preview) : preview, {
         tier: given,
         fallback,
         to,
@@ -164,10 +207,18 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       to,
       location: request.location,
       target: request.target,
+      targetClass: request.targetClass,
       job: request.job,
+      stopWhenReadable: inRegion,
       approve: async (e) => {
+        // In the region, what is approved here is the thaw; the job is priced before its launch.
+        if (inRegion && !needsThaw(preview)) return true;
         // An upgrade asks again, at the faster tier, for every pack still being restored.
-        const priced = upgrade ? priceRestore(upgradePreview(preview), pricing, choice) : e;
+        const priced = upgrade
+          ? price(upgradePreview(preview), choice)
+          : s3Target !== undefined && isS3Target(s3Target)
+          ? withTargetWritesEach(e, preview.plan, request.targetClass, pricing)
+          : e;
         const chosen = methods?.chosen === "batch" ? methods.batch.estimate : undefined;
         await approveCost(ctx, chosen ?? priced.chosen.estimate, {
           action: upgrade ? `this restore, upgraded to ${tier},` : "this restore",
@@ -211,6 +262,16 @@ export async function cmdRestore(ctx: Context): Promise<number> {
       throw err;
     }).finally(progress.done);
 
+    if (outcome.status === "readable") {
+      return await launchRestore(ctx, preview, pricing, {
+        location: request.location,
+        target: (request.target ?? request.job?.target)!,
+        targetClass: request.targetClass,
+        tier,
+        days,
+        job: outcome.job ?? request.job,
+      });
+    }
     return printOutcome(ctx, preview, request, outcome, { tier, days });
   } finally {
     await repo.storage.close();
@@ -235,9 +296,10 @@ function printOutcome(
   outcome: RestoreOutcome,
   { tier, days }: { tier: RestoreTier; days: number },
 ): number {
-  if (outcome.status === "declined") return 1;
+  if (outcome.status === "declined" || outcome.status === "readable") return 1;
   if (outcome.status === "waiting") {
-    const resume = `permafrost restore --resume ${outcome.job.id}`;
+    const resume = `permafrost restore --resume ${outcome.job.id}` +
+      (ctx.bool("in-region") ? " --in-region" : "");
     // The survey before the requests: the packs it found archived are now being restored,
     // and neither state is readable, so the counts hold.
     const eta = restoreEta(outcome.job, preview.states, new Date());
@@ -283,15 +345,24 @@ function parseRequest(ctx: Context): Request {
     if (ctx.positionals.length > 0 || ctx.string("target") !== undefined) {
       throw new UsageError("--resume JOB takes no snapshot and no --target: the job has them");
     }
+    if (ctx.string("target-class") !== undefined) {
+      throw new UsageError("--resume JOB takes no --target-class: the job has it");
+    }
     const job = loadJob(resume);
-    return { location: job.repo, snapshotRef: job.snapshot, path: job.path, job };
+    return {
+      location: job.repo,
+      snapshotRef: job.snapshot,
+      path: job.path,
+      targetClass: (job.targetClass ?? "STANDARD") as TargetClass,
+      job,
+    };
   }
   const [spec] = ctx.positionals;
   refuseExtraArguments(ctx, 1);
   const target = ctx.string("target");
   if (!spec) throw new UsageError("restore needs a snapshot, e.g. latest or latest:/docs/file.txt");
   if (!target && !ctx.bool("dry-run") && !ctx.bool("estimate")) {
-    throw new UsageError("restore needs --target DIR");
+    throw new UsageError("restore needs --target DIR (or --target s3://BUCKET/PREFIX/)");
   }
   const colon = spec.indexOf(":");
   return {
@@ -299,7 +370,23 @@ function parseRequest(ctx: Context): Request {
     snapshotRef: colon < 0 ? spec : spec.slice(0, colon),
     path: colon < 0 ? "/" : spec.slice(colon + 1),
     target,
+    targetClass: targetClassFlag(ctx, target),
   };
+}
+
+/** `--target-class`: one of S3's classes, for a target in S3 only; default STANDARD. */
+function targetClassFlag(ctx: Context, target: string | undefined): TargetClass {
+  const given = ctx.string("target-class");
+  if (given === undefined) return "STANDARD";
+  if (target === undefined || !isS3Target(target)) {
+    throw new UsageError(
+      "--target-class is the storage class of a restore into S3 (--target s3://...)",
+    );
+  }
+  if (!(targetClasses as readonly string[]).includes(given)) {
+    throw new UsageError(`--target-class is one of ${targetClasses.join(", ")}, not "${given}"`);
+  }
+  return given as TargetClass;
 }
 
 /** The job fields of the JSON of a resumed restore. */

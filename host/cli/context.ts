@@ -203,25 +203,98 @@ export class Context {
       const { decodeKeyExport } = await import("../repository/keyfile.ts");
       if (decodeKeyExport(keyFile).keys.role === "ingest") role = "ingest";
     }
-    // The repository code, libsodium and (for a passphrase) the KDF's native addon are loaded
-    // here, not at the top, so that a command that opens no repository does not pay for them;
-    // and while the storage plugin's worker starts (docs/bench.md "Start-up (issue #16)").
+    // The repository code, libsodium and (for a passphrase) the KDF are loaded and started here,
+    // not at the top, so that a command that opens no repository does not pay for them; and
+    // while the storage plugin's worker starts (docs/bench.md "Start-up (issue #16)"). The
+    // repository code (under libsodium's top-level await) is imported once the KDF's modules
+    // are: two dynamic imports racing into one graph with a top-level await saw a module
+    // unevaluated ("Cannot access 'native' before initialization").
     const { openStorage } = await import("../storage/open.ts");
-    const [storage, { Repository }] = await Promise.all([
-      openStorage(location, role),
-      import("../repository/repository.ts"),
-      keyFile ? undefined : import("../crypto/kdf.ts").then((kdf) => kdf.nativeArgon2()),
+    const opening = openStorage(location, role);
+    const secret = keyFile ? undefined : this.#passphraseEarly(location, opening);
+    const [storage, code, passphrase] = await Promise.allSettled([
+      opening,
+      Promise.resolve(secret).catch(() => {}).then(() => import("../repository/repository.ts")),
+      secret,
     ]);
+    const early = passphrase.status === "fulfilled" ? passphrase.value?.early : undefined;
+    // Zeroed once the open is over (a `then` now would run before the open's own use of it).
+    const forget = () => early?.derivedKey.then((key) => key.fill(0), () => {});
+    if (storage.status === "rejected") {
+      forget();
+      throw storage.reason;
+    }
     try {
+      if (code.status === "rejected") throw code.reason;
+      if (passphrase.status === "rejected") throw passphrase.reason;
+      const { Repository } = code.value;
       const repo = keyFile
-        ? await Repository.open(storage, { keyFile, keyFileName: this.keyFilePath() })
-        : await Repository.open(storage, { passphrase: await this.passphrase() });
+        ? await Repository.open(storage.value, { keyFile, keyFileName: this.keyFilePath() })
+        : await Repository.open(storage.value, passphrase.value!);
+      if (!keyFile) await this.#keepKeyCopy(location, repo, early?.keyObject);
       this.#opened.push(repo);
       return repo;
     } catch (err) {
-      await storage.close();
+      await storage.value.close();
       throw err;
+    } finally {
+      forget();
     }
+  }
+
+  /**
+   * The passphrase, and the key derivation under the parameters of the local copy of the key
+   * object that opened `location` last (host/cache/key_copy.ts), started at once: the store
+   * need not answer first. No copy, or one that does not parse: no early derivation. A prompt
+   * waits for the storage to open (`opening`), so that a wrong location is said before it.
+   */
+  async #passphraseEarly(location: string, opening: Promise<unknown>): Promise<{
+    passphrase: string;
+    early?: { keyObject: Uint8Array; derivedKey: Promise<Uint8Array> };
+  }> {
+    if (!passphraseGiven()) await opening;
+    const passphrase = await this.passphrase();
+    const { readKeyCopy } = await import("../cache/key_copy.ts");
+    const keyObject = readKeyCopy(this.cacheDir(), location);
+    const [{ readKeyFileInfo }, { deriveKey, nativeArgon2 }] = await Promise.all([
+      import("../repository/key_header.ts"), // not keyfile.ts: that waits for libsodium
+      import("../crypto/kdf.ts"),
+    ]);
+    let kdf;
+    try {
+      if (keyObject) kdf = readKeyFileInfo(keyObject).kdf;
+    } catch {
+      // a damaged copy: ignored, and replaced once the open succeeds
+    }
+    if (!keyObject || !kdf) {
+      await nativeArgon2(); // loaded now, while the worker starts, for the derivation after it
+      return { passphrase };
+    }
+    const derivedKey = deriveKey(passphrase, kdf);
+    derivedKey.catch(() => {}); // unused when the store's key object differs; else awaited there
+    return { passphrase, early: { keyObject, derivedKey } };
+  }
+
+  /**
+   * Keeps the key object that opened `repo` as the local copy for `location`, when the copy
+   * is not already its bytes: read back from the store, so only after the key objects changed.
+   */
+  async #keepKeyCopy(location: string, repo: Repository, copy?: Uint8Array): Promise<void> {
+    const name = repo.keyObject;
+    if (!name) return;
+    const [{ sha256Hex }, { layout }, { writeKeyCopy }] = await Promise.all([
+      import("../crypto/hash.ts"),
+      import("../repository/layout.ts"),
+      import("../cache/key_copy.ts"),
+    ]);
+    if (copy && name === layout.key(sha256Hex(copy))) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = await repo.storage.read(name);
+    } catch {
+      return; // removed since: no copy, and the next open derives after the store answers
+    }
+    if (layout.key(sha256Hex(bytes)) === name) writeKeyCopy(this.cacheDir(), location, bytes);
   }
 
   /** Writes a result: JSON when `--json`, else the human text. */
@@ -232,6 +305,11 @@ export class Context {
       if (text !== "") console.log(text);
     }
   }
+}
+
+/** Whether the passphrase comes without a prompt (PERMAFROST_PASSWORD or its _FILE is set). */
+function passphraseGiven(): boolean {
+  return ["PERMAFROST_PASSWORD", "PERMAFROST_PASSWORD_FILE"].some((v) => !!Deno.env.get(v));
 }
 
 /** Asks for a passphrase at the terminal (twice when `confirm`); never accepts an empty one. */
@@ -266,7 +344,20 @@ export function printable(text: string): string {
  * plural when it is not the noun plus "s" ("1 entry", "3 entries").
  */
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+  return `${grouped(n)} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A number with thousands separators, as `toLocaleString("en-US")` writes it ("56,352"), without
+ * its cost for whole numbers: the first call of that loads the locale data (50-170 ms of CPU
+ * at the end of every backup).
+ */
+export function grouped(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toLocaleString("en-US");
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, digits.length % 3 || 3);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /** Human byte counts (host/cost/format.ts, shared with the web view). */

@@ -7,8 +7,10 @@
  * `--public-ip` when the subnet is public, prints each status change and the latest progress
  * line of the task's log (CloudWatch Logs, `host/ops/job_log.ts`), then the task's exit code,
  * the key numbers of its result document, how long it ran and its Fargate cost against the
- * estimate; the command's exit status is the task's. The launcher's credentials are its own (an admin's, the repository's
- * profile); the task runs as `--job-role`.
+ * estimate; the command's exit status is the task's. `--launch auto|fargate|ec2` (default
+ * auto: EC2 when Fargate does not fit the job) and `--instance-profile` choose and configure an
+ * EC2 instance instead (`in_region_ec2.ts`). The launcher's credentials are its own (an
+ * admin's, the repository's profile); the task runs as `--job-role`.
  *
  * @module
  */
@@ -28,6 +30,9 @@ import { type Context, UsageError } from "./context.ts";
 import { cliJobSpec, type EmitJobOptions } from "./job_flags.ts";
 import type { OptionTable } from "./options.ts";
 import { shippedPriceTable } from "../cost/price_table.ts";
+import { launchChoice, runOnEc2, runsOnEc2 } from "./in_region_ec2.ts";
+import { approveCost } from "./confirm.ts";
+import { homeVsRegion } from "../ops/home_vs_region.ts";
 
 /** The options {@link runInRegion} reads (besides `jobOptions`' `--image`, `--job-role`). */
 export const inRegionOptions = {
@@ -36,7 +41,28 @@ export const inRegionOptions = {
   subnet: { type: "string", multiple: true },
   "security-group": { type: "string", multiple: true },
   "public-ip": { type: "boolean" },
+  launch: { type: "string" },
+  "instance-profile": { type: "string" },
 } as const satisfies OptionTable;
+
+/**
+ * The cost gate before anything is launched (cost-model §10.4): the at-home and in-region
+ * estimates are shown, `--budget` is checked against the in-region one, and over the
+ * confirmation threshold `--yes` (or a yes at the terminal) is needed. The job itself checks
+ * its `--budget` again when it plans.
+ */
+async function approveJob(
+  ctx: Context,
+  estimateAt: (to: Destination) => Estimate,
+): Promise<void> {
+  const compared = homeVsRegion(estimateAt);
+  if (!ctx.json) { for (const line of compared.lines) console.error(line); }
+  await approveCost(ctx, compared.region, {
+    action: "this job in the region",
+    shown: () => compared.lines.join("\n"),
+    threshold: true,
+  });
+}
 
 /** Seconds between DescribeTasks unless `--poll` says otherwise. */
 export const IN_REGION_POLL_SECONDS = 30;
@@ -49,27 +75,35 @@ export const IN_REGION_POLL_SECONDS = 30;
 export async function runInRegion(
   ctx: Context,
   argv: string[],
-  options: EmitJobOptions = {},
+  options: EmitJobOptions & { repo?: string; approved?: boolean } = {},
 ): Promise<number> {
   const env = options.env ?? ((name: string) => Deno.env.get(name));
-  if (ctx.string("emit-job") !== undefined) {
+  // Read raw: a command may offer --in-region without --emit-job (restore).
+  if (ctx.flags["emit-job"] !== undefined) {
     throw new UsageError("--in-region runs the job; --emit-job prints it: give one");
   }
-  const network = networkFlags(ctx, env);
+  const choice = launchChoice(ctx);
   const spec = cliJobSpec(ctx, argv, "ecs", options);
+  if (options.estimateAt && !options.approved) await approveJob(ctx, options.estimateAt);
+  if (runsOnEc2(spec, choice)) {
+    return await runOnEc2(ctx, {
+      spec,
+      target: parseS3Location(options.repo ?? ctx.repoLocation()!, env),
+      env,
+      pollSeconds: pollSeconds(ctx),
+      estimate: options.estimateAt?.("region" as Destination),
+    });
+  }
+  const network = networkFlags(ctx, env);
   if (spec.missing.taskRole || spec.missing.executionRole) {
     throw new UsageError(
       "--in-region needs the job's roles: --job-role ARN and PERMAFROST_JOB_EXECUTION_ROLE=ARN " +
         "(--emit-job ecs prints their policies and how to create them; docs/in-region.md §5)",
     );
   }
-  const target = parseS3Location(ctx.repoLocation()!, env);
+  const target = parseS3Location(options.repo ?? ctx.repoLocation()!, env);
   const ecs = await ecsClient(target, env);
   const logs = await logsClient(target, env);
-  const poll = ctx.string("poll");
-  if (poll !== undefined && !/^[1-9][0-9]*$/.test(poll)) {
-    throw new UsageError("--poll must be a whole number ≥ 1");
-  }
   const estimate = options.estimateAt?.("region" as Destination);
   if (!ctx.json) {
     console.error(
@@ -84,7 +118,7 @@ export async function runInRegion(
   let shown: unknown;
   const outcome = await launchJob(ecs, spec, network, {
     table: estimate ? tableOf(estimate) : shippedPriceTable(spec.region),
-    intervalSeconds: poll === undefined ? IN_REGION_POLL_SECONDS : Number(poll),
+    intervalSeconds: pollSeconds(ctx),
     onStarted: (taskArn) => {
       // Always on stderr, --json too: the task outlives an interrupted launcher.
       console.error(
@@ -136,6 +170,15 @@ export async function runInRegion(
       ].join("\n"),
   );
   return outcome.exitCode ?? 1;
+}
+
+/** `--poll`'s seconds, else {@link IN_REGION_POLL_SECONDS}. */
+function pollSeconds(ctx: Context): number {
+  const poll = ctx.string("poll");
+  if (poll !== undefined && !/^[1-9][0-9]*$/.test(poll)) {
+    throw new UsageError("--poll must be a whole number ≥ 1");
+  }
+  return poll === undefined ? IN_REGION_POLL_SECONDS : Number(poll);
 }
 
 /** The cluster and awsvpc network from the flags, else the environment. */

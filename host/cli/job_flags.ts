@@ -29,6 +29,7 @@ import { homeVsRegion } from "../ops/home_vs_region.ts";
 import { jobLogGroup } from "../ops/job_definition.ts";
 import { defaultPasswordParameter } from "../ops/job_iam.ts";
 import { type JobKind, jobKinds, type JobSpec, jobSpec } from "../ops/job_spec.ts";
+import type { DiskNeeds } from "../ops/job_size.ts";
 import { type Context, UsageError } from "./context.ts";
 import type { OptionTable } from "./options.ts";
 
@@ -42,6 +43,8 @@ export const jobOptions = {
 export interface EmitJobOptions {
   /** Bytes the job reads and writes: sizes the task (`jobSize`). */
   bytes?: number;
+  /** What the job keeps on disk (`jobDisk`): the ephemeral storage of its task. */
+  disk?: DiskNeeds;
   /** The operation's estimate for a destination: adds the at-home/in-the-region lines. */
   estimateAt?: (to: Destination) => Estimate;
   /** The bucket keeps versions: the admin task role may delete versions too. */
@@ -62,6 +65,12 @@ export function emitJobSpec(ctx: Context, argv: string[], options: EmitJobOption
     throw new UsageError(`--emit-job is one of ${jobKinds.join(", ")}, not "${kind ?? ""}"`);
   }
   const spec = cliJobSpec(ctx, argv, kind as JobKind, options);
+  if (!spec.fargate.fits) {
+    throw new UsageError(
+      `Fargate cannot run "${spec.name}": ${spec.fargate.reason}; run it on an EC2 instance ` +
+        "with --in-region --launch ec2 (docs/in-region.md §4)",
+    );
+  }
   const comparison = options.estimateAt ? homeVsRegion(options.estimateAt).lines : undefined;
   const text = jobInstructions(spec, { comparison });
   if (ctx.json) {
@@ -98,6 +107,7 @@ export function cliJobSpec(
       executionRoleArn: env("PERMAFROST_JOB_EXECUTION_ROLE") || undefined,
       passwordSecret: env("PERMAFROST_JOB_PASSWORD_SECRET") || undefined,
       bytes: options.bytes,
+      disk: options.disk,
       versioned: options.versioned,
       env,
     });

@@ -12,9 +12,9 @@
  * @module
  */
 
-import type { ProgressEvent } from "../ops/progress.ts";
+import { type ProgressEvent, unitOf } from "../ops/progress.ts";
 import { beforeSignalNotice } from "../storage/orderly_close.ts";
-import { bytes, printable } from "./context.ts";
+import { bytes, grouped, printable } from "./context.ts";
 
 /** Where progress goes: a terminal line, JSON lines, or nowhere. */
 export type ProgressMode = "line" | "json" | "off";
@@ -70,6 +70,8 @@ export class ProgressDisplay {
   #start: number;
   #stop?: () => void;
   #ended = false;
+  /** Paused ({@link pause}) until the next event. */
+  #paused = false;
   /** A write failed: nothing more is written. */
   #quiet = false;
   /** The final event was written as a JSON line: no line follows it. */
@@ -84,32 +86,61 @@ export class ProgressDisplay {
   ) {
     this.#start = io.now();
     if (mode === "off") return;
-    const ms = mode === "line" ? LINE_EVERY_MS : JSON_EVERY_MS;
-    this.#stop = (io.every ?? every)(ms, () => this.#show());
+    this.#tick();
     if (mode !== "line") return;
     this.#draw(); // nothing silent while the command starts
     // SIGINT's message (host/storage/orderly_close.ts) gets a clean line, and no redraw after it.
     this.#unhook = beforeSignalNotice(() => this.#clear());
   }
 
-  /** Takes the latest event; it is shown at the next tick. */
+  /** Takes the latest event; it is shown at the next tick (resuming a paused display). */
   update(event: ProgressEvent): void {
     this.#event = event;
+    if (this.#paused && !this.#ended) {
+      this.#paused = false;
+      this.#tick();
+    }
+  }
+
+  /**
+   * Ends the line (or writes the latest JSON line) and draws nothing until the next event: the
+   * command is about to ask or wait (a rebuild's second round), and a line redrawn every 250 ms
+   * would erase its question. The time keeps counting from the start.
+   */
+  pause(): void {
+    if (this.#ended || this.#paused || this.mode === "off") return;
+    this.#paused = true;
+    this.#stop?.();
+    this.#stop = undefined;
+    if (this.mode === "line") {
+      this.#draw();
+      this.#write("\n");
+    } else this.#json();
+  }
+
+  /** Redraws, or writes a JSON line, at the mode's pace until stopped. */
+  #tick(): void {
+    const ms = this.mode === "line" ? LINE_EVERY_MS : JSON_EVERY_MS;
+    this.#stop = (this.io.every ?? every)(ms, () => this.#show());
   }
 
   /** Prints `line` (a warning) on a line of its own, above the progress line. */
   note(line: string): void {
     if (this.mode !== "line") return this.#write(`${line}\n`);
     this.#write(`\r\x1b[K${line}\n`);
-    if (!this.#ended) this.#draw();
+    if (!this.#ended && !this.#paused) this.#draw();
   }
 
-  /** Stops the display, leaving the last line (or writing the last JSON line). */
+  /**
+   * Stops the display, leaving the last line (or writing the last JSON line); paused, that was
+   * written already (`pause`), and is not written again under the question.
+   */
   done(): void {
     this.#unhook?.();
     if (this.#ended) return;
     this.#ended = true;
     this.#stop?.();
+    if (this.#paused) return;
     if (this.mode === "line") {
       this.#draw();
       this.#write("\n");
@@ -162,7 +193,27 @@ export class ProgressDisplay {
 }
 
 /**
- * One `--json` progress line: `{"type":"progress","phase":"backup"|"dry-run"|"restore",
+ * A display in `mode` that starts with the first event (not while a command asks, requests
+ * restores or waits for them): `onProgress` to hand the operation (none when `mode` is off),
+ * `pause` before the operation asks or waits again (a rebuild's second round: the line is ended
+ * and nothing is drawn over the question until the next event), and
+ * `done` to call in every case.
+ */
+export function displayOnFirstEvent(label: string, mode: ProgressMode, io?: ProgressIo) {
+  let display: ProgressDisplay | undefined;
+  return {
+    onProgress: mode === "off" ? undefined : (e: ProgressEvent) => {
+      display ??= new ProgressDisplay(label, mode, io);
+      display.update(e);
+    },
+    pause: () => display?.pause(),
+    done: () => display?.done(),
+  };
+}
+
+/**
+ * One `--json` progress line: `{"type":"progress","phase":"backup"|"dry-run"|"restore"|
+ * "rebuild"|"compact",
  * "files_done","files_total","bytes_done","bytes_total","errors","elapsed_s","current","final"}`,
  * totals and `current` null while unknown; `final` on the last line of a run that succeeded,
  * whose totals are then its counts.
@@ -237,6 +288,7 @@ function lineParts(e: ProgressEvent, elapsedMs: number, head: string, cells: num
   const secs = elapsedMs / 1000;
   const rate = secs > 0 ? e.bytesDone / secs : 0;
   const known = e.filesTotal !== undefined && e.bytesTotal !== undefined;
+  const unit = unitOf(e.phase);
   const share = known ? fraction(e) : 0;
   // None once the bytes passed an estimate that was short (files added during the walk), nor
   // while the rate so far gives an absurd one.
@@ -249,11 +301,11 @@ function lineParts(e: ProgressEvent, elapsedMs: number, head: string, cells: num
       ? [
         { text: bar(share, cells), drop: 1, tight: true },
         { text: `${Math.floor(share * 100)}%`, drop: 7 },
-        { text: `${count(e.filesDone)}/${count(e.filesTotal!)} files`, drop: 6 },
+        { text: `${count(e.filesDone)}/${count(e.filesTotal!)} ${unit}`, drop: 6 },
         { text: bytesOf(e.bytesDone, e.bytesTotal!), drop: 5 },
       ]
       : [
-        { text: `${count(e.filesDone)} files`, drop: 6 },
+        { text: `${count(e.filesDone)} ${unit}`, drop: 6 },
         { text: bytes(e.bytesDone), drop: 5 },
         { text: "scanning…", drop: 4 },
       ]),
@@ -315,7 +367,7 @@ function pad(n: number): string {
 }
 
 function count(n: number): string {
-  return n.toLocaleString("en-US");
+  return grouped(n);
 }
 
 /** Columns `text` takes: wide (East Asian, emoji) characters two, others one. */

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { ProgressEvent } from "../ops/progress.ts";
-import { ProgressDisplay, type ProgressIo, progressRecord, renderProgress } from "./progress.ts";
+import {
+  displayOnFirstEvent,
+  ProgressDisplay,
+  type ProgressIo,
+  progressRecord,
+  renderProgress,
+} from "./progress.ts";
 
 const MiB = 1 << 20;
 
@@ -329,4 +335,53 @@ Deno.test("a ProgressDisplay whose stderr fails (a closed pipe) goes quiet and n
     display.done();
     assert.deepEqual(io.written, mode === "line" ? ["\r\x1b[Krestore 0:00  starting…"] : []);
   }
+});
+
+Deno.test("a terminal display paused before a second round draws nothing over its question until the next event", () => {
+  const written: string[] = [];
+  const ticks: (() => void)[] = [];
+  const stopped: boolean[] = [];
+  const io: ProgressIo = {
+    write: (t) => written.push(t),
+    width: () => 80,
+    now: () => 0,
+    every: (_ms, tick) => {
+      const i = ticks.push(tick) - 1;
+      stopped[i] = false;
+      return () => stopped[i] = true;
+    },
+  };
+  const progress = displayOnFirstEvent("rebuild", "line", io);
+  progress.onProgress!(event({ phase: "rebuild", filesDone: 2, filesTotal: 2 }));
+  ticks[0]();
+  progress.pause();
+  assert.equal(written.at(-1), "\n", "the line is ended before the question");
+  assert.deepEqual(stopped, [true], "and no longer redrawn");
+  const before = written.length;
+  progress.onProgress!(event({ phase: "rebuild", filesDone: 2, filesTotal: 3 }));
+  assert.equal(written.length, before, "nothing until the next tick");
+  assert.equal(ticks.length, 2, "the next event draws again");
+  ticks[1]();
+  assert.match(written.at(-1)!, /rebuild .*2\/3 packs/);
+  progress.done();
+  assert.deepEqual(stopped, [true, true]);
+});
+
+Deno.test("a paused display ended without a new event writes its last line once, and a warning meanwhile draws no line under it", () => {
+  for (const mode of ["line", "json"] as const) {
+    const io = fakeIo();
+    const progress = displayOnFirstEvent("rebuild", mode, io);
+    progress.onProgress!(event({ phase: "rebuild", filesDone: 2, filesTotal: 2 }));
+    io.tick();
+    progress.pause();
+    const paused = io.written.length;
+    progress.done();
+    assert.equal(io.written.length, paused, `${mode}: ${JSON.stringify(io.written.slice(paused))}`);
+  }
+  const io = fakeIo();
+  const display = new ProgressDisplay("rebuild", "line", io);
+  display.update(event({ phase: "rebuild" }));
+  display.pause();
+  display.note("warning: something");
+  assert.deepEqual(io.written.at(-1), "\r\x1b[Kwarning: something\n");
 });

@@ -26,8 +26,10 @@ export interface RestoreJob {
   /** The snapshot id (resolved, never `latest`: a resumed job restores the same snapshot). */
   snapshot: string;
   path: string;
-  /** Absolute target folder. */
+  /** Absolute target folder, or an S3 prefix (`s3://BUCKET/PREFIX`). */
   target: string;
+  /** A target in S3: the objects' storage class, when not STANDARD. */
+  targetClass?: string;
   tier: RestoreTier;
   days: number;
   /** Object names of the packs the restore reads. */

@@ -19,7 +19,6 @@
 
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { sodiumReady } from "./sealed_box.ts";
 
 export const KDF_SALT_LENGTH = 16;
 export const DEFAULT_OPSLIMIT = 4;
@@ -158,8 +157,8 @@ export async function deriveKeyInWorker(
   });
   try {
     return await new Promise<Uint8Array>((resolve, reject) => {
-      // The worker says "ready" once its modules (libsodium) are loaded; a message sent before
-      // that could arrive before its handler exists.
+      // The worker says "ready" once its handler exists; a message sent before that could
+      // arrive before it.
       worker.onmessage = (e: MessageEvent<{ ready?: true; key?: Uint8Array; error?: string }>) => {
         if (e.data.ready) worker.postMessage({ passphrase, params });
         else if (e.data.key) resolve(e.data.key);
@@ -178,6 +177,9 @@ export async function deriveKeyInWorker(
 /** `deriveKey` in the calling thread (the worker's body; tests compare the two). */
 export async function deriveKeyHere(passphrase: string, params: KdfParams): Promise<Uint8Array> {
   checkKdfParams(params);
+  // Imported here: the native path never needs libsodium, whose load (0.03-0.04 s) would
+  // otherwise delay the start of every derivation (docs/bench.md "Start-up (issue #16)").
+  const { sodiumReady } = await import("./sealed_box.ts");
   const sodium = await sodiumReady();
   return sodium.crypto_pwhash(
     32,

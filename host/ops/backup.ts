@@ -21,7 +21,9 @@
  * @module
  */
 
+import { createHmac } from "node:crypto";
 import { hostname, userInfo } from "node:os";
+import { dirname, join } from "node:path";
 import { sha256Hex } from "../crypto/hash.ts";
 import { type FileCache, openFileCache } from "../cache/file_cache.ts";
 import { layout } from "../repository/layout.ts";
@@ -34,8 +36,12 @@ import type { ObjectInfo, Storage } from "../storage/storage.ts";
 import { type CapabilityImpl, startPlugin } from "../plugin/sandbox.ts";
 import { requirePlugin } from "../plugin/registry.ts";
 import type {
+  CacheHit,
   CacheQuery,
   CacheRecord,
+  DirHit,
+  DirQuery,
+  DirRecord,
   EngineBackupResult,
   Skipped,
   SourceNode,
@@ -53,6 +59,7 @@ import { BackupFilters, type SourceFilters } from "./backup_filters.ts";
 import { engineConfig } from "./engine_config.ts";
 import { type Finding, Protection, protects } from "./protection.ts";
 import { ledgerFile } from "../cache/protection_ledger.ts";
+import { useIndexCache } from "../cache/index_cache.ts";
 import { MirrorSink, type MirrorStats } from "./mirror_sink.ts";
 import { writeMirrorManifests } from "./mirror_manifest.ts";
 import type { StorageClass } from "../storage/storage.ts";
@@ -144,6 +151,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
     };
   } finally {
     for (const p of run.plugins) await p.close();
+    await run.uploader.close();
     run.compressors.close();
     run.cache?.close();
   }
@@ -204,6 +212,8 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
   const startedAt = Date.now(); // before any file is read: the file cache's racy limit
   const dryRun = options.dryRun === true;
   const storage = dryRun ? new DryRunStorage(repo.storage) : repo.storage;
+  // Dedup lookups go to the index cache: the run's memory does not grow with the repository.
+  if (options.cacheDir) useIndexCache(repo, options.cacheDir);
   await repo.loadIndex();
   const snapshots = await repo.snapshots();
   const host = options.host ?? hostname();
@@ -228,9 +238,19 @@ async function startRun(repo: Repository, options: BackupOptions): Promise<Backu
       ? (packs) => repo.writeSegment(packs, { dryRun: storage })
       : (packs) => repo.writeSegment(packs),
     compressors.compress,
-    { localityFloor: options.localityFloor },
+    {
+      localityFloor: options.localityFloor,
+      // Data packs are built in the cache folder, not in memory (pack_buffer.ts `PackSpool`).
+      ...(options.cacheDir ? { spoolDir: join(options.cacheDir, repo.config.id, "spool") } : {}),
+    },
   );
-  const cache = openFileCache(options.cacheDir, repo.config.id, engine, options.onWarning);
+  const cache = openFileCache(
+    options.cacheDir,
+    repo.config.id,
+    engine,
+    options.onWarning,
+    JSON.stringify(options.engineOptions ?? {}),
+  );
   const neverChange = options.neverChange ?? [];
   let protection: Protection | undefined;
   if (protects(engine, neverChange) && options.cacheDir) {
@@ -351,6 +371,18 @@ function engineCapabilities(
   filters: BackupFilters,
 ): Record<string, CapabilityImpl> {
   const { uploader, cache } = run;
+  // A hit is used only when what it names is still stored: its blobs, or its mirror object.
+  const lookup = (queries: CacheQuery[]): (CacheHit | null)[] =>
+    cache
+      ? cache.lookup(queries).map((hit, i) =>
+        hit === null
+          ? null
+          : Array.isArray(hit)
+          ? (hit.every((id) => uploader.has(id)) ? hit : null)
+          : (run.mirror?.holds(hit.mirror, queries[i].size) ? hit : null)
+      )
+      : queries.map(() => null);
+  const dirs = directoryCache(run, xattrs);
   return {
     blobs: {
       // Every add and mark is queued before anything is awaited, so they apply in the order
@@ -379,18 +411,15 @@ function engineCapabilities(
       },
     },
     cache: {
-      // A hit is used only when what it names is still stored: its blobs, or its mirror object.
-      lookup: (queries: CacheQuery[]) =>
-        cache
-          ? cache.lookup(queries).map((hit, i) =>
-            hit === null
-              ? null
-              : Array.isArray(hit)
-              ? (hit.every((id) => uploader.has(id)) ? hit : null)
-              : (run.mirror?.holds(hit.mirror, queries[i].size) ? hit : null)
-          )
-          : queries.map(() => null),
+      lookup,
       record: (records: CacheRecord[]) => cache?.record(records),
+      dirs: (queries: DirQuery[]) => {
+        if (!Array.isArray(queries)) {
+          throw new TypeError(`engine "${run.engine}" sent cache.dirs something not a list`);
+        }
+        return queries.map((q) => dirs.lookup(q) ?? null);
+      },
+      recordDirs: (records: DirRecord[]) => dirs.record(records),
     },
     report: {
       progress: (files: number, bytes: number, current?: unknown) =>
@@ -409,6 +438,61 @@ function engineCapabilities(
         if (!run.mirror) throw new TypeError(`engine "${run.engine}" did not open the mirror`);
         return run.mirror.put(path, rel, size, mtime, storageClass);
       },
+    },
+  };
+}
+
+/** Changes whenever the trees a backup stores for the same entries may change. */
+const TREE_ENCODING = 3;
+
+/**
+ * The directory cache of the run's file cache (`FileCache.enableDirs`): off without a cache,
+ * when never-change protection inspects every tree, and for a mirroring engine. A hit is used
+ * only when every id it names is still stored, as a file's hit; each is then noted with the
+ * guard, as `storeTree` notes what a tree it stores references (the reused tree itself is
+ * noted by its parent's tree, or the root's). A directory is not recorded when the host could
+ * not keep some of its entries' extended attributes (its warnings are then not repeated).
+ */
+function directoryCache(run: BackupRun, xattrs: BackupXattrs) {
+  const { cache, uploader, options } = run;
+  const on = cache !== undefined && run.protection === undefined;
+  if (on) {
+    const key = createHmac("sha256", run.repo.keys.macKey).update("permafrost dir cache").digest();
+    cache.enableDirs(
+      key,
+      JSON.stringify({
+        treeEncoding: TREE_ENCODING,
+        engine: run.engine,
+        options: options.engineOptions ?? {},
+        excludes: options.excludes ?? [],
+        gitIgnore: options.gitIgnore === true,
+        excludeIfPresent: options.excludeIfPresent ?? [],
+        excludeLargerThan: options.excludeLargerThan ?? null,
+        plugins: options.plugins ?? [],
+      }),
+    );
+  }
+  const noisy = new Set<string>();
+  let seen = 0;
+  return {
+    lookup(q: DirQuery): DirHit | undefined {
+      if (!on || run.mirror || typeof q?.path !== "string") return;
+      const hit = cache.lookupDir(q.path, String(q.fingerprint), q.files, q.subdirs);
+      if (hit === undefined) return;
+      const ids = [hit.tree, ...hit.subtrees, ...hit.files.flat()];
+      const { guard } = run;
+      if (guard === undefined) return ids.every((id) => uploader.has(id)) ? hit : undefined;
+      // One index lookup per id (a million for a million files): the trusted copy the guard
+      // notes also says the id is stored; one the run stored itself is in the uploader.
+      const copies = ids.map((id) => guard.reusable(id));
+      if (!copies.every((at, i) => at !== undefined || uploader.has(ids[i]))) return;
+      ids.forEach((id, i) => guard.noteCopy(id, copies[i]));
+      return hit;
+    },
+    record(records: DirRecord[]): void {
+      if (!on || run.mirror || !Array.isArray(records)) return;
+      for (; seen < xattrs.notKept.length; seen++) noisy.add(dirname(xattrs.notKept[seen].path));
+      cache.recordDirs(records.filter((r) => !noisy.has(r?.path)));
     },
   };
 }

@@ -189,7 +189,11 @@ async function sortDeadPacks(
 export function compactWork(plan: CompactPlan): CompactWork {
   const metadata = new Map(plan.mark.packs.map((p) => [p.id, p.metadata]));
   return {
-    repack: plan.repack.map((c) => ({ id: c.pack.id!, metadata: metadata.get(c.pack.id!)! })),
+    repack: plan.repack.map((c) => ({
+      id: c.pack.id!,
+      metadata: metadata.get(c.pack.id!)!,
+      bytes: c.pack.bytes,
+    })),
     drop: plan.drop.map((p) => ({ id: p.id, metadata: p.metadata })),
     live: plan.mark.live,
     packIndexes: plan.mark.packIndexes,

@@ -25,7 +25,7 @@
  */
 
 import { CompressorPool } from "../repository/compressor.ts";
-import { RepoIndex } from "../repository/repo_index.ts";
+import { MemoryIndex } from "../repository/repo_index.ts";
 import type { IndexedPack } from "../repository/index_segment.ts";
 import { requirePrivateKey } from "../repository/keys.ts";
 import { layout } from "../repository/layout.ts";
@@ -43,11 +43,14 @@ import { withPack } from "../repository/repository.ts";
 import { assertAdmin, assertNothingUndecodable } from "./admin_gate.ts";
 import { liveBlobs } from "./gc_mark.ts";
 import { attestedBlobs, effectiveRecords } from "./gc_records.ts";
+import { type OnProgress, ProgressCounter } from "./progress.ts";
 
 /** A pack chosen for compaction. */
 export interface ChosenPack {
   id: string;
   metadata: boolean;
+  /** Its length, when the plan knows it (for the progress totals). */
+  bytes?: number;
 }
 
 export interface CompactWork {
@@ -80,11 +83,16 @@ export interface CompactResult {
 /** Steps a run reports (tests stop a run at one to prove it leaves a consistent repository). */
 export type CompactStep = "copied" | "superseded";
 
-/** Copies, then supersedes (see the module comment). */
+/**
+ * Copies, then supersedes (see the module comment). `onProgress` (host/ops/progress.ts, phase
+ * `compact`) counts the packs to repack read and their bytes; its final event comes once the
+ * superseding segment is written.
+ */
 export async function executeCompact(
   repo: Repository,
   work: CompactWork,
   onStep: (step: CompactStep) => void | Promise<void> = () => {},
+  onProgress?: OnProgress,
 ): Promise<CompactResult> {
   assertAdmin(repo, "gc compact");
   requirePrivateKey(repo.keys, "packs, so it cannot compact them");
@@ -110,7 +118,15 @@ export async function executeCompact(
   }
   const kept = attestedBlobs(records, chosen);
 
-  const copied = await copyChosen(repo, work, chosen, kept, result);
+  const progress = new ProgressCounter("compact", onProgress);
+  if (work.repack.every((p) => p.bytes !== undefined)) {
+    progress.totals(work.repack.length, work.repack.reduce((sum, p) => sum + p.bytes!, 0));
+  }
+  let readBytes = 0;
+  const copied = await copyChosen(repo, work, chosen, kept, result, (bytes) => {
+    readBytes += bytes;
+    progress.add(1, bytes);
+  });
   await onStep("copied");
   await assertCopied(repo, work, chosen, affected, copied.has);
 
@@ -125,12 +141,14 @@ export async function executeCompact(
   result.segment = layout.index(await repo.writeSegment(keep, { supersedes }));
   result.retired = chosen.size;
   await onStep("superseded");
+  progress.finish(work.repack.length, readBytes);
   return result;
 }
 
 /**
  * Step 1: copies the live blobs of `work.repack` that `kept` (attested copies outside the chosen
- * packs) lacks into new packs, with their version-1 segments; adds the counts to `result`.
+ * packs) lacks into new packs, with their version-1 segments; adds the counts to `result`, and
+ * tells `onRead` the length of each pack read.
  * Returns the packs written, and which blobs are now stored outside the chosen packs.
  */
 async function copyChosen(
@@ -139,8 +157,9 @@ async function copyChosen(
   chosen: Set<string>,
   kept: ReadonlySet<string>,
   result: CompactResult,
+  onRead: (bytes: number) => void,
 ): Promise<{ written: IndexedPack[]; has: (id: string) => boolean }> {
-  const fresh = new RepoIndex();
+  const fresh = new MemoryIndex();
   const written: IndexedPack[] = [];
   const sink: IndexSink = {
     has: (id) => kept.has(id) || fresh.has(id),
@@ -163,6 +182,7 @@ async function copyChosen(
     );
     for (const p of work.repack) {
       const bytes = await repo.readPack(p.id, p.metadata);
+      onRead(bytes.length);
       const copied = await copyLive(repo, p.id, bytes, work, chosen, uploader);
       result.copiedBlobs += copied.blobs;
       result.copiedBytes += copied.bytes;

@@ -25,6 +25,8 @@ const emitFlags = [
   "--cluster",
   "--subnet",
   "--security-group",
+  "--launch",
+  "--instance-profile",
 ];
 
 /** Switches that launch the job (`--in-region`): dropped too, or the job would launch itself. */

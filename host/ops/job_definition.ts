@@ -9,7 +9,7 @@
 
 import denoJson from "../../deno.json" with { type: "json" };
 import type { JobRoleArns, SecretRef } from "./job_iam.ts";
-import type { JobSize } from "./job_size.ts";
+import { FARGATE_DEFAULT_DISK_GIB, type JobSize } from "./job_size.ts";
 
 /**
  * The image that runs a pinned source tarball (`PERMAFROST_JOB_SOURCE`): Deno's official image,
@@ -106,6 +106,7 @@ export function ecsTaskDefinition(
     requiresCompatibilities: ["FARGATE"],
     cpu: String(size.vcpu * 1024),
     memory: String(size.memoryGB * 1024),
+    ...ephemeralStorage(size),
     runtimePlatform: c.platform,
     containerDefinitions: [{
       name: "permafrost",
@@ -120,6 +121,16 @@ export function ecsTaskDefinition(
       logConfiguration: c.logs,
     }],
   };
+}
+
+/**
+ * Fargate's `ephemeralStorage` (21 to 200 GiB) when the job needs more disk than the default
+ * 20 GiB (`jobDisk`, job_size.ts); nothing otherwise.
+ */
+function ephemeralStorage(size: JobSize): { ephemeralStorage?: { sizeInGiB: number } } {
+  return size.diskGiB !== undefined && size.diskGiB > FARGATE_DEFAULT_DISK_GIB
+    ? { ephemeralStorage: { sizeInGiB: size.diskGiB } }
+    : {};
 }
 
 /** The AWS Batch job definition on Fargate (`aws batch register-job-definition`). */
@@ -147,6 +158,7 @@ export function batchJobDefinition(
       secrets: c.secrets,
       networkConfiguration: { assignPublicIp: "ENABLED" },
       fargatePlatformConfiguration: { platformVersion: "LATEST" },
+      ...ephemeralStorage(size),
       runtimePlatform: c.platform,
       logConfiguration: c.logs,
     },

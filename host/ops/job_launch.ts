@@ -3,10 +3,13 @@
  * The job spec (`job_spec.ts`) is registered as an ECS task definition, run once on Fargate in
  * the given cluster and awsvpc network, and described until it has STOPPED; each status change
  * is reported as it is seen. The outcome carries the container's exit code, how long the task
- * ran, and its Fargate compute at the table's prices (docs/cost-model.md §6.2), to set against
+ * ran, and its Fargate compute at the table's prices (docs/cost-model.md §6.2; the ephemeral
+ * storage a large job asks for at host/cost/ec2_job.ts's), to set against
  * the estimate. The task runs the command with `--json` (see {@link runTaskInput}); given a log
  * reader, the launcher reads the task's log between descriptions and once more after STOPPED,
  * and tells the latest progress record and the result document (`job_log.ts`).
+ *
+ * A job Fargate does not fit runs on EC2 instead (`job_launch_ec2.ts`).
  *
  * ECS is reached through the AWS SDK (`@aws-sdk/client-ecs`) with the launcher's own
  * credentials (an admin's): the task itself runs as the spec's task role. {@link ecsClient}
@@ -17,6 +20,7 @@
 
 import type { ECSClient, RegisterTaskDefinitionCommandInput } from "@aws-sdk/client-ecs";
 import { fargateItems } from "../cost/fargate.ts";
+import { ec2Prices, fargateStorageItems } from "../cost/ec2_job.ts";
 import type { LineItem } from "../cost/estimate.ts";
 import type { PriceTable } from "../cost/price_table.ts";
 import { type S3Target, sdkCredentials } from "../storage/s3_location.ts";
@@ -43,7 +47,7 @@ export interface LaunchOutcome {
   statuses: string[];
   /** Seconds from launch to STOPPED, by the launcher's clock. */
   seconds: number;
-  /** The task's Fargate compute for `seconds`. */
+  /** The task's Fargate compute for `seconds`, and its ephemeral storage over 20 GiB. */
   items: LineItem[];
   usd: number;
   /** What the task's log told (nothing without a log reader, or before its stream existed). */
@@ -168,7 +172,12 @@ export async function launchJob(
       // The driver may send the last lines after ECS reports STOPPED: read once more.
       await readLog();
       const seconds = Math.max(0, (now().getTime() - started.getTime()) / 1000);
-      const items = fargateItems(seconds / 3600, spec.size, o.table);
+      const items = [
+        ...fargateItems(seconds / 3600, spec.size, o.table),
+        ...(spec.size.diskGiB
+          ? fargateStorageItems(spec.size.diskGiB, seconds / 3600, ec2Prices(spec.region))
+          : []),
+      ];
       const exitCode = task.containers?.find((c) => c.name === "permafrost")?.exitCode;
       return {
         taskArn,

@@ -288,3 +288,35 @@ Deno.test("a log the launcher may not read is told once, and the task is still f
   assert.equal(errors.length, 1);
   assert.deepEqual(outcome.log, {});
 });
+
+Deno.test("a task that asked for more than 20 GiB of ephemeral storage is billed for what is over 20, beside its compute", async () => {
+  const { client } = scriptedEcs([
+    { tasks: [{ lastStatus: "STOPPED", containers: [{ name: "permafrost", exitCode: 0 }] }] },
+  ]);
+  const spec = jobSpec({
+    kind: "ecs",
+    argv: ["rebuild", "--yes", "--repo", "s3://my-backups/laptop"],
+    taskRoleArn: role,
+    disk: { stagingBytes: 100 * 2 ** 30 },
+    env: (n) => n === "AWS_REGION" ? region : undefined,
+  });
+  let t = 0;
+  const outcome = await launchJob(client, spec, {
+    cluster: "c",
+    subnets: ["s"],
+    securityGroups: [],
+    publicIp: false,
+  }, {
+    table: shippedPriceTable(region),
+    intervalSeconds: 1,
+    now: () => new Date((t += 1800) * 1000), // launch, then STOPPED half an hour later
+  });
+  assert.equal(outcome.seconds, 1800);
+  assert.deepEqual(outcome.items.at(-1), {
+    what: "Fargate ephemeral storage, 108 GiB over 20",
+    quantity: 54,
+    unit: "GB-hour",
+    unit_usd: 0.000111,
+    usd: 0.005994,
+  });
+});

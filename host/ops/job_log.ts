@@ -4,8 +4,9 @@
  * stream prefix the job's name), so ECS names the task's stream
  * `PREFIX/permafrost/TASK_ID`. {@link taskLog} reads that stream from its start, each call
  * returning only the events written since the last (GetLogEvents' `nextForwardToken`), and
- * {@link readJobLines} sorts the lines into the latest progress record and the last result
- * document: the job runs Permafrost with `--json` (job_launch.ts), which writes progress lines
+ * {@link readJobLines} sorts the lines into the latest progress record, the last result
+ * document and, for a job on EC2, the exit line its instance writes last: the job runs
+ * Permafrost with `--json` (job_launch.ts), which writes progress lines
  * (`{"type":"progress",…}`, README "Progress") on stderr and one result object on stdout
  * (indented, one event per line), both of which the driver sends to the stream.
  *
@@ -89,6 +90,11 @@ export interface JobLogState {
   /** The last other JSON object: the command's `--json` result document. */
   result?: Record<string, unknown>;
   /**
+   * The exit status a job on EC2 wrote last (`{"type":"exit","code":N,"instance":ID}`,
+   * job_launch_ec2.ts); a Fargate task's is ECS's to tell.
+   */
+  exit?: number;
+  /**
    * The lines of a result document still being read: `--json` prints it indented over many
    * lines, and the `awslogs` driver sends each line as its own event.
    */
@@ -100,10 +106,17 @@ const MAX_DOCUMENT_LINES = 100_000;
 
 /**
  * `state` updated with `lines`: one-line progress records, and result documents on one line or
- * from a line `{` to the line that completes the object; other lines are left.
+ * from a line `{` to the line that completes the object; other lines are left. Given
+ * `instance`, an exit line (`{"type":"exit","code":N,"instance":ID}`) of that EC2 instance
+ * sets `exit` (the last one read: the script writes its own after the container ended), even
+ * after a result document the job left unfinished; other exit lines are left.
  */
-export function readJobLines(state: JobLogState, lines: string[]): JobLogState {
-  let { progress, result, pending } = state;
+export function readJobLines(
+  state: JobLogState,
+  lines: string[],
+  instance?: string,
+): JobLogState {
+  let { progress, result, pending, exit } = state;
   const take = (text: string): boolean => {
     let value: unknown;
     try {
@@ -114,11 +127,20 @@ export function readJobLines(state: JobLogState, lines: string[]): JobLogState {
     if (value === null || typeof value !== "object" || Array.isArray(value)) return true;
     const record = value as Record<string, unknown>;
     if (record.type === "progress") progress = record;
-    else result = record;
+    else if (record.type === "exit") {
+      if (instance !== undefined && record.instance === instance && Number.isInteger(record.code)) {
+        exit = record.code as number;
+      }
+    } else result = record;
     return true;
   };
   for (const line of lines) {
-    if (pending !== undefined) {
+    if (pending !== undefined && instance !== undefined && isExitLine(line, instance)) {
+      // A job killed while printing its result leaves the document open: its instance's exit
+      // line, written after the container ended, still tells how it ended.
+      pending = undefined;
+      take(line);
+    } else if (pending !== undefined) {
       pending = [...pending, line];
       if (take(pending.join("\n")) || pending.length > MAX_DOCUMENT_LINES) pending = undefined;
     } else if (line === "{") {
@@ -130,22 +152,36 @@ export function readJobLines(state: JobLogState, lines: string[]): JobLogState {
   return {
     ...(progress ? { progress } : {}),
     ...(result ? { result } : {}),
+    ...(exit !== undefined ? { exit } : {}),
     ...(pending ? { pending } : {}),
   };
 }
 
+/** Whether `line` is, alone, the exit line of `instance`. */
+function isExitLine(line: string, instance: string): boolean {
+  if (!line.startsWith("{")) return false;
+  try {
+    const record = JSON.parse(line);
+    return record?.type === "exit" && record.instance === instance;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * One status line for a progress record: `restore 1,234/5,678 files  1.2/3.4 GiB  ETA 0:25`
- * (the ETA from the bytes done in the elapsed time, when the total is known).
+ * (the ETA from the bytes done in the elapsed time, when the total is known); a rebuild's and
+ * a compaction's count packs (`rebuild 12/40 packs  …`).
  */
 export function progressStatus(p: Record<string, unknown>): string {
   const n = (v: unknown) => typeof v === "number" ? v : undefined;
   const filesDone = n(p.files_done) ?? 0, filesTotal = n(p.files_total);
   const bytesDone = n(p.bytes_done) ?? 0, bytesTotal = n(p.bytes_total);
   const elapsed = n(p.elapsed_s) ?? 0;
+  const unit = p.phase === "rebuild" || p.phase === "compact" ? "packs" : "files";
   const parts = [
     `${p.phase ?? "job"} ${filesDone.toLocaleString("en-US")}` +
-    (filesTotal === undefined ? "" : `/${filesTotal.toLocaleString("en-US")}`) + " files",
+    (filesTotal === undefined ? "" : `/${filesTotal.toLocaleString("en-US")}`) + ` ${unit}`,
     `${gib(bytesDone)}` + (bytesTotal === undefined ? "" : `/${gib(bytesTotal)}`) + " GiB",
   ];
   if (p.final === true) parts.push("done");

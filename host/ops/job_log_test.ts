@@ -40,3 +40,32 @@ Deno.test("a task's stream is the job's prefix, the container's name and the tas
     "permafrost-rebuild/permafrost/abc123",
   );
 });
+
+Deno.test("a rebuild's and a compaction's progress records are shown in packs", () => {
+  const record = { type: "progress", phase: "compact", files_done: 3, files_total: 3 };
+  assert.equal(
+    progressStatus({ ...record, bytes_done: 2 ** 30, bytes_total: 2 ** 30, final: true }),
+    "compact 3/3 packs  1.0/1.0 GiB  done",
+  );
+});
+
+Deno.test("an exit line counts only with the instance it was read for", () => {
+  const lines = [
+    JSON.stringify({ type: "exit", code: 0, instance: "i-other" }),
+    JSON.stringify({ type: "exit", code: 0 }),
+  ];
+  assert.equal(readJobLines({}, lines).exit, undefined, "a Fargate task's log has none");
+  assert.equal(readJobLines({}, lines, "i-0abc").exit, undefined);
+  const own = JSON.stringify({ type: "exit", code: 4, instance: "i-0abc" });
+  assert.equal(readJobLines({}, [...lines, own], "i-0abc").exit, 4);
+  assert.equal(readJobLines({}, [own]).result, undefined, "an exit line is not a result");
+});
+
+Deno.test("an instance's exit line is read after a result document the job left unfinished", () => {
+  const killed = ["{", '  "segments": 2,', '  "indexedPacks": '];
+  const own = JSON.stringify({ type: "exit", code: 137, instance: "i-0abc" });
+  const state = readJobLines(readJobLines({}, killed, "i-0abc"), [own], "i-0abc");
+  assert.equal(state.exit, 137);
+  assert.equal(state.pending, undefined);
+  assert.equal(state.result, undefined);
+});

@@ -1,16 +1,21 @@
 /**
- * The Fargate task size of an in-region job (docs/in-region.md §4): {@link jobSize} from the
- * bytes it processes, and {@link checkFargateSize} for a size given.
+ * The size of an in-region job (docs/in-region.md §4): {@link jobSize} from the bytes it
+ * processes, {@link jobDisk} for what it keeps on disk,
+ * {@link checkFargateSize} for a size given, and {@link fargateFit}: whether Fargate runs it at
+ * all, and with how much ephemeral storage.
  *
  * @module
  */
 
-/** A Fargate task size. */
+/** A job's size: vCPU, memory, and (when more than Fargate's default) the disk it needs. */
 export interface JobSize {
   vcpu: number;
   memoryGB: number;
+  /** GiB of disk the job needs ({@link jobDisk}); absent: Fargate's default is enough. */
+  diskGiB?: number;
 }
 
+const GiB = 2 ** 30;
 const TiB = 2 ** 40;
 
 /**
@@ -51,4 +56,78 @@ export function checkFargateSize(size: JobSize): void {
         "vCPU 0.25, 0.5, 1, 2, 4, 8 or 16 with 2 to 8 GB per vCPU (see docs/in-region.md §4)",
     );
   }
+}
+
+/** What a job keeps on disk, from the repository's numbers (each absent: none). */
+export interface DiskNeeds {
+  /** Files of the snapshots the job reads: the file cache holds a row for each. */
+  files?: number;
+  /** Blobs the index names: the index cache (`index.sqlite`) holds an entry for each. */
+  blobs?: number;
+  /** Bytes of packs spooled to disk at once (read or being written). */
+  spoolBytes?: number;
+  /** Bytes a restore stages on disk before they go to their target. */
+  stagingBytes?: number;
+}
+
+/** A job's disk, in GiB, and what makes it up (bytes). */
+export interface JobDisk {
+  gib: number;
+  parts: { image: number; fileCache: number; index: number; spool: number; staging: number };
+}
+
+/** The image and the system under it (Fargate counts the image's layers against the disk). */
+const IMAGE_BYTES = 2 * GiB;
+/** A file cache row (path, size, times, content ids) with SQLite's own overhead. */
+export const FILE_CACHE_BYTES_PER_FILE = 512;
+/** An index cache entry (blob id, pack, offsets, and SQLite's b-tree around them). */
+export const INDEX_DISK_BYTES_PER_BLOB = 128;
+/** Room kept free on top of the sum (the file system, logs, a margin for the estimate). */
+const HEADROOM = 1.25;
+
+/**
+ * The disk the job needs: the image, the cache folder (file cache, index), any spool of packs
+ * and a restore's staging, with a quarter on top, in whole GiB.
+ */
+export function jobDisk(n: DiskNeeds): JobDisk {
+  const parts = {
+    image: IMAGE_BYTES,
+    fileCache: (n.files ?? 0) * FILE_CACHE_BYTES_PER_FILE,
+    index: (n.blobs ?? 0) * INDEX_DISK_BYTES_PER_BLOB,
+    spool: n.spoolBytes ?? 0,
+    staging: n.stagingBytes ?? 0,
+  };
+  const sum = Object.values(parts).reduce((a, b) => a + b, 0);
+  return { gib: Math.ceil((sum * HEADROOM) / GiB), parts };
+}
+
+/** Fargate's ephemeral storage: what every task has, and the most a task may ask for. */
+export const FARGATE_DEFAULT_DISK_GIB = 20;
+export const FARGATE_MAX_DISK_GIB = 200;
+
+/** Whether Fargate runs a job, and the ephemeral storage to ask for (over the default). */
+export type FargateFit =
+  | { fits: true; ephemeralGiB?: number }
+  | { fits: false; reason: string };
+
+/**
+ * Whether Fargate runs a job of `size`: a size of its table, and at most
+ * {@link FARGATE_MAX_DISK_GIB} of disk; `ephemeralGiB` (21 to 200, the task definition's
+ * `ephemeralStorage.sizeInGiB`) when the disk is over the default 20 GiB.
+ */
+export function fargateFit(size: JobSize): FargateFit {
+  try {
+    checkFargateSize(size);
+  } catch (err) {
+    return { fits: false, reason: (err as Error).message };
+  }
+  const disk = size.diskGiB ?? 0;
+  if (disk > FARGATE_MAX_DISK_GIB) {
+    return {
+      fits: false,
+      reason: `the job needs ${disk} GiB of disk; a Fargate task has at most ` +
+        `${FARGATE_MAX_DISK_GIB} GiB`,
+    };
+  }
+  return disk > FARGATE_DEFAULT_DISK_GIB ? { fits: true, ephemeralGiB: disk } : { fits: true };
 }

@@ -31,7 +31,18 @@ import {
   secretRef,
   type TrustPolicy,
 } from "./job_iam.ts";
-import { checkFargateSize, type JobSize, jobSize } from "./job_size.ts";
+import {
+  checkFargateSize,
+  type DiskNeeds,
+  FARGATE_DEFAULT_DISK_GIB,
+  type FargateFit,
+  fargateFit,
+  type JobDisk,
+  jobDisk,
+  type JobSize,
+  jobSize,
+} from "./job_size.ts";
+import { restoreTargetStatements } from "./restore_s3_target.ts";
 
 /** Which AWS service runs the job. */
 export type JobKind = "ecs" | "batch";
@@ -66,7 +77,9 @@ export interface JobSpecOptions {
   passwordSecret?: string;
   /** Bytes the job reads and writes, for {@link jobSize}; default: the smallest size. */
   bytes?: number;
-  /** The task size, instead of {@link jobSize}'s. */
+  /** What the job keeps on disk, for {@link jobDisk}; default the image alone. */
+  disk?: DiskNeeds;
+  /** The task size, instead of {@link jobSize}'s (it must be one Fargate runs). */
   size?: JobSize;
   /** The bucket keeps versions (or Object Lock): the admin policy may delete versions. */
   versioned?: boolean;
@@ -83,6 +96,13 @@ export interface JobSpec {
   /** The repository role the command needs, which the task role's policy grants. */
   role: "reader" | "admin";
   size: JobSize;
+  /** The disk it needs ({@link jobDisk}); `size.diskGiB` when over Fargate's default. */
+  disk: JobDisk;
+  /**
+   * Whether Fargate runs it (`definition` asks for the ephemeral storage it needs); when not,
+   * `definition` is not one to register, and the job runs on EC2 (`job_launch_ec2.ts`).
+   */
+  fargate: FargateFit;
   /** The command line the container runs (Permafrost's, rewritten for the job). */
   argv: string[];
   /** The JSON for `--cli-input-json`. */
@@ -107,17 +127,23 @@ export interface JobSpec {
 
 /**
  * The job spec for `o.argv`. A `TypeError` for a command that cannot run as a job, a local
- * repository, a custom endpoint, a key file, or a malformed ARN; a `RangeError` for a task size
- * Fargate does not run. Steps: the command line and task size, the roles ({@link jobRoleArns}),
- * the container ({@link jobContainer}), then the ECS or Batch definition around it.
+ * repository, a custom endpoint, a key file, or a malformed ARN; a `RangeError` for a size given
+ * that Fargate does not run (a computed one that does not fit is told in `fargate`). Steps: the
+ * command line and task size, the roles ({@link jobRoleArns}), the container
+ * ({@link jobContainer}), then the ECS or Batch definition around it.
  */
 export function jobSpec(o: JobSpecOptions): JobSpec {
   const env = o.env ?? ((name: string) => Deno.env.get(name));
   const { argv, target } = jobArgv(o.argv, o.repo, env);
   const role = jobRoles[argv[0]];
   const region = target.region;
-  const size = o.size ?? jobSize(o.bytes ?? 0);
-  checkFargateSize(size);
+  const disk = jobDisk(o.disk ?? {});
+  if (o.size) checkFargateSize(o.size);
+  const size = {
+    ...o.size ?? jobSize(o.bytes ?? 0),
+    ...disk.gib > FARGATE_DEFAULT_DISK_GIB ? { diskGiB: disk.gib } : {},
+  };
+  const fargate = fargateFit(size);
   const name = jobName(argv);
   const arns = jobRoleArns(o, role, target);
   const secret = secretRef(o.passwordSecret ?? defaultPasswordParameter, target, arns.account);
@@ -131,12 +157,17 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
     region,
     role,
     size,
+    disk,
+    fargate,
     argv,
     definition,
-    taskPolicy: identityPolicy(role, target.bucket, target.prefix, {
-      partition: target.partition,
-      versioned: o.versioned === true,
-    }),
+    taskPolicy: withStatements(
+      identityPolicy(role, target.bucket, target.prefix, {
+        partition: target.partition,
+        versioned: o.versioned === true,
+      }),
+      restoreTargetStatements(argv, target.partition),
+    ),
     executionPolicy: executionPolicy(container.image, secret, target, region, arns.account),
     trustPolicy: ecsTasksTrust(),
     taskRoleArn: arns.taskRoleArn,
@@ -148,4 +179,9 @@ export function jobSpec(o: JobSpecOptions): JobSpec {
       image: o.image === undefined && o.source === undefined,
     },
   };
+}
+
+/** `policy` with `more` statements (a restore's S3 target: `restore_s3_target.ts`). */
+function withStatements(policy: PolicyDocument, more: PolicyDocument["Statement"]): PolicyDocument {
+  return more.length === 0 ? policy : { ...policy, Statement: [...policy.Statement, ...more] };
 }

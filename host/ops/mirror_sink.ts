@@ -684,7 +684,7 @@ function readWhole(
     return {
       skipped: `is ${size} bytes; this store takes a mirrored file whole, in memory, up to ${
         MIRROR_MAX_BYTES / 2 ** 30
-      } GiB (an S3 repository takes larger ones in pieces); not backed up`,
+      } GiB (an S3 or local folder repository takes larger ones in pieces); not backed up`,
     };
   }
   let fd: number;

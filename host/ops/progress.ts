@@ -26,8 +26,19 @@
  * @module
  */
 
-/** What is running: a backup, the dry run of one (`--dry-run`, `--estimate`), a restore. */
-export type ProgressPhase = "backup" | "dry-run" | "restore";
+/**
+ * What is running: a backup, the dry run of one (`--dry-run`, `--estimate`), a restore, or a
+ * rebuild or compaction, which count packs where the others count files ({@link unitOf}).
+ */
+export type ProgressPhase = "backup" | "dry-run" | "restore" | "rebuild" | "compact";
+
+/**
+ * What a phase's `filesDone` and `filesTotal` count: files, or for a rebuild and a compaction
+ * the packs read (their `bytesDone` the bytes of those packs).
+ */
+export function unitOf(phase: ProgressPhase): "files" | "packs" {
+  return phase === "rebuild" || phase === "compact" ? "packs" : "files";
+}
 
 /** One report of progress; see the module doc for the contract. */
 export interface ProgressEvent {

@@ -68,11 +68,14 @@ export interface MetadataScan {
   indexed: Set<string>;
 }
 
-/** Reads every pack of `plan.first` (they must be readable): step 1. */
+/**
+ * Reads every pack of `plan.first` (they must be readable): step 1. `onPack` is told each pack
+ * once it has been read (or found damaged), for the progress of a rebuild.
+ */
 export async function scanMetadata(
   repo: Repository,
   plan: RebuildPlan,
-  onProgress?: (done: number, total: number) => void,
+  onPack?: (p: RebuildPack) => void,
 ): Promise<MetadataScan> {
   const state: ScanState = {
     repo,
@@ -93,16 +96,14 @@ export async function scanMetadata(
   // Segments that survived, or that a killed earlier run wrote: their packs are not named again.
   await repo.loadIndex();
   for (const p of repo.index.packs()) scan.indexed.add(p.id);
-  let done = 0;
   await inBatches(plan.first, 4, async (p) => {
     try {
       await scanPack(state, p);
     } catch (err) {
       if (!isDamage(err)) throw err;
       scan.problems.push(`pack "${p.id}" cannot be read: ${(err as Error).message}; left out`);
-    } finally {
-      onProgress?.(++done, plan.first.length);
     }
+    onPack?.(p);
   });
   locateNamed(state, plan);
   scan.unnamed = plan.packs.filter((p) => p.kind === "data" && !scan.dataPacks.has(p.id));
@@ -230,11 +231,12 @@ export async function missingBlobs(repo: Repository, scan: MetadataScan): Promis
   return missing;
 }
 
-/** Reads the TOCs of `packs` (readable data packs) into `scan.dataPacks`. */
+/** Reads the TOCs of `packs` (readable data packs) into `scan.dataPacks`; `onPack` as above. */
 export async function readDataTocs(
   repo: Repository,
   scan: MetadataScan,
   packs: readonly RebuildPack[],
+  onPack?: (p: RebuildPack) => void,
 ): Promise<void> {
   await inBatches([...packs], 8, async (p) => {
     try {
@@ -243,6 +245,7 @@ export async function readDataTocs(
       if (!isDamage(err)) throw err;
       scan.problems.push(`pack "${p.id}" cannot be read: ${(err as Error).message}; left out`);
     }
+    onPack?.(p);
   });
   scan.unnamed = scan.unnamed.filter((p) => !scan.dataPacks.has(p.id));
 }

@@ -87,9 +87,10 @@ interface RestoreState extends ContentsState {
 
 /**
  * Restores what `plan` names under `options.target` (created if missing), in three steps:
- * the skeleton ({@link layOut}), the contents (`writeContents`), then links and metadata
- * ({@link linkAndStamp}). On failure, files not finished are removed ({@link abandon}); on
- * SIGINT or SIGTERM too, before the process exits (`orderly_close.ts` `onInterrupt`).
+ * the skeleton ({@link layOut}: directories, symlinks), the contents (`writeContents`), then
+ * hard links and the directories' metadata ({@link linkAndStamp}). On failure, files not
+ * finished are removed ({@link abandon}); on SIGINT or SIGTERM too, before the process exits
+ * (`orderly_close.ts` `onInterrupt`).
  */
 export async function executeRestore(
   repo: Repository,
@@ -177,16 +178,20 @@ function startRestore(
 }
 
 /**
- * Step 1: directories, and multi-chunk files pre-sized under their temporary names: the
- * skeleton writes land in. Records where each blob goes (`targets`). A one-chunk file (most
+ * Step 1: directories, symlinks, and multi-chunk files pre-sized under their temporary names:
+ * the skeleton writes land in. Records where each blob goes (`targets`). A one-chunk file (most
  * files) is only recorded: step 2 creates, writes, stamps, closes and renames it in one go. An
- * empty file is complete at once: stamped and renamed here.
+ * empty file is complete at once: stamped and renamed here. Symlinks are made here, not last:
+ * a symlink is complete once made, and making one while the file system is still flushing the
+ * contents written before it took 13 times as long (docs/bench.md "Restore: symlinks first").
  */
 function layOut(s: RestoreState): void {
   for (const e of s.plan.entries) {
     const path = s.abs(e.rel);
     if (e.node.type === "dir") {
       if (!s.occupied.get(path)) makeDir(path, s.occupied.has(path));
+    } else if (e.node.type === "symlink") {
+      makeSymlink(s, path, e.node);
     } else if (e.node.type === "file" && e.linkTo === undefined) {
       if (e.node.mirror) {
         s.mirrored.push(openFile(s, path, e.node, 1));
@@ -306,20 +311,26 @@ function finishFile(s: RestoreState, file: OpenFile): void {
 }
 
 /**
- * Step 3, once every content write is done: symlinks and hard links, then the directories'
- * metadata, deepest first, so their mtimes stick (files were stamped as each was completed).
- * Extended attributes that could not be set are one warning.
+ * Makes the symlink `node` at `path` (in place of a file or symlink there) and stamps it. Its
+ * parent is a directory: one that was there, or made by `makeDir`, which never follows one.
+ */
+function makeSymlink(s: RestoreState, path: string, node: TreeNode): void {
+  if (s.occupied.has(path)) clearFile(path);
+  fs.symlinkSync(node.target ?? "", path);
+  s.unset.push(...applyMetadata(path, node, s.asRoot));
+}
+
+/**
+ * Step 3, once every content write is done: hard links, then the directories' metadata,
+ * deepest first, so their mtimes stick (files were stamped as each was completed, symlinks as
+ * each was made). Extended attributes that could not be set are one warning.
  */
 function linkAndStamp(s: RestoreState): void {
   const { plan, abs, asRoot, options } = s;
   const unset = [...s.unset, ...s.writer.warnings]; // extended attributes that could not be set
   for (const e of plan.entries) {
     const path = abs(e.rel);
-    if (e.node.type === "symlink") {
-      if (s.occupied.has(path)) clearFile(path);
-      fs.symlinkSync(e.node.target ?? "", path);
-      unset.push(...applyMetadata(path, e.node, asRoot));
-    } else if (e.linkTo !== undefined) {
+    if (e.linkTo !== undefined) {
       if (s.occupied.has(path)) clearFile(path);
       fs.linkSync(abs(e.linkTo), path);
       s.progress.add(1, 0, path);

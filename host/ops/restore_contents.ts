@@ -25,6 +25,7 @@ import {
 } from "./restore_plan.ts";
 import { seedPicking } from "./sample_pick.ts";
 import type { RestoreWriter } from "./restore_writer.ts";
+import { entryMetadata } from "./restore_fs.ts";
 
 /** Frames closer than this are read in one request. */
 const COALESCE_GAP = 1 << 20;
@@ -162,10 +163,10 @@ function deliver(s: ContentsState, id: string, data: Uint8Array): void {
     const final = file.writePath !== file.path ? file.path : undefined;
     const last = --file.left === 0;
     if (t.whole) {
-      s.writer.whole(file.writePath, data, file.node, final);
+      s.writer.whole(file.writePath, data, entryMetadata(file.node), final);
       continue;
     }
-    const finish = last ? { meta: file.node, final } : undefined;
+    const finish = last ? { meta: entryMetadata(file.node), final } : undefined;
     s.writer.range(file.writePath, t.offset, data, finish);
   }
 }

@@ -23,6 +23,20 @@ export interface EntryMetadata {
   xattrs?: [string, string][];
 }
 
+/**
+ * The fields of `node` that `applyMetadata` sets, and no others: what crosses to the writer
+ * worker for each file (a tree node also carries its blob ids, name, size and inode, which the
+ * worker has no use for and which cost a copy each way).
+ */
+export function entryMetadata(node: EntryMetadata): EntryMetadata {
+  const meta: EntryMetadata = { type: node.type, mode: node.mode, mtime: node.mtime };
+  if (node.uid !== undefined) meta.uid = node.uid;
+  if (node.gid !== undefined) meta.gid = node.gid;
+  if (node.atime !== undefined) meta.atime = node.atime;
+  if (node.xattrs !== undefined && node.xattrs.length > 0) meta.xattrs = node.xattrs;
+  return meta;
+}
+
 /** Writes all of `data` at `position` of the open file `fd`. */
 export function writeAll(fd: number, data: Uint8Array, position: number): void {
   let done = 0;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ObjectNotFound } from "../../plugins/sdk/errors.ts";
-import { RepoIndex } from "../repository/repo_index.ts";
+import { MemoryIndex, type RepoIndex } from "../repository/repo_index.ts";
 import { fakePack as pack } from "../../test/support/index_fixture.ts";
 import { chooseCopies } from "./restore_plan.ts";
 
@@ -12,7 +12,7 @@ const packsOf = (index: RepoIndex, ids: string[]) =>
   );
 
 Deno.test("chooseCopies() reads a blob stored twice from a pack the plan needs anyway", () => {
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   // x was stored first in a (another directory's pack), then again in b, next to y and z.
   index.add([pack("a", ["x", "w"]), pack("b", ["y", "x", "z"])]);
   assert.deepEqual(packsOf(index, ["x", "y", "z"]), new Set(["b"]));
@@ -23,7 +23,7 @@ Deno.test("chooseCopies() reads a blob stored twice from a pack the plan needs a
 });
 
 Deno.test("chooseCopies() names the file of a blob that is not indexed", () => {
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   assert.throws(
     () => chooseCopies((id) => index.copies(id), [{ id: "gone", rel: "dir/file" }]),
     (e) => e instanceof ObjectNotFound && /"gone" of "dir\/file"/.test(e.message),
@@ -34,7 +34,7 @@ Deno.test("chooseCopies() takes exactly one indexed copy of each blob, however t
   let seed = 7;
   const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
   for (let round = 0; round < 20; round++) {
-    const index = new RepoIndex();
+    const index = new MemoryIndex();
     const contents = Array.from({ length: 12 }, () => [] as string[]);
     const ids = Array.from({ length: 60 }, (_, i) => `b${i}`);
     for (const id of ids) {

@@ -138,7 +138,20 @@ export class ReuseGuard {
    * in a pack it wrote) is not kept: `verify` checks the run's packs as a whole.
    */
   note(id: string): void {
-    const at = this.#trust.trustedCopy(id);
+    this.noteCopy(id, this.#trust.trustedCopy(id));
+  }
+
+  /**
+   * The copy of `id` the run may reuse from the repository as it found it: its trusted copy,
+   * unless the run distrusts it (what the sink's `has` answers for an indexed blob). One index
+   * lookup, whose answer `noteCopy` takes.
+   */
+  reusable(id: string): { pack: string } | undefined {
+    return this.#trust.distrusts(id) ? undefined : this.#trust.trustedCopy(id);
+  }
+
+  /** `note` with the trusted copy of `id` already looked up (`reusable`). */
+  noteCopy(id: string, at: { pack: string } | undefined): void {
     if (at === undefined || this.#ownPacks.has(at.pack)) return;
     this.#reused.add(id);
     if (!this.#reusedPacks.has(at.pack)) {

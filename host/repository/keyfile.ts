@@ -7,22 +7,20 @@
  * @module
  */
 
-import { AEAD_OVERHEAD, aeadOpen, aeadSeal } from "../crypto/aead.ts";
+import { aeadOpen, aeadSeal } from "../crypto/aead.ts";
 import { concatBytes, utf8 } from "../crypto/bytes.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { sha256Hex } from "../crypto/hash.ts";
-import {
-  checkKdfParams,
-  deriveKey,
-  type KdfParams as DerivationParams,
-  newKdfParams,
-} from "../crypto/kdf.ts";
-import { ForeignKey, FormatError, WrongPassphrase } from "./errors.ts";
+import { checkKdfParams, deriveKey, newKdfParams } from "../crypto/kdf.ts";
+import { ForeignKey, WrongPassphrase } from "./errors.ts";
 import { Fields, isHex64, parseJson } from "./_fields.ts";
+import { parseKeyFile } from "./key_header.ts";
 import { checkKeys, KEY_FIELDS, type RepoKeys } from "./keys.ts";
 
 /** Additional authenticated data of version 1 sealed key material (docs/format.md §3.2). */
 export const KEY_FILE_AAD = utf8("permafrost key v1");
+export { type KeyFileInfo, readKeyFileInfo } from "./key_header.ts";
+
 /** Version 2's additional data: these 17 bytes, then the 32 raw bytes of the repository id. */
 const KEY_FILE_AAD_V2 = utf8("permafrost key v2");
 
@@ -43,19 +41,6 @@ export type KdfParams = KdfOptions;
 export interface FixedInputs {
   created?: string;
   nonce?: Uint8Array;
-}
-
-/** The plaintext header of a key object: readable without the passphrase. */
-export interface KeyFileInfo {
-  version: 1 | 2;
-  kind: "master" | "ingest";
-  /**
-   * The id of the repository (its config) the key object belongs to: version 2 only, where the
-   * seal authenticates it. A version 1 object names no repository.
-   */
-  repository?: string;
-  created: string;
-  kdf: DerivationParams;
 }
 
 /**
@@ -128,11 +113,6 @@ function sealAad(info: { version: 1 | 2; repository?: string }): Uint8Array {
   return concatBytes([KEY_FILE_AAD_V2, Uint8Array.fromHex(info.repository!)]);
 }
 
-/** Reads the plaintext header of a key object (no passphrase needed). `FormatError` if malformed. */
-export function readKeyFileInfo(bytes: Uint8Array, name = keyName(bytes)): KeyFileInfo {
-  return parseKeyFile(bytes, name).info;
-}
-
 /** How `unwrapKeyFile` names the object and which repository it must belong to. */
 export interface UnwrapOptions {
   /** The name in messages: the object name (`keys/<id>`); default the object's id. */
@@ -142,6 +122,12 @@ export interface UnwrapOptions {
    * refused with `ForeignKey` before any key derivation. Version 1 objects name none.
    */
   repository?: string;
+  /**
+   * Argon2id of the passphrase under this object's KDF parameters, when its derivation is under
+   * way already (started from the local copy of this very object, `host/cache/key_copy.ts`).
+   * When it rejects, the key is derived here instead. Zeroed after use.
+   */
+  derivedKey?: Promise<Uint8Array>;
 }
 
 /**
@@ -167,7 +153,8 @@ export async function unwrapKeyFile(
         `one ("${short(options.repository)}")`,
     );
   }
-  const wrappingKey = await deriveKey(passphrase, info.kdf);
+  const derive = () => deriveKey(passphrase, info.kdf);
+  const wrappingKey = await (options.derivedKey?.catch(derive) ?? derive());
   let plain: Uint8Array;
   try {
     plain = aeadOpen(wrappingKey, data, sealAad(info));
@@ -219,35 +206,6 @@ export function decodeKeyExport(bytes: Uint8Array): { repoId: string; keys: Repo
 
 function keyName(bytes: Uint8Array): string {
   return sha256Hex(bytes);
-}
-
-/** Parses a key object of version 1 or 2 (docs/format.md §4.1); `FormatError` if malformed. */
-function parseKeyFile(bytes: Uint8Array, name: string): { info: KeyFileInfo; data: Uint8Array } {
-  const what = `key "${name}"`;
-  const f = new Fields(parseJson(bytes, what), what);
-  const version = f.literal("version", [1, 2] as const);
-  const kind = f.literal("kind", ["master", "ingest"] as const);
-  const repository = version === 2 ? f.hex64("repository") : undefined;
-  const created = f.isoTime("created");
-  const k = f.object("kdf");
-  k.literal("name", ["argon2id13"]);
-  const kdf: DerivationParams = {
-    salt: k.base64("salt", 16),
-    opslimit: k.int("opslimit", 1),
-    memlimit: k.int("memlimit", 1),
-  };
-  k.done();
-  try {
-    checkKdfParams(kdf);
-  } catch (e) {
-    throw new FormatError(`${what} has unacceptable KDF parameters: ${(e as Error).message}`);
-  }
-  const data = f.base64Any("data");
-  if (data.length < AEAD_OVERHEAD) throw f.error("data", "is too short to be sealed key material");
-  f.done();
-  const info: KeyFileInfo = { version, kind, created, kdf };
-  if (repository !== undefined) info.repository = repository;
-  return { info, data };
 }
 
 function keyMaterialJson(keys: RepoKeys): string {

@@ -20,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { AEAD_OVERHEAD, aeadOpen, aeadOpenAsync, aeadSeal, aeadSealAsync } from "../crypto/aead.ts";
 import { concatBytes, release, utf8, viewOf } from "../crypto/bytes.ts";
 import type { FrameCompressor } from "./compressor.ts";
-import { PackBuffer } from "./pack_buffer.ts";
+import { PackBuffer, type PackSpool } from "./pack_buffer.ts";
 import { IntegrityError } from "../crypto/errors.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { blobId } from "../crypto/mac.ts";
@@ -69,6 +69,16 @@ export interface FinishedPack {
   blobs: BlobLocation[];
 }
 
+/** A finished data pack whose bytes are in its spool file (`PackWriter`'s `spool`). */
+export interface SpooledPack {
+  id: string;
+  /** Holds the pack's bytes, sealed; the caller discards it. */
+  spool: PackSpool;
+  length: number;
+  metadata: false;
+  blobs: BlobLocation[];
+}
+
 /**
  * Builds one pack in memory. Blobs are grouped into frames of up to `frameSize` plaintext bytes
  * (a blob larger than that gets a frame of its own); each frame is compressed at `level` and
@@ -81,7 +91,7 @@ export class PackWriter {
   readonly #metadata: boolean;
   readonly #frameSize: number;
   readonly #level: number;
-  #data: PackBuffer;
+  #data: PackBuffer | PackSpool;
   readonly #blobs: BlobLocation[] = [];
   readonly #ids = new Set<string>();
   #offset = PACK_HEADER_LENGTH;
@@ -111,6 +121,11 @@ export class PackWriter {
       compressor?: FrameCompressor;
       /** The size the pack will likely reach, to allocate once (default: 1 MiB). */
       expectedSize?: number;
+      /**
+       * Where a data pack's bytes go instead of memory (an empty spool): then the pack is
+       * finished with `finishSpooled()`. Not for metadata packs, whose header may change (§6.1).
+       */
+      spool?: PackSpool;
     },
   ) {
     if (!Number.isInteger(opts.frameSize) || opts.frameSize < 1) {
@@ -124,7 +139,10 @@ export class PackWriter {
     this.#frameSize = opts.frameSize;
     this.#level = opts.level;
     this.#compressor = opts.compressor;
-    this.#data = new PackBuffer(opts.expectedSize ?? 1 << 20);
+    if (opts.spool && (opts.metadata || opts.spool.length > 0)) {
+      throw new TypeError(`pack spool "${opts.spool.path}" must be empty and for a data pack`);
+    }
+    this.#data = opts.spool ?? new PackBuffer(opts.expectedSize ?? 1 << 20);
     this.#data.append(encodePackHeader(opts.metadata, sealTo(opts.publicKey, this.#dataKey)));
   }
 
@@ -179,6 +197,11 @@ export class PackWriter {
     ]);
   }
 
+  /** The spool the pack is built in, if it was given one. */
+  get spool(): PackSpool | undefined {
+    return this.#data instanceof PackBuffer ? undefined : this.#data;
+  }
+
   /** Blobs added so far. */
   get count(): number {
     return this.#ids.size;
@@ -198,7 +221,36 @@ export class PackWriter {
     return this.#finish();
   }
 
+  /**
+   * Finishes a pack built in its spool (after frames still being compressed): its id is the
+   * SHA-256 of the spooled bytes, hashed as they were written. Rejects if a frame failed.
+   */
+  async finishSpooled(): Promise<SpooledPack> {
+    const spool = this.#data;
+    if (spool instanceof PackBuffer) throw new Error("PackWriter without a spool: use finish()");
+    if (this.#finished) throw new Error("PackWriter.finish() called twice");
+    this.#closeFrame();
+    await this.#chain;
+    this.#appendEnd();
+    if (spool.length > MAX_PACK_LENGTH) throw new RangeError("pack is larger than 4 GiB");
+    return { id: spool.seal(), spool, length: spool.length, metadata: false, blobs: this.#blobs };
+  }
+
   #finish(): FinishedPack {
+    if (!(this.#data instanceof PackBuffer)) {
+      throw new Error("PackWriter with a spool: use finishSpooled()");
+    }
+    this.#appendEnd();
+    const data = this.#data.take();
+    if (data.length > MAX_PACK_LENGTH) throw new RangeError("pack is larger than 4 GiB");
+    // §6.1: a pack holding a pack-index blob is version 2, so a reader that does not know the
+    // blob type refuses the pack by its header. The header is not sealed: patching is safe.
+    if (this.#hasPackIndex) data[4] = PACK_VERSION_WITH_PACK_INDEX;
+    return { id: sha256Hex(data), data, metadata: this.#metadata, blobs: this.#blobs };
+  }
+
+  /** Seals the open frame, then appends the TOC and the trailer; the writer is finished. */
+  #appendEnd(): void {
     if (this.#finished) throw new Error("PackWriter.finish() called twice");
     if (this.#ids.size === 0) throw new Error("PackWriter.finish() called on a pack with no blobs");
     this.#closeFrame();
@@ -206,13 +258,7 @@ export class PackWriter {
     const toc = sealToc(this.#dataKey, this.#blobs);
     this.#data.append(toc);
     this.#data.append(encodePackTrailer(toc.length));
-    const data = this.#data.take();
-    if (data.length > MAX_PACK_LENGTH) throw new RangeError("pack is larger than 4 GiB");
-    // §6.1: a pack holding a pack-index blob is version 2, so a reader that does not know the
-    // blob type refuses the pack by its header. The header is not sealed: patching is safe.
-    if (this.#hasPackIndex) data[4] = PACK_VERSION_WITH_PACK_INDEX;
     this.#dataKey.fill(0);
-    return { id: sha256Hex(data), data, metadata: this.#metadata, blobs: this.#blobs };
   }
 
   #closeFrame(): void {
@@ -225,6 +271,9 @@ export class PackWriter {
       const blobs = this.#openBlobs;
       const length = plain.length;
       const compressed = this.#compressor(plain, this.#level);
+      // Reported through the chain; once an earlier frame failed (a full spool disk), nothing
+      // awaits this one, and its own failure (the pool closed meanwhile) must not go unhandled.
+      compressed.catch(() => {});
       this.#pendingBytes += length;
       this.#chain = this.#chain.then(async () => {
         const zipped = await compressed;

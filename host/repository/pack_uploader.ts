@@ -29,13 +29,16 @@
 import type { Storage } from "../storage/storage.ts";
 import { blobId } from "../crypto/mac.ts";
 import { release } from "../crypto/bytes.ts";
+import { IntegrityError } from "../crypto/errors.ts";
+import { sha256Hex } from "../crypto/hash.ts";
 import type { IndexedPack } from "./index_segment.ts";
 import { PackIndexBuilder } from "./pack_index.ts";
 import { layout } from "./layout.ts";
-import { type BlobType, PackWriter } from "./pack.ts";
+import { type BlobType, type FinishedPack, PackWriter, type SpooledPack } from "./pack.ts";
+import { PackSpool } from "./pack_buffer.ts";
 import type { RepoConfig } from "./config.ts";
 import type { RepoKeys } from "./keys.ts";
-import { RepoIndex } from "./repo_index.ts";
+import { MemoryIndex, type RepoIndex } from "./repo_index.ts";
 import type { FrameCompressor } from "./compressor.ts";
 
 /**
@@ -57,6 +60,8 @@ export const MAX_COPY_SHARE = 0.05;
 const COPY_ALLOWANCE = 1 << 20;
 /** Open directories tracked; marks nested deeper than this are ignored. */
 const MAX_DIR_DEPTH = 4096;
+/** A spooled pack goes to a store that takes objects in pieces this many bytes at a time. */
+export const SPOOL_PIECE_BYTES = 4 << 20;
 
 export interface UploadStats {
   /** Blobs added that were not yet in the repository. */
@@ -81,6 +86,13 @@ export interface UploaderOptions {
    * at the price of more, smaller packs (more PUT requests). At least 1.
    */
   localityFloor?: number;
+  /**
+   * A folder for data packs being built (`PackSpool`: in the cache folder, say): each is
+   * written there rather than held in memory, and stored from there, in pieces where the store
+   * takes them (`StoreProperties.pieces`). Files a killed run left there are removed when the
+   * first pack is spooled. Without it packs are built in memory.
+   */
+  spoolDir?: string;
 }
 
 /** Where a directory's walk begins or ends, as an engine marks it among its chunks. */
@@ -110,7 +122,7 @@ export type SegmentWriter = (packs: IndexedPack[]) => Promise<string>;
  * run writes to, so the repository's index only ever learns about packs that exist.
  */
 export class IndexOverlay implements IndexSink {
-  #own = new RepoIndex();
+  #own = new MemoryIndex();
   constructor(private base: RepoIndex) {}
   has(id: string): boolean {
     return this.base.has(id) || this.#own.has(id);
@@ -154,6 +166,11 @@ export class PackUploader {
   #failure: unknown;
   /** Data packs stored (durable and indexed) that no pack-index blob names yet, encoded. */
   #unnamedDataPacks = new PackIndexBuilder();
+  readonly #spoolDir?: string;
+  /** Whether the spool folder was swept of what killed runs left. */
+  #swept = false;
+  /** Spools of data packs being built or stored, so `close` can remove them. */
+  readonly #spools = new Set<PackSpool>();
 
   constructor(
     private storage: Storage,
@@ -171,6 +188,7 @@ export class PackUploader {
       throw new RangeError(`locality floor ${floor} is not a positive whole number of bytes`);
     }
     this.#localityFloor = floor;
+    this.#spoolDir = options.spoolDir;
   }
 
   /** Bytes a directory must add for the open data pack to end where it ends. */
@@ -207,15 +225,7 @@ export class PackUploader {
     }
     const metadata = type !== "data";
     const slot = metadata ? "meta" : "data";
-    const writer = this.#open[slot] ??= new PackWriter({
-      publicKey: this.keys.publicKey,
-      metadata,
-      frameSize: this.config.pack.frameSize,
-      level: this.config.compression.level,
-      compressor: this.compressor,
-      expectedSize: (metadata ? this.config.pack.metaSize : this.config.pack.dataSize) +
-        this.config.pack.frameSize + (1 << 20),
-    });
+    const writer = this.#open[slot] ??= await this.#newWriter(metadata);
     // `add` may move the bytes to the compressor: take the length first.
     if (copy) {
       this.stats.copies++;
@@ -232,6 +242,50 @@ export class PackUploader {
     const target = metadata ? this.config.pack.metaSize : this.config.pack.dataSize;
     if (writer.bytes >= target) await this.#handOff(slot);
     return id;
+  }
+
+  /** A writer for a new pack; a data pack's is spooled when the uploader has a spool folder. */
+  async #newWriter(metadata: boolean): Promise<PackWriter> {
+    const spool = metadata || this.#spoolDir === undefined ? undefined : await this.#newSpool();
+    try {
+      return new PackWriter({
+        publicKey: this.keys.publicKey,
+        metadata,
+        frameSize: this.config.pack.frameSize,
+        level: this.config.compression.level,
+        compressor: this.compressor,
+        expectedSize: (metadata ? this.config.pack.metaSize : this.config.pack.dataSize) +
+          this.config.pack.frameSize + (1 << 20),
+        spool,
+      });
+    } catch (e) {
+      if (spool) await this.#discard(spool);
+      throw e;
+    }
+  }
+
+  async #newSpool(): Promise<PackSpool> {
+    const dir = this.#spoolDir!;
+    if (!this.#swept) {
+      this.#swept = true;
+      await PackSpool.sweep(dir);
+    }
+    const spool = await PackSpool.create(dir);
+    this.#spools.add(spool);
+    return spool;
+  }
+
+  async #discard(spool: PackSpool): Promise<void> {
+    this.#spools.delete(spool);
+    await spool.discard();
+  }
+
+  /**
+   * Removes the spool files of packs not stored (a run that failed or stopped before `flush`).
+   * The uploader must not be used afterwards.
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.#spools].map((s) => this.#discard(s)));
   }
 
   /** Stores the open pack of `slot` and waits while too many packs are being stored. */
@@ -343,14 +397,27 @@ export class PackUploader {
   /** Stores a finished pack in the background; `seq` is a data pack's number in the run. */
   #store(writer: PackWriter, seq?: number): void {
     const upload = (async () => {
-      const pack = await writer.finishAsync();
-      const length = pack.data.length;
-      // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
-      const hotCopy = pack.metadata ? pack.data.slice() : undefined;
       const storageClass = this.config.cold.storageClass;
-      const label = pack.metadata ? "meta" : "data";
-      await this.storage.create(layout.pack(pack.id), pack.data, { storageClass, label });
-      if (hotCopy) await this.storage.create(layout.metaCopy(pack.id), hotCopy);
+      let pack: FinishedPack | SpooledPack;
+      let length: number;
+      if (writer.spool) {
+        const spool = writer.spool;
+        try {
+          pack = await writer.finishSpooled();
+          length = pack.length;
+          await this.#putSpooled(pack, storageClass);
+        } finally {
+          await this.#discard(spool);
+        }
+      } else {
+        pack = await writer.finishAsync();
+        length = pack.data.length;
+        // `create` moves the bytes to the storage worker: the hot copy needs bytes of its own.
+        const hotCopy = pack.metadata ? pack.data.slice() : undefined;
+        const label = pack.metadata ? "meta" : "data";
+        await this.storage.create(layout.pack(pack.id), pack.data, { storageClass, label });
+        if (hotCopy) await this.storage.create(layout.metaCopy(pack.id), hotCopy);
+      }
       const indexed: IndexedPack = {
         pack: pack.id,
         metadata: pack.metadata,
@@ -371,6 +438,42 @@ export class PackUploader {
       this.#failure ??= err;
     }).finally(() => this.#uploads.delete(tracked));
     this.#uploads.add(tracked);
+  }
+
+  /**
+   * Stores a spooled data pack under its final name, with `create`'s contract either way: in
+   * pieces where the store takes them (the store checks the size and SHA-256 it was told, and
+   * stores nothing on a mismatch or an abort), else read whole and created.
+   */
+  async #putSpooled(pack: SpooledPack, storageClass: RepoConfig["cold"]["storageClass"]) {
+    const name = layout.pack(pack.id);
+    const label = "data";
+    const { storage } = this;
+    if (!storage.properties?.pieces || !storage.startUpload) {
+      for await (const whole of pack.spool.pieces(pack.length)) {
+        // No store checks these bytes against the name: a spool file changed since it was
+        // written (another process) would be stored under an id its bytes do not have.
+        if (sha256Hex(whole) !== pack.id) {
+          throw new IntegrityError(
+            `pack spool "${pack.spool.path}" no longer has the SHA-256 of the pack written to ` +
+              `it (${pack.id}): it was changed by something else; not stored`,
+          );
+        }
+        await storage.create(name, whole, { storageClass, label });
+      }
+      return;
+    }
+    const start = { size: pack.length, sha256: pack.id, storageClass, label };
+    const upload = await storage.startUpload(name, start);
+    try {
+      for await (const piece of pack.spool.pieces(SPOOL_PIECE_BYTES)) {
+        await storage.writeUpload!(upload, piece);
+      }
+      await storage.finishUpload!(upload);
+    } catch (e) {
+      await storage.abortUpload!(upload).catch(() => {});
+      throw e;
+    }
   }
 
   #throwIfFailed(): void {

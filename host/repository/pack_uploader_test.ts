@@ -6,7 +6,7 @@ import { newConfig, type RepoConfig } from "./config.ts";
 import { sha256Hex } from "../crypto/hash.ts";
 import { encodeIndexSegment } from "./index_segment.ts";
 import { layout } from "./layout.ts";
-import { RepoIndex } from "./repo_index.ts";
+import { MemoryIndex } from "./repo_index.ts";
 import { generateMasterKeys, type RepoKeys } from "./keys.ts";
 import { MAX_COPY_SHARE, PackUploader, type SegmentWriter } from "./pack_uploader.ts";
 import { CompressorPool } from "./compressor.ts";
@@ -97,7 +97,7 @@ Deno.test("PackUploader takes overlapping add() calls one at a time and stores e
   const config = newConfig({ pack: { dataSize: 20_000, metaSize: 5_000, frameSize: 3_000 } });
   const storage = new SlowMemoryStorage();
   const pool = new CompressorPool(1);
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   const up = new PackUploader(
     storage,
     keys,
@@ -139,7 +139,7 @@ Deno.test("PackUploader over a dry-run store counts what it would write and writ
     dry,
     keys,
     newConfig(),
-    new RepoIndex(),
+    new MemoryIndex(),
     segmentsTo(dry, keys, newConfig()),
   );
   await up.add("data", new Uint8Array(5000).fill(7));
@@ -156,7 +156,7 @@ Deno.test("flush() names every data pack of the run in a pack-index blob, in a m
   const keys = await generateMasterKeys();
   const config = newConfig({ pack: { dataSize: 20_000, metaSize: 1 << 20, frameSize: 3_000 } });
   const storage = new SlowMemoryStorage();
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   const up = new PackUploader(storage, keys, config, index, segmentsTo(storage, keys, config));
   for (let i = 0; i < 60; i++) {
     await up.add("data", crypto.getRandomValues(new Uint8Array(1000 + i)));
@@ -210,7 +210,7 @@ Deno.test("mark(): a directory that added a quarter of a data pack ends its pack
     storage,
     keys,
     config,
-    new RepoIndex(),
+    new MemoryIndex(),
     segmentsTo(storage, keys, config),
   );
   const blob = (n: number) => crypto.getRandomValues(new Uint8Array(n));
@@ -239,7 +239,7 @@ Deno.test("mark(): a directory that added a quarter of a data pack ends its pack
 Deno.test("a small blob of this run is stored again only when its packs closed before the current directory began", async () => {
   const keys = await generateMasterKeys();
   const config = newConfig({ pack: { dataSize: 40_000, metaSize: 1 << 20, frameSize: 3_000 } });
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   const blob = (n: number) => {
     const out = new Uint8Array(n);
     for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
@@ -300,7 +300,7 @@ Deno.test("copies near their directory stay within MAX_COPY_SHARE of the run's d
     storage,
     keys,
     config,
-    new RepoIndex(),
+    new MemoryIndex(),
     segmentsTo(storage, keys, config),
   );
   const files = Array.from({ length: 400 }, () => crypto.getRandomValues(new Uint8Array(10_000)));
@@ -329,7 +329,7 @@ Deno.test("without marks (gc compact, other engines) nothing is stored twice", a
     elsewhere,
     keys,
     config,
-    new RepoIndex(),
+    new MemoryIndex(),
     segmentsTo(elsewhere, keys, config),
   );
   const b = crypto.getRandomValues(new Uint8Array(500));
@@ -351,7 +351,7 @@ Deno.test("nested directory ends do not make a tiny pack each: a pack ended earl
     storage,
     keys,
     config,
-    new RepoIndex(),
+    new MemoryIndex(),
     segmentsTo(storage, keys, config),
   );
   for (let i = 0; i < 200; i++) up.mark("enter");
@@ -370,7 +370,7 @@ Deno.test("a store failure in a pack ended by a directory mark fails flush(), an
   const storage = new SlowMemoryStorage();
   storage.create = (name: string) =>
     Promise.reject(new Deno.errors.PermissionDenied(`cannot write "${name}"`));
-  const index = new RepoIndex();
+  const index = new MemoryIndex();
   const up = new PackUploader(storage, keys, config, index, segmentsTo(storage, keys, config));
   const b = crypto.getRandomValues(new Uint8Array(12_000));
   up.mark("enter");

@@ -1,10 +1,15 @@
 /**
- * The in-memory repository index: blob id -> where it is stored, built from every effective
- * index segment (docs/format.md §7; superseded segments are left out, §7.1). Segments are append-only; when a blob appears in
- * several packs (two clients stored it at once, a compaction copied it, or a backup stored a
- * small copy again near the directory that uses it: docs/format.md §7.2) the first one loaded
- * is its location (the repository loads the newest segments first); any is valid, and
- * `copies` names them all, for a restore that picks the ones in packs it needs anyway.
+ * The repository index: blob id -> where it is stored, built from every effective index
+ * segment (docs/format.md §7; superseded segments are left out, §7.1). Segments are
+ * append-only; when a blob appears in several packs (two clients stored it at once, a
+ * compaction copied it, or a backup stored a small copy again near the directory that uses it:
+ * docs/format.md §7.2) one of them is its location (`get`: the repository puts the newest
+ * segments first); any is valid, and `copies` names them all, for a restore that picks the
+ * ones in packs it needs anyway.
+ *
+ * Two implementations answer the one interface `RepoIndex`: `MemoryIndex` (here: every entry
+ * in the heap) and `DiskIndex` (disk_index.ts: the entries in a SQLite file of the local cache,
+ * read one lookup at a time).
  *
  * @module
  */
@@ -26,7 +31,34 @@ export interface PackInfo {
   blobs: number;
 }
 
-export class RepoIndex {
+/**
+ * What the repository and its commands ask of an index. Lookups (`has`, `get`, `copies`,
+ * `pack`) are cheap in both implementations; `packs`, `blobs` and `locations` visit every
+ * entry (for commands that need them all: check, gc). `add` records packs for this process
+ * only (a segment just written, or packs a rebuild found); `clear` forgets those and what was
+ * loaded.
+ */
+export interface RepoIndex {
+  /** Adds every blob of the given packs (a decoded segment, or a pack just written). */
+  add(packs: IndexedPack[]): void;
+  /** Forgets everything (the repository rebuilds its effective index). */
+  clear(): void;
+  has(id: string): boolean;
+  get(id: string): BlobEntry | undefined;
+  /** Every indexed copy of a blob, `get`'s first, each pack once; empty when not indexed. */
+  copies(id: string): BlobEntry[];
+  pack(id: string): PackInfo | undefined;
+  packs(): IterableIterator<PackInfo>;
+  /** Each indexed blob once, at `get`'s location. */
+  blobs(): IterableIterator<BlobEntry>;
+  /** Every indexed copy of every blob. */
+  locations(): IterableIterator<BlobEntry>;
+  readonly blobCount: number;
+  readonly packCount: number;
+}
+
+/** The index held in memory: the first copy added of a blob is its location. */
+export class MemoryIndex implements RepoIndex {
   #blobs = new Map<string, BlobEntry>();
   /** The second and later copies of blobs stored more than once (rare: a map of its own). */
   #moreCopies = new Map<string, BlobEntry[]>();

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { RepoIndex } from "./repo_index.ts";
+import { MemoryIndex } from "./repo_index.ts";
 import { fakePack as pack } from "../../test/support/index_fixture.ts";
 
-Deno.test("RepoIndex.copies() names every pack holding a blob, the first loaded first", () => {
-  const index = new RepoIndex();
+Deno.test("MemoryIndex.copies() names every pack holding a blob, the first loaded first", () => {
+  const index = new MemoryIndex();
   index.add([pack("a", ["x", "y"])]);
   index.add([pack("b", ["x", "z"]), pack("a", ["x", "y"])]);
   assert.deepEqual(index.copies("x").map((c) => c.pack[0]), ["a", "b"]);

@@ -9,6 +9,7 @@ import { KeyCannotRead, ObjectExists, ObjectNotFound } from "../../plugins/sdk/e
 import type { ByteRange, ObjectInfo, Storage } from "../storage/storage.ts";
 import { DryRunStorage } from "../storage/dry_run.ts";
 import { sha256Hex } from "../crypto/hash.ts";
+import { bytesEqual, concatBytes, utf8 } from "../crypto/bytes.ts";
 import {
   type ConfigOverrides,
   decodeConfig,
@@ -17,7 +18,8 @@ import {
   type RepoConfig,
 } from "./config.ts";
 import { ConfigMissing, ForeignKey, FormatError, NoUsableKey, WrongPassphrase } from "./errors.ts";
-import { RepoIndex } from "./repo_index.ts";
+import { MemoryIndex, type RepoIndex } from "./repo_index.ts";
+import { DiskIndex } from "./disk_index.ts";
 import {
   adminTagKey,
   encodeIndexSegment,
@@ -47,6 +49,12 @@ export interface Credentials {
   keyFile?: Uint8Array;
   /** How messages name the key file (its path), when `keyFile` is given. */
   keyFileName?: string;
+  /**
+   * With `passphrase`: a key object's bytes as a local copy holds them (host/cache/key_copy.ts)
+   * and the passphrase's key derivation under its parameters, already started. Used only when
+   * the store holds these very bytes under their name; that key object is tried first.
+   */
+  early?: { keyObject: Uint8Array; derivedKey: Promise<Uint8Array> };
 }
 
 /** A snapshot manifest with its id. */
@@ -93,7 +101,9 @@ export class NotARepository extends Error {
 }
 
 export class Repository {
-  readonly index: RepoIndex = new RepoIndex();
+  #index: RepoIndex = new MemoryIndex();
+  /** The index cache file, when `useIndexCache` chose one: then it is `#index`. */
+  #disk: DiskIndex | undefined;
   #indexLoaded = new Set<string>();
   /** Every decodable segment loaded, by id. */
   #segments = new Map<string, SegmentInfo>();
@@ -222,10 +232,13 @@ export class Repository {
     if (credentials.passphrase === undefined) {
       throw new TypeError("no passphrase or key file given");
     }
+    const early = credentials.early;
+    const earlyName = early && layout.key(sha256Hex(early.keyObject));
     const names = (await storage.list(layout.prefixes.key))
       .map((k) => k.name)
       .filter((name) => kindOf(name) === "key")
-      .sort();
+      .sort()
+      .sort((a, b) => Number(b === earlyName) - Number(a === earlyName));
     const tried: string[] = [];
     const skipped: { name: string; why: string }[] = [];
     for (const name of names) {
@@ -248,6 +261,10 @@ export class Repository {
         const keys = await unwrapKeyFile(bytes, credentials.passphrase, {
           name,
           repository: config.id,
+          // never the copy's word over the store's: the bytes read here must be the copy's
+          derivedKey: name === earlyName && bytesEqual(bytes, early!.keyObject)
+            ? early!.derivedKey
+            : undefined,
         });
         const repo = new Repository(storage, config, keys, name);
         for (const s of skipped) repo.#warn(s.name, `${s.why}; skipped`);
@@ -261,6 +278,53 @@ export class Repository {
     throw noKeyOpens(tried, skipped);
   }
 
+  /** The effective index as loaded so far (`loadIndex`): in memory, or in the index cache. */
+  get index(): RepoIndex {
+    return this.#index;
+  }
+
+  /**
+   * Keeps the effective index in the SQLite file `file` of the local cache instead of memory
+   * (disk_index.ts), brought up to date by each `loadIndex`: for commands that look up a few
+   * blobs (ls, find, restore, backup). A file that cannot serve (damaged, another repository's
+   * or key's) is built again, with a warning. Does nothing when `file` is in use already, or
+   * when the index is loaded in memory already (it stays there).
+   */
+  useIndexCache(file: string): void {
+    if (this.#disk?.file === file || (!this.#disk && this.#indexLoaded.size > 0)) return;
+    this.closeIndexCache();
+    this.#disk = DiskIndex.open(file, {
+      repository: this.config.id,
+      fingerprint: this.#indexFingerprint(),
+    }, (what) => this.#warn(file, what));
+    this.#index = this.#disk;
+    for (const { info, effective } of this.#disk.segments()) {
+      this.#indexLoaded.add(layout.index(info.id));
+      this.#segments.set(info.id, info);
+      if (effective) this.#inIndex.add(info.id);
+    }
+  }
+
+  /** Closes the index cache, if one is open (the index is then empty until loaded again). */
+  closeIndexCache(): void {
+    if (!this.#disk) return;
+    this.#disk.close();
+    this.#disk = undefined;
+    this.#index = new MemoryIndex();
+    this.#indexLoaded.clear();
+    this.#segments.clear();
+    this.#inIndex.clear();
+  }
+
+  /**
+   * Tells apart the views of the effective index (§7.1: an admin key honours only supersessions
+   * whose admin tag verifies, an ingest key every one): a hash of the keys that decide it.
+   */
+  #indexFingerprint(): string {
+    const tagKey = this.keys.privateKey ? adminTagKey(this.keys.privateKey) : new Uint8Array();
+    return sha256Hex(concatBytes([utf8("permafrost index cache\n"), this.keys.indexKey, tagKey]));
+  }
+
   /**
    * Loads index segments not loaded yet into `index`: the **effective** index, made of every
    * segment that no honoured version-2 segment supersedes (docs/format.md §7.1). A segment that
@@ -272,14 +336,85 @@ export class Repository {
    */
   async loadIndex(): Promise<void> {
     const listed = await this.storage.list(layout.prefixes.index);
-    const fresh = listed.filter((s) => !this.#indexLoaded.has(s.name));
     const tagKey = this.keys.privateKey ? adminTagKey(this.keys.privateKey) : undefined;
+    if (this.#disk) return await this.#syncIndexCache(this.#disk, listed, tagKey);
+    const fresh = listed.filter((s) => !this.#indexLoaded.has(s.name));
     const decoded = new Map<string, IndexedPack[]>();
     await inBatches(fresh, 16, async (s) => {
       const packs = await this.#loadSegment(s, tagKey);
       if (packs) decoded.set(idOf(s.name), packs);
     });
     await this.#applySegments(decoded);
+  }
+
+  /**
+   * `loadIndex` into the index cache: forgets the recorded segments that are no longer listed,
+   * then decodes the listed ones it has not recorded, a batch at a time, each batch one update
+   * (the cache then holds whole segments only, whatever stops the run). When the file fails
+   * (damaged while in use), it is built again from every listed segment, with a warning.
+   */
+  async #syncIndexCache(
+    disk: DiskIndex,
+    listed: ObjectInfo[],
+    tagKey: Uint8Array | undefined,
+  ): Promise<void> {
+    try {
+      await this.#syncBatches(disk, listed, tagKey);
+    } catch (err) {
+      // Only a damaged file is discarded (not one another process holds locked, say).
+      if (!(err instanceof Error && /malformed|not a database|corrupt/i.test(err.message))) {
+        throw err;
+      }
+      this.#warn(disk.file, `failed (${err.message}); discarded, and built again`);
+      this.closeIndexCache();
+      DiskIndex.remove(disk.file);
+      this.useIndexCache(disk.file);
+      await this.#syncBatches(this.#disk!, listed, tagKey);
+    }
+  }
+
+  async #syncBatches(
+    disk: DiskIndex,
+    listed: ObjectInfo[],
+    tagKey: Uint8Array | undefined,
+  ): Promise<void> {
+    const names = new Set(listed.map((s) => s.name));
+    const gone = [...this.#segments.keys()].filter((id) => !names.has(layout.index(id)));
+    const restart = gone.some((id) => this.#segments.get(id)!.supersedes.length > 0);
+    if (restart) {
+      // A superseding segment went away: what it superseded counts again. Start over (the file
+      // keeps its rows until the sync's commit replaces them all).
+      this.#indexLoaded.clear();
+      this.#segments.clear();
+      this.#inIndex.clear();
+    } else if (gone.length > 0) {
+      for (const id of gone) {
+        this.#segments.delete(id);
+        this.#inIndex.delete(id);
+        this.#indexLoaded.delete(layout.index(id));
+      }
+    }
+    const fresh = listed.filter((s) => !this.#indexLoaded.has(s.name));
+    const staged: string[] = [];
+    // Decoded a batch at a time and staged on disk: memory does not grow with the segments.
+    await inBatches(fresh, 16, async (s) => {
+      const packs = await this.#loadSegment(s, tagKey);
+      if (!packs) return;
+      disk.stage(this.#segments.get(idOf(s.name))!, packs);
+      staged.push(idOf(s.name));
+    });
+    this.#commitToCache(disk, staged, restart ? "all" : gone);
+  }
+
+  /**
+   * Records the staged segments `staged` (just added to `#segments`) in the index cache, retires
+   * the recorded ones a recorded segment supersedes (§7.1: the file's records decide, not this
+   * process's view) and forgets those `gone` (`"all"`: every one): one transaction.
+   */
+  #commitToCache(disk: DiskIndex, staged: string[], gone: string[] | "all" = []): void {
+    const superseded = disk.commit({ forget: gone });
+    for (const id of superseded) this.#inIndex.delete(id);
+    for (const id of staged) if (!superseded.has(id)) this.#inIndex.add(id);
   }
 
   /**
@@ -334,7 +469,7 @@ export class Repository {
     const superseded = this.supersededSegments();
     if ([...this.#inIndex].some((id) => superseded.has(id))) {
       // An admin superseded segments while this process held them: start over.
-      this.index.clear();
+      this.#index.clear();
       const keep = [...this.#inIndex].filter((id) => !superseded.has(id) && !decoded.has(id));
       this.#inIndex.clear();
       await inBatches(keep, 16, async (id) => {
@@ -354,7 +489,7 @@ export class Repository {
     });
     for (const id of newestFirst) {
       if (superseded.has(id)) continue;
-      this.index.add(decoded.get(id)!);
+      this.#index.add(decoded.get(id)!);
       this.#inIndex.add(id);
     }
   }
@@ -408,13 +543,17 @@ export class Repository {
       supersedes: supersedes ?? [],
       attested: supersedes ? packs.filter((p) => p.attested).map((p) => p.pack) : [],
     });
-    await this.#applySegments(new Map([[id, [...packs]]]));
+    if (this.#disk) {
+      this.#disk.stage(this.#segments.get(id)!, packs);
+      this.#commitToCache(this.#disk, [id]);
+    } else await this.#applySegments(new Map([[id, [...packs]]]));
     return id;
   }
 
   /** Forgets the loaded index and loads it again from the store. */
   async reloadIndex(): Promise<void> {
-    this.index.clear();
+    if (this.#disk) return await this.loadIndex(); // the cache follows the listing
+    this.#index.clear();
     this.#indexLoaded.clear();
     this.#segments.clear();
     this.#inIndex.clear();
@@ -752,6 +891,9 @@ function foreignKeyText(theirs: string, ours: string): string {
  * objects tried, or, when none could be tried, `NoUsableKey` naming each and what is wrong.
  */
 function noKeyOpens(tried: string[], skipped: { name: string; why: string }[]): Error {
+  // In name order, as listed: a local copy's key object, tried first, changes nothing said.
+  tried = tried.toSorted();
+  skipped = skipped.toSorted((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   if (tried.length === 0 && skipped.length === 0) {
     return new NoUsableKey(
       'the repository has no key objects ("keys/<id>"), so no passphrase can open it: put back ' +

@@ -72,7 +72,7 @@ export const openLocal: SchemeOpener = async (rest, { location, create }) => {
     config: cold === undefined
       ? { location: root }
       : { location: root, cold: { restoreDelaySeconds: seconds } },
-    properties: { coldStates: cold !== undefined },
+    properties: { coldStates: cold !== undefined, pieces: true },
   };
 };
 

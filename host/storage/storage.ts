@@ -59,8 +59,9 @@ export interface StoreProperties {
    */
   versions?: boolean;
   /**
-   * The store takes an object in pieces (`startUpload` and the words after it, S3): the host
-   * mirrors a file of any size without holding it. Elsewhere those words reject with
+   * The store takes an object in pieces (`startUpload` and the words after it: S3, a local
+   * folder): the host mirrors a file of any size, and stores a spooled data pack, without
+   * holding it. Elsewhere those words reject with
    * `TypeError`, and a mirrored file goes whole through `create` (docs/engines.md `sync`).
    */
   pieces?: boolean;

@@ -19,6 +19,7 @@ import type { Destination } from "../cost/egress.ts";
 import { assertAdmin, proveDeleteAllowed } from "../ops/admin_gate.ts";
 import { type CompactPlan, compactWork, planCompact } from "../ops/gc_compact.ts";
 import { type CompactResult, type CompactStep, executeCompact } from "../ops/gc_compact_execute.ts";
+import type { OnProgress } from "../ops/progress.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
 import { InvalidRequest } from "./invalid_request.ts";
@@ -109,6 +110,8 @@ export interface RunCompactionOptions extends Partial<Pick<CompactChoice, "tier"
   wait?: ThawWait;
   /** Told each step of the execute once it is durable (host/ops/gc_compact_execute.ts). */
   onStep?: (step: CompactStep) => void | Promise<void>;
+  /** The progress of the execute: packs to repack read, and their bytes (phase `compact`). */
+  onProgress?: OnProgress;
 }
 
 /** How {@link runCompaction} ended. */
@@ -147,7 +150,7 @@ export async function runCompaction(
   }
   return {
     status: "compacted",
-    result: await executeCompact(repo, compactWork(plan), options.onStep),
+    result: await executeCompact(repo, compactWork(plan), options.onStep, options.onProgress),
   };
 }
 

@@ -38,8 +38,8 @@ Deno.test("opened local stores declare whether they keep cold states (cold=simul
   const plain = await openStorage(`local:${dir}/a`, "admin", { create: true });
   const cold = await openStorage(`local:${dir}/b?cold=simulate`, "admin", { create: true });
   try {
-    assert.deepEqual(plain.properties, { coldStates: false });
-    assert.deepEqual(cold.properties, { coldStates: true });
+    assert.deepEqual(plain.properties, { coldStates: false, pieces: true });
+    assert.deepEqual(cold.properties, { coldStates: true, pieces: true });
   } finally {
     await plain.close();
     await cold.close();

@@ -30,6 +30,7 @@ import {
   writeRebuild,
 } from "../ops/rebuild.ts";
 import { count, type RebuildPack, type RebuildPlan } from "../ops/rebuild_plan.ts";
+import { type OnProgress, ProgressCounter } from "../ops/progress.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
 import type { RepoPricing } from "./pricing.ts";
@@ -191,6 +192,12 @@ export interface RunRebuildOptions extends RebuildChoice {
   cacheDir?: string;
   /** Told what is written next. */
   onWrite?: (what: string) => void;
+  /**
+   * The progress of the reading (host/ops/progress.ts, phase `rebuild`): packs read of the
+   * packs to read and their bytes, from when the first step's packs are readable; a second
+   * step adds its packs to the totals. The final event comes once everything is written.
+   */
+  onProgress?: OnProgress;
 }
 
 /** How {@link runRebuild} ended. */
@@ -221,7 +228,11 @@ export async function runRebuild(
   };
   const stopped = await thawStep(repo, first, options);
   if (stopped) return stopped;
-  const scan = await scanMetadata(repo, plan);
+  const progress = new ProgressCounter("rebuild", options.onProgress);
+  const read = { packs: plan.first.length, bytes: count(plan.first).bytes };
+  progress.totals(read.packs, read.bytes);
+  const onPack = (p: RebuildPack) => progress.add(1, p.bytes);
+  const scan = await scanMetadata(repo, plan, onPack);
 
   const need = await needsUnnamedPacks(repo, scan);
   let missing = 0;
@@ -235,7 +246,10 @@ export async function runRebuild(
     options.onStep?.(second);
     const stoppedAgain = await thawStep(repo, second, options);
     if (stoppedAgain) return stoppedAgain;
-    await readDataTocs(repo, scan, scan.unnamed);
+    read.packs += second.packs.length;
+    read.bytes += count(second.packs).bytes;
+    progress.totals(read.packs, read.bytes);
+    await readDataTocs(repo, scan, scan.unnamed, onPack);
     missing = (await missingBlobs(repo, scan)).size;
   }
 
@@ -247,6 +261,7 @@ export async function runRebuild(
     ...scan.problems,
     ...(missing > 0 ? [`${missing} blobs the snapshots reference are in no pack`] : []),
   ];
+  progress.finish(read.packs, read.bytes);
   return { status: "rebuilt", result, scan: { unnamed: scan.unnamed, gone: scan.gone }, problems };
 }
 

@@ -14,6 +14,8 @@ import { jobsDir, newJobId, removeJob, type RestoreJob, saveJob } from "../cold/
 import { fasterTier } from "../cold/restore_requests.ts";
 import type { Destination } from "../cost/mod.ts";
 import { executeRestore, type RestoreResult } from "../ops/restore.ts";
+import { executeS3Restore } from "../ops/restore_s3_upload.ts";
+import { isS3Target, type TargetClass } from "../ops/restore_s3_target.ts";
 import type { OnProgress } from "../ops/progress.ts";
 import type { Repository } from "../repository/repository.ts";
 import type { RestoreTier } from "../storage/storage.ts";
@@ -37,8 +39,13 @@ export interface RunRestoreOptions {
   days: number;
   /** Where the data goes, for the price the gate sees; default internet. */
   to?: Destination;
-  /** A fresh restore: the folder to restore into, and the location its job records. */
+  /**
+   * A fresh restore: the folder to restore into, or an S3 prefix (`s3://BUCKET/PREFIX`,
+   * `host/ops/restore_s3_target.ts`), and the location its job records.
+   */
   target?: string;
+  /** A fresh restore into S3: the objects' storage class (default STANDARD). */
+  targetClass?: TargetClass;
   location: string;
   /** A resumed restore: its job (which has the target). */
   job?: RestoreJob;
@@ -54,6 +61,11 @@ export interface RunRestoreOptions {
   wait?: ThawWait;
   /** Sends the restore requests instead of one per pack (host/cold/batch_restore.ts). */
   request?: ThawOptions["request"];
+  /**
+   * Stop once every pack is readable, writing nothing, and return `readable`: the restore
+   * itself runs elsewhere (`restore --in-region` launches it as a job).
+   */
+  stopWhenReadable?: boolean;
   /** The restore's progress once it writes (`executeRestore`), not while packs thaw. */
   onProgress?: OnProgress;
   onWarning?: (message: string) => void;
@@ -65,6 +77,7 @@ export interface RunRestoreOptions {
 export type RestoreOutcome =
   | { status: "restored"; result: RestoreResult; states: PackState[]; job?: RestoreJob }
   | { status: "waiting"; job: RestoreJob; sent: number }
+  | { status: "readable"; states: PackState[]; job?: RestoreJob }
   | { status: "declined"; estimate: RestoreEstimate };
 
 /** Carries out `preview` (see the module doc). */
@@ -103,11 +116,19 @@ export async function runRestore(
     if (thawed.status === "waiting") return { status: "waiting", job, sent: thawed.sent };
     states = thawed.states;
   }
-  const result = await executeRestore(repo, preview.plan, {
-    target: options.target !== undefined ? options.target : job!.target,
-    onProgress: options.onProgress,
-    onWarning: options.onWarning,
-  });
+  if (options.stopWhenReadable) return { status: "readable", states, ...(job ? { job } : {}) };
+  const target = options.target !== undefined ? options.target : job!.target;
+  const result = isS3Target(target)
+    ? await executeS3Restore(repo, preview.plan, {
+      target,
+      storageClass: options.targetClass ?? job?.targetClass as TargetClass | undefined,
+      onProgress: options.onProgress,
+    })
+    : await executeRestore(repo, preview.plan, {
+      target,
+      onProgress: options.onProgress,
+      onWarning: options.onWarning,
+    });
   if (job) removeJob(job.id, options.jobs?.dir ?? jobsDir());
   return { status: "restored", result, states, ...(job ? { job } : {}) };
 }
@@ -122,7 +143,8 @@ function recordJob(preview: RestorePreview, options: RunRestoreOptions, sent: nu
     repo: options.location,
     snapshot: preview.plan.snapshot,
     path: preview.plan.path,
-    target: resolve(options.target!),
+    target: isS3Target(options.target!) ? options.target! : resolve(options.target!),
+    ...(options.targetClass ? { targetClass: options.targetClass } : {}),
     tier,
     days,
     packs: preview.coldPacks,

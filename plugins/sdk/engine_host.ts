@@ -8,6 +8,8 @@
 import type {
   CacheHit,
   CacheRecord,
+  DirHit,
+  DirRecord,
   EngineConfig,
   EngineHost,
   MirrorPut,
@@ -17,6 +19,8 @@ import type { PluginContext } from "./plugin.ts";
 
 /** Cache records sent in one `cache.record` call. */
 const RECORD_BATCH = 512;
+/** Directory records sent in one `cache.recordDirs` call. */
+const DIR_RECORD_BATCH = 128;
 /** Progress is sent at most this often. */
 const PROGRESS_EVERY_MS = 200;
 
@@ -51,6 +55,13 @@ export function connectEngineHost(
     records = [];
     track(cache.call("record", batch));
   };
+  let dirRecords: DirRecord[] = [];
+  const flushDirRecords = () => {
+    if (dirRecords.length === 0) return;
+    const batch = dirRecords;
+    dirRecords = [];
+    track(cache.call("recordDirs", batch));
+  };
   const flushProgress = () => {
     if (files === 0 && bytes === 0 && current === sent) return;
     track(report.call("progress", files, bytes, current));
@@ -71,6 +82,11 @@ export function connectEngineHost(
       records.push(record);
       if (records.length >= RECORD_BATCH) flushRecords();
     },
+    cacheDirs: (queries) => cache.call<(DirHit | null)[]>("dirs", queries),
+    cacheRecordDir: (record) => {
+      dirRecords.push(record);
+      if (dirRecords.length >= DIR_RECORD_BATCH) flushDirRecords();
+    },
     filterMatch: (paths, dirs, root) =>
       filter
         ? filter.call<boolean[]>("match", paths, dirs, root)
@@ -87,6 +103,7 @@ export function connectEngineHost(
     host,
     flush: async () => {
       flushRecords();
+      flushDirRecords();
       flushProgress();
       await unawaited;
     },

@@ -39,6 +39,44 @@ export interface CacheRecord extends CacheQuery {
 export type CacheHit = string[] | { mirror: MirrorRef };
 
 /**
+ * What the directory cache is asked about one listed directory (`cache.dirs`): its `fingerprint`
+ * (a hash of what its tree depends on, below), and how many files and subdirectories were kept.
+ *
+ * The fingerprint covers each kept entry (after filters and walk rules) in name order: name,
+ * type, size, mtime and ctime in ns, inode, device, mode, uid, gid, link count and link target.
+ * Subdirectories are not in it: their trees are compared once they are walked.
+ */
+export interface DirQuery {
+  /** Absolute. */
+  path: string;
+  fingerprint: string;
+  files: number;
+  subdirs: number;
+}
+
+/**
+ * A directory found unchanged: the tree it had, the tree ids of its subdirectories that tree
+ * was built with, and the blob ids of its files, both in name order. The tree may be reused
+ * only when the subdirectories' trees come out the same.
+ */
+export interface DirHit {
+  tree: string;
+  subtrees: string[];
+  files: string[][];
+}
+
+/**
+ * A directory whose tree this run stored, recorded by the host once the snapshot is committed,
+ * unless one of `newest` (the latest mtime and ctime of the directory and its entries, and the
+ * latest whole-second one) is too close to the run's start (the racily-clean rule).
+ */
+export interface DirRecord extends DirHit {
+  path: string;
+  fingerprint: string;
+  newest: string[];
+}
+
+/**
  * What the host's `mirror.put` resolves to: the object the file's bytes are now in, or why the
  * file is not backed up (it changed while read, or cannot be read): a warning, not an error.
  */
@@ -139,6 +177,13 @@ export interface EngineHost {
   ): Promise<MirrorPut>;
   /** Remembers a file read in this run (fire and forget; batched). */
   cacheRecord(record: CacheRecord): void;
+  /**
+   * The directory cache (`cache.dirs`), when the host offers it: for each directory asked about,
+   * in order, the previous tree, or null.
+   */
+  cacheDirs?(queries: DirQuery[]): Promise<(DirHit | null)[]>;
+  /** Remembers a directory whose tree this run stored (fire and forget; batched). */
+  cacheRecordDir?(record: DirRecord): void;
   /**
    * For each path (relative to `root`, the absolute source path it is under, `/`-separated),
    * whether a filter excludes it; `dirs[i]` says whether `paths[i]` is a folder.

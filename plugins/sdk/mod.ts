@@ -16,8 +16,6 @@
  * @module
  */
 
-export * from "./errors.ts";
-export { release } from "./bytes.ts";
 export type { MirrorRef, TreeNode } from "./tree_node.ts";
 export { compareNames } from "./names.ts";
 export { parseSize, readSize, SIZE_UNITS } from "./size.ts";
@@ -64,28 +62,5 @@ export type {
 export { permissionNames, pluginKinds } from "./manifest.ts";
 export { API_VERSION, PROTOCOL_VERSION } from "./protocol.ts";
 export { RpcClient, type ServeOptions, serveRpc } from "./rpc.ts";
-export { type PluginContext, type PluginMethods, servePlugin } from "./plugin.ts";
-export {
-  archiveClasses,
-  type Availability,
-  type ByteRange,
-  type CreateOptions,
-  labelPattern,
-  type ObjectInfo,
-  type ObjectStat,
-  type RestoreOptions,
-  type RestoreTier,
-  restoreTiers,
-  type StorageClass,
-  storageClasses,
-  type Stray,
-  type VersionInfo,
-  type Versioning,
-} from "./storage_types.ts";
-export {
-  defaultUploadRule,
-  s3UploadLimits,
-  type UploadPlan,
-  uploadPlan,
-  type UploadRule,
-} from "./upload_plan.ts";
+// servePlugin, the storage types and the upload plans: what a storage plugin imports.
+export * from "./storage.ts";

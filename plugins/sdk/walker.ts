@@ -12,16 +12,21 @@
  *
  * Tuned (docs/bench.md): chunks are sent in batches, a few subdirectories are listed, stat'ed
  * and looked up in the cache ahead of their turn, and the chunk bytes waiting on the host are
- * bounded.
+ * bounded. A directory listed with the fingerprint it had at the last backup, whose
+ * subdirectories' trees come out the same, gets its recorded tree back from the host's
+ * directory cache (`cache.dirs`) without its files being looked up or its tree stored.
  *
  * @module
  */
 
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import { lstat, type Stat } from "./stat.ts";
 import type {
   CacheHit,
+  DirHit,
   DirMark,
+  DirQuery,
   EngineBackupResult,
   EngineHost,
   Skipped,
@@ -40,8 +45,11 @@ const BATCH_BYTES = 4 << 20;
 const BATCH_COUNT = 256;
 /** A batch is also sent once it holds this many directory marks (a walk of unchanged files). */
 const BATCH_MARKS = 2048;
-/** Subdirectories listed, stat'ed and looked up in the cache ahead of the one being walked. */
-const PREFETCH_DIRS = 4;
+/**
+ * Subdirectories listed, stat'ed and looked up in the cache ahead of the one being walked, a
+ * block at a time: the block's `cache.dirs` questions go to the host in one message.
+ */
+const PREFETCH_DIRS = 8;
 
 /** A directory entry that was kept (not filtered out) and stat'ed. */
 interface Entry {
@@ -49,14 +57,23 @@ interface Entry {
   abs: string;
   rel: string;
   st: Stat;
+  /** A symlink's target, read when it was listed. */
+  target?: string;
 }
 
-/** A listed directory: its entries, its files, and the host's cache answer for those files. */
+/**
+ * A listed directory: its entries, its files, and the host's cache answer for those files; with
+ * the directory cache, its fingerprint and the host's answer for the whole directory.
+ */
 interface Scan {
   kept: Entry[];
   files: Entry[];
   cached: Promise<(CacheHit | null)[]>;
+  dir?: { fingerprint: string; newest: string[]; hit: Promise<DirHit | undefined> };
 }
+
+/** Changes whenever what a directory's fingerprint covers, or how it is written, changes. */
+const FINGERPRINT_VERSION = 1;
 
 /** A file's content as its node holds it: blob ids, or (`mirror`) `[]` and its object. */
 interface FileContent {
@@ -124,8 +141,20 @@ export class Walker {
   #scans = new Map<string, Promise<Scan | undefined>>();
   /** The source being walked: what the filter's paths are relative to. */
   #root = "/";
+  /** Files that changed while they were read: their directory is not recorded. */
+  #torn = new Set<string>();
+  /** Whether directories are looked up as a whole (`cache.dirs`); not for a mirroring walk. */
+  #dirCache: boolean;
+  /** `cache.dirs` questions not sent yet (`#askDir`). */
+  #dirAsks: { query: DirQuery; answer: (hit: Promise<DirHit | null>) => void }[] = [];
+  /** Scans that will ask `cache.dirs` and have not asked yet (waiting on their filter answer). */
+  #unasked = 0;
+  /** A send of `#dirAsks` is queued (`#sendDirAsksSoon`). */
+  #sendQueued = false;
 
-  constructor(private host: EngineHost, private options: WalkOptions) {}
+  constructor(private host: EngineHost, private options: WalkOptions) {
+    this.#dirCache = host.cacheDirs !== undefined && options.mirror === undefined;
+  }
 
   /**
    * Backs up one source path (absolute) and returns its node, named by the path's base name.
@@ -156,20 +185,19 @@ export class Walker {
     name: string,
     rel: string,
     st: Stat,
+    listedTarget?: string,
   ): Promise<Held | undefined> {
     const base = this.#base(name, st);
     if (st.isSymbolicLink()) {
-      let target: string;
-      try {
-        target = fs.readlinkSync(abs);
-      } catch (err) {
-        this.#skip(abs, `cannot read symlink: ${message(err)}`);
+      const target = listedTarget ?? readTarget(abs);
+      if (typeof target !== "string") {
+        this.#skip(abs, `cannot read symlink: ${message(target.error)}`);
         return undefined;
       }
       return { node: Promise.resolve({ ...base, type: "symlink", target }) };
     }
     if (st.isDirectory()) {
-      const tree = await this.#directory(abs, rel);
+      const tree = await this.#directory(abs, rel, st);
       if (tree === undefined) return undefined;
       this.stats.dirs++;
       return {
@@ -201,21 +229,37 @@ export class Walker {
    * Reads a directory: its files first, then its subdirectories depth first. Its tree is
    * stored once every child node is known; the returned holder's `id` resolves to it.
    */
-  async #directory(abs: string, rel: string): Promise<{ id: Promise<string> } | undefined> {
+  async #directory(
+    abs: string,
+    rel: string,
+    st: Stat,
+  ): Promise<{ id: Promise<string> } | undefined> {
     const prefetched = this.#scans.get(abs);
     this.#scans.delete(abs);
-    const scan = await (prefetched ?? this.#scan(abs, rel));
+    const scan = await (prefetched ?? this.#scan(abs, rel, st));
     if (scan === undefined) return undefined;
     this.#mark("enter");
     const { kept, files } = scan;
     const cached = await scan.cached;
-    files.forEach((e, i) => {
-      const c = cached[i];
-      if (c) this.#hits.set(e.abs, c);
-    });
+    const reuse = await scan.dir?.hit;
     const nodes: Promise<Node | undefined>[] = [];
+    if (reuse) {
+      // Every file is unchanged: counted now, their nodes built only if the tree is not reused
+      // (a subdirectory's tree came out different).
+      let bytes = 0;
+      for (const e of files) bytes += e.st.size;
+      this.stats.files += files.length;
+      this.stats.cachedFiles += files.length;
+      this.stats.bytes += bytes;
+      this.host.progress(files.length, bytes, files.at(-1)?.abs);
+    } else {
+      files.forEach((e, i) => {
+        const c = cached[i];
+        if (c) this.#hits.set(e.abs, c);
+      });
+    }
     for (const e of kept) {
-      if (e.st.isDirectory()) continue;
+      if (e.st.isDirectory() || (reuse && e.st.isFile())) continue;
       const hit = this.#hits.get(e.abs);
       if (hit && e.st.isFile()) {
         // Unchanged file: its node is known now (no read, no awaits: the common case of an
@@ -225,17 +269,19 @@ export class Walker {
         nodes.push(Promise.resolve(this.#fileNode(e.name, e.st, cachedContent(e.st.size, hit))));
         continue;
       }
-      const held = await this.#entry(e.abs, e.name, e.rel, e.st);
+      const held = await this.#entry(e.abs, e.name, e.rel, e.st, e.target);
       this.#hits.delete(e.abs);
       if (held) nodes.push(held.node);
     }
     const subdirs = kept.filter((e) => e.st.isDirectory());
     for (let i = 0; i < subdirs.length; i++) {
-      // Scan the next few subdirectories ahead: their listings and cache lookups are answered
-      // by the host while this thread walks the current one.
-      for (const next of subdirs.slice(i + 1, i + 1 + PREFETCH_DIRS)) {
-        if (!this.#scans.has(next.abs)) {
-          this.#scans.set(next.abs, observed(this.#scan(next.abs, next.rel)));
+      // Scan the next subdirectories ahead, a block at a time (their cache questions go in one
+      // message, with the first one's): the host answers while this thread walks the current.
+      if (i % PREFETCH_DIRS === 0) {
+        for (const next of subdirs.slice(i + 1, i + 1 + PREFETCH_DIRS)) {
+          if (!this.#scans.has(next.abs)) {
+            this.#scans.set(next.abs, observed(this.#scan(next.abs, next.rel, next.st)));
+          }
         }
       }
       const e = subdirs[i];
@@ -244,9 +290,30 @@ export class Walker {
     }
     this.#mark("leave");
     const order = new Map(kept.map((e, i) => [e.name, i]));
-    const id = Promise.all(nodes).then((all) => {
+    const id = Promise.all(nodes).then(async (all) => {
       const list = all.filter((n) => n !== undefined); // mirrored files the host skipped
-      return this.host.storeTree(list.sort((a, b) => order.get(a.name)! - order.get(b.name)!), abs);
+      // Every entry gave a node (none skipped): only then is the tree a function of the stats.
+      const whole = list.length + (reuse ? files.length : 0) === kept.length;
+      const subtrees = list.filter((n) => n.type === "dir").map((n) => n.subtree!);
+      if (reuse && whole && sameIds(subtrees, reuse.subtrees)) return reuse.tree;
+      reuse?.files.forEach((content, i) => {
+        const e = files[i];
+        list.push(this.#fileNode(e.name, e.st, { size: e.st.size, content }));
+      });
+      list.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
+      const tree = await this.host.storeTree(list, abs);
+      if (scan.dir && whole && !files.some((e) => this.#torn.has(e.abs))) {
+        this.host.cacheRecordDir!({
+          path: abs,
+          fingerprint: scan.dir.fingerprint,
+          newest: scan.dir.newest,
+          tree,
+          subtrees,
+          files: list.filter((n) => n.type === "file").map((n) => n.content!),
+        });
+      }
+      for (const e of files) this.#torn.delete(e.abs);
+      return tree;
     });
     id.catch(() => {}); // observed by the parent (or source())
     this.#pending.add(id);
@@ -260,13 +327,32 @@ export class Walker {
    * when the directory cannot be listed (with a warning) or a walk rule leaves it out (`rel`
    * is "" for a source, which no rule leaves out).
    */
-  async #scan(abs: string, rel: string): Promise<Scan | undefined> {
+  async #scan(abs: string, rel: string, st: Stat): Promise<Scan | undefined> {
+    if (!this.#dirCache) return await this.#list(abs, rel, st);
+    // Counted until it asks (or ends without asking), so its siblings' questions wait for it.
+    this.#unasked++;
+    const state = { asking: true };
+    try {
+      return await this.#list(abs, rel, st, state);
+    } finally {
+      if (state.asking) {
+        this.#unasked--;
+        this.#sendDirAsksSoon();
+      }
+    }
+  }
+
+  /** `#scan`'s work; `state.asking` turns false as it asks `cache.dirs`. */
+  async #list(
+    abs: string,
+    rel: string,
+    st: Stat,
+    state = { asking: false },
+  ): Promise<Scan | undefined> {
     let listed: { name: string; dir: boolean }[];
     try {
-      listed = fs.readdirSync(abs, { withFileTypes: true }).map((d) => ({
-        name: d.name,
-        dir: d.isDirectory(),
-      }));
+      // Deno's own listing: `node:fs` sorts it and wraps each entry, and it is sorted below.
+      listed = Array.from(Deno.readDirSync(abs), (d) => ({ name: d.name, dir: d.isDirectory }));
     } catch (err) {
       this.#skip(abs, `cannot list directory: ${message(err)}`);
       return undefined;
@@ -286,7 +372,13 @@ export class Walker {
       try {
         const st = lstat(childAbs);
         if (st.isFile() && tooLarge(st.size, larger)) continue;
-        kept.push({ name, abs: childAbs, rel: childRel, st });
+        const entry: Entry = { name, abs: childAbs, rel: childRel, st };
+        if (st.isSymbolicLink() && this.#dirCache) {
+          // Read now, for the fingerprint; one that cannot be read is skipped by `#entry`.
+          const target = readTarget(childAbs);
+          if (typeof target === "string") entry.target = target;
+        }
+        kept.push(entry);
       } catch (err) {
         const reason = name.includes("\uFFFD")
           ? "name is not valid UTF-8, which Deno cannot address"
@@ -296,17 +388,64 @@ export class Walker {
     }
 
     const files = kept.filter((e) => e.st.isFile());
-    const cached = files.length === 0 ? Promise.resolve([]) : this.host.cacheLookup(
-      files.map((e) => ({
-        path: e.abs,
-        size: Number(e.st.size),
-        mtime: e.st.mtimeNs.toString(),
-        ctime: e.st.ctimeNs.toString(),
-        inode: e.st.ino.toString(),
-      })),
+    const queries = files.map((e) => ({
+      path: e.abs,
+      size: Number(e.st.size),
+      mtime: e.st.mtimeNs.toString(),
+      ctime: e.st.ctimeNs.toString(),
+      inode: e.st.ino.toString(),
+    }));
+    if (!this.#dirCache) {
+      const cached = files.length === 0 ? Promise.resolve([]) : this.host.cacheLookup(queries);
+      cached.catch(() => {}); // awaited by #directory
+      return { kept, files, cached };
+    }
+    // The whole directory first: its files are asked about only when it changed.
+    const fingerprint = fingerprintOf(kept);
+    const subdirs = kept.filter((e) => e.st.isDirectory()).length;
+    state.asking = false;
+    this.#unasked--;
+    const hit = this.#askDir({ path: abs, fingerprint, files: files.length, subdirs })
+      .then((h) => h ?? undefined);
+    const cached = hit.then((h) =>
+      h ? h.files : files.length === 0 ? [] : this.host.cacheLookup(queries)
     );
-    cached.catch(() => {}); // awaited by #directory
-    return { kept, files, cached };
+    hit.catch(() => {}); // awaited by #directory
+    cached.catch(() => {});
+    return { kept, files, cached, dir: { fingerprint, newest: newestTimes(st, kept), hit } };
+  }
+
+  /**
+   * Asks the host's directory cache about one directory. The questions of the scans under way
+   * (a block of siblings) are sent in one `cache.dirs` call, once none of them is still waiting
+   * on its filter answer: those answers arrive one message at a time. Never a deadlock: a scan
+   * waits on nothing but its listing and the filter before it asks.
+   */
+  #askDir(query: DirQuery): Promise<DirHit | null> {
+    return new Promise((answer) => {
+      this.#dirAsks.push({ query, answer });
+      this.#sendDirAsksSoon();
+    });
+  }
+
+  /** Sends the questions at the end of this turn, unless a scan is still to ask its own. */
+  #sendDirAsksSoon(): void {
+    if (this.#sendQueued || this.#unasked > 0 || this.#dirAsks.length === 0) return;
+    this.#sendQueued = true;
+    queueMicrotask(() => {
+      this.#sendQueued = false;
+      // A scan started meanwhile (the next block) sends them once it has asked.
+      if (this.#unasked === 0) this.#sendDirAsks();
+    });
+  }
+
+  #sendDirAsks(): void {
+    if (this.#dirAsks.length === 0) return;
+    const asks = this.#dirAsks;
+    this.#dirAsks = [];
+    const hits = this.host.cacheDirs!(asks.map((a) => a.query));
+    hits.catch(() => {}); // each ask's promise carries the failure
+    asks.forEach((a, i) => a.answer(hits.then((all) => all[i] ?? null)));
   }
 
   async #filter<T extends { rel: string; dir: boolean }>(entries: T[]): Promise<T[]> {
@@ -400,6 +539,8 @@ export class Walker {
       if (after.size !== st.size || after.mtimeNs !== st.mtimeNs || after.ctimeNs !== st.ctimeNs) {
         changed = true;
       }
+      if (size !== st.size) changed = true; // its node would not match its listed size
+      if (changed) this.#torn.add(abs);
     } catch (err) {
       this.#skip(abs, `cannot read: ${message(err)}`);
       return undefined;
@@ -551,6 +692,68 @@ interface Waiter {
   index: number;
   resolve: (id: string) => void;
   reject: (err: unknown) => void;
+}
+
+/** A symlink's target, or why it cannot be read. */
+function readTarget(abs: string): string | { error: unknown } {
+  try {
+    return fs.readlinkSync(abs);
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** Whether two lists of ids are equal. */
+function sameIds(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/**
+ * The fingerprint of a directory's kept entries (`DirQuery`): SHA-256 of everything their nodes
+ * and the file cache's key depend on, in name order. Subdirectories' trees are compared apart.
+ */
+function fingerprintOf(kept: Entry[]): string {
+  const rows = kept.map(({ name, st, target }) => [
+    name,
+    st.mode,
+    st.size,
+    st.mtimeNs,
+    st.ctimeNs,
+    st.ino,
+    st.dev,
+    st.uid,
+    st.gid,
+    st.nlink,
+    target ?? null,
+  ]);
+  return createHash("sha256").update(JSON.stringify([FINGERPRINT_VERSION, rows])).digest("hex");
+}
+
+/**
+ * The latest mtime and ctime (ns, decimal) of the directory `st` and its entries, and the
+ * latest whole-second one (which gets the file cache's coarse margin), when there is one.
+ */
+function newestTimes(st: Stat, kept: Entry[]): string[] {
+  let fine = st.mtimeNs, coarse: string | undefined;
+  const see = (t: string) => {
+    if (later(t, fine)) fine = t;
+    if (t.endsWith("000000000") && (coarse === undefined || later(t, coarse))) coarse = t;
+  };
+  see(st.mtimeNs);
+  see(st.ctimeNs);
+  for (const e of kept) {
+    see(e.st.mtimeNs);
+    see(e.st.ctimeNs);
+  }
+  return coarse === undefined ? [fine] : [fine, coarse];
+}
+
+/** Whether decimal time `a` is later than `b` (integers, either may be negative). */
+function later(a: string, b: string): boolean {
+  const na = a.startsWith("-"), nb = b.startsWith("-");
+  if (na !== nb) return nb;
+  if (na) return later(b.slice(1), a.slice(1));
+  return a.length !== b.length ? a.length > b.length : a > b;
 }
 
 function message(err: unknown): string {

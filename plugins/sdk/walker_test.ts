@@ -266,3 +266,52 @@ Deno.test("a mirroring walk hands each file to the host with its path under the 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Walker asks the directory cache about a block of sibling folders in one call, each once", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let i = 0; i < 20; i++) {
+    fs.mkdirSync(join(dir, `d${String(i).padStart(2, "0")}`, "leaf"), { recursive: true });
+    fs.writeFileSync(join(dir, `d${String(i).padStart(2, "0")}`, "f"), `file ${i}`);
+  }
+  const calls: string[][] = [];
+  const { host } = memoryHost({
+    cacheDirs: (queries) => {
+      calls.push(queries.map((q) => q.path));
+      return Promise.resolve(queries.map(() => null));
+    },
+    cacheRecordDir: () => {},
+  });
+  await walkSources(host, [dir], { ...options, filter: false });
+  const asked = calls.flat();
+  assert.equal(asked.length, 41, "the source, 20 folders and their 20 subfolders");
+  assert.equal(new Set(asked).size, asked.length, "no folder asked about twice");
+  // The source's first nine subfolders (the one walked first and eight scanned ahead) together.
+  assert.ok(calls.some((c) => c.length >= 9), `calls: ${calls.map((c) => c.length)}`);
+  assert.ok(calls.length < 30, `${calls.length} calls for 41 folders`);
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.test("Walker asks about a block of sibling folders in one call also when each filter answer comes in its own message", async () => {
+  const dir = await Deno.makeTempDir();
+  for (let i = 0; i < 20; i++) {
+    fs.mkdirSync(join(dir, `d${String(i).padStart(2, "0")}`, "leaf"), { recursive: true });
+  }
+  const calls: string[][] = [];
+  const { host, asked } = memoryHost({
+    cacheDirs: (queries) => {
+      calls.push(queries.map((q) => q.path));
+      return Promise.resolve(queries.map(() => null));
+    },
+    cacheRecordDir: () => {},
+  });
+  const match = host.filterMatch;
+  // A worker's answers arrive as separate message events: a task each, not a microtask.
+  host.filterMatch = (paths, dirs, root) =>
+    new Promise((resolve) => setTimeout(() => resolve(match(paths, dirs, root)), 0));
+  await walkSources(host, [dir], options);
+  assert.equal(asked.length, 21, "the filter was asked about every folder but the leaves");
+  assert.equal(calls.flat().length, 41, "the source, 20 folders and their 20 subfolders");
+  assert.ok(calls.some((c) => c.length >= 9), `calls: ${calls.map((c) => c.length)}`);
+  assert.ok(calls.length < 30, `${calls.length} calls for 41 folders`);
+  Deno.removeSync(dir, { recursive: true });
+});

@@ -43,7 +43,7 @@ import {
   restoreTiers,
   type StorageClass,
   storageClasses,
-} from "../../sdk/mod.ts";
+} from "../../sdk/storage.ts";
 import { COLD_DIR, TMP_DIR } from "./object_path.ts";
 import { replaceFile, syncDir } from "./durable_file.ts";
 

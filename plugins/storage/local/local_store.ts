@@ -6,7 +6,8 @@
  * @module
  */
 
-import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/mod.ts";
+import { createHash, type Hash } from "node:crypto";
+import { NeedsRestore, ObjectExists, ObjectNotFound } from "../../sdk/storage.ts";
 import {
   checkRestoreOptions,
   type ColdRecord,
@@ -21,7 +22,7 @@ import {
   type ObjectInfo,
   type ObjectStat,
   type Stray,
-} from "../../sdk/mod.ts";
+} from "../../sdk/storage.ts";
 import { checkName, isReserved, listRoot, objectName, objectPath, TMP_DIR } from "./object_path.ts";
 
 type Range = ByteRange;
@@ -37,6 +38,28 @@ export interface LocalStoreOptions {
 }
 
 const STAT_BATCH = 64;
+
+/** What `startUpload` is told (the Storage contract's `UploadStart`). */
+export interface UploadStart {
+  size: number;
+  sha256: string;
+  storageClass?: StorageClass;
+  label?: string;
+  version?: boolean;
+}
+
+/** An upload in pieces under way: its temporary file, locked, and what it declared. */
+interface OpenUpload {
+  name: string;
+  tmp: string;
+  file: Deno.FsFile;
+  size: number;
+  sha256: string;
+  storageClass: StorageClass;
+  label: string | undefined;
+  hash: Hash;
+  received: number;
+}
 
 /**
  * A repository in a folder. Contract, beyond the Storage contract:
@@ -58,6 +81,8 @@ const STAT_BATCH = 64;
 export class LocalStore {
   readonly root: string;
   #known = new Set<string>();
+  /** Uploads in pieces under way, by id (their temporary file's name). */
+  #uploads = new Map<string, OpenUpload>();
   #cold: ColdSimulation | undefined;
 
   constructor(root: string, options: LocalStoreOptions = {}) {
@@ -115,8 +140,6 @@ export class LocalStore {
     label: string | undefined,
     afterWrite?: () => void,
   ): Promise<void> {
-    const final = this.#abs(objectPath(name));
-    const dir = parentOf(final);
     await this.#ensureDir(this.#abs(TMP_DIR));
     // Locked until its name is gone: a write under way is no stray (`strays`).
     const { path: tmp, file } = await openTemp(this.#abs(TMP_DIR));
@@ -127,27 +150,140 @@ export class LocalStore {
       // The bytes are in the file now; from here on the file stands for them, so the caller
       // may free `data` during the slow part (fsync of a 64 MiB pack).
       afterWrite?.();
-      await file.sync();
-      await this.#ensureDir(dir);
-      try {
-        await Deno.link(tmp, final);
-      } catch (e) {
-        if (e instanceof Deno.errors.AlreadyExists) {
-          if (await sameFiles(final, tmp)) return;
-          throw new ObjectExists(`object "${name}" already exists with different bytes`);
-        }
-        if (e instanceof Deno.errors.NotADirectory) {
-          throw new TypeError(`object name "${name}" runs through another object`);
-        }
-        throw e;
-      }
-      await syncDir(dir);
-      // Only the create that linked the object records its class (see cold_simulation.ts).
-      await this.#cold?.setClass(name, storageClass, label);
+      await this.#publish(name, tmp, file, storageClass, label);
     } finally {
       await Deno.remove(tmp).catch(() => {});
       file.close();
     }
+  }
+
+  /**
+   * Makes the written temporary file `tmp` object `name`: fsyncs it, links it to its final
+   * path (create-only: identical bytes there resolve, others are `ObjectExists`) and fsyncs
+   * that folder. The caller removes `tmp` and closes `file` afterwards.
+   */
+  async #publish(
+    name: string,
+    tmp: string,
+    file: Deno.FsFile,
+    storageClass: StorageClass,
+    label: string | undefined,
+  ): Promise<void> {
+    const final = this.#abs(objectPath(name));
+    const dir = parentOf(final);
+    await file.sync();
+    await this.#ensureDir(dir);
+    try {
+      await Deno.link(tmp, final);
+    } catch (e) {
+      if (e instanceof Deno.errors.AlreadyExists) {
+        if (await sameFiles(final, tmp)) return;
+        throw new ObjectExists(`object "${name}" already exists with different bytes`);
+      }
+      if (e instanceof Deno.errors.NotADirectory) {
+        throw new TypeError(`object name "${name}" runs through another object`);
+      }
+      throw e;
+    }
+    await syncDir(dir);
+    // Only the create that linked the object records its class (see cold_simulation.ts).
+    await this.#cold?.setClass(name, storageClass, label);
+  }
+
+  /**
+   * The Storage contract's `startUpload` (an object in pieces, written create-only like
+   * `create`: into a locked temporary file in `tmp/`, linked to its name by `finishUpload`).
+   * This store keeps no versions: `version` is a `TypeError`.
+   */
+  async startUpload(name: string, start: UploadStart): Promise<string> {
+    checkName(name);
+    const { size, sha256, label, version } = start ?? {};
+    if (!isCount(size)) throw new TypeError(`size "${size}" of object "${name}" is not valid`);
+    if (typeof sha256 !== "string" || !/^[0-9a-f]{64}$/.test(sha256)) {
+      throw new TypeError(`SHA-256 "${sha256}" of object "${name}" is not 64 hex digits`);
+    }
+    if (version !== undefined && version !== false) {
+      throw new TypeError(`this store keeps no object versions ("startUpload" of "${name}")`);
+    }
+    const storageClass = start.storageClass ?? "STANDARD";
+    if (!isStorageClass(storageClass)) {
+      throw new TypeError(`storage class "${storageClass}" of object "${name}" is not known`);
+    }
+    if (label !== undefined && (typeof label !== "string" || !labelPattern.test(label))) {
+      throw new TypeError(`label "${label}" of object "${name}" is not valid`);
+    }
+    await this.#ensureDir(this.#abs(TMP_DIR));
+    const { path: tmp, file } = await openTemp(this.#abs(TMP_DIR));
+    const id = tmp.slice(tmp.lastIndexOf("/") + 1);
+    this.#uploads.set(id, {
+      name,
+      tmp,
+      file,
+      size,
+      sha256,
+      storageClass,
+      label,
+      hash: createHash("sha256"),
+      received: 0,
+    });
+    return id;
+  }
+
+  /** Appends `data` to an open upload; more bytes than it declared are a `TypeError`. */
+  async writeUpload(upload: string, data: Uint8Array): Promise<void> {
+    const u = this.#upload(upload);
+    if (!(data instanceof Uint8Array)) throw new TypeError(`data for "${u.name}" is no Uint8Array`);
+    if (u.received + data.length > u.size) {
+      await this.abortUpload(upload);
+      throw new TypeError(`object "${u.name}" got more than the ${u.size} bytes it declared`);
+    }
+    try {
+      for (let done = 0; done < data.length;) done += await u.file.write(data.subarray(done));
+    } catch (e) {
+      await this.abortUpload(upload);
+      throw diskFull(e, `object "${u.name}"`, this.root) ?? e;
+    }
+    u.hash.update(data);
+    u.received += data.length;
+  }
+
+  /**
+   * Stores the upload's object once all its declared bytes with its declared SHA-256 arrived
+   * (else `TypeError`, nothing stored), with `create`'s contract. The upload is gone either way.
+   */
+  async finishUpload(upload: string): Promise<{ version?: string }> {
+    const u = this.#upload(upload);
+    this.#uploads.delete(upload);
+    try {
+      if (u.received !== u.size) {
+        throw new TypeError(`object "${u.name}" got ${u.received} of its ${u.size} bytes`);
+      }
+      if (u.hash.digest("hex") !== u.sha256) {
+        throw new TypeError(`object "${u.name}" does not have the SHA-256 its upload declared`);
+      }
+      await this.#publish(u.name, u.tmp, u.file, u.storageClass, u.label);
+      return {};
+    } catch (e) {
+      throw diskFull(e, `object "${u.name}"`, this.root) ?? e;
+    } finally {
+      await Deno.remove(u.tmp).catch(() => {});
+      u.file.close();
+    }
+  }
+
+  /** Abandons an upload, storing nothing; an unknown one resolves. */
+  async abortUpload(upload: string): Promise<void> {
+    const u = this.#uploads.get(upload);
+    if (u === undefined) return;
+    this.#uploads.delete(upload);
+    await Deno.remove(u.tmp).catch(() => {});
+    u.file.close();
+  }
+
+  #upload(upload: string): OpenUpload {
+    const u = typeof upload === "string" ? this.#uploads.get(upload) : undefined;
+    if (u === undefined) throw new TypeError(`upload "${upload}" is not open`);
+    return u;
   }
 
   async read(name: string, range?: Range): Promise<Uint8Array> {

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { release, servePlugin } from "../../sdk/mod.ts";
+import { release, servePlugin } from "../../sdk/storage.ts";
 import type { StorageClass } from "./cold_simulation.ts";
-import { LocalStore } from "./local_store.ts";
+import { LocalStore, type UploadStart } from "./local_store.ts";
 
 servePlugin((ctx) => {
   const store = new LocalStore(...parseConfig(ctx.config));
@@ -30,6 +30,12 @@ servePlugin((ctx) => {
     delete: (name: string) => store.delete(name),
     strays: () => store.strays(),
     removeStray: (name: string) => store.removeStray(name),
+    // Objects in pieces (a spooled data pack): each piece is freed once written.
+    startUpload: (name: string, start: UploadStart) => store.startUpload(name, start),
+    writeUpload: (upload: string, data: Uint8Array) =>
+      store.writeUpload(upload, data).finally(() => release(data)),
+    finishUpload: (upload: string) => store.finishUpload(upload),
+    abortUpload: (upload: string) => store.abortUpload(upload),
   };
 });
 

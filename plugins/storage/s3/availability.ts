@@ -6,7 +6,7 @@
  * @module
  */
 
-import { type Availability, type StorageClass, storageClasses } from "../../sdk/mod.ts";
+import { type Availability, type StorageClass, storageClasses } from "../../sdk/storage.ts";
 
 export type { Availability };
 

@@ -12,7 +12,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { uploadPlan, type UploadRule } from "../../sdk/mod.ts";
+import { uploadPlan, type UploadRule } from "../../sdk/storage.ts";
 
 /**
  * The ETag (without quotes) S3 gives `data` uploaded by this store under `rule`: in one PUT or

@@ -22,7 +22,7 @@
  */
 
 import { S3Client } from "@aws-sdk/client-s3";
-import { release, servePlugin } from "../../sdk/mod.ts";
+import { release, servePlugin } from "../../sdk/storage.ts";
 import { checkConfig } from "./s3_config.ts";
 import { S3Store } from "./s3_store.ts";
 import type { UploadStart } from "./streamed_upload.ts";

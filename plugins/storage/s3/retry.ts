@@ -12,7 +12,7 @@
  * @module
  */
 
-import { TransientError } from "../../sdk/mod.ts";
+import { TransientError } from "../../sdk/storage.ts";
 import { describeError, httpStatus, networkCode } from "./s3_errors.ts";
 
 /** How often and how patiently to retry. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { defaultUploadRule, s3UploadLimits } from "../../sdk/mod.ts";
+import { defaultUploadRule, s3UploadLimits } from "../../sdk/storage.ts";
 import { defaultRetry, type RetryPolicy } from "./retry.ts";
 
 /** The checked config. */

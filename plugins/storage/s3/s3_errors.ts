@@ -7,7 +7,7 @@
  * @module
  */
 
-import { TransientError } from "../../sdk/mod.ts";
+import { TransientError } from "../../sdk/storage.ts";
 
 /** The HTTP status of an S3 error response, or `undefined` if no response came back. */
 export function httpStatus(e: unknown): number | undefined {

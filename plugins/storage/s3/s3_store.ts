@@ -53,7 +53,7 @@ import {
   TransientError,
   uploadPlan,
   type UploadRule,
-} from "../../sdk/mod.ts";
+} from "../../sdk/storage.ts";
 import { availabilityOf, classOf } from "./availability.ts";
 import { expectedETag, unquote } from "./etag.ts";
 import { uploadInParts } from "./multipart_upload.ts";

@@ -19,7 +19,7 @@ import {
   ListPartsCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { Stray } from "../../sdk/mod.ts";
+import type { Stray } from "../../sdk/storage.ts";
 import { checkName, objectKey, objectName } from "./object_key.ts";
 import { retrying, type RetryPolicy } from "./retry.ts";
 import { permanentError, s3Code } from "./s3_errors.ts";

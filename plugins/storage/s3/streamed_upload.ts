@@ -32,7 +32,7 @@ import {
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { createHash, type Hash } from "node:crypto";
-import { labelPattern, ObjectExists, uploadPlan, type UploadRule } from "../../sdk/mod.ts";
+import { labelPattern, ObjectExists, uploadPlan, type UploadRule } from "../../sdk/storage.ts";
 import { classOf } from "./availability.ts";
 import { objectKey } from "./object_key.ts";
 import { retrying, type RetryPolicy } from "./retry.ts";

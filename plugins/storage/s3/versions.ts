@@ -30,7 +30,7 @@ import {
   s3UploadLimits,
   type VersionInfo,
   type Versioning,
-} from "../../sdk/mod.ts";
+} from "../../sdk/storage.ts";
 import { availabilityOf, classOf } from "./availability.ts";
 import { objectKey, objectName } from "./object_key.ts";
 import { retrying, type RetryPolicy } from "./retry.ts";

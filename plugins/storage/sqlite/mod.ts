@@ -7,7 +7,7 @@
  * @module
  */
 
-import { release, servePlugin } from "../../sdk/mod.ts";
+import { release, servePlugin } from "../../sdk/storage.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 
 servePlugin((ctx) => {

@@ -64,9 +64,14 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/mod.ts";
+import { ObjectExists, ObjectNotFound, TransientError } from "../../sdk/storage.ts";
 import { prefixEnd } from "./prefix_range.ts";
-import { type ByteRange, labelPattern, type ObjectInfo, type ObjectStat } from "../../sdk/mod.ts";
+import {
+  type ByteRange,
+  labelPattern,
+  type ObjectInfo,
+  type ObjectStat,
+} from "../../sdk/storage.ts";
 
 /** Bytes per chunk row. Part of schema version 1. */
 export const CHUNK_SIZE = 64 * 1024;
