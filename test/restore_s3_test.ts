@@ -217,6 +217,15 @@ Deno.test("restore --target-class is refused for a folder target and for an unkn
   assert.match(odd.stderr, /--target-class is one of STANDARD, .*not "COLD"/);
 });
 
+Deno.test("restore --launch or --instance-profile without --in-region is refused, not ignored", async () => {
+  const { env, bucket } = fixture;
+  for (const flag of [["--launch", "ec2"], ["--instance-profile", "pf"]]) {
+    const r = await cli(["restore", "latest", "--target", `s3://${bucket}/y/`, ...flag], env);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`${flag[0]} configures the job of --in-region`));
+  }
+});
+
 Deno.test("restore --in-region thaws from home, then launches the restore into S3 as a job that runs it with --json, and follows it to its exit code", async () => {
   const { bucket, location, env: bucketEnv } = await newBucket("laptop");
   const ecs = new ECSClient({

@@ -118,7 +118,7 @@ export async function cmdRestore(ctx: Context): Promise<number> {
   });
   const { tier, days } = flags;
   const inRegion = ctx.bool("in-region");
-  for (const flag of ["image", "job-role", "cluster"]) {
+  for (const flag of ["image", "job-role", "cluster", "launch", "instance-profile"]) {
     if (!inRegion && ctx.string(flag) !== undefined) {
       throw new UsageError(`--${flag} configures the job of --in-region: give that too`);
     }

@@ -105,7 +105,7 @@ export async function planRestore(
   }
   const { packs, readBytes, packBytes } = plannedPacks(
     repo.index,
-    chooseCopies((id) => repo.index.copies(id), needed),
+    chooseCopies(copiesLookup(repo.index, needed.map((b) => b.id)), needed),
   );
   return {
     snapshot: snapshotId,
@@ -148,6 +148,13 @@ export function plannedPacks(
     packs.push({ pack, metadata: info.metadata, length: info.length, frames: sorted });
   }
   return { packs, readBytes, packBytes };
+}
+
+/** `copies` of each of `ids`, asked of the index in batches, as a lookup by id. */
+function copiesLookup(index: RepoIndex, ids: string[]): (id: string) => BlobEntry[] {
+  const all = index.copiesMany(ids);
+  const byId = new Map(ids.map((id, i) => [id, all[i]]));
+  return (id) => byId.get(id) ?? index.copies(id);
 }
 
 /**

@@ -23,6 +23,7 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { BLOB_TYPES } from "./blob_table.ts";
+import { isHex64 } from "./_fields.ts";
 import type { IndexedPack } from "./index_segment.ts";
 import { type BlobEntry, MemoryIndex, type PackInfo, type RepoIndex } from "./repo_index.ts";
 import type { SegmentInfo } from "./repository.ts";
@@ -60,6 +61,7 @@ interface BlobRow {
 export class DiskIndex implements RepoIndex {
   #db: DatabaseSync;
   #rows: StatementSync;
+  #rowsMany: StatementSync;
   #exists: StatementSync;
   /** Packs of the effective segments as of this connection's last sync, newest record of each. */
   #packs = new Map<string, PackInfo>();
@@ -86,6 +88,10 @@ export class DiskIndex implements RepoIndex {
     this.#refreshView();
     this.#rows = db.prepare(
       `SELECT ${ROW} FROM ${ROWS} WHERE b.id = ? ORDER BY b.seg DESC, b.pos`,
+    );
+    this.#rowsMany = db.prepare(
+      `SELECT hex(b.id) AS hex, ${ROW} FROM json_each(?) j JOIN ${ROWS} ` +
+        "WHERE b.id = unhex(j.value) ORDER BY b.id, b.seg DESC, b.pos",
     );
     this.#exists = db.prepare(
       "SELECT 1 FROM blobs b JOIN temp.visible v ON v.n = b.seg WHERE b.id = ? LIMIT 1",
@@ -338,16 +344,21 @@ export class DiskIndex implements RepoIndex {
     this.#loadPacks();
   }
 
+  // An id that is not 64 lowercase hex digits (an engine's mistake) is not indexed, as in a
+  // MemoryIndex: never a SyntaxError from fromHex, nor an uppercase spelling of a stored id.
   has(id: string): boolean {
+    if (!isHex64(id)) return false;
     return this.#exists.get(Uint8Array.fromHex(id)) !== undefined || this.#overlay.has(id);
   }
 
   get(id: string): BlobEntry | undefined {
+    if (!isHex64(id)) return undefined;
     const row = this.#rows.get(Uint8Array.fromHex(id)) as Omit<BlobRow, "id"> | undefined;
     return row ? this.#entry(id, row) : this.#overlay.get(id);
   }
 
   copies(id: string): BlobEntry[] {
+    if (!isHex64(id)) return [];
     const out: BlobEntry[] = [];
     const packs = new Set<string>();
     const rows = this.#rows.all(Uint8Array.fromHex(id)) as unknown as Omit<BlobRow, "id">[];
@@ -357,6 +368,33 @@ export class DiskIndex implements RepoIndex {
       out.push(c);
     }
     return out;
+  }
+
+  /**
+   * `copies` of each of `ids`, in order, asked a chunk of ids per statement (`json_each`), with
+   * the same rows, order and overlay as `copies`.
+   */
+  copiesMany(ids: string[]): BlobEntry[][] {
+    const found = new Map<string, Omit<BlobRow, "id">[]>();
+    for (let i = 0; i < ids.length; i += MANY_CHUNK) {
+      const chunk = JSON.stringify(ids.slice(i, i + MANY_CHUNK));
+      for (const r of this.#rowsMany.all(chunk) as unknown as (BlobRow & { hex: string })[]) {
+        const rows = found.get(r.hex.toLowerCase());
+        if (rows) rows.push(r);
+        else found.set(r.hex.toLowerCase(), [r]);
+      }
+    }
+    return ids.map((id) => {
+      const out: BlobEntry[] = [];
+      const packs = new Set<string>();
+      const rows = found.get(id) ?? [];
+      for (const c of [...rows.map((r) => this.#entry(id, r)), ...this.#overlay.copies(id)]) {
+        if (packs.has(c.pack)) continue;
+        packs.add(c.pack);
+        out.push(c);
+      }
+      return out;
+    });
   }
 
   /** As recorded when this connection last synced, else as the file has it now (a pack that
@@ -435,6 +473,9 @@ export class DiskIndex implements RepoIndex {
     if (this.#db.isOpen) this.#db.close();
   }
 }
+
+/** Ids per `copiesMany` statement. */
+const MANY_CHUNK = 500;
 
 /** A blob row with its pack's id and its segment's record of that pack (`BlobRow`). */
 const ROW = "p.id AS packId, sp.metadata, b.type, b.fo, b.fl, b.oif, b.len";

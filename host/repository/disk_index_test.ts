@@ -85,6 +85,10 @@ function assertSameIndex(a: RepoIndex, b: RepoIndex): void {
   for (const p of b.packs()) assert.deepStrictEqual(a.pack(p.id), p);
   const absent = "0".repeat(64);
   assert.deepStrictEqual([a.has(absent), a.get(absent), a.copies(absent)], [false, undefined, []]);
+  // Many lookups at once answer as one by one, in order, absent ids and all, across chunks.
+  const ids = [absent, ...[...b.blobs()].map((x) => x.id), absent];
+  assert.deepStrictEqual(a.copiesMany(ids), ids.map((id) => a.copies(id)));
+  assert.deepStrictEqual(b.copiesMany(ids), ids.map((id) => b.copies(id)));
 }
 
 Deno.test("the index cache answers every lookup as the index in memory does", async () => {
@@ -94,6 +98,17 @@ Deno.test("the index cache answers every lookup as the index in memory does", as
   assert.ok(memory.index.blobCount > 0);
   assertSameIndex(cached.index, memory.index);
   assert.deepStrictEqual(cached.segments().length, memory.segments().length);
+  // An id that is not 64 lowercase hex digits (an engine's mistake) is not indexed in either:
+  // never a SyntaxError, nor a stored blob found by its uppercase spelling.
+  const stored = memory.index.blobs().next().value!.id;
+  for (const odd of [stored.toUpperCase(), "xyz", stored.slice(1), ""]) {
+    for (const index of [cached.index, memory.index]) {
+      assert.equal(index.has(odd), false, odd);
+      assert.equal(index.get(odd), undefined, odd);
+      assert.deepEqual(index.copies(odd), [], odd);
+      assert.deepEqual(index.copiesMany([odd]), [[]], odd);
+    }
+  }
   cached.closeIndexCache();
 });
 
@@ -267,6 +282,13 @@ Deno.test("lookups answer from the segments this process synced, never from one 
   other.close();
 
   assert.deepStrictEqual(run.copies(blobId(1)).map((c) => c.pack), [a]);
+  assert.deepStrictEqual(
+    run.copiesMany([blobId(1), blobId(2)]).map((cs) => cs.map((c) => c.pack)),
+    [
+      [a],
+      [],
+    ],
+  );
   assert.deepStrictEqual([run.has(blobId(2)), run.get(blobId(2)), run.pack(b)], [
     false,
     undefined,
@@ -278,6 +300,7 @@ Deno.test("lookups answer from the segments this process synced, never from one 
   run.stage(second.info, second.packs);
   run.commit();
   assert.deepStrictEqual(run.copies(blobId(1)).map((c) => c.pack), [b, a]);
+  assert.deepStrictEqual(run.copiesMany([blobId(1)])[0].map((c) => c.pack), [b, a]);
   assert.deepStrictEqual(run.get(blobId(2))?.pack, b);
   assert.deepStrictEqual(run.pack(b)?.length, 10_000);
   assert.deepStrictEqual([...run.blobs()].map((x) => x.pack), [b, b]);

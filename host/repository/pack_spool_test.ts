@@ -280,9 +280,14 @@ async function flushAfterSpoolChanged(location: string, dir: string) {
     await uploader.add("data", noise(200_000, 1));
     await uploader.add("data", noise(200_000, 2));
     const [spoolFile] = [...Deno.readDirSync(spoolDir)];
-    using other = await Deno.open(join(spoolDir, spoolFile.name), { write: true });
-    await other.seek(10, Deno.SeekMode.Start); // in the header, written first
-    await other.write(new Uint8Array([0x55]));
+    using other = await Deno.open(join(spoolDir, spoolFile.name), { read: true, write: true });
+    // A byte of the header (written first): the sealed data key, random, so it is flipped, never
+    // set to a value it may already have.
+    const byte = new Uint8Array(1);
+    await other.seek(10, Deno.SeekMode.Start);
+    assert.equal(await other.read(byte), 1);
+    await other.seek(10, Deno.SeekMode.Start);
+    await other.write(new Uint8Array([byte[0] ^ 0xff]));
     const flushed = await uploader.flush().then(() => "stored", (e: Error) => e);
     await uploader.close();
     const packs = await storage.list("packs/");

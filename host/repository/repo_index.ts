@@ -47,6 +47,8 @@ export interface RepoIndex {
   get(id: string): BlobEntry | undefined;
   /** Every indexed copy of a blob, `get`'s first, each pack once; empty when not indexed. */
   copies(id: string): BlobEntry[];
+  /** `copies` of each of `ids`, in order: one statement per few hundred ids on disk. */
+  copiesMany(ids: string[]): BlobEntry[][];
   pack(id: string): PackInfo | undefined;
   packs(): IterableIterator<PackInfo>;
   /** Each indexed blob once, at `get`'s location. */
@@ -113,6 +115,10 @@ export class MemoryIndex implements RepoIndex {
     const first = this.#blobs.get(id);
     if (first === undefined) return [];
     return [first, ...(this.#moreCopies.get(id) ?? [])];
+  }
+
+  copiesMany(ids: string[]): BlobEntry[][] {
+    return ids.map((id) => this.copies(id));
   }
 
   pack(id: string): PackInfo | undefined {
