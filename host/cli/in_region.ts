@@ -20,7 +20,7 @@ import { ecsClient, launchJob, type LaunchNetwork } from "../ops/job_launch.ts";
 import { jobLogGroup } from "../ops/job_definition.ts";
 import {
   logsClient,
-  progressStatus,
+  newProgressLines,
   resultSummary,
   taskLog,
   taskLogStream,
@@ -115,7 +115,6 @@ export async function runInRegion(
         `--log-stream-name-prefix ${spec.name} --follow`,
     );
   }
-  let shown: unknown;
   const outcome = await launchJob(ecs, spec, network, {
     table: estimate ? tableOf(estimate) : shippedPriceTable(spec.region),
     intervalSeconds: pollSeconds(ctx),
@@ -131,11 +130,7 @@ export async function runInRegion(
       if (!ctx.json) console.error(`${at.toISOString()} task ${status}`);
     },
     log: (taskArn) => taskLog(logs, taskLogStream(spec.name, taskArn)),
-    onLog: (state) => {
-      if (ctx.json || state.progress === undefined || state.progress === shown) return;
-      shown = state.progress;
-      console.error(`${new Date().toISOString()} ${progressStatus(state.progress)}`);
-    },
+    onLog: ctx.json ? undefined : newProgressLines((line) => console.error(line)),
     onLogError: (e) => {
       console.error(
         `reading the task's log failed (${e instanceof Error ? e.message : String(e)}): ` +

@@ -14,7 +14,7 @@ import type { Estimate } from "../cost/mod.ts";
 import { chooseInstance, ec2Items, type Ec2Prices, ec2Prices } from "../cost/ec2_job.ts";
 import { jobLogGroup } from "../ops/job_definition.ts";
 import { ec2Client, launchEc2Job, rootVolumeGiB } from "../ops/job_launch_ec2.ts";
-import { logsClient, progressStatus, resultSummary, taskLog } from "../ops/job_log.ts";
+import { logsClient, newProgressLines, resultSummary, taskLog } from "../ops/job_log.ts";
 import type { JobSpec } from "../ops/job_spec.ts";
 import type { S3Target } from "../storage/s3_location.ts";
 import { type Context, UsageError } from "./context.ts";
@@ -109,7 +109,6 @@ export async function runOnEc2(ctx: Context, r: Ec2Run): Promise<number> {
         `: permafrost ${spec.argv.join(" ")}`,
     );
   }
-  let shown: unknown;
   const outcome = await launchEc2Job(ec2, spec, {
     ...(subnets[0] ? { subnet: subnets[0] } : {}),
     securityGroups: groups,
@@ -133,11 +132,7 @@ export async function runOnEc2(ctx: Context, r: Ec2Run): Promise<number> {
       if (!ctx.json) console.error(`${at.toISOString()} instance ${state}`);
     },
     log: (stream) => taskLog(logs, stream),
-    onLog: (state) => {
-      if (ctx.json || state.progress === undefined || state.progress === shown) return;
-      shown = state.progress;
-      console.error(`${new Date().toISOString()} ${progressStatus(state.progress)}`);
-    },
+    onLog: ctx.json ? undefined : newProgressLines((line) => console.error(line)),
     onLogError: (e) => {
       console.error(
         `reading the instance's log failed (${e instanceof Error ? e.message : String(e)}): ` +

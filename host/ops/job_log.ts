@@ -169,6 +169,19 @@ function isExitLine(line: string, instance: string): boolean {
 }
 
 /**
+ * An `onLog` for a launcher: each progress line the log tells that was not shown yet, as a
+ * timestamped status line (`progressStatus`) handed to `print`.
+ */
+export function newProgressLines(print: (line: string) => void): (state: JobLogState) => void {
+  let shown: unknown;
+  return (state) => {
+    if (state.progress === undefined || state.progress === shown) return;
+    shown = state.progress;
+    print(`${new Date().toISOString()} ${progressStatus(state.progress)}`);
+  };
+}
+
+/**
  * One status line for a progress record: `restore 1,234/5,678 files  1.2/3.4 GiB  ETA 0:25`
  * (the ETA from the bytes done in the elapsed time, when the total is known); a rebuild's and
  * a compaction's count packs (`rebuild 12/40 packs  …`).
